@@ -1,0 +1,56 @@
+# Helpers shared by etcd-cluster and herd-cluster (sourced). Members are processes started in the
+# background with their output in WORKDIR/NAME.log and their pid in WORKDIR/pids/NAME.pid; the pid is
+# the process listening on the member's client port, so a launcher script in front of it does not matter.
+
+bench_fail() {
+  echo "$(basename "$0"): $*" >&2
+  exit 1
+}
+
+# The pid of the process listening on 127.0.0.1:PORT, or nothing.
+bench_pid_listening_on() {
+  { ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -n 1 | cut -d= -f2; } || true
+}
+
+bench_require_port_free() { # PORT NAME
+  if ss -ltnH "sport = :$1" 2>/dev/null | grep -q .; then
+    bench_fail "port $1 for member $2 is already in use; stop whatever listens there or choose other ports (see the PORT variables at the top of this script)"
+  fi
+}
+
+# Waits until a process listens on PORT and records its pid; fails with the end of the member's log.
+bench_wait_listening() { # WORKDIR NAME PORT LAUNCHED_PID
+  local workdir=$1 name=$2 port=$3 launched=$4 pid deadline=$((SECONDS + 60))
+  while [ "$SECONDS" -lt "$deadline" ]; do
+    pid=$(bench_pid_listening_on "$port")
+    if [ -n "$pid" ]; then
+      echo "$pid" >"$workdir/pids/$name.pid"
+      return 0
+    fi
+    if ! kill -0 "$launched" 2>/dev/null; then
+      tail -n 20 "$workdir/$name.log" >&2 || true
+      bench_fail "member $name exited before it listened on port $port; its log is $workdir/$name.log (end above)"
+    fi
+    sleep 0.1
+  done
+  tail -n 20 "$workdir/$name.log" >&2 || true
+  bench_fail "member $name did not listen on port $port within 60 s; its log is $workdir/$name.log (end above)"
+}
+
+# Stops every member recorded in WORKDIR/pids: SIGTERM, then SIGKILL after 10 s. Only a pid that still
+# listens on the member's port is signalled, so a pid reused by another process is left alone.
+bench_stop_all() { # WORKDIR PORT_OF_FUNCTION
+  local workdir=$1 port_of=$2 file name pid port
+  for file in "$workdir"/pids/*.pid; do
+    [ -e "$file" ] || continue
+    name=$(basename "$file" .pid)
+    pid=$(cat "$file")
+    port=$("$port_of" "$name")
+    if [ "$(bench_pid_listening_on "$port")" = "$pid" ]; then
+      kill -TERM "$pid" 2>/dev/null || true
+      for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+      kill -KILL "$pid" 2>/dev/null || true
+    fi
+    rm -f "$file"
+  done
+}

@@ -1,0 +1,69 @@
+package herd.cli;
+
+import herd.server.Daemon;
+import herd.server.config.DataDir;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+@Command(name = "agent", description = {"Run this machine's herd node from its data directory (until stopped).",
+    "A server initialised with 'herd init' or added earlier just starts; with --join, a new machine waits",
+    "to be added by 'herd server add NAME HOST:PORT' run against the cluster."})
+final class AgentCommand implements Callable<Integer> {
+    @Option(names = "--data", required = true, paramLabel = "DIR", description = "The node's data directory.")
+    Path data;
+    @Option(names = "--join", description = "First start of a new server: wait to be added to a cluster.")
+    boolean join;
+    @Option(names = "--name", paramLabel = "NAME", description = "With --join: this server's name.")
+    String name;
+    @Option(names = "--address", paramLabel = "HOST:PORT", description = "With --join: address of the HTTP API.")
+    String address;
+    @Option(names = "--raft-address", paramLabel = "HOST:PORT", description = "With --join: Raft address (default: API port + 1).")
+    String raftAddress;
+    @Option(names = "--zone", paramLabel = "ZONE", description = "With --join: failure domain (default: the name).")
+    String zone;
+    @Option(names = "--secret-file", paramLabel = "FILE", description = "With --join: a copy of the cluster.secret file of an existing server.")
+    Path secretFile;
+    @Option(names = "--leader-hook", paramLabel = "COMMAND", description = "Command run when this server becomes leader, e.g. \"bin/herd-floating-ip leader 10.0.0.10/24 eth0\"; stored for later starts.")
+    String leaderHook;
+    @Option(names = "--follower-hook", paramLabel = "COMMAND", description = "Command run when this server stops being leader; stored for later starts.")
+    String followerHook;
+
+    @Override
+    public Integer call() throws Exception {
+        DataDir dataDir = new DataDir(data);
+        Daemon.JoinSpec joinSpec = null;
+        if (join && !dataDir.isInitialised()) {
+            if (name == null || address == null || secretFile == null) {
+                throw new CliException(ExitCode.USAGE, "--join needs --name, --address and --secret-file");
+            }
+            joinSpec = new Daemon.JoinSpec(name, address, raftAddress != null ? raftAddress : defaultRaftAddress(address), zone,
+                secretFile);
+        }
+        if (!dataDir.isInitialised() && joinSpec == null) {
+            throw new CliException(ExitCode.USAGE, dataDir.root() + " holds no herd node: run 'herd init' first, or start a new server with --join");
+        }
+        System.setProperty("herd.node", dataDir.isInitialised() ? dataDir.readConfig().name() : name);
+        Daemon daemon = Daemon.start(dataDir, joinSpec, words(leaderHook), words(followerHook));
+        Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "herd-shutdown"));
+        daemon.awaitStop();
+        return ExitCode.OK;
+    }
+
+    /** Splits a hook command on spaces; quote-free by design, a hook needing more can be a script. */
+    private static List<String> words(String command) {
+        return command == null ? null : Arrays.stream(command.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
+    }
+
+    static String defaultRaftAddress(String apiAddress) {
+        int colon = apiAddress.lastIndexOf(':');
+        try {
+            return apiAddress.substring(0, colon) + ":" + (Integer.parseInt(apiAddress.substring(colon + 1)) + 1);
+        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
+            throw new CliException(ExitCode.USAGE, "address '" + apiAddress + "' is not HOST:PORT");
+        }
+    }
+}

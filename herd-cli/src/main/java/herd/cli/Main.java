@@ -1,0 +1,57 @@
+package herd.cli;
+
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** The {@code herd} command. */
+@Command(name = "herd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
+    description = {"herd: one program for high availability: a Raft-replicated control plane with a linearizable",
+        "key-value store (more to come: resources, fencing, replicated block storage).", "",
+        "Start here: 'herd demo' runs a local 3-server cluster; docs/operations.md explains real ones."},
+    subcommands = {InitCommand.class, AgentCommand.class, StatusCommand.class, ServerCommands.class, KvCommands.class,
+        BackupCommand.class, RestoreCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
+    footer = {"", "Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 unavailable, 6 unauthorized."})
+public final class Main {
+    public static void main(String[] args) {
+        System.exit(run(args));
+    }
+
+    static int run(String... args) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setExecutionExceptionHandler(Main::oneLineError);
+        commandLine.setParameterExceptionHandler((e, argv) -> {
+            PrintWriter err = e.getCommandLine().getErr();
+            err.println("herd: " + e.getMessage());
+            err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+            err.flush();
+            return ExitCode.USAGE;
+        });
+        return commandLine.execute(args);
+    }
+
+    private static int oneLineError(Exception e, CommandLine commandLine, CommandLine.ParseResult parsed) {
+        PrintWriter err = commandLine.getErr();
+        if (e instanceof CliException cli) {
+            err.println("herd: " + cli.getMessage());
+            err.flush();
+            return cli.exitCode();
+        }
+        if (e instanceof IllegalArgumentException) {
+            err.println("herd: " + e.getMessage());
+            err.flush();
+            return ExitCode.USAGE;
+        }
+        err.println("herd: " + e);
+        err.flush();
+        return ExitCode.FAILURE;
+    }
+
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            String version = Main.class.getPackage().getImplementationVersion();
+            return new String[] {"herd " + (version == null ? "development build" : version)};
+        }
+    }
+}

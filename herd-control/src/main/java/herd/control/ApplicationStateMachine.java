@@ -1,0 +1,188 @@
+package herd.control;
+
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.File;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.channels.Channels;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.io.MD5Hash;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.FileInfo;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.StateMachineStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
+import org.apache.ratis.util.LifeCycle;
+import org.apache.ratis.util.MD5FileUtil;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Adapts a {@link ReplicatedApplication} to Ratis: committed entries go to {@code apply}, queries to
+ * {@code query}, and snapshots are single files in the state machine directory that Ratis names
+ * {@code snapshot.TERM_INDEX}. Ratis' default snapshot installation copies exactly these files
+ * from the leader to a follower whose log was purged, then calls {@link #reinitialize()}.
+ */
+final class ApplicationStateMachine extends BaseStateMachine {
+    private static final Logger LOG = LoggerFactory.getLogger(ApplicationStateMachine.class);
+
+    private final ReplicatedApplication application;
+    private final String nodeName;
+    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private final Runnable onEvent;
+
+    /** @param onEvent called after a leader change so the node can re-evaluate its role at once */
+    ApplicationStateMachine(ReplicatedApplication application, String nodeName, Runnable onEvent) {
+        this.application = application;
+        this.nodeName = nodeName;
+        this.onEvent = onEvent;
+    }
+
+    @Override
+    public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+        getLifeCycle().transition(LifeCycle.State.STARTING);
+        super.initialize(server, groupId, raftStorage);
+        storage.init(raftStorage);
+        loadLatestSnapshot();
+        getLifeCycle().transition(LifeCycle.State.RUNNING);
+    }
+
+    /** Ratis pauses the state machine before it installs a snapshot from the leader. */
+    @Override
+    public void pause() {
+        if (getLifeCycleState() == LifeCycle.State.RUNNING) {
+            getLifeCycle().transition(LifeCycle.State.PAUSING);
+            getLifeCycle().transition(LifeCycle.State.PAUSED);
+        }
+    }
+
+    /** Called after a snapshot was installed from the leader: the files on disk are the new truth. */
+    @Override
+    public void reinitialize() throws IOException {
+        loadLatestSnapshot();
+        if (getLifeCycleState() == LifeCycle.State.PAUSED) {
+            getLifeCycle().transition(LifeCycle.State.STARTING);
+            getLifeCycle().transition(LifeCycle.State.RUNNING);
+        }
+    }
+
+    @Override
+    public StateMachineStorage getStateMachineStorage() {
+        return storage;
+    }
+
+    @Override
+    public SingleFileSnapshotInfo getLatestSnapshot() {
+        return storage.getLatestSnapshot();
+    }
+
+    @Override
+    public CompletableFuture<Message> applyTransaction(TransactionContext transaction) {
+        final LogEntryProto entry = transaction.getLogEntry();
+        final byte[] command = entry.getStateMachineLogEntry().getLogData().toByteArray();
+        final byte[] reply = application.apply(entry.getIndex(), command);
+        updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(reply)));
+    }
+
+    @Override
+    public CompletableFuture<Message> query(Message request) {
+        try {
+            final byte[] answer = application.query(request.getContent().toByteArray());
+            return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(answer)));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    /** Answers a query from this server's own state, without asking anyone. */
+    byte[] queryLocal(byte[] query) {
+        return application.query(query);
+    }
+
+    /**
+     * Writes the state to a temporary file, fsyncs it, renames it into place and fsyncs the
+     * directory, so a crash leaves either the previous snapshot or the complete new one. Runs on
+     * Ratis' apply thread, so the application does not change underneath.
+     */
+    @Override
+    public long takeSnapshot() throws IOException {
+        final TermIndex applied = getLastAppliedTermIndex();
+        if (applied == null || applied.getIndex() < 0) {
+            return -1;
+        }
+        final File target = storage.getSnapshotFile(applied.getTerm(), applied.getIndex());
+        final Path directory = target.toPath().getParent();
+        final Path temporary = directory.resolve("writing-" + target.getName());
+        try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE,
+                StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
+            final OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
+            application.writeSnapshot(out);
+            out.flush();
+            channel.force(true);
+        }
+        Files.move(temporary, target.toPath(), StandardCopyOption.ATOMIC_MOVE);
+        final MD5Hash digest = MD5FileUtil.computeMd5ForFile(target);
+        MD5FileUtil.saveMD5File(target, digest);
+        fsync(MD5FileUtil.getDigestFileForFile(target).toPath());
+        fsyncDirectory(directory);
+        storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), digest), applied));
+        LOG.info("{}: snapshot written at term {} index {} ({} bytes)", nodeName, applied.getTerm(),
+                applied.getIndex(), target.length());
+        return applied.getIndex();
+    }
+
+    private void loadLatestSnapshot() throws IOException {
+        final SingleFileSnapshotInfo snapshot = storage.loadLatestSnapshot();
+        if (snapshot == null) {
+            return;
+        }
+        final Path file = snapshot.getFile().getPath();
+        if (snapshot.getFile().getFileDigest() != null) {
+            MD5FileUtil.verifySavedMD5(file.toFile(), snapshot.getFile().getFileDigest());
+        }
+        try (InputStream in = new BufferedInputStream(Files.newInputStream(file), 64 * 1024)) {
+            application.readSnapshot(in);
+        }
+        setLastAppliedTermIndex(snapshot.getTermIndex());
+        LOG.info("{}: loaded snapshot at term {} index {}", nodeName, snapshot.getTerm(), snapshot.getIndex());
+    }
+
+    @Override
+    public void notifyLeaderChanged(org.apache.ratis.protocol.RaftGroupMemberId member,
+                                    org.apache.ratis.protocol.RaftPeerId newLeader) {
+        onEvent.run();
+    }
+
+    @Override
+    public void notifyLeaderReady() {
+        onEvent.run();
+    }
+
+    private static void fsync(Path file) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            channel.force(true);
+        }
+    }
+
+    private static void fsyncDirectory(Path directory) throws IOException {
+        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+}

@@ -1,0 +1,548 @@
+package herd.control;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
+import org.apache.ratis.protocol.GroupInfoReply;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
+import org.apache.ratis.server.DivisionInfo;
+import org.apache.ratis.server.RaftConfiguration;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.util.ProtoUtils;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One control-plane server: a Ratis server (gRPC) replicating a {@link ReplicatedApplication}.
+ *
+ * <h2>Lifecycle</h2>
+ * <ol>
+ *   <li><b>Init a new cluster.</b> Pick a group id (a random UUID) and start the first server with
+ *       itself as the only initial peer. It formats its data directory, elects itself and is a
+ *       one-server cluster.</li>
+ *   <li><b>Join.</b> Start the new server with the same group id and, as initial peers, the
+ *       <em>current</em> servers (not itself). Because it is not among its initial peers, its Raft
+ *       server starts with an empty configuration (the peers only serve its client): it never
+ *       starts an election and forms no cluster of its own, it waits for the leader.</li>
+ *   <li><b>Add.</b> On any server call {@link #addServer(String, String)} with the new server's
+ *       name and address. The leader first streams the log, or its latest snapshot when the log
+ *       was purged, to the new server; once it has caught up the configuration change is
+ *       committed and the new server votes. Add one server at a time; the call refuses while
+ *       another change is in flight or while a current server is unreachable or lagging.</li>
+ *   <li><b>Restart.</b> Start with the same configuration: a data directory that already holds
+ *       this group is recovered (log, vote, snapshot, membership), whatever the initial peers say.
+ *       This works for one server or for all of them after they were killed at once.</li>
+ *   <li><b>Remove.</b> {@link #removeServer(String)}; the removed server stops its Raft service.</li>
+ * </ol>
+ *
+ * <h2>Leadership</h2>
+ * A watchdog thread re-evaluates, every {@code watchdogPeriod} and on every Ratis leader event,
+ * whether this server is an <em>acting leader</em>: Raft leader, ready (committed an entry of its
+ * term), and acknowledged by a majority within {@code leaderAckBound}. Each change is reported to
+ * the {@link RoleListener}. A leader that lost its majority is reported as not leader at most
+ * {@code leaderAckBound + watchdogPeriod} after the last acknowledgement from a majority, which is
+ * below {@code electionTimeoutMin}: before any other server can even start an election. It then
+ * steps down, without waiting for Ratis' own check (after a full maximum election timeout).
+ */
+public final class ControlPlaneNode implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneNode.class);
+    /** A follower further behind the leader's commit index than this is lagging. */
+    private static final long LAGGING_ENTRIES_MAX = 1000;
+
+    private final ControlPlaneConfig config;
+    private final RaftGroupId groupId;
+    private final RaftPeerId selfId;
+    private final RaftServer server;
+    private final ApplicationStateMachine stateMachine;
+    /** For submits and reads; replaced when the membership changes so it knows every server. */
+    private volatile ControlPlaneClient client;
+    private Map<String, String> clientPeers; // only touched on the watchdog thread
+    private final RoleListener listener;
+    private final ScheduledExecutorService watchdog;
+    private final ExecutorService stepDowns;
+    private final AtomicBoolean membershipChangeInFlight = new AtomicBoolean();
+    private final AtomicBoolean closed = new AtomicBoolean();
+    // Only touched on the watchdog thread.
+    private boolean reportedLeader;
+    private long reportedTerm = -1;
+    private boolean stepDownRequested;
+
+    private ControlPlaneNode(ControlPlaneConfig config, ReplicatedApplication application, RoleListener listener)
+            throws IOException {
+        this.config = config;
+        this.listener = listener;
+        this.groupId = RaftGroupId.valueOf(config.groupId());
+        this.selfId = RaftPeerId.valueOf(config.nodeName());
+        this.watchdog = Executors.newSingleThreadScheduledExecutor(
+                daemon("herd-control-watchdog-" + config.nodeName()));
+        this.stepDowns = Executors.newSingleThreadExecutor(daemon("herd-control-stepdown-" + config.nodeName()));
+        this.stateMachine = new ApplicationStateMachine(application, config.nodeName(), this::evaluateSoon);
+        final boolean recover = holdsGroup(config);
+        LOG.info("{}: {} group {} in {}", config.nodeName(), recover ? "recovering" : "formatting",
+                config.groupId(), config.dataDirectory());
+        Files.createDirectories(config.dataDirectory());
+        this.server = RaftServer.newBuilder()
+                .setServerId(selfId)
+                .setGroup(config.bootstraps()
+                        ? RaftSettings.group(config.groupId(), config.initialPeers())
+                        // A joining server starts with an empty configuration: it cannot vote or
+                        // campaign until the leader's configuration entry reaches it.
+                        : RaftGroup.valueOf(groupId))
+                .setStateMachine(stateMachine)
+                .setProperties(RaftSettings.serverProperties(config))
+                .setParameters(RaftSettings.parameters(config.clusterSecret()))
+                .setOption(recover ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
+                .build();
+        this.server.start();
+        this.clientPeers = knownPeers();
+        this.client = ControlPlaneClient.connect(config.groupId(), clientPeers, config.clusterSecret(),
+                config.requestTimeout(), config.operationTimeout());
+        final long periodMillis = config.watchdogPeriod().toMillis();
+        watchdog.scheduleWithFixedDelay(this::evaluateRole, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    }
+
+    /**
+     * Starts the server: formats a new data directory or recovers an existing one.
+     *
+     * @param application a fresh application (empty state); the node restores it from the
+     *                    snapshot and log on disk
+     */
+    public static ControlPlaneNode start(ControlPlaneConfig config, ReplicatedApplication application,
+                                         RoleListener listener) throws IOException {
+        Objects.requireNonNull(application, "application");
+        return new ControlPlaneNode(config, application, listener == null ? RoleListener.NONE : listener);
+    }
+
+    /** True when the data directory already holds this group's Raft storage. */
+    static boolean holdsGroup(ControlPlaneConfig config) {
+        final Path groupDirectory = config.dataDirectory().resolve(config.groupId().toString());
+        return Files.isDirectory(groupDirectory.resolve("current"));
+    }
+
+    public String name() {
+        return config.nodeName();
+    }
+
+    public ControlPlaneConfig config() {
+        return config;
+    }
+
+    /** Appends a command through the leader; completes with the reply once it is applied. */
+    public CompletableFuture<byte[]> submit(byte[] command) {
+        return client.submit(command);
+    }
+
+    /** A read that sees every write completed before it started (ReadIndex on the leader). */
+    public CompletableFuture<byte[]> readLinearizable(byte[] query) {
+        return client.readLinearizable(query);
+    }
+
+    /** A read of this server's own state: fast, possibly stale, works without a quorum. */
+    public byte[] readLocal(byte[] query) {
+        return stateMachine.queryLocal(query);
+    }
+
+    public ServerStatus localStatus() {
+        final RaftServer.Division division = division();
+        final DivisionInfo info = division.getInfo();
+        final TermIndex last = division.getRaftLog().getLastEntryTermIndex();
+        return new ServerStatus(config.nodeName(), config.raftAddress(), role(info),
+                info.getCurrentTerm(), last == null ? -1 : last.getIndex(),
+                division.getRaftLog().getLastCommittedIndex(), info.getLastAppliedIndex(),
+                votedFor(division), Optional.ofNullable(info.getLeaderId()).map(RaftPeerId::toString).orElse(""));
+    }
+
+    /** The servers of the configuration this server currently follows (voting and not). */
+    public List<Member> members() {
+        final RaftConfiguration conf = division().getRaftConf();
+        final List<Member> members = new ArrayList<>();
+        conf.getCurrentPeers(RaftPeerRole.FOLLOWER)
+                .forEach(p -> members.add(new Member(p.getId().toString(), p.getAddress(), true)));
+        conf.getCurrentPeers(RaftPeerRole.LISTENER)
+                .forEach(p -> members.add(new Member(p.getId().toString(), p.getAddress(), false)));
+        return members;
+    }
+
+    /**
+     * Adds one voting server; returns once it has caught up and the new configuration is committed.
+     * The new server must already run with this group id (see the class comment).
+     *
+     * @throws MembershipChangeRefusedException when another change is in flight, a current server
+     *         is unreachable or lagging, the name or address is taken, or there is no leader
+     */
+    public void addServer(String name, String raftAddress) {
+        ControlPlaneConfig.requireName(name, "server name");
+        HostPort.parse(raftAddress, "raft address of " + name);
+        changeMembership("add " + name, current -> {
+            if (current.voters().stream().anyMatch(p -> p.getId().toString().equals(name))) {
+                throw new MembershipChangeRefusedException(name + " is already a voting server of the cluster");
+            }
+            current.voters().stream().filter(p -> raftAddress.equals(p.getAddress())).findAny().ifPresent(p -> {
+                throw new MembershipChangeRefusedException("address " + raftAddress + " already belongs to server "
+                        + p.getId() + ": give the new server its own address");
+            });
+            refuseIfUnhealthy(current);
+            final List<RaftPeer> next = new ArrayList<>(current.voters());
+            next.add(RaftSettings.peer(name, raftAddress));
+            return next;
+        });
+    }
+
+    /** Removes one voting server; the removed server stops serving Raft once the change commits. */
+    public void removeServer(String name) {
+        ControlPlaneConfig.requireName(name, "server name");
+        changeMembership("remove " + name, current -> {
+            if (current.voters().stream().noneMatch(p -> p.getId().toString().equals(name))) {
+                throw new MembershipChangeRefusedException(name + " is not a voting server of the cluster; "
+                        + "the servers are " + names(current.voters()));
+            }
+            if (current.voters().size() == 1) {
+                throw new MembershipChangeRefusedException("cannot remove " + name
+                        + ": it is the last server of the cluster");
+            }
+            return current.voters().stream().filter(p -> !p.getId().toString().equals(name)).toList();
+        });
+    }
+
+    /** Asks the leader to hand leadership to {@code name}; returns once {@code name} leads. */
+    public void transferLeadership(String name) {
+        ControlPlaneConfig.requireName(name, "server name");
+        final Configuration current = leaderConfiguration();
+        if (current.voters().stream().noneMatch(p -> p.getId().toString().equals(name))) {
+            throw new MembershipChangeRefusedException("cannot transfer leadership to " + name
+                    + ": it is not a voting server; the servers are " + names(current.voters()));
+        }
+        final RaftClientReply reply;
+        try (ControlPlaneClient admin = adminClient(knownPeers())) {
+            reply = admin.raft().admin().transferLeadership(RaftPeerId.valueOf(name), current.leader(),
+                    config.operationTimeout().toMillis());
+        } catch (IOException e) {
+            throw new ControlPlaneException("leadership transfer to " + name + " failed: " + e.getMessage()
+                    + "; check that " + name + " is running and up to date, then retry", e);
+        }
+        if (!reply.isSuccess()) {
+            throw new ControlPlaneException("leadership transfer to " + name + " failed: "
+                    + reply.getException().getMessage() + "; check that " + name + " is running and up to date");
+        }
+    }
+
+    private record Configuration(RaftPeerId leader, List<RaftPeer> voters, List<RaftPeer> listeners,
+                                 GroupInfoReply info) { }
+
+    private void changeMembership(String what, Function<Configuration, List<RaftPeer>> nextVoters) {
+        if (!membershipChangeInFlight.compareAndSet(false, true)) {
+            throw new MembershipChangeRefusedException("cannot " + what + ": another membership change started on "
+                    + config.nodeName() + " is still in flight; wait for it to finish");
+        }
+        try {
+            final Configuration current = leaderConfiguration();
+            final List<RaftPeer> next = nextVoters.apply(current);
+            final SetConfigurationRequest.Arguments arguments = SetConfigurationRequest.Arguments.newBuilder()
+                    .setServersInCurrentConf(current.voters())
+                    .setListenersInCurrentConf(current.listeners())
+                    .setServersInNewConf(next)
+                    .setListenersInNewConf(current.listeners())
+                    // Fails if someone changed the configuration since we looked at it.
+                    .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+                    .build();
+            LOG.info("{}: {}: {} -> {}", config.nodeName(), what, names(current.voters()), names(next));
+            final RaftClientReply reply;
+            try (ControlPlaneClient admin = adminClient(knownPeers())) {
+                reply = admin.raft().admin().setConfiguration(arguments);
+            } catch (IOException e) {
+                throw refusedOrFailed(what, e);
+            }
+            if (!reply.isSuccess()) {
+                throw refusedOrFailed(what, reply.getException());
+            }
+            LOG.info("{}: {}: done", config.nodeName(), what);
+        } finally {
+            membershipChangeInFlight.set(false);
+        }
+    }
+
+    private ControlPlaneException refusedOrFailed(String what, Exception e) {
+        if (e instanceof ReconfigurationInProgressException) {
+            return new MembershipChangeRefusedException("cannot " + what
+                    + ": another membership change is in flight in the cluster; wait for it to finish", e);
+        }
+        if (e instanceof org.apache.ratis.protocol.exceptions.SetConfigurationException) {
+            return new MembershipChangeRefusedException("cannot " + what + ": " + e.getMessage()
+                    + " (the configuration changed meanwhile, or the new server did not catch up: check that it "
+                    + "runs with group " + config.groupId() + ")", e);
+        }
+        return new ControlPlaneException("cannot " + what + ": " + e.getMessage()
+                + "; check that the new server runs with group " + config.groupId()
+                + " and that a majority of the servers is reachable", e);
+    }
+
+    /** The configuration as the leader sees it, refusing while it is transitional. */
+    private Configuration leaderConfiguration() {
+        final RaftPeerId leader = division().getInfo().getLeaderId();
+        if (leader == null) {
+            throw new MembershipChangeRefusedException("no leader is known to " + config.nodeName()
+                    + ": wait for an election to finish (a majority of the servers must be running)");
+        }
+        final GroupInfoReply info;
+        try (ControlPlaneClient admin = adminClient(knownPeers())) {
+            info = admin.raft().getGroupManagementApi(leader).info(groupId);
+        } catch (IOException e) {
+            throw new MembershipChangeRefusedException("cannot reach the leader " + leader + ": " + e.getMessage(), e);
+        }
+        if (info.getRoleInfoProto().getRole() != RaftPeerRole.LEADER) {
+            throw new MembershipChangeRefusedException(leader + " is no longer the leader: retry in a moment");
+        }
+        final RaftConfigurationProto conf = info.getConf().orElseThrow(() ->
+                new MembershipChangeRefusedException("the leader " + leader + " did not report its configuration"));
+        if (conf.getOldPeersCount() > 0) {
+            throw new MembershipChangeRefusedException("another membership change is in flight: the configuration "
+                    + "is moving from " + names(ProtoUtils.toRaftPeers(conf.getOldPeersList())) + " to "
+                    + names(ProtoUtils.toRaftPeers(conf.getPeersList())) + "; wait for it to finish");
+        }
+        return new Configuration(leader, ProtoUtils.toRaftPeers(conf.getPeersList()),
+                ProtoUtils.toRaftPeers(conf.getListenersList()), info);
+    }
+
+    /** Refuses when a current voter has not answered the leader recently or is far behind. */
+    private void refuseIfUnhealthy(Configuration current) {
+        final RoleInfoProto role = current.info().getRoleInfoProto();
+        final Map<String, Long> ackAge = role.getLeaderInfo().getFollowerInfoList().stream()
+                .collect(Collectors.toMap(f -> f.getId().getId().toStringUtf8(), ServerRpcProto::getLastRpcElapsedTimeMs,
+                        (a, b) -> a));
+        final Map<String, Long> commitIndex = current.info().getCommitInfos().stream()
+                .collect(Collectors.toMap(c -> c.getServer().getId().toStringUtf8(), CommitInfoProto::getCommitIndex,
+                        Math::max));
+        final long leaderCommit = commitIndex.getOrDefault(current.leader().toString(), 0L);
+        final long unreachableMillis = config.electionTimeoutMax().toMillis();
+        for (RaftPeer peer : current.voters()) {
+            final String name = peer.getId().toString();
+            if (peer.getId().equals(current.leader())) {
+                continue;
+            }
+            final long age = ackAge.getOrDefault(name, Long.MAX_VALUE);
+            if (age > unreachableMillis) {
+                throw new MembershipChangeRefusedException("server " + name + " is unreachable (no answer to the leader "
+                        + (age == Long.MAX_VALUE ? "yet" : "for " + age + " ms")
+                        + "): bring it back or remove it before adding another server");
+            }
+            final long behind = leaderCommit - commitIndex.getOrDefault(name, 0L);
+            if (behind > LAGGING_ENTRIES_MAX) {
+                throw new MembershipChangeRefusedException("server " + name + " is lagging " + behind
+                        + " entries behind the leader: wait until it has caught up before adding another server");
+            }
+        }
+    }
+
+    // ---- role watchdog ----
+
+    private void evaluateSoon() {
+        if (!closed.get()) {
+            watchdog.execute(this::evaluateRole);
+        }
+    }
+
+    private void evaluateRole() {
+        try {
+            refreshClient();
+            final RaftServer.Division division = division();
+            final DivisionInfo info = division.getInfo();
+            final long term = info.getCurrentTerm();
+            final boolean raftLeader = info.isLeader();
+            final boolean ready = raftLeader && info.isLeaderReady();
+            final boolean majority = raftLeader && hasRecentMajority(division, info);
+            final boolean acting = ready && majority;
+            if (acting != reportedLeader || (acting && term != reportedTerm)) {
+                reportedLeader = acting;
+                reportedTerm = term;
+                LOG.info("{}: {} in term {}", config.nodeName(), acting ? "became leader" : "is not leader", term);
+                notifyListener(acting, term);
+            }
+            if (raftLeader && ready && !majority && !stepDownRequested) {
+                stepDownRequested = true;
+                LOG.warn("{}: no acknowledgement from a majority for {} ms in term {}: stepping down",
+                        config.nodeName(), config.leaderAckBound().toMillis(), term);
+                stepDowns.execute(this::stepDown);
+            }
+            if (!raftLeader) {
+                stepDownRequested = false;
+            }
+        } catch (RuntimeException e) {
+            if (!closed.get()) {
+                LOG.warn("{}: role check failed: {}", config.nodeName(), e.toString());
+            }
+        }
+    }
+
+    private void notifyListener(boolean leader, long term) {
+        try {
+            listener.onRoleChange(leader, term);
+        } catch (RuntimeException e) {
+            LOG.error("{}: role listener failed", config.nodeName(), e);
+        }
+    }
+
+    private boolean hasRecentMajority(RaftServer.Division division, DivisionInfo info) {
+        final RoleInfoProto role = info.getRoleInfoProto();
+        final Map<String, Long> ackAge = new LinkedHashMap<>();
+        for (ServerRpcProto follower : role.getLeaderInfo().getFollowerInfoList()) {
+            ackAge.put(follower.getId().getId().toStringUtf8(), follower.getLastRpcElapsedTimeMs());
+        }
+        final RaftConfiguration conf = division.getRaftConf();
+        return MajorityCheck.hasRecentMajority(ids(conf.getCurrentPeers(RaftPeerRole.FOLLOWER)),
+                ids(conf.getPreviousPeers(RaftPeerRole.FOLLOWER)), ackAge, config.nodeName(),
+                config.leaderAckBound().toMillis());
+    }
+
+    /** Ratis' stepDown request (a leadership transfer to nobody), sent to this server itself. */
+    private void stepDown() {
+        try (ControlPlaneClient self = adminClient(Map.of(config.nodeName(), config.raftAddress()))) {
+            self.raft().admin().transferLeadership(null, selfId, config.electionTimeoutMin().toMillis());
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("{}: step down failed ({}); Ratis steps down by itself after the election timeout",
+                    config.nodeName(), e.toString());
+        }
+    }
+
+    // ---- helpers ----
+
+    /**
+     * A short-lived client for one administrative call. Membership changes wait for the new
+     * server to catch up, so one attempt may use the whole operation timeout.
+     */
+    private ControlPlaneClient adminClient(Map<String, String> peers) {
+        return ControlPlaneClient.connect(config.groupId(), peers, config.clusterSecret(),
+                config.operationTimeout(), config.operationTimeout());
+    }
+
+    /** Points the submit/read client at the current membership; the old one finishes its calls. */
+    private void refreshClient() {
+        final Map<String, String> peers = knownPeers();
+        if (peers.equals(clientPeers)) {
+            return;
+        }
+        final ControlPlaneClient previous = client;
+        client = ControlPlaneClient.connect(config.groupId(), peers, config.clusterSecret(),
+                config.requestTimeout(), config.operationTimeout());
+        clientPeers = peers;
+        watchdog.schedule(() -> closeQuietly(previous),
+                config.operationTimeout().toMillis() + config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    private static void closeQuietly(ControlPlaneClient client) {
+        try {
+            client.close();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("closing a replaced client failed", e);
+        }
+    }
+
+    private RaftServer.Division division() {
+        try {
+            return server.getDivision(groupId);
+        } catch (IOException e) {
+            throw new ControlPlaneException(config.nodeName() + " does not serve group " + config.groupId()
+                    + " (it was removed from the cluster, or is shutting down)", e);
+        }
+    }
+
+    /** The initial peers plus every server of the current (and, during a change, previous) configuration. */
+    private Map<String, String> knownPeers() {
+        final Map<String, String> peers = new LinkedHashMap<>(config.initialPeers());
+        final RaftConfiguration conf = division().getRaftConf();
+        conf.getAllPeers().forEach(p -> peers.put(p.getId().toString(), p.getAddress()));
+        conf.getPreviousPeers().forEach(p -> peers.put(p.getId().toString(), p.getAddress()));
+        return peers;
+    }
+
+    private static ServerStatus.Role role(DivisionInfo info) {
+        final RaftPeerRole role = info.getCurrentRole();
+        if (role == null) {
+            return ServerStatus.Role.STARTING;
+        }
+        return switch (role) {
+            case LEADER -> ServerStatus.Role.LEADER;
+            case FOLLOWER -> ServerStatus.Role.FOLLOWER;
+            case CANDIDATE -> ServerStatus.Role.CANDIDATE;
+            case LISTENER -> ServerStatus.Role.LISTENER;
+            default -> ServerStatus.Role.STARTING;
+        };
+    }
+
+    /** The vote as persisted in the raft-meta file (Ratis' storage metadata), which is what counts. */
+    private static String votedFor(RaftServer.Division division) {
+        try {
+            final RaftPeerId votedFor = division.getRaftStorage().getMetadataFile().getMetadata().getVotedFor();
+            return votedFor == null ? "" : votedFor.toString();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    private static List<String> ids(Collection<RaftPeer> peers) {
+        return peers.stream().map(p -> p.getId().toString()).toList();
+    }
+
+    private static String names(Collection<RaftPeer> peers) {
+        return ids(peers).toString();
+    }
+
+    private static java.util.concurrent.ThreadFactory daemon(String name) {
+        return runnable -> {
+            final Thread thread = new Thread(runnable, name);
+            thread.setDaemon(true);
+            return thread;
+        };
+    }
+
+    @Override
+    public void close() throws IOException {
+        if (!closed.compareAndSet(false, true)) {
+            return;
+        }
+        watchdog.shutdownNow();
+        stepDowns.shutdownNow();
+        try {
+            watchdog.awaitTermination(config.operationTimeout().toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
+            client.close();
+        } finally {
+            server.close();
+        }
+        if (reportedLeader) {
+            reportedLeader = false;
+            notifyListener(false, reportedTerm);
+        }
+    }
+
+}

@@ -1,0 +1,114 @@
+package herd.control;
+
+import java.time.Duration;
+import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+import org.apache.ratis.RaftConfigKeys;
+import org.apache.ratis.client.RaftClientConfigKeys;
+import org.apache.ratis.conf.Parameters;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.grpc.GrpcTlsConfig;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.RetryPolicy;
+import org.apache.ratis.rpc.SupportedRpcType;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+
+/** Turns herd's settings into Ratis properties; every key herd sets is here, with its reason. */
+final class RaftSettings {
+    /** Pause between two attempts of a client request, e.g. while a new leader is elected. */
+    static final Duration RETRY_SLEEP = Duration.ofMillis(100);
+    private static final long PREALLOCATED_BYTES_MAX = 4L * 1024 * 1024;
+
+    private RaftSettings() { }
+
+    static RaftProperties serverProperties(ControlPlaneConfig config) {
+        final RaftProperties p = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+        final HostPort bind = HostPort.parse(config.raftAddress(), "raft address");
+        GrpcConfigKeys.Server.setHost(p, bind.host());
+        GrpcConfigKeys.Server.setPort(p, bind.port());
+        RaftServerConfigKeys.setStorageDir(p, java.util.List.of(config.dataDirectory().toFile()));
+
+        RaftServerConfigKeys.Rpc.setTimeoutMin(p, duration(config.electionTimeoutMin()));
+        RaftServerConfigKeys.Rpc.setTimeoutMax(p, duration(config.electionTimeoutMax()));
+        RaftServerConfigKeys.Rpc.setRequestTimeout(p, duration(config.requestTimeout()));
+        // Pre-vote: a server cut off from the others does not inflate the term and then depose a
+        // healthy leader when it comes back. (Ratis' default is already true; stated, not assumed.)
+        RaftServerConfigKeys.LeaderElection.setPreVote(p, true);
+
+        // Linearizable reads by ReadIndex: the leader confirms with a majority heartbeat round
+        // instead of trusting a clock-based lease (Ratis' default serves reads without either).
+        RaftServerConfigKeys.Read.setOption(p, RaftServerConfigKeys.Read.Option.LINEARIZABLE);
+        RaftServerConfigKeys.Read.setLeaderLeaseEnabled(p, false);
+        RaftServerConfigKeys.Read.setTimeout(p, duration(config.operationTimeout()));
+
+        // An entry counts (leader's own match index, follower's append reply) only after fsync:
+        // unsafe-flush would let it count before, async-flush would reply before syncing.
+        RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
+        RaftServerConfigKeys.Log.setAsyncFlushEnabled(p, false);
+        RaftServerConfigKeys.Log.StateMachineData.setSync(p, true);
+        RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.logSegmentSizeBytes()));
+        RaftServerConfigKeys.Log.setPreallocatedSize(p,
+                SizeInBytes.valueOf(Math.min(PREALLOCATED_BYTES_MAX, config.logSegmentSizeBytes())));
+
+        // Snapshots every N entries, then the log is purged up to the snapshot (keeping a tail
+        // for slightly late followers); two snapshot files are kept in case the newest is damaged.
+        RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+        RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThresholdEntries());
+        RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+        RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
+        RaftServerConfigKeys.Log.setPurgeGap(p, config.logPurgeGapEntries());
+        RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, config.logPreservedEntries());
+        // A follower whose log no longer has what it needs receives the leader's snapshot files.
+        RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, true);
+
+        // A server being added must show progress within this time or the change is abandoned.
+        RaftServerConfigKeys.setStagingTimeout(p, duration(config.electionTimeoutMax().multipliedBy(3)));
+        return p;
+    }
+
+    static RaftProperties clientProperties(Duration requestTimeout) {
+        final RaftProperties p = new RaftProperties();
+        RaftConfigKeys.Rpc.setType(p, SupportedRpcType.GRPC);
+        RaftClientConfigKeys.Rpc.setRequestTimeout(p, duration(requestTimeout));
+        return p;
+    }
+
+    /** Retries (new leader, leader not ready, connection refused) until the operation timeout is spent. */
+    static RetryPolicy retryPolicy(Duration operationTimeout) {
+        final int attempts = (int) Math.max(1, operationTimeout.toMillis() / RETRY_SLEEP.toMillis());
+        return RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts, duration(RETRY_SLEEP));
+    }
+
+    /** TLS for all three gRPC services (server-to-server, client, admin) when there is a secret. */
+    static Parameters parameters(ClusterSecret secret) {
+        final Parameters parameters = new Parameters();
+        if (secret != null) {
+            final GrpcTlsConfig tls = secret.tlsConfig();
+            GrpcConfigKeys.Server.setTlsConf(parameters, tls);
+            GrpcConfigKeys.Admin.setTlsConf(parameters, tls);
+            GrpcConfigKeys.Client.setTlsConf(parameters, tls);
+        }
+        return parameters;
+    }
+
+    static RaftGroup group(UUID groupId, Map<String, String> peers) {
+        return RaftGroup.valueOf(RaftGroupId.valueOf(groupId),
+                peers.entrySet().stream().map(e -> peer(e.getKey(), e.getValue())).toList());
+    }
+
+    static RaftPeer peer(String name, String address) {
+        return RaftPeer.newBuilder().setId(name).setAddress(address).build();
+    }
+
+    static TimeDuration duration(Duration value) {
+        return TimeDuration.valueOf(value.toMillis(), TimeUnit.MILLISECONDS);
+    }
+}

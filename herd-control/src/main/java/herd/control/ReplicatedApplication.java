@@ -1,0 +1,36 @@
+package herd.control;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+
+/**
+ * The application that the control plane replicates: a deterministic function of the committed
+ * log. The control plane knows nothing of what the bytes mean; herd-core gives them meaning.
+ *
+ * <p>Threading: {@link #apply} and {@link #writeSnapshot} are called from one thread, in log
+ * order; {@link #query} may run concurrently with them, so the implementation guards its state.
+ */
+public interface ReplicatedApplication {
+
+    /**
+     * Applies one committed command. Must be deterministic and must not throw for bad input:
+     * a rejected command is a reply like any other, so every server reaches the same state.
+     *
+     * @param index the log index of the entry, increasing by at least one per call
+     * @return the reply returned to whoever submitted the command
+     */
+    byte[] apply(long index, byte[] command);
+
+    /** Answers a read-only query against the state as it is now. */
+    byte[] query(byte[] query);
+
+    /** The log index of the last command applied (or restored from a snapshot); 0 when empty. */
+    long lastAppliedIndex();
+
+    /** Writes the whole state, including {@link #lastAppliedIndex()}. */
+    void writeSnapshot(OutputStream out) throws IOException;
+
+    /** Replaces the whole state with one written by {@link #writeSnapshot}. */
+    void readSnapshot(InputStream in) throws IOException;
+}

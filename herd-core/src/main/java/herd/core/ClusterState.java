@@ -1,0 +1,190 @@
+package herd.core;
+
+import herd.core.cluster.NodeInfo;
+import herd.core.command.Command;
+import herd.core.command.CommandValidator;
+import herd.core.command.Outcome;
+import herd.core.command.Query;
+import herd.core.command.QueryResult;
+import herd.core.kv.KvStore;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.TreeMap;
+
+/**
+ * The single source of truth of a herd cluster: commands in, state out. Pure and deterministic:
+ * no clock, no I/O, no randomness, so every server that applies the same log holds the same state.
+ * Not thread-safe; the replicated application around it serialises access.
+ */
+public final class ClusterState {
+    private String clusterName = "";
+    private final KvStore kv;
+    private final Map<String, NodeInfo> nodes = new TreeMap<>();
+    private long lastAppliedIndex;
+    /** True from an InitCluster that restores a backup until its last batch of keys. */
+    private boolean restoring;
+
+    public ClusterState() {
+        this(new KvStore());
+    }
+
+    private ClusterState(KvStore kv) {
+        this.kv = kv;
+    }
+
+    public long lastAppliedIndex() {
+        return lastAppliedIndex;
+    }
+
+    public String clusterName() {
+        return clusterName;
+    }
+
+    public KvStore kv() {
+        return kv;
+    }
+
+    public List<NodeInfo> nodes() {
+        return List.copyOf(nodes.values());
+    }
+
+    public Optional<NodeInfo> node(String name) {
+        return Optional.ofNullable(nodes.get(name));
+    }
+
+    /** Applies the command of log entry {@code index}. A rejected command changes nothing but the index. */
+    public Outcome apply(long index, Command command) {
+        if (index <= lastAppliedIndex) {
+            throw new IllegalStateException("log entry " + index + " applied after " + lastAppliedIndex
+                + ": entries must be applied once, in order");
+        }
+        lastAppliedIndex = index;
+        Optional<Rejection> invalid = CommandValidator.validate(command);
+        if (invalid.isPresent()) {
+            return new Outcome.Rejected(invalid.get());
+        }
+        if (restoring && (command instanceof Command.KvPut || command instanceof Command.KvDelete)) {
+            return new Outcome.Rejected(new Rejection(ErrorCode.UNAVAILABLE,
+                "the cluster is restoring a backup: retry in a moment"));
+        }
+        return switch (command) {
+            case Command.KvPut put -> kv.put(put.key(), put.value(), put.expectRevision());
+            case Command.KvDelete delete -> kv.delete(delete.key(), delete.expectRevision());
+            case Command.RestoreKeys restore -> restoreKeys(restore);
+            case Command.InitCluster init -> initCluster(init);
+            case Command.RegisterNode register -> registerNode(register.node());
+            case Command.RemoveNode remove -> removeNode(remove.name());
+        };
+    }
+
+    /**
+     * Consumes log entry {@code index} whose bytes could not be decoded (written by a newer or broken
+     * client): it changes nothing but the index, the same way on every server.
+     */
+    public Outcome skipUndecodable(long index, String reason) {
+        if (index <= lastAppliedIndex) {
+            throw new IllegalStateException("log entry " + index + " applied after " + lastAppliedIndex);
+        }
+        lastAppliedIndex = index;
+        return new Outcome.Rejected(new Rejection(ErrorCode.BAD_REQUEST, "the command could not be decoded ("
+            + reason + "): upgrade the client to this cluster's herd version"));
+    }
+
+    public QueryResult query(Query query) {
+        return switch (query) {
+            case Query.KvGet get -> KvQueries.get(kv, get.key());
+            case Query.KvList list -> KvQueries.list(kv, list.prefix(), list.limit());
+            case Query.KvWatch watch -> new QueryResult.KvChanges(kv.changesSince(watch.fromRevision(), watch.filter()));
+            case Query.Nodes ignored -> new QueryResult.NodeList(nodes());
+            case Query.Summary ignored -> summary();
+        };
+    }
+
+    private Outcome initCluster(Command.InitCluster init) {
+        if (!clusterName.isEmpty()) {
+            return new Outcome.Rejected(new Rejection(ErrorCode.BAD_REQUEST, "the cluster is already initialised as '"
+                + clusterName + "'"));
+        }
+        clusterName = init.clusterName();
+        restoring = init.restoring();
+        nodes.put(init.firstServer().name(), init.firstServer());
+        return new Outcome.Applied("cluster " + clusterName + " initialised with server " + init.firstServer().name());
+    }
+
+    private Outcome restoreKeys(Command.RestoreKeys restore) {
+        if (!restoring) {
+            return new Outcome.Rejected(new Rejection(ErrorCode.BAD_REQUEST,
+                "keys from a backup can only be loaded into a cluster created by 'herd restore'"));
+        }
+        kv.load(restore.keys(), restore.backupRevision());
+        if (restore.last()) {
+            restoring = false;
+        }
+        return new Outcome.Applied("restored " + restore.keys().size() + " keys" + (restore.last() ? "; restore complete" : ""));
+    }
+
+    public boolean restoring() {
+        return restoring;
+    }
+
+    private Outcome registerNode(NodeInfo node) {
+        NodeInfo existing = nodes.get(node.name());
+        if (existing != null && existing.role() != node.role()) {
+            return new Outcome.Rejected(new Rejection(ErrorCode.NODE_EXISTS, "node '" + node.name() + "' is already a "
+                + existing.role().name().toLowerCase() + ": remove it first or pick another name"));
+        }
+        for (NodeInfo other : nodes.values()) {
+            if (!other.name().equals(node.name()) && sameEndpoint(other, node)) {
+                return new Outcome.Rejected(new Rejection(ErrorCode.NODE_EXISTS, "node '" + other.name()
+                    + "' already uses address " + other.apiAddress() + ": give each node its own address"));
+            }
+        }
+        nodes.put(node.name(), node);
+        return new Outcome.Applied((existing == null ? "registered " : "updated ") + node.role().name().toLowerCase()
+            + " " + node.name());
+    }
+
+    private static boolean sameEndpoint(NodeInfo a, NodeInfo b) {
+        return a.apiAddress().equals(b.apiAddress())
+            || (a.raftAddress() != null && a.raftAddress().equals(b.raftAddress()));
+    }
+
+    private Outcome removeNode(String name) {
+        if (nodes.remove(name) == null) {
+            return new Outcome.Rejected(new Rejection(ErrorCode.NODE_NOT_FOUND, "there is no node '" + name
+                + "': 'herd server list' and 'herd node list' show the names"));
+        }
+        return new Outcome.Applied("removed node " + name);
+    }
+
+    private QueryResult summary() {
+        int servers = (int) nodes.values().stream().filter(n -> n.role() == NodeInfo.Role.SERVER).count();
+        return new QueryResult.ClusterSummary(clusterName, kv.revision(), lastAppliedIndex, kv.size(), servers,
+            nodes.size() - servers, restoring);
+    }
+
+    /** The state as plain data, for snapshots. */
+    public StateImage image() {
+        return new StateImage(StateImage.FORMAT_VERSION, lastAppliedIndex, clusterName, restoring, kv.revision(),
+            kv.compactedRevision(), kv.allKeys(), kv.history(), new ArrayList<>(nodes.values()));
+    }
+
+    public static ClusterState fromImage(StateImage image) {
+        if (image.formatVersion() != StateImage.FORMAT_VERSION) {
+            throw new IllegalArgumentException("snapshot format " + image.formatVersion() + " is not supported (this herd reads "
+                + StateImage.FORMAT_VERSION + "): restore it with the herd version that wrote it");
+        }
+        ClusterState state = new ClusterState(KvStore.restore(image.revision(), image.compactedRevision(), image.keys(),
+            image.history()));
+        state.lastAppliedIndex = image.lastAppliedIndex();
+        state.clusterName = image.clusterName();
+        state.restoring = image.restoring();
+        for (NodeInfo node : image.nodes()) {
+            state.nodes.put(node.name(), node);
+        }
+        return state;
+    }
+
+}

@@ -1,0 +1,21 @@
+package herd.core;
+
+import herd.core.cluster.NodeInfo;
+import herd.core.kv.KeyValue;
+import herd.core.kv.KvEvent;
+import java.util.List;
+
+/** The whole cluster state as plain data: what a snapshot and a backup hold. */
+public record StateImage(
+    int formatVersion,
+    long lastAppliedIndex,
+    String clusterName,
+    boolean restoring,
+    long revision,
+    long compactedRevision,
+    List<KeyValue> keys,
+    List<KvEvent> history,
+    List<NodeInfo> nodes) {
+
+    public static final int FORMAT_VERSION = 1;
+}

@@ -1,0 +1,47 @@
+package herd.core.command;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import herd.core.cluster.NodeInfo;
+
+/**
+ * Every change to the cluster state. Commands are validated before they enter the Raft log
+ * ({@link CommandValidator}) and applied by {@link herd.core.ClusterState#apply} in an exhaustive
+ * switch, so adding a command without handling it does not compile.
+ */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "command")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = Command.KvPut.class, name = "kv-put"),
+    @JsonSubTypes.Type(value = Command.KvDelete.class, name = "kv-delete"),
+    @JsonSubTypes.Type(value = Command.InitCluster.class, name = "init-cluster"),
+    @JsonSubTypes.Type(value = Command.RegisterNode.class, name = "register-node"),
+    @JsonSubTypes.Type(value = Command.RemoveNode.class, name = "remove-node"),
+    @JsonSubTypes.Type(value = Command.RestoreKeys.class, name = "restore-keys"),
+})
+public sealed interface Command {
+
+    /** Writes a key; with {@code expectRevision} set, only if the key's modRevision equals it (0: absent). */
+    record KvPut(String key, byte[] value, Long expectRevision) implements Command {}
+
+    /** Deletes a key; with {@code expectRevision} set, only if the key's modRevision equals it. */
+    record KvDelete(String key, Long expectRevision) implements Command {}
+
+    /**
+     * The first entry of every cluster: its name and first server. With {@code restoring} set the
+     * cluster starts from a backup: clients' key writes are refused until the last
+     * {@link RestoreKeys} batch has been applied.
+     */
+    record InitCluster(String clusterName, NodeInfo firstServer, boolean restoring) implements Command {}
+
+    /**
+     * One batch of keys from a backup, with their original revisions. {@code backupRevision} is the
+     * revision of the backup; the {@code last} batch ends the restore. Applying a batch twice is harmless.
+     */
+    record RestoreKeys(java.util.List<herd.core.kv.KeyValue> keys, long backupRevision, boolean last) implements Command {}
+
+    /** Records a node (a server being added, or a worker joining); an existing name is replaced only if the role matches. */
+    record RegisterNode(NodeInfo node) implements Command {}
+
+    /** Forgets a node. */
+    record RemoveNode(String name) implements Command {}
+}

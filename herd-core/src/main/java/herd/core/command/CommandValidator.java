@@ -1,0 +1,61 @@
+package herd.core.command;
+
+import herd.core.Rejection;
+import herd.core.cluster.NameRules;
+import herd.core.cluster.NodeInfo;
+import herd.core.kv.KeyRules;
+import java.util.Optional;
+
+/**
+ * Checks a command on its own, before it enters the Raft log, so that bad input never costs a log
+ * entry. {@link herd.core.ClusterState} runs the same checks again on apply (plus the ones that
+ * need the state), because a log entry may come from an older or misbehaving client.
+ */
+public final class CommandValidator {
+    private CommandValidator() {}
+
+    public static Optional<Rejection> validate(Command command) {
+        return switch (command) {
+            case Command.KvPut put -> KeyRules.checkKey(put.key())
+                .or(() -> KeyRules.checkValue(put.value()))
+                .or(() -> KeyRules.checkExpectedRevision(put.expectRevision()));
+            case Command.KvDelete delete -> KeyRules.checkKey(delete.key())
+                .or(() -> KeyRules.checkExpectedRevision(delete.expectRevision()));
+            case Command.InitCluster init -> NameRules.checkName("cluster", init.clusterName())
+                .or(() -> checkNode(init.firstServer()));
+            case Command.RegisterNode register -> checkNode(register.node());
+            case Command.RemoveNode remove -> NameRules.checkName("node", remove.name());
+            case Command.RestoreKeys restore -> checkRestore(restore);
+        };
+    }
+
+    static Optional<Rejection> checkRestore(Command.RestoreKeys restore) {
+        if (restore.keys() == null || restore.backupRevision() < 0) {
+            return Optional.of(new Rejection(herd.core.ErrorCode.BAD_REQUEST, "a restore batch needs keys and a revision"));
+        }
+        for (herd.core.kv.KeyValue kv : restore.keys()) {
+            Optional<Rejection> invalid = KeyRules.checkKey(kv.key()).or(() -> KeyRules.checkValue(kv.value()));
+            if (invalid.isPresent()) {
+                return invalid;
+            }
+            if (kv.modRevision() > restore.backupRevision() || kv.createRevision() > kv.modRevision() || kv.version() < 1) {
+                return Optional.of(new Rejection(herd.core.ErrorCode.BAD_REVISION, "key '" + kv.key()
+                    + "' has inconsistent revisions in the backup: the backup file is damaged"));
+            }
+        }
+        return Optional.empty();
+    }
+
+    static Optional<Rejection> checkNode(NodeInfo node) {
+        if (node == null) {
+            return Optional.of(new Rejection(herd.core.ErrorCode.BAD_REQUEST, "the node is missing"));
+        }
+        Optional<Rejection> basics = NameRules.checkName("node", node.name())
+            .or(() -> NameRules.checkAddress("API", node.apiAddress()))
+            .or(() -> NameRules.checkName("zone", node.zone()));
+        if (basics.isPresent() || node.role() == NodeInfo.Role.WORKER) {
+            return basics;
+        }
+        return NameRules.checkAddress("Raft", node.raftAddress());
+    }
+}

@@ -1,0 +1,26 @@
+package herd.core.command;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import herd.core.kv.WatchFilter;
+
+/** Every read of the cluster state; answered by {@link herd.core.ClusterState#query}. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "query")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = Query.KvGet.class, name = "kv-get"),
+    @JsonSubTypes.Type(value = Query.KvList.class, name = "kv-list"),
+    @JsonSubTypes.Type(value = Query.KvWatch.class, name = "kv-watch"),
+    @JsonSubTypes.Type(value = Query.Nodes.class, name = "nodes"),
+    @JsonSubTypes.Type(value = Query.Summary.class, name = "summary"),
+})
+public sealed interface Query {
+    record KvGet(String key) implements Query {}
+
+    record KvList(String prefix, int limit) implements Query {}
+
+    record KvWatch(long fromRevision, WatchFilter filter) implements Query {}
+
+    record Nodes() implements Query {}
+
+    record Summary() implements Query {}
+}

@@ -1,0 +1,36 @@
+package herd.core.command;
+
+import com.fasterxml.jackson.annotation.JsonSubTypes;
+import com.fasterxml.jackson.annotation.JsonTypeInfo;
+import herd.core.Rejection;
+import herd.core.cluster.NodeInfo;
+import herd.core.kv.KeyValue;
+import herd.core.kv.WatchBatch;
+import java.util.List;
+
+/** Answers to {@link Query}. */
+@JsonTypeInfo(use = JsonTypeInfo.Id.NAME, property = "result")
+@JsonSubTypes({
+    @JsonSubTypes.Type(value = QueryResult.KvValue.class, name = "kv-value"),
+    @JsonSubTypes.Type(value = QueryResult.KvRange.class, name = "kv-range"),
+    @JsonSubTypes.Type(value = QueryResult.KvChanges.class, name = "kv-changes"),
+    @JsonSubTypes.Type(value = QueryResult.NodeList.class, name = "node-list"),
+    @JsonSubTypes.Type(value = QueryResult.ClusterSummary.class, name = "summary"),
+    @JsonSubTypes.Type(value = QueryResult.Refused.class, name = "refused"),
+})
+public sealed interface QueryResult {
+    /** {@code kv} is null when the key does not exist. */
+    record KvValue(long revision, KeyValue kv) implements QueryResult {}
+
+    record KvRange(long revision, List<KeyValue> kvs, boolean more) implements QueryResult {}
+
+    record KvChanges(WatchBatch batch) implements QueryResult {}
+
+    record NodeList(List<NodeInfo> nodes) implements QueryResult {}
+
+    record ClusterSummary(String clusterName, long revision, long lastAppliedIndex, int keys, int servers, int workers,
+                          boolean restoring)
+        implements QueryResult {}
+
+    record Refused(Rejection rejection) implements QueryResult {}
+}

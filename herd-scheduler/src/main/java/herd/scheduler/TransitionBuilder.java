@@ -1,0 +1,284 @@
+package herd.scheduler;
+
+import herd.scheduler.Scheduler.Inst;
+import herd.scheduler.Scheduler.NodeInfo;
+import herd.scheduler.Scheduler.Top;
+import herd.scheduler.Scheduler.Unit;
+import herd.scheduler.model.Operation;
+import herd.scheduler.model.Role;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Turns the scheduler's decisions (current and next node and role of every instance) into the
+ * summary of changes and the action graph, with Pacemaker's vocabulary for each kind of change.
+ */
+final class TransitionBuilder {
+    private final Scheduler s;
+    private final List<Transition.Change> changes = new ArrayList<>();
+    private final List<Transition.Action> actions = new ArrayList<>();
+    private final List<int[]> orderings = new ArrayList<>();
+    private final List<Transition.Placement> revised = new ArrayList<>();
+
+    private TransitionBuilder(Scheduler s) {
+        this.s = s;
+    }
+
+    static Transition build(Scheduler s) {
+        return new TransitionBuilder(s).run();
+    }
+
+    private Transition run() {
+        List<String> fenced = new ArrayList<>();
+        for (NodeInfo n : s.nodes().values()) {
+            if (n.unclean && canFence(n)) {
+                fenced.add(n.name);
+                changes.add(new Transition.Change("Fence (reboot)", n.name, null, n.fenceReason));
+            }
+        }
+        List<Inst> all = s.allInstances();
+        for (Inst i : all) {
+            if (blockedByUnfenceableNode(i)) {
+                i.next = i.current();
+                i.nextRole = i.role;
+                continue;
+            }
+            summarize(i);
+        }
+        buildActions(all, fenced);
+        for (Inst i : all) {
+            revised.add(new Transition.Placement(i.id, parentId(i), i.def.agent(), List.copyOf(i.runningOn),
+                    i.role.text(), effectiveNext(i), effectiveNextRole(i).text(), i.failed(), i.managed()));
+        }
+        return new Transition(List.copyOf(changes), List.copyOf(actions), List.copyOf(orderings),
+                copy(s.allocationScores()), Map.copyOf(new LinkedHashMap<>(s.promotionScores())), List.copyOf(revised));
+    }
+
+    private static Map<String, Map<String, Integer>> copy(Map<String, Map<String, Integer>> m) {
+        Map<String, Map<String, Integer>> out = new LinkedHashMap<>();
+        m.forEach((k, v) -> out.put(k, java.util.Collections.unmodifiableMap(new LinkedHashMap<>(v))));
+        return java.util.Collections.unmodifiableMap(out);
+    }
+
+    private static String parentId(Inst i) {
+        if (i.unit.clone != null) return i.unit.clone.def.id();
+        if (!i.unit.id.equals(i.id)) return i.unit.id;
+        return null;
+    }
+
+    boolean canFence(NodeInfo n) {
+        if (!s.fencingEnabled()) return false;
+        if (s.haveQuorum()) return true;
+        if ("ignore".equalsIgnoreCase(s.config().property("no-quorum-policy", "stop"))) return true;
+        return n.online;
+    }
+
+    private boolean blockedByUnfenceableNode(Inst i) {
+        for (String node : i.runningOn) {
+            NodeInfo n = s.nodes().get(node);
+            if (n != null && n.unclean && !canFence(n)) return true;
+        }
+        return false;
+    }
+
+    /** Is nothing done to this instance (unmanaged, or blocked where it runs)? */
+    private boolean frozen(Inst i) {
+        if (!i.managed()) return true;
+        String cur = i.current();
+        if (cur == null || !i.blockedOn.contains(cur)) return false;
+        NodeInfo n = s.nodes().get(cur);
+        return !(n != null && n.unclean && canFence(n)); // fencing the node ends the block
+    }
+
+    String effectiveNext(Inst i) {
+        if (frozen(i)) return i.current();
+        if (!i.startRunnable) return null;
+        return i.next;
+    }
+
+    Role effectiveNextRole(Inst i) {
+        if (frozen(i)) return i.role;
+        if (effectiveNext(i) == null) return Role.STOPPED;
+        return i.nextRole;
+    }
+
+    private boolean migrates(Inst i) {
+        if (!Scheduler.isTrue(i.meta.get("allow-migrate"))) return false;
+        if (i.unit.clone != null || i.forcedRestart) return false;
+        String cur = i.current();
+        return cur != null && i.next != null && !cur.equals(i.next) && !i.failed() && i.startRunnable
+                && i.runningOn.size() == 1;
+    }
+
+    private void summarize(Inst i) {
+        if (frozen(i)) return;
+        NodeInfo cn = i.current() == null ? null : s.nodes().get(i.current());
+        if (cn != null && cn.unclean && canFence(cn)) i.failedOn.clear(); // fencing clears any failure there
+        String current = i.current();
+        String next = i.next;
+        if (current == null && next == null) return;
+        Role role = current == null ? Role.STOPPED : i.role;
+        Role nextRole = next == null ? Role.STOPPED : i.nextRole;
+        boolean moving = current != null && next != null && !current.equals(next);
+        boolean startNeeded = Scheduler.startRequired(i) || (next != null && !i.startRunnable
+                && (current == null || !current.equals(next) || i.failed() || i.forcedRestart));
+        boolean needRole = role.compareTo(Role.STARTED) > 0 || nextRole.compareTo(Role.UNPROMOTED) > 0;
+        String stopReason = next == null ? (i.stopReason != null ? i.stopReason : "node availability") : i.stopReason;
+
+        if (role == nextRole && next != null) {
+            if (!i.startRunnable && (current == null || !current.equals(next) || true)) {
+                String reason = i.startReason;
+                add("Stop", i, details(i, role, nextRole, current, null, needRole), reason == null ? null : "due to " + reason);
+                return;
+            }
+            if (migrates(i)) {
+                add("Migrate", i, details(i, role, nextRole, current, next, needRole), null);
+            } else if (!startNeeded) {
+                return;
+            } else if (moving) {
+                add(i.failed() ? "Recover" : "Move", i, details(i, role, nextRole, current, next, needRole), null);
+            } else if (i.failed()) {
+                add("Recover", i, details(i, role, nextRole, current, null, needRole), null);
+            } else {
+                add("Restart", i, details(i, role, nextRole, current, next, needRole),
+                        i.restartReason == null ? null : "due to " + i.restartReason);
+            }
+            return;
+        }
+        if (current != null && (nextRole == Role.STOPPED || !i.startRunnable)) {
+            String reason = next == null ? stopReason : (i.startReason != null ? i.startReason : stopReason);
+            for (String node : i.runningOn) {
+                add("Stop", i, details(i, i.roleOn.getOrDefault(node, role), Role.STOPPED, node, null, needRole),
+                        reason == null ? null : "due to " + reason);
+            }
+            return;
+        }
+        if (current != null && i.failed()) {
+            add("Recover", i, details(i, role, nextRole, current, next, needRole), null);
+        } else if (moving) {
+            add("Move", i, details(i, role, nextRole, current, next, needRole), null);
+        } else if (current != null && i.forcedRestart) {
+            add("Restart", i, details(i, role, nextRole, current, next, needRole),
+                    i.restartReason == null ? null : "due to " + i.restartReason);
+        } else if (role == Role.PROMOTED) {
+            add("Demote", i, details(i, role, nextRole, current, next, needRole), null);
+        } else if (nextRole == Role.PROMOTED) {
+            add("Promote", i, details(i, role, nextRole, current, next, needRole), blockedReason(i));
+        } else if (role == Role.STOPPED && nextRole.compareTo(Role.STOPPED) > 0) {
+            add("Start", i, details(i, role, nextRole, current, next, needRole), blockedReason(i));
+        }
+    }
+
+    private static String blockedReason(Inst i) {
+        if (i.startRunnable) return null;
+        return i.startReason == null ? "blocked" : "due to " + i.startReason + " (blocked)";
+    }
+
+    private void add(String kind, Inst i, String details, String reason) {
+        changes.add(new Transition.Change(kind, i.id, details, reason));
+    }
+
+    /** The text inside the parentheses, exactly as Pacemaker words each kind of change. */
+    private static String details(Inst i, Role role, Role nextRole, String origin, String destination, boolean needRole) {
+        boolean sameHost = origin == null || destination == null || origin.equals(destination);
+        boolean sameRole = role == nextRole;
+        if (needRole && origin == null) return role.text() + " -> " + nextRole.text() + " " + destination;
+        if (origin == null) return destination;
+        if (needRole && destination == null) return role.text() + " " + origin;
+        if (destination == null) return origin;
+        if (needRole && sameRole && sameHost) return role.text() + " " + origin;
+        if (sameRole && sameHost) return origin;
+        if (needRole && sameRole) return origin + " -> " + destination + " " + role.text();
+        if (sameRole) return origin + " -> " + destination;
+        if (sameHost) return role.text() + " -> " + nextRole.text() + " " + origin;
+        return role.text() + " " + origin + " -> " + nextRole.text() + " " + destination;
+    }
+
+    // ------------------------------------------------------------------ actions
+
+    private int action(String rsc, String task, long interval, String node, boolean pseudo, boolean runnable, String reason) {
+        int id = actions.size();
+        actions.add(new Transition.Action(id, rsc, task, interval, node, pseudo, runnable, reason));
+        return id;
+    }
+
+    /**
+     * Emits the graph in a valid execution order: fencing, probes, demotes, stops (dependents first),
+     * starts (in placement order), promotes, then recurring monitors.
+     */
+    private void buildActions(List<Inst> all, List<String> fenced) {
+        List<Integer> fences = new ArrayList<>();
+        for (String n : fenced) fences.add(action(null, "stonith", 0, n, false, true, "reboot"));
+        // Probes: every online node that has no record of a resource checks whether it runs there.
+        for (Inst i : all) {
+            if (i.orphan || !i.managed()) continue;
+            for (NodeInfo n : s.nodes().values()) {
+                if (!n.online || n.unclean || n.pending) continue;
+                if (!hasHistory(i, n.name)) action(i.id, "monitor", 0, n.name, false, true, "probe");
+            }
+        }
+        List<Inst> reversed = new ArrayList<>(all);
+        java.util.Collections.reverse(reversed);
+        Map<Inst, Integer> stops = new LinkedHashMap<>();
+        for (Inst i : reversed) {
+            if (frozen(i) || i.current() == null) continue;
+            boolean stop = Scheduler.stopRequired(i) || (i.next == null);
+            if (i.role == Role.PROMOTED && effectiveNextRole(i) != Role.PROMOTED && !migrates(i)) {
+                action(i.id, "demote", 0, i.current(), isOnFencedNode(i, fenced), true, null);
+            }
+            if (stop && !migrates(i)) {
+                for (String node : i.runningOn) {
+                    int id = action(i.id, "stop", 0, node, fenced.contains(node), true, null);
+                    stops.put(i, id);
+                    for (int f : fences) if (fenced.contains(node)) orderings.add(new int[] {f, id});
+                }
+            }
+        }
+        for (Inst i : all) {
+            if (frozen(i) || effectiveNext(i) == null) continue;
+            if (migrates(i)) {
+                int a = action(i.id, "migrate_to", 0, i.current(), false, true, null);
+                int b = action(i.id, "migrate_from", 0, i.next, false, true, null);
+                orderings.add(new int[] {a, b});
+                continue;
+            }
+            if (Scheduler.startRequired(i)) {
+                int id = action(i.id, "start", 0, i.next, false, true, null);
+                Integer stop = stops.get(i);
+                if (stop != null) orderings.add(new int[] {stop, id});
+            }
+        }
+        for (Inst i : all) {
+            if (frozen(i) || effectiveNext(i) == null) continue;
+            if (effectiveNextRole(i) == Role.PROMOTED && (i.role != Role.PROMOTED || Scheduler.startRequired(i))) {
+                action(i.id, "promote", 0, i.next, false, true, null);
+            }
+        }
+        for (Inst i : all) {
+            if (frozen(i) || effectiveNext(i) == null) continue;
+            boolean changed = Scheduler.startRequired(i) || effectiveNextRole(i) != i.role || migrates(i);
+            if (!changed) continue;
+            for (Operation o : i.def.operations()) {
+                if (!o.name().equals("monitor") || o.intervalMs() == 0 || !o.enabled()) continue;
+                Role r = effectiveNextRole(i);
+                if (o.role() != null && o.role() != r && !(o.role() == Role.STARTED && r == Role.UNPROMOTED)) continue;
+                action(i.id, "monitor", o.intervalMs(), i.next, false, true, null);
+            }
+        }
+    }
+
+    private static boolean isOnFencedNode(Inst i, List<String> fenced) {
+        return fenced.contains(i.current());
+    }
+
+    private boolean hasHistory(Inst i, String node) {
+        return i.runningOn.contains(node) || i.historyOn.contains(node);
+    }
+
+    @SuppressWarnings("unused")
+    private static List<Unit> units(Top t) {
+        return t.unit() != null ? List.of(t.unit()) : t.cloneRt().instances;
+    }
+}

@@ -1,0 +1,59 @@
+package herd.server;
+
+import herd.core.command.Command;
+import herd.core.command.Outcome;
+import herd.core.command.Query;
+import herd.core.command.QueryResult;
+import herd.server.api.ApiException;
+import herd.server.state.AppliedSignal;
+import java.io.OutputStream;
+import java.util.List;
+
+/**
+ * What the API needs from the cluster: the port between the HTTP edge and the control plane. Calls
+ * block (API handlers run on virtual threads) and fail with an {@link ApiException} that already
+ * says what the caller should do (e.g. 503 no_leader).
+ */
+public interface ClusterAccess {
+
+    /** Submits a command through the Raft leader and returns its outcome once committed and applied. */
+    Outcome submit(Command command) throws ApiException;
+
+    /** Answers a query: linearizable (ReadIndex through the leader) or from this node's local state. */
+    QueryResult query(Query query, boolean linearizable) throws ApiException;
+
+    /** Signals every apply on this node; watch streams wait on it. */
+    AppliedSignal appliedSignal();
+
+    /** This node's view of itself: name, role, Raft term and indexes. */
+    SelfStatus self() throws ApiException;
+
+    /** Every server's row, as this node sees or can fetch it. */
+    List<ServerRow> servers() throws ApiException;
+
+    void addServer(String name, String apiAddress, String raftAddress) throws ApiException;
+
+    void removeServer(String name) throws ApiException;
+
+    void transferLeadership(String name) throws ApiException;
+
+    /** Writes a consistent image of the cluster state, as of a linearizable point. */
+    void backup(OutputStream out) throws ApiException;
+
+    /**
+     * One server as {@code herd server list} shows it (like {@code onezone show}).
+     *
+     * @param state leader, follower, candidate, or unreachable
+     * @param vote the server this one voted for in its current term ("-" if none)
+     */
+    record ServerRow(int id, String name, String endpoint, String state, long term, long index, long commit, String vote) {}
+
+    /**
+     * A node's own status.
+     *
+     * @param role server or worker
+     * @param raftState for a server: leader, follower or candidate; for a worker: "-"
+     */
+    record SelfStatus(String name, String role, String clusterName, String raftState, String leader, long term,
+                      long lastLogIndex, long commitIndex, long appliedIndex, String votedFor) {}
+}

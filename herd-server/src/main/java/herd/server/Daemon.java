@@ -1,0 +1,254 @@
+package herd.server;
+
+import herd.control.ClusterSecret;
+import herd.control.ControlPlaneConfig;
+import herd.control.ControlPlaneNode;
+import herd.control.RoleListener;
+import herd.core.cluster.NodeInfo;
+import herd.core.codec.Codec;
+import herd.core.command.Command;
+import herd.core.command.Outcome;
+import herd.core.command.Query;
+import herd.core.command.QueryResult;
+import herd.server.api.ApiException;
+import herd.server.api.ApiServer;
+import herd.server.api.Authenticator;
+import herd.server.config.DataDir;
+import herd.server.config.NodeConfig;
+import herd.server.state.ClusterStateApplication;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@code herd agent}: runs one node from its data directory until the process is stopped. A server
+ * runs the Raft server, its replica of the cluster state and the API; a node that was started with
+ * {@code --join} and has no cluster yet waits to be adopted first.
+ */
+public final class Daemon implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Daemon.class);
+    static final Duration PEER_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+
+    /** How a first start with {@code --join} describes the new server. */
+    public record JoinSpec(String name, String apiAddress, String raftAddress, String zone, Path secretFile) {}
+
+    private final ControlPlaneNode node;
+    private final ApiServer api;
+    private final LeaderHooks hooks;
+    private final CountDownLatch stopped = new CountDownLatch(1);
+
+    private Daemon(ControlPlaneNode node, ApiServer api, LeaderHooks hooks) {
+        this.node = node;
+        this.api = api;
+        this.hooks = hooks;
+    }
+
+    /**
+     * Starts the node in {@code dataDir}; with {@code join} set and no node there yet, first waits to be
+     * added to a cluster. Hooks given here replace the stored ones (null keeps them).
+     */
+    public static Daemon start(DataDir dataDir, JoinSpec join, List<String> leaderHook, List<String> followerHook)
+        throws IOException, InterruptedException {
+        if (!dataDir.isInitialised() && join != null) {
+            waitForAdoption(dataDir, join);
+        }
+        NodeConfig config = dataDir.readConfig();
+        if (leaderHook != null || followerHook != null) {
+            config = config.withHooks(leaderHook != null ? leaderHook : config.leaderHook(),
+                followerHook != null ? followerHook : config.followerHook());
+            dataDir.writeConfig(config);
+        }
+        if (!config.isServer()) {
+            throw new IOException("node " + config.name() + " is a " + config.role() + "; this herd runs servers only");
+        }
+        return startServer(dataDir, config);
+    }
+
+    private static void waitForAdoption(DataDir dataDir, JoinSpec join) throws IOException, InterruptedException {
+        dataDir.create();
+        byte[] secret = Files.readAllBytes(join.secretFile());
+        ClusterSecret.fromBytes(secret);
+        dataDir.writeClusterSecret(secret);
+        try (WaitingNode waiting = new WaitingNode(join.name(), join.apiAddress(), join.raftAddress(), join.zone(), dataDir,
+            NodeToken.fromClusterSecret(secret))) {
+            waiting.awaitAdoption();
+        }
+    }
+
+    private static Daemon startServer(DataDir dataDir, NodeConfig config) throws IOException {
+        byte[] secretBytes = dataDir.readClusterSecret();
+        ClusterSecret secret = ClusterSecret.fromBytes(secretBytes);
+        String adminToken = dataDir.readAdminToken();
+        String nodeToken = NodeToken.fromClusterSecret(secretBytes);
+        ClusterStateApplication application = new ClusterStateApplication();
+        LeaderHooks hooks = new LeaderHooks(config.name(), dataDir.root().resolve("hooks.log"), config.leaderHook(),
+            config.followerHook());
+        FounderInit founderInit = new FounderInit(config, dataDir.restoreFile());
+        if (config.founder()) {
+            hooks.alsoNotify(founderInit);
+        }
+        ControlPlaneNode node = ControlPlaneNode.start(controlPlaneConfig(dataDir, config, secret), application, hooks);
+        founderInit.attach(node);
+        PeerApi peers = new PeerApi(nodeToken, PEER_CONNECT_TIMEOUT);
+        ServerClusterAccess access = new ServerClusterAccess(node, application, config, peers,
+            new ServerAdoption(config, adminToken, peers));
+        ApiServer api = new ApiServer(socketAddress(config.apiAddress()), access, new Authenticator(adminToken, nodeToken),
+            config.name());
+        api.start();
+        log.info("{} serves the API on {} and Raft on {} (cluster {}, data in {})", config.name(), config.apiAddress(),
+            config.raftAddress(), config.clusterName(), dataDir.root());
+        return new Daemon(node, api, hooks);
+    }
+
+    static ControlPlaneConfig controlPlaneConfig(DataDir dataDir, NodeConfig config, ClusterSecret secret) {
+        ControlPlaneConfig.Builder builder = ControlPlaneConfig.builder()
+            .nodeName(config.name())
+            .raftAddress(config.raftAddress())
+            .dataDirectory(dataDir.raftDir())
+            .groupId(UUID.fromString(config.groupId()))
+            .initialPeers(config.initialRaftPeers())
+            .clusterSecret(secret);
+        if (config.electionTimeoutMinMillis() > 0 && config.electionTimeoutMaxMillis() > config.electionTimeoutMinMillis()) {
+            builder.electionTimeoutMin(Duration.ofMillis(config.electionTimeoutMinMillis()))
+                .electionTimeoutMax(Duration.ofMillis(config.electionTimeoutMaxMillis()));
+        }
+        return builder.build();
+    }
+
+    static InetSocketAddress socketAddress(String hostPort) {
+        int colon = hostPort.lastIndexOf(':');
+        String host = hostPort.substring(0, colon);
+        if (host.startsWith("[") && host.endsWith("]")) {
+            host = host.substring(1, host.length() - 1);
+        }
+        return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
+    }
+
+    public void awaitStop() throws InterruptedException {
+        stopped.await();
+    }
+
+    @Override
+    public void close() {
+        api.close();
+        try {
+            node.close();
+        } catch (IOException e) {
+            log.warn("closing the Raft server: {}", e.toString());
+        }
+        hooks.close();
+        stopped.countDown();
+    }
+
+    /**
+     * The founder writes the cluster's first entry (its name and first server) the first time it
+     * leads; later leaderships find it there and do nothing.
+     */
+    static final class FounderInit implements RoleListener {
+        /** Keys per restore entry are bounded by bytes, so no log entry grows past a few MiB. */
+        static final long RESTORE_BATCH_MAX_BYTES = 1024 * 1024;
+
+        private final NodeConfig config;
+        private final Path restoreFile;
+        private volatile ControlPlaneNode node;
+        private volatile boolean pendingLeadership;
+
+        FounderInit(NodeConfig config, Path restoreFile) {
+            this.config = config;
+            this.restoreFile = restoreFile;
+        }
+
+        void attach(ControlPlaneNode startedNode) {
+            node = startedNode;
+            if (pendingLeadership) {
+                initIfNeeded();
+            }
+        }
+
+        @Override
+        public void onRoleChange(boolean leader, long term) {
+            if (!leader) {
+                return;
+            }
+            if (node == null) {
+                pendingLeadership = true;
+                return;
+            }
+            initIfNeeded();
+        }
+
+        private void initIfNeeded() {
+            Thread.ofVirtual().name("herd-founder-init").start(() -> {
+                try {
+                    QueryResult.ClusterSummary summary = summary();
+                    if (summary.clusterName().isEmpty()) {
+                        NodeInfo self = new NodeInfo(config.name(), NodeInfo.Role.SERVER, config.apiAddress(),
+                            config.raftAddress(), config.zone());
+                        log.info("cluster {}: {}", config.clusterName(), submit(new Command.InitCluster(config.clusterName(), self,
+                            Files.exists(restoreFile))));
+                        summary = summary();
+                    }
+                    if (summary.restoring()) {
+                        restoreKeys();
+                    }
+                } catch (ApiException | IOException e) {
+                    log.warn("could not write the cluster's first entries yet ({}); will retry when leading again", e.getMessage());
+                }
+            });
+        }
+
+        /** Loads the backup's keys in batches, with a progress line per batch; safe to run again after a crash. */
+        private void restoreKeys() throws IOException, ApiException {
+            herd.core.StateImage image;
+            try (var in = Files.newInputStream(restoreFile)) {
+                image = Codec.readImage(in);
+            }
+            List<herd.core.kv.KeyValue> keys = image.keys();
+            List<herd.core.kv.KeyValue> batch = new java.util.ArrayList<>();
+            long batchBytes = 0;
+            int done = 0;
+            log.info("restore: loading {} keys at revision {} from {}", keys.size(), image.revision(), restoreFile);
+            for (herd.core.kv.KeyValue kv : keys) {
+                batch.add(kv);
+                batchBytes += kv.value().length + kv.key().length();
+                done++;
+                if (batchBytes >= RESTORE_BATCH_MAX_BYTES || done == keys.size()) {
+                    submitRestoreBatch(batch, image.revision(), done == keys.size());
+                    log.info("restore: {} of {} keys ({}%)", done, keys.size(), done * 100L / keys.size());
+                    batch = new java.util.ArrayList<>();
+                    batchBytes = 0;
+                }
+            }
+            if (keys.isEmpty()) {
+                submitRestoreBatch(batch, image.revision(), true);
+            }
+            Files.move(restoreFile, restoreFile.resolveSibling("restore.done.json"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            log.info("restore: complete; the cluster accepts writes");
+        }
+
+        private void submitRestoreBatch(List<herd.core.kv.KeyValue> batch, long revision, boolean last) throws ApiException {
+            Outcome outcome = submit(new Command.RestoreKeys(List.copyOf(batch), revision, last));
+            if (outcome instanceof Outcome.Rejected rejected) {
+                throw ApiException.of(rejected.rejection());
+            }
+        }
+
+        private Outcome submit(Command command) throws ApiException {
+            return Codec.decodeOutcome(ServerClusterAccess.await(node.submit(Codec.encode(command)), "writing a " + command.getClass().getSimpleName() + " entry"));
+        }
+
+        private QueryResult.ClusterSummary summary() throws ApiException {
+            byte[] answer = ServerClusterAccess.await(node.readLinearizable(Codec.encode(new Query.Summary())),
+                "reading the cluster summary");
+            return (QueryResult.ClusterSummary) Codec.decodeQueryResult(answer);
+        }
+    }
+}

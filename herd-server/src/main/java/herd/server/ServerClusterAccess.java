@@ -1,0 +1,248 @@
+package herd.server;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import herd.control.ControlPlaneException;
+import herd.control.ControlPlaneNode;
+import herd.control.ControlPlaneUnavailableException;
+import herd.control.Member;
+import herd.control.MembershipChangeRefusedException;
+import herd.control.ServerStatus;
+import herd.core.ErrorCode;
+import herd.core.cluster.NodeInfo;
+import herd.core.codec.Codec;
+import herd.core.command.Command;
+import herd.core.command.Outcome;
+import herd.core.command.Query;
+import herd.core.command.QueryResult;
+import herd.server.api.ApiException;
+import herd.server.api.JsonViews;
+import herd.server.config.NodeConfig;
+import herd.server.state.AppliedSignal;
+import herd.server.state.ClusterStateApplication;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+
+/** {@link ClusterAccess} on a server: it holds a replica of the state and a Raft server. */
+public final class ServerClusterAccess implements ClusterAccess {
+    /** How long one server's row may take in {@code server list} before it shows as unreachable. */
+    static final Duration PEER_STATUS_TIMEOUT = Duration.ofSeconds(2);
+    /** Longer than the control plane's own operation timeout, so its clearer error arrives first. */
+    static final long CALL_TIMEOUT_SECONDS = 30;
+
+    private final ControlPlaneNode node;
+    private final ClusterStateApplication application;
+    private final NodeConfig config;
+    private final PeerApi peers;
+    private final ServerAdoption adoption;
+
+    public ServerClusterAccess(ControlPlaneNode node, ClusterStateApplication application, NodeConfig config, PeerApi peers,
+                               ServerAdoption adoption) {
+        this.node = node;
+        this.application = application;
+        this.config = config;
+        this.peers = peers;
+        this.adoption = adoption;
+    }
+
+    @Override
+    public Outcome submit(Command command) throws ApiException {
+        return Codec.decodeOutcome(await(node.submit(Codec.encode(command)), "the write"));
+    }
+
+    @Override
+    public QueryResult query(Query query, boolean linearizable) throws ApiException {
+        if (!linearizable) {
+            return application.query(query);
+        }
+        return Codec.decodeQueryResult(await(node.readLinearizable(Codec.encode(query)), "the read"));
+    }
+
+    @Override
+    public AppliedSignal appliedSignal() {
+        return application.appliedSignal();
+    }
+
+    @Override
+    public SelfStatus self() {
+        ServerStatus status = node.localStatus();
+        return new SelfStatus(config.name(), NodeConfig.SERVER, config.clusterName(), status.role().name().toLowerCase(Locale.ROOT),
+            status.leaderName().isEmpty() ? "-" : status.leaderName(), status.term(), status.lastLogIndex(), status.commitIndex(),
+            status.appliedIndex(), status.votedFor().isEmpty() ? "-" : status.votedFor());
+    }
+
+    @Override
+    public List<ServerRow> servers() throws ApiException {
+        List<Member> members = node.members();
+        Map<String, NodeInfo> nodes = nodesByName();
+        List<ServerRow> rows = new ArrayList<>();
+        try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
+            List<Future<ServerRow>> pending = new ArrayList<>();
+            for (int id = 0; id < members.size(); id++) {
+                int rowId = id;
+                Member member = members.get(id);
+                pending.add(executor.submit(() -> row(rowId, member, nodes.get(member.name()))));
+            }
+            for (Future<ServerRow> future : pending) {
+                rows.add(future.get());
+            }
+        } catch (InterruptedException | ExecutionException e) {
+            throw new ApiException(500, ErrorCode.INTERNAL, "could not collect the servers' status: " + e);
+        }
+        return rows;
+    }
+
+    private ServerRow row(int id, Member member, NodeInfo info) {
+        if (member.name().equals(config.name())) {
+            return row(id, member, self());
+        }
+        if (info == null) {
+            return unreachable(id, member, "no API address recorded");
+        }
+        try {
+            PeerApi.Reply reply = peers.get(info.apiAddress(), "/v1/self", PEER_STATUS_TIMEOUT);
+            if (!reply.ok()) {
+                return unreachable(id, member, reply.errorMessage());
+            }
+            JsonNode self = reply.body();
+            return new ServerRow(id, member.name(), member.raftAddress(), self.path("raftState").asText(),
+                self.path("term").asLong(), self.path("lastLogIndex").asLong(), self.path("commitIndex").asLong(),
+                self.path("votedFor").asText("-"));
+        } catch (IOException | InterruptedException e) {
+            return unreachable(id, member, e.toString());
+        }
+    }
+
+    private static ServerRow row(int id, Member member, SelfStatus self) {
+        return new ServerRow(id, member.name(), member.raftAddress(), self.raftState(), self.term(), self.lastLogIndex(),
+            self.commitIndex(), self.votedFor());
+    }
+
+    private static ServerRow unreachable(int id, Member member, String why) {
+        return new ServerRow(id, member.name(), member.raftAddress(), "unreachable", -1, -1, -1, "-");
+    }
+
+    /**
+     * Adds a server in four steps: check that the new node is up and waiting, hand it the cluster's
+     * coordinates, change the Raft configuration (which waits until it has caught up), record it.
+     */
+    @Override
+    public void addServer(String name, String apiAddress, String raftAddress) throws ApiException {
+        Map<String, String> currentServers = node.members().stream().filter(Member::voting)
+            .collect(Collectors.toMap(Member::name, Member::raftAddress, (a, b) -> a, java.util.LinkedHashMap::new));
+        if (currentServers.containsKey(name)) {
+            throw refused(name + " is already a server of the cluster");
+        }
+        adoption.adopt(name, apiAddress, raftAddress, currentServers);
+        try {
+            node.addServer(name, raftAddress);
+        } catch (MembershipChangeRefusedException e) {
+            throw refused(e.getMessage());
+        } catch (ControlPlaneUnavailableException e) {
+            throw unavailable(e.getMessage());
+        }
+        Outcome recorded = submit(new Command.RegisterNode(new NodeInfo(name, NodeInfo.Role.SERVER, apiAddress, raftAddress, null)));
+        if (recorded instanceof Outcome.Rejected rejected) {
+            throw ApiException.of(rejected.rejection());
+        }
+    }
+
+    @Override
+    public void removeServer(String name) throws ApiException {
+        try {
+            node.removeServer(name);
+        } catch (MembershipChangeRefusedException e) {
+            throw refused(e.getMessage());
+        } catch (ControlPlaneUnavailableException e) {
+            throw unavailable(e.getMessage());
+        }
+        Outcome outcome = submit(new Command.RemoveNode(name));
+        if (outcome instanceof Outcome.Rejected rejected && rejected.rejection().code() != ErrorCode.NODE_NOT_FOUND) {
+            throw ApiException.of(rejected.rejection());
+        }
+    }
+
+    @Override
+    public void transferLeadership(String name) throws ApiException {
+        try {
+            node.transferLeadership(name);
+        } catch (MembershipChangeRefusedException e) {
+            throw refused(e.getMessage());
+        } catch (ControlPlaneException e) {
+            throw unavailable(e.getMessage());
+        }
+    }
+
+    /** A linearizable read first, so the image holds every write acknowledged before the backup began. */
+    @Override
+    public void backup(OutputStream out) throws ApiException {
+        query(new Query.Summary(), true);
+        try {
+            application.writeSnapshot(out);
+        } catch (IOException e) {
+            throw new ApiException(500, ErrorCode.INTERNAL, "could not write the backup: " + e.getMessage());
+        }
+    }
+
+    private Map<String, NodeInfo> nodesByName() {
+        QueryResult.NodeList list = (QueryResult.NodeList) application.query(new Query.Nodes());
+        return list.nodes().stream().collect(Collectors.toMap(NodeInfo::name, Function.identity()));
+    }
+
+    static byte[] await(CompletableFuture<byte[]> future, String what) throws ApiException {
+        try {
+            return future.get(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause();
+            if (cause instanceof ControlPlaneUnavailableException) {
+                throw unavailable(cause.getMessage() + " (" + what + " may or may not have taken effect: check, then retry)");
+            }
+            throw new ApiException(503, ErrorCode.UNAVAILABLE, what + " failed: " + cause);
+        } catch (TimeoutException e) {
+            throw unavailable("no answer within " + CALL_TIMEOUT_SECONDS + " s; " + what
+                + " may or may not have taken effect: check, then retry");
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new ApiException(503, ErrorCode.UNAVAILABLE, "interrupted");
+        }
+    }
+
+    private static ApiException refused(String message) {
+        return new ApiException(409, ErrorCode.MEMBERSHIP_REFUSED, message);
+    }
+
+    private static ApiException unavailable(String message) {
+        return new ApiException(503, ErrorCode.NO_LEADER, message);
+    }
+
+    /** The adoption request a waiting node receives: everything it needs to start as a server. */
+    static ObjectNode adoptionRequest(NodeConfig leaderConfig, String name, String apiAddress, String raftAddress,
+                                      Map<String, String> currentServers, String adminToken) {
+        ObjectNode body = JsonViews.object()
+            .put("name", name)
+            .put("role", NodeConfig.SERVER)
+            .put("clusterName", leaderConfig.clusterName())
+            .put("groupId", leaderConfig.groupId())
+            .put("apiAddress", apiAddress)
+            .put("raftAddress", raftAddress)
+            .put("adminToken", adminToken)
+            .put("electionTimeoutMinMillis", leaderConfig.electionTimeoutMinMillis())
+            .put("electionTimeoutMaxMillis", leaderConfig.electionTimeoutMaxMillis());
+        ObjectNode peersNode = body.putObject("raftPeers");
+        currentServers.forEach(peersNode::put);
+        return body;
+    }
+}

@@ -1,0 +1,205 @@
+package herd.server.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+import herd.core.ErrorCode;
+import herd.server.ClusterAccess;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URLDecoder;
+import java.nio.charset.StandardCharsets;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP/JSON API under {@code /v1}, served on the node's configured address only. Each request
+ * runs on its own virtual thread, so handlers simply block on the cluster.
+ */
+public final class ApiServer implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ApiServer.class);
+    /** Largest request body: a 1 MiB value in base64 inside JSON, with room to spare. */
+    static final int MAX_BODY_BYTES = 2 * 1024 * 1024;
+
+    private final HttpServer http;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final Authenticator authenticator;
+    private final KvHandlers kv;
+    private final ClusterHandlers clusterHandlers;
+    private final String nodeName;
+
+    public ApiServer(InetSocketAddress address, ClusterAccess cluster, Authenticator authenticator, String nodeName)
+        throws IOException {
+        this.authenticator = authenticator;
+        this.nodeName = nodeName;
+        this.kv = new KvHandlers(cluster);
+        this.clusterHandlers = new ClusterHandlers(cluster);
+        this.http = HttpServer.create(address, 512);
+        this.http.createContext("/", this::handle);
+        this.http.setExecutor(executor);
+    }
+
+    public void start() {
+        http.start();
+    }
+
+    public InetSocketAddress address() {
+        return http.getAddress();
+    }
+
+    @Override
+    public void close() {
+        kv.closeWatches();
+        http.stop(0);
+        executor.shutdownNow();
+    }
+
+    private void handle(HttpExchange exchange) {
+        try (exchange) {
+            Request request = Request.of(exchange);
+            try {
+                if (request.path().equals("/v1/health")) {
+                    Responses.json(exchange, 200, JsonViews.object().put("status", "ok").put("node", nodeName));
+                    return;
+                }
+                if (!authenticator.allows(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                    throw new ApiException(401, ErrorCode.UNAUTHORIZED,
+                        "missing or wrong token: send 'Authorization: Bearer <token>' with the admin token from the data directory's admin.token");
+                }
+                route(request);
+            } catch (ApiException e) {
+                Responses.error(exchange, e);
+            }
+        } catch (IOException e) {
+            log.debug("client went away: {}", e.toString());
+        } catch (RuntimeException e) {
+            log.error("request {} {} failed", exchange.getRequestMethod(), exchange.getRequestURI(), e);
+            try {
+                Responses.error(exchange, new ApiException(500, ErrorCode.INTERNAL, "internal error: " + e
+                    + " (see the node's log)"));
+            } catch (IOException ignored) {
+                // the client is gone too
+            }
+        }
+    }
+
+    private void route(Request request) throws ApiException, IOException {
+        String path = request.path();
+        if (path.startsWith("/v1/kv/")) {
+            kv.handleKey(request, path.substring("/v1/kv/".length()));
+        } else if (path.equals("/v1/kv") || path.equals("/v1/kv/")) {
+            request.requireMethod("GET");
+            kv.list(request);
+        } else if (path.equals("/v1/watch")) {
+            request.requireMethod("GET");
+            kv.watch(request);
+        } else if (path.startsWith("/v1/")) {
+            clusterHandlers.handle(request, path.substring("/v1/".length()));
+        } else {
+            throw new ApiException(404, ErrorCode.NOT_FOUND, "no such path " + path + ": the API lives under /v1 (see docs/api.md)");
+        }
+    }
+
+    /** One request: method, decoded path, query parameters, body on demand. */
+    record Request(HttpExchange exchange, String method, String path, Map<String, String> params) {
+        static Request of(HttpExchange exchange) {
+            return new Request(exchange, exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
+                parseQuery(exchange.getRequestURI().getRawQuery()));
+        }
+
+        void requireMethod(String expected) throws ApiException {
+            if (!method.equals(expected)) {
+                throw new ApiException(405, ErrorCode.BAD_REQUEST, method + " is not allowed on " + path + "; use " + expected);
+            }
+        }
+
+        String param(String name) {
+            return params.get(name);
+        }
+
+        long longParam(String name, long fallback) throws ApiException {
+            String value = params.get(name);
+            if (value == null) {
+                return fallback;
+            }
+            try {
+                return Long.parseLong(value);
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("query parameter " + name + "=" + value + " is not a whole number");
+            }
+        }
+
+        boolean localRead() throws ApiException {
+            String consistency = params.getOrDefault("consistency", "linearizable");
+            return switch (consistency) {
+                case "linearizable" -> false;
+                case "local" -> true;
+                default -> throw ApiException.badRequest("consistency=" + consistency + " is unknown: use 'linearizable' (default) or 'local'");
+            };
+        }
+
+        JsonNode jsonBody() throws ApiException, IOException {
+            byte[] body = readBody(exchange.getRequestBody());
+            if (body.length == 0) {
+                throw ApiException.badRequest("the request needs a JSON body (see docs/api.md)");
+            }
+            try {
+                JsonNode node = JsonViews.MAPPER.readTree(body);
+                if (node == null || !node.isObject()) {
+                    throw ApiException.badRequest("the body must be a JSON object");
+                }
+                return node;
+            } catch (com.fasterxml.jackson.core.JacksonException e) {
+                throw ApiException.badRequest("the body is not valid JSON: " + e.getOriginalMessage());
+            }
+        }
+
+        private static byte[] readBody(InputStream in) throws IOException, ApiException {
+            byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
+            if (body.length > MAX_BODY_BYTES) {
+                throw new ApiException(413, ErrorCode.VALUE_TOO_LARGE, "the request body is over " + MAX_BODY_BYTES
+                    + " bytes: values are limited to 1 MiB");
+            }
+            return body;
+        }
+
+        private static Map<String, String> parseQuery(String rawQuery) {
+            Map<String, String> params = new HashMap<>();
+            if (rawQuery == null || rawQuery.isEmpty()) {
+                return params;
+            }
+            for (String pair : rawQuery.split("&")) {
+                int equals = pair.indexOf('=');
+                String name = equals < 0 ? pair : pair.substring(0, equals);
+                String value = equals < 0 ? "" : pair.substring(equals + 1);
+                params.put(URLDecoder.decode(name, StandardCharsets.UTF_8), URLDecoder.decode(value, StandardCharsets.UTF_8));
+            }
+            return params;
+        }
+    }
+
+    /** Writing answers. */
+    static final class Responses {
+        private Responses() {}
+
+        static void json(HttpExchange exchange, int status, ObjectNode body) throws IOException {
+            byte[] bytes = JsonViews.MAPPER.writeValueAsBytes(body);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(status, bytes.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(bytes);
+            }
+        }
+
+        static void error(HttpExchange exchange, ApiException e) throws IOException {
+            json(exchange, e.status(), JsonViews.error(e.code(), e.getMessage()));
+        }
+    }
+}

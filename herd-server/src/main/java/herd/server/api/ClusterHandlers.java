@@ -1,0 +1,150 @@
+package herd.server.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import herd.core.ErrorCode;
+import herd.core.cluster.NameRules;
+import herd.core.command.Query;
+import herd.core.command.QueryResult;
+import herd.server.ClusterAccess;
+import java.io.IOException;
+import java.io.OutputStream;
+
+/** Cluster-level endpoints: status, servers (membership), nodes, backup. */
+final class ClusterHandlers {
+    private final ClusterAccess cluster;
+
+    ClusterHandlers(ClusterAccess cluster) {
+        this.cluster = cluster;
+    }
+
+    void handle(ApiServer.Request request, String path) throws ApiException, IOException {
+        String[] parts = path.split("/", -1);
+        String method = request.method();
+        switch (parts[0]) {
+            case "status" -> {
+                request.requireMethod("GET");
+                status(request);
+            }
+            case "self" -> {
+                request.requireMethod("GET");
+                ApiServer.Responses.json(request.exchange(), 200, self(cluster.self()));
+            }
+            case "nodes" -> {
+                request.requireMethod("GET");
+                nodes(request);
+            }
+            case "backup" -> {
+                request.requireMethod("GET");
+                backup(request);
+            }
+            case "servers" -> {
+                if (parts.length == 1 && method.equals("GET")) {
+                    servers(request);
+                } else if (parts.length == 1 && method.equals("POST")) {
+                    addServer(request);
+                } else if (parts.length == 2 && method.equals("DELETE")) {
+                    cluster.removeServer(parts[1]);
+                    ApiServer.Responses.json(request.exchange(), 200, JsonViews.object().put("result", "removed server " + parts[1]));
+                } else if (parts.length == 3 && parts[2].equals("transfer-leadership") && method.equals("POST")) {
+                    cluster.transferLeadership(parts[1]);
+                    ApiServer.Responses.json(request.exchange(), 200, JsonViews.object().put("result", parts[1] + " is the leader"));
+                } else {
+                    throw new ApiException(404, ErrorCode.NOT_FOUND, method + " /v1/" + path
+                        + " is not an endpoint: see docs/api.md for the servers API");
+                }
+            }
+            default -> throw new ApiException(404, ErrorCode.NOT_FOUND, "no such path /v1/" + path + ": see docs/api.md");
+        }
+    }
+
+    private void status(ApiServer.Request request) throws ApiException, IOException {
+        ClusterAccess.SelfStatus self = cluster.self();
+        QueryResult.ClusterSummary summary = KvHandlers.expect(cluster.query(new Query.Summary(), !request.localRead()),
+            QueryResult.ClusterSummary.class);
+        ObjectNode body = JsonViews.object()
+            .put("cluster", summary.clusterName())
+            .put("leader", self.leader())
+            .put("term", self.term())
+            .put("revision", summary.revision())
+            .put("appliedIndex", summary.lastAppliedIndex())
+            .put("keys", summary.keys())
+            .put("servers", summary.servers())
+            .put("workers", summary.workers());
+        body.set("node", self(self));
+        ApiServer.Responses.json(request.exchange(), 200, body);
+    }
+
+    private void servers(ApiServer.Request request) throws ApiException, IOException {
+        ArrayNode rows = JsonViews.MAPPER.createArrayNode();
+        for (ClusterAccess.ServerRow row : cluster.servers()) {
+            rows.add(JsonViews.object().put("id", row.id()).put("name", row.name()).put("endpoint", row.endpoint())
+                .put("state", row.state()).put("term", row.term()).put("index", row.index()).put("commit", row.commit())
+                .put("vote", row.vote()));
+        }
+        ObjectNode body = JsonViews.object();
+        body.set("servers", rows);
+        ApiServer.Responses.json(request.exchange(), 200, body);
+    }
+
+    private void addServer(ApiServer.Request request) throws ApiException, IOException {
+        JsonNode body = request.jsonBody();
+        String name = text(body, "name");
+        String address = text(body, "address");
+        String raftAddress = body.hasNonNull("raftAddress") ? body.get("raftAddress").asText() : defaultRaftAddress(address);
+        var invalid = NameRules.checkName("server", name)
+            .or(() -> NameRules.checkAddress("API", address))
+            .or(() -> NameRules.checkAddress("Raft", raftAddress));
+        if (invalid.isPresent()) {
+            throw ApiException.of(invalid.get());
+        }
+        cluster.addServer(name, address, raftAddress);
+        ApiServer.Responses.json(request.exchange(), 200, JsonViews.object().put("result", "added server " + name));
+    }
+
+    /** By convention a node's Raft port is its API port + 1. */
+    public static String defaultRaftAddress(String apiAddress) {
+        if (NameRules.checkAddress("API", apiAddress).isPresent()) {
+            return apiAddress;
+        }
+        return NameRules.host(apiAddress) + ":" + (NameRules.port(apiAddress) + 1);
+    }
+
+    private void nodes(ApiServer.Request request) throws ApiException, IOException {
+        QueryResult.NodeList list = KvHandlers.expect(cluster.query(new Query.Nodes(), !request.localRead()),
+            QueryResult.NodeList.class);
+        ArrayNode rows = JsonViews.MAPPER.createArrayNode();
+        list.nodes().forEach(node -> rows.add(JsonViews.node(node)));
+        ObjectNode body = JsonViews.object();
+        body.set("nodes", rows);
+        ApiServer.Responses.json(request.exchange(), 200, body);
+    }
+
+    private void backup(ApiServer.Request request) throws ApiException, IOException {
+        var exchange = request.exchange();
+        java.io.ByteArrayOutputStream image = new java.io.ByteArrayOutputStream();
+        cluster.backup(image);
+        exchange.getResponseHeaders().set("Content-Type", "application/json");
+        exchange.sendResponseHeaders(200, image.size());
+        try (OutputStream out = exchange.getResponseBody()) {
+            image.writeTo(out);
+        }
+    }
+
+    private static ObjectNode self(ClusterAccess.SelfStatus self) {
+        return JsonViews.object()
+            .put("name", self.name()).put("role", self.role()).put("cluster", self.clusterName())
+            .put("raftState", self.raftState()).put("leader", self.leader()).put("term", self.term())
+            .put("lastLogIndex", self.lastLogIndex()).put("commitIndex", self.commitIndex())
+            .put("appliedIndex", self.appliedIndex()).put("votedFor", self.votedFor());
+    }
+
+    private static String text(JsonNode body, String field) throws ApiException {
+        JsonNode value = body.get(field);
+        if (value == null || !value.isTextual() || value.textValue().isEmpty()) {
+            throw ApiException.badRequest("the body needs \"" + field + "\" as a non-empty string");
+        }
+        return value.textValue();
+    }
+}

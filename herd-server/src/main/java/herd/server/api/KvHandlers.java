@@ -1,0 +1,254 @@
+package herd.server.api;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.sun.net.httpserver.HttpExchange;
+import herd.core.ErrorCode;
+import herd.core.Limits;
+import herd.core.command.Command;
+import herd.core.command.CommandValidator;
+import herd.core.command.Outcome;
+import herd.core.command.Query;
+import herd.core.command.QueryResult;
+import herd.core.kv.KvEvent;
+import herd.core.kv.WatchBatch;
+import herd.core.kv.WatchFilter;
+import herd.server.ClusterAccess;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Base64;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Semaphore;
+
+/** The key-value part of the API: get, put (with compare-and-set), delete, list, watch. */
+final class KvHandlers {
+    /** Most watch streams one node serves at once; each holds a virtual thread and a connection. */
+    static final int MAX_WATCH_STREAMS = 256;
+    /** A watch with nothing to report sends a progress line this often, so clients see it is alive. */
+    static final long WATCH_PROGRESS_INTERVAL_MILLIS = 5_000;
+
+    private final ClusterAccess cluster;
+    private final Semaphore watchSlots = new Semaphore(MAX_WATCH_STREAMS);
+    private final Set<HttpExchange> openWatches = ConcurrentHashMap.newKeySet();
+    private volatile boolean closing;
+
+    KvHandlers(ClusterAccess cluster) {
+        this.cluster = cluster;
+    }
+
+    void handleKey(ApiServer.Request request, String key) throws ApiException, IOException {
+        switch (request.method()) {
+            case "GET" -> get(request, key);
+            case "PUT" -> put(request, key);
+            case "DELETE" -> delete(request, key);
+            default -> throw new ApiException(405, ErrorCode.BAD_REQUEST, request.method()
+                + " is not allowed on a key; use GET, PUT or DELETE");
+        }
+    }
+
+    private void get(ApiServer.Request request, String key) throws ApiException, IOException {
+        QueryResult result = cluster.query(new Query.KvGet(key), !request.localRead());
+        QueryResult.KvValue value = expect(result, QueryResult.KvValue.class);
+        if (value.kv() == null) {
+            ObjectNode body = JsonViews.error(ErrorCode.KEY_NOT_FOUND, "key '" + key + "' does not exist");
+            body.put("revision", value.revision());
+            ApiServer.Responses.json(request.exchange(), 404, body);
+            return;
+        }
+        ObjectNode body = JsonViews.object().put("revision", value.revision());
+        body.set("kv", JsonViews.kv(value.kv()));
+        ApiServer.Responses.json(request.exchange(), 200, body);
+    }
+
+    private void put(ApiServer.Request request, String key) throws ApiException, IOException {
+        JsonNode body = request.jsonBody();
+        Command command = new Command.KvPut(key, valueOf(body), optionalRevision(body.get("expectRevision")));
+        answer(request.exchange(), submitValid(command));
+    }
+
+    private void delete(ApiServer.Request request, String key) throws ApiException, IOException {
+        String expected = request.param("expectRevision");
+        Long expectRevision = expected == null ? null : request.longParam("expectRevision", 0);
+        answer(request.exchange(), submitValid(new Command.KvDelete(key, expectRevision)));
+    }
+
+    void list(ApiServer.Request request) throws ApiException, IOException {
+        String prefix = request.params().getOrDefault("prefix", "");
+        long limit = request.longParam("limit", 1000);
+        if (limit < 1 || limit > Limits.MAX_LIST_LIMIT) {
+            throw ApiException.badRequest("limit=" + limit + " is out of range: give 1 to " + Limits.MAX_LIST_LIMIT);
+        }
+        QueryResult.KvRange range = expect(cluster.query(new Query.KvList(prefix, (int) limit), !request.localRead()),
+            QueryResult.KvRange.class);
+        ObjectNode body = JsonViews.object().put("revision", range.revision());
+        body.set("kvs", JsonViews.kvs(range.kvs()));
+        body.put("more", range.more());
+        ApiServer.Responses.json(request.exchange(), 200, body);
+    }
+
+    /**
+     * Streams changes as JSON lines. Changes are read from this node's own state, which applies the
+     * log in order, so a stream never skips or reorders; it may trail the leader by a moment.
+     */
+    void watch(ApiServer.Request request) throws ApiException, IOException {
+        WatchFilter filter = filterOf(request);
+        long from = request.param("fromRevision") != null
+            ? request.longParam("fromRevision", 0)
+            : expect(cluster.query(new Query.Summary(), true), QueryResult.ClusterSummary.class).revision() + 1;
+        if (from < 1) {
+            throw ApiException.badRequest("fromRevision=" + from + " must be 1 or more");
+        }
+        if (!watchSlots.tryAcquire()) {
+            throw new ApiException(503, ErrorCode.UNAVAILABLE, "this node already serves " + MAX_WATCH_STREAMS
+                + " watches: close some, or watch through another node");
+        }
+        try {
+            long appliedIndex = cluster.appliedSignal().appliedIndex();
+            WatchBatch first = localChanges(from, filter);
+            if (first.isRefused()) {
+                throw ApiException.of(first.refusal());
+            }
+            HttpExchange exchange = request.exchange();
+            exchange.getResponseHeaders().set("Content-Type", "application/x-ndjson");
+            exchange.sendResponseHeaders(200, 0);
+            openWatches.add(exchange);
+            try (OutputStream out = exchange.getResponseBody()) {
+                stream(out, from, filter, first, appliedIndex);
+            } finally {
+                openWatches.remove(exchange);
+            }
+        } finally {
+            watchSlots.release();
+        }
+    }
+
+    /** {@code seenIndex}: the applied log index {@code batch} was read at (or after). */
+    private void stream(OutputStream out, long from, WatchFilter filter, WatchBatch batch, long seenIndex)
+        throws IOException {
+        long next = from;
+        while (!closing) {
+            for (KvEvent event : batch.events()) {
+                writeLine(out, JsonViews.event(event));
+                next = event.revision() + 1;
+            }
+            if (batch.isRefused()) {
+                writeLine(out, JsonViews.error(batch.refusal().code(), batch.refusal().message()));
+                return;
+            }
+            if (batch.events().size() < Limits.MAX_WATCH_BATCH) {
+                // caught up: sleep until something is applied, or say we are alive
+                long appliedBefore = seenIndex;
+                try {
+                    seenIndex = cluster.appliedSignal().awaitAbove(seenIndex, WATCH_PROGRESS_INTERVAL_MILLIS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                if (seenIndex == appliedBefore) {
+                    writeLine(out, JsonViews.object().put("type", "progress").put("revision", batch.currentRevision()));
+                }
+            }
+            batch = localChanges(next, filter);
+        }
+    }
+
+    void closeWatches() {
+        closing = true;
+        openWatches.forEach(HttpExchange::close);
+    }
+
+    private WatchBatch localChanges(long from, WatchFilter filter) {
+        try {
+            return expect(cluster.query(new Query.KvWatch(from, filter), false), QueryResult.KvChanges.class).batch();
+        } catch (ApiException e) {
+            throw new IllegalStateException("a local read cannot fail: " + e.getMessage(), e);
+        }
+    }
+
+    private static void writeLine(OutputStream out, ObjectNode line) throws IOException {
+        out.write(JsonViews.MAPPER.writeValueAsBytes(line));
+        out.write('\n');
+        out.flush();
+    }
+
+    private static WatchFilter filterOf(ApiServer.Request request) throws ApiException {
+        String key = request.param("key");
+        String prefix = request.param("prefix");
+        if (key != null && prefix != null) {
+            throw ApiException.badRequest("give either key= or prefix=, not both");
+        }
+        return key != null ? WatchFilter.key(key) : WatchFilter.prefix(prefix == null ? "" : prefix);
+    }
+
+    private Outcome submitValid(Command command) throws ApiException {
+        var invalid = CommandValidator.validate(command);
+        if (invalid.isPresent()) {
+            throw ApiException.of(invalid.get());
+        }
+        return cluster.submit(command);
+    }
+
+    private static void answer(HttpExchange exchange, Outcome outcome) throws ApiException, IOException {
+        switch (outcome) {
+            case Outcome.KvWritten written -> {
+                ObjectNode body = JsonViews.object().put("revision", written.revision());
+                body.set("kv", JsonViews.kv(written.kv()));
+                ApiServer.Responses.json(exchange, 200, body);
+            }
+            case Outcome.KvDeleted deleted ->
+                ApiServer.Responses.json(exchange, 200, JsonViews.object().put("revision", deleted.revision())
+                    .put("deleted", deleted.deleted()));
+            case Outcome.RevisionMismatch mismatch -> {
+                long actual = mismatch.current() == null ? 0 : mismatch.current().modRevision();
+                ObjectNode body = JsonViews.error(ErrorCode.REVISION_MISMATCH, "key '" + mismatch.key() + "' is at revision "
+                    + actual + ", not " + mismatch.expectedRevision() + ": read it again and retry with its current modRevision");
+                body.put("revision", mismatch.revision());
+                body.set("current", mismatch.current() == null ? null : JsonViews.kv(mismatch.current()));
+                ApiServer.Responses.json(exchange, 409, body);
+            }
+            case Outcome.Rejected rejected -> throw ApiException.of(rejected.rejection());
+            case Outcome.Applied applied -> ApiServer.Responses.json(exchange, 200, JsonViews.object().put("result", applied.description()));
+        }
+    }
+
+    private static byte[] valueOf(JsonNode body) throws ApiException {
+        JsonNode text = body.get("value");
+        JsonNode base64 = body.get("valueBase64");
+        if ((text == null) == (base64 == null)) {
+            throw ApiException.badRequest("give exactly one of \"value\" (text) or \"valueBase64\" (bytes)");
+        }
+        if (text != null) {
+            if (!text.isTextual()) {
+                throw ApiException.badRequest("\"value\" must be a JSON string; use \"valueBase64\" for bytes");
+            }
+            return text.textValue().getBytes(StandardCharsets.UTF_8);
+        }
+        if (!base64.isTextual()) {
+            throw ApiException.badRequest("\"valueBase64\" must be a base64 string");
+        }
+        try {
+            return Base64.getDecoder().decode(base64.textValue());
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("\"valueBase64\" is not valid base64: " + e.getMessage());
+        }
+    }
+
+    private static Long optionalRevision(JsonNode node) throws ApiException {
+        if (node == null || node.isNull()) {
+            return null;
+        }
+        if (!node.canConvertToExactIntegral() || !node.canConvertToLong()) {
+            throw ApiException.badRequest("\"expectRevision\" must be a whole number (0 = the key must not exist)");
+        }
+        return node.longValue();
+    }
+
+    static <T extends QueryResult> T expect(QueryResult result, Class<T> type) throws ApiException {
+        if (result instanceof QueryResult.Refused refused) {
+            throw ApiException.of(refused.rejection());
+        }
+        return type.cast(result);
+    }
+}
