@@ -28,6 +28,9 @@ final class InitCommand implements Callable<Integer> {
     String zone;
     @Option(names = "--election-timeout", paramLabel = "MIN-MAX", description = "Election timeout range in ms, e.g. 1000-2000 (the default).")
     String electionTimeout;
+    @Option(names = "--snapshot-every", paramLabel = "ENTRIES", defaultValue = "0",
+        description = "Take a Raft snapshot (and purge the log) every ENTRIES entries (default: the control plane's, 10000).")
+    long snapshotEvery;
     @Spec CommandSpec spec;
 
     @Override
@@ -35,7 +38,8 @@ final class InitCommand implements Callable<Integer> {
         long[] timeouts = ElectionTimeouts.parse(electionTimeout);
         String raft = raftAddress != null ? raftAddress : AgentCommand.defaultRaftAddress(address);
         DataDir dataDir = new DataDir(data);
-        NodeConfig config = Init.run(dataDir, new Init.Request(clusterName, name, address, raft, zone, timeouts[0], timeouts[1]));
+        NodeConfig config = Init.run(dataDir, new Init.Request(clusterName, name, address, raft, zone, timeouts[0], timeouts[1],
+            snapshotEvery));
         var out = spec.commandLine().getOut();
         out.println("Created cluster '" + config.clusterName() + "' with server " + config.name() + " in " + dataDir.root());
         out.println("  admin token:    " + dataDir.adminTokenFile() + "  (give it to the CLI with --data or --token-file)");

@@ -27,7 +27,7 @@ final class RestoreCommand implements Callable<Integer> {
     public Integer call() throws Exception {
         DataDir dataDir = new DataDir(data);
         String raft = raftAddress != null ? raftAddress : AgentCommand.defaultRaftAddress(address);
-        Init.restore(dataDir, new Init.Request(clusterName, name, address, raft, zone, 0, 0), backup);
+        Init.restore(dataDir, new Init.Request(clusterName, name, address, raft, zone, 0, 0, 0), backup);
         spec.commandLine().getOut().println("Created cluster '" + clusterName + "' from " + backup + " in " + dataDir.root()
             + "; start it with: herd agent --data " + dataDir.root());
         spec.commandLine().getOut().flush();

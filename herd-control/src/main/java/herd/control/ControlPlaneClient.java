@@ -23,12 +23,19 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  * {@link ControlPlaneUnavailableException}. Thread-safe.
  */
 public final class ControlPlaneClient implements AutoCloseable {
-    private final RaftClient raft;
+    /**
+     * The Ratis client. Its ordered-async window closes for good after a request exhausts its
+     * retries (e.g. while no leader can be found), so a closed client is replaced by a new one.
+     */
+    private final java.util.concurrent.atomic.AtomicReference<RaftClient> raft;
+    private final java.util.function.Supplier<RaftClient> newRaftClient;
     private final RaftGroup group;
     private final Duration operationTimeout;
 
-    private ControlPlaneClient(RaftClient raft, RaftGroup group, Duration operationTimeout) {
-        this.raft = raft;
+    private ControlPlaneClient(java.util.function.Supplier<RaftClient> newRaftClient, RaftGroup group,
+                               Duration operationTimeout) {
+        this.newRaftClient = newRaftClient;
+        this.raft = new java.util.concurrent.atomic.AtomicReference<>(newRaftClient.get());
         this.group = group;
         this.operationTimeout = operationTimeout;
     }
@@ -53,29 +60,47 @@ public final class ControlPlaneClient implements AutoCloseable {
             HostPort.parse(address, "raft address of server " + name);
         });
         final RaftGroup group = RaftSettings.group(groupId, peers);
-        final RaftClient raft = RaftClient.newBuilder()
+        return new ControlPlaneClient(() -> RaftClient.newBuilder()
                 .setClientId(ClientId.randomId())
                 .setRaftGroup(group)
                 .setProperties(RaftSettings.clientProperties(requestTimeout))
                 .setParameters(RaftSettings.parameters(clusterSecret))
                 .setRetryPolicy(RaftSettings.retryPolicy(operationTimeout))
-                .build();
-        return new ControlPlaneClient(raft, group, operationTimeout);
+                .build(), group, operationTimeout);
     }
 
     /** Appends a command to the log; completes with the application's reply once it is applied. */
     public CompletableFuture<byte[]> submit(byte[] command) {
-        return answer(raft.async().send(message(command)), "submit",
+        final RaftClient client = raft.get();
+        return answer(client, client.async().send(message(command)), "submit",
                 "the command may or may not have been applied");
     }
 
     /** Reads through the leader after a ReadIndex round: sees every write completed before the call. */
     public CompletableFuture<byte[]> readLinearizable(byte[] query) {
-        return answer(raft.async().sendReadOnly(message(query)), "linearizable read", "nothing was changed");
+        final RaftClient client = raft.get();
+        return answer(client, client.async().sendReadOnly(message(query)), "linearizable read", "nothing was changed");
+    }
+
+    /**
+     * A client for one administrative call to a known server: no retries (a retried membership
+     * change would only meet itself in flight), one attempt of up to {@code timeout}.
+     */
+    static ControlPlaneClient forAdministration(UUID groupId, Map<String, String> peers, ClusterSecret clusterSecret,
+                                                String target, Duration timeout) {
+        final RaftGroup group = RaftSettings.group(groupId, peers);
+        return new ControlPlaneClient(() -> RaftClient.newBuilder()
+                .setClientId(ClientId.randomId())
+                .setRaftGroup(group)
+                .setLeaderId(org.apache.ratis.protocol.RaftPeerId.valueOf(target))
+                .setProperties(RaftSettings.clientProperties(timeout))
+                .setParameters(RaftSettings.parameters(clusterSecret))
+                .setRetryPolicy(org.apache.ratis.retry.RetryPolicies.noRetry())
+                .build(), group, timeout);
     }
 
     RaftClient raft() {
-        return raft;
+        return raft.get();
     }
 
     RaftGroup group() {
@@ -86,10 +111,11 @@ public final class ControlPlaneClient implements AutoCloseable {
         return operationTimeout;
     }
 
-    private CompletableFuture<byte[]> answer(CompletableFuture<RaftClientReply> pending, String what,
+    private CompletableFuture<byte[]> answer(RaftClient client, CompletableFuture<RaftClientReply> pending, String what,
                                              String consequence) {
         return pending.orTimeout(operationTimeout.toMillis(), TimeUnit.MILLISECONDS).handle((reply, error) -> {
             if (error != null) {
+                replaceIfClosed(client, error);
                 throw failure(what, consequence, error);
             }
             if (!reply.isSuccess()) {
@@ -113,12 +139,35 @@ public final class ControlPlaneClient implements AutoCloseable {
                 cause);
     }
 
+    /** After a failure, a client whose request window closed is swapped for a new one (once). */
+    private void replaceIfClosed(RaftClient failed, Throwable error) {
+        final Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
+        if (!(cause instanceof org.apache.ratis.protocol.exceptions.AlreadyClosedException)
+                && !(cause instanceof org.apache.ratis.protocol.exceptions.RaftRetryFailureException)) {
+            return;
+        }
+        final RaftClient fresh = newRaftClient.get();
+        if (raft.compareAndSet(failed, fresh)) {
+            closeQuietly(failed);
+        } else {
+            closeQuietly(fresh);
+        }
+    }
+
+    private static void closeQuietly(RaftClient client) {
+        try {
+            client.close();
+        } catch (IOException e) {
+            // it was failing anyway
+        }
+    }
+
     static Message message(byte[] bytes) {
         return Message.valueOf(ByteString.copyFrom(bytes));
     }
 
     @Override
     public void close() throws IOException {
-        raft.close();
+        raft.get().close();
     }
 }

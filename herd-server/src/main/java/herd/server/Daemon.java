@@ -119,6 +119,9 @@ public final class Daemon implements AutoCloseable {
             builder.electionTimeoutMin(Duration.ofMillis(config.electionTimeoutMinMillis()))
                 .electionTimeoutMax(Duration.ofMillis(config.electionTimeoutMaxMillis()));
         }
+        if (config.snapshotThresholdEntries() > 0) {
+            builder.snapshotThresholdEntries(config.snapshotThresholdEntries());
+        }
         return builder.build();
     }
 

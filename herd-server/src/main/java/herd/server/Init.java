@@ -23,7 +23,7 @@ public final class Init {
 
     /** What {@code herd init} was asked for. Zero election timeouts mean the defaults. */
     public record Request(String clusterName, String name, String apiAddress, String raftAddress, String zone,
-                          long electionTimeoutMinMillis, long electionTimeoutMaxMillis) {}
+                          long electionTimeoutMinMillis, long electionTimeoutMaxMillis, long snapshotThresholdEntries) {}
 
     /**
      * {@code herd restore}: like {@link #run}, and the new cluster loads the keys of {@code backup}
@@ -71,7 +71,7 @@ public final class Init {
         NodeConfig config = new NodeConfig(request.name(), NodeConfig.SERVER, request.clusterName(), request.apiAddress(),
             request.raftAddress(), request.zone(), UUID.randomUUID().toString(), true,
             Map.of(request.name(), request.raftAddress()), List.of(), null, null,
-            request.electionTimeoutMinMillis(), request.electionTimeoutMaxMillis());
+            request.electionTimeoutMinMillis(), request.electionTimeoutMaxMillis(), request.snapshotThresholdEntries());
         dataDir.writeConfig(config);
         return config;
     }

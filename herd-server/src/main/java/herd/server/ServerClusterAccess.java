@@ -86,7 +86,8 @@ public final class ServerClusterAccess implements ClusterAccess {
 
     @Override
     public List<ServerRow> servers() throws ApiException {
-        List<Member> members = node.members();
+        // by name, so a server keeps its ID from one listing to the next
+        List<Member> members = node.members().stream().sorted(java.util.Comparator.comparing(Member::name)).toList();
         Map<String, NodeInfo> nodes = nodesByName();
         List<ServerRow> rows = new ArrayList<>();
         try (var executor = Executors.newVirtualThreadPerTaskExecutor()) {
@@ -240,7 +241,8 @@ public final class ServerClusterAccess implements ClusterAccess {
             .put("raftAddress", raftAddress)
             .put("adminToken", adminToken)
             .put("electionTimeoutMinMillis", leaderConfig.electionTimeoutMinMillis())
-            .put("electionTimeoutMaxMillis", leaderConfig.electionTimeoutMaxMillis());
+            .put("electionTimeoutMaxMillis", leaderConfig.electionTimeoutMaxMillis())
+            .put("snapshotThresholdEntries", leaderConfig.snapshotThresholdEntries());
         ObjectNode peersNode = body.putObject("raftPeers");
         currentServers.forEach(peersNode::put);
         return body;

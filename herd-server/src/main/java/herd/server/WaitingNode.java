@@ -97,7 +97,8 @@ final class WaitingNode implements AutoCloseable {
         request.path("raftPeers").fields().forEachRemaining(entry -> peers.put(entry.getKey(), entry.getValue().asText()));
         NodeConfig config = new NodeConfig(name, NodeConfig.SERVER, request.path("clusterName").asText(), apiAddress, raftAddress,
             zone, request.path("groupId").asText(), false, peers, List.of(), null, null,
-            request.path("electionTimeoutMinMillis").asLong(), request.path("electionTimeoutMaxMillis").asLong());
+            request.path("electionTimeoutMinMillis").asLong(), request.path("electionTimeoutMaxMillis").asLong(),
+            request.path("snapshotThresholdEntries").asLong());
         dataDir.writeAdminToken(request.path("adminToken").asText());
         dataDir.writeConfig(config);
         log.info("{} was adopted by cluster {}; starting as a server", name, config.clusterName());

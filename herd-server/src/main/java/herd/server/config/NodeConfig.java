@@ -18,6 +18,8 @@ import java.util.List;
  * @param serverApiAddresses API addresses of the servers a worker talks to (workers only)
  * @param leaderHook command run when this server becomes leader (servers only; may be null)
  * @param followerHook command run when this server stops being leader (may be null)
+ * @param electionTimeoutMinMillis lower end of the election timeout; 0 for the control plane's default
+ * @param snapshotThresholdEntries a snapshot is taken after this many log entries; 0 for the default
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record NodeConfig(
@@ -34,7 +36,8 @@ public record NodeConfig(
     List<String> leaderHook,
     List<String> followerHook,
     long electionTimeoutMinMillis,
-    long electionTimeoutMaxMillis) {
+    long electionTimeoutMaxMillis,
+    long snapshotThresholdEntries) {
 
     public static final String SERVER = "server";
     public static final String WORKER = "worker";
@@ -45,6 +48,7 @@ public record NodeConfig(
 
     public NodeConfig withHooks(List<String> leader, List<String> follower) {
         return new NodeConfig(name, role, clusterName, apiAddress, raftAddress, zone, groupId, founder,
-            initialRaftPeers, serverApiAddresses, leader, follower, electionTimeoutMinMillis, electionTimeoutMaxMillis);
+            initialRaftPeers, serverApiAddresses, leader, follower, electionTimeoutMinMillis, electionTimeoutMaxMillis,
+            snapshotThresholdEntries);
     }
 }

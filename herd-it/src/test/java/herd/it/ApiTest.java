@@ -1,0 +1,210 @@
+package herd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.HttpURLConnection;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The API and CLI of one real server: security, bad input, key-value semantics, watch, backup and restore. */
+class ApiTest {
+    static final Duration TIMEOUT = Duration.ofSeconds(60);
+
+    @TempDir static Path root;
+    static HerdCluster cluster;
+    static HttpKv client;
+
+    @BeforeAll
+    static void startServer() throws Exception {
+        cluster = HerdCluster.start(root.resolve("cluster"), 1);
+        client = cluster.client();
+    }
+
+    @AfterAll
+    static void stopServer() throws Exception {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void everyRequestButHealthNeedsTheToken() throws Exception {
+        HttpKv anonymous = new HttpKv(cluster.endpoints(), null);
+        HttpKv wrong = new HttpKv(cluster.endpoints(), "admin-wrong");
+
+        assertThat(anonymous.getJson("/v1/health").status()).isEqualTo(200);
+        assertThat(anonymous.get("a").status()).isEqualTo(401);
+        assertThat(anonymous.get("a").errorCode()).isEqualTo("unauthorized");
+        assertThat(wrong.put("a", "x").status()).isEqualTo(401);
+        assertThat(wrong.getJson("/v1/servers").status()).isEqualTo(401);
+        assertThat(client.get("a").status()).isEqualTo(404);
+        assertThat(Files.getPosixFilePermissions(cluster.adminTokenFile())).hasToString("[OWNER_READ, OWNER_WRITE]");
+    }
+
+    @Test
+    void badRequestsGetAClearErrorAndChangeNothing() throws Exception {
+        long before = revision();
+
+        HttpKv.Reply tooLarge = client.put("big", "x".repeat(1024 * 1024 + 1));
+        HttpKv.Reply longKey = client.put("k".repeat(4097), "v");
+        HttpKv.Reply notJson = client.send("PUT", HttpKv.keyPath("k"), "{not json", cluster.adminToken());
+        HttpKv.Reply noValue = client.send("PUT", HttpKv.keyPath("k"), "{}", cluster.adminToken());
+        HttpKv.Reply badBase64 = client.send("PUT", HttpKv.keyPath("k"), "{\"valueBase64\":\"%%%\"}", cluster.adminToken());
+        HttpKv.Reply negativeRevision = client.cas("k", -1, "v");
+        HttpKv.Reply badLimit = client.getJson("/v1/kv?limit=0");
+        HttpKv.Reply unknownPath = client.getJson("/v1/nothing");
+        HttpKv.Reply controlChar = client.put("a\u0001b", "v");
+
+        assertThat(tooLarge.status()).isEqualTo(400);
+        assertThat(tooLarge.errorCode()).isEqualTo("value_too_large");
+        assertThat(longKey.errorCode()).isEqualTo("key_too_large");
+        assertThat(notJson.status()).isEqualTo(400);
+        assertThat(noValue.body().path("error").path("message").asText()).contains("value");
+        assertThat(badBase64.status()).isEqualTo(400);
+        assertThat(negativeRevision.errorCode()).isEqualTo("bad_revision");
+        assertThat(badLimit.status()).isEqualTo(400);
+        assertThat(unknownPath.status()).isEqualTo(404);
+        assertThat(controlChar.errorCode()).isEqualTo("key_invalid");
+        assertThat(revision()).isEqualTo(before);
+    }
+
+    @Test
+    void compareAndSetDeleteAndListFollowEtcdSemantics() throws Exception {
+        HttpKv.Reply created = client.cas("cas/a", 0, "one");
+        HttpKv.Reply again = client.cas("cas/a", 0, "two");
+        HttpKv.Reply stale = client.cas("cas/a", created.modRevision() - 1, "two");
+        HttpKv.Reply fresh = client.cas("cas/a", created.modRevision(), "two");
+        client.put("cas/b", "x");
+        HttpKv.Reply list = client.getJson("/v1/kv?prefix=cas/");
+        HttpKv.Reply deleted = client.delete("cas/b");
+        HttpKv.Reply deletedAgain = client.delete("cas/b");
+
+        assertThat(created.status()).isEqualTo(200);
+        assertThat(again.status()).isEqualTo(409);
+        assertThat(again.body().path("current").path("value").asText()).isEqualTo("one");
+        assertThat(stale.status()).isEqualTo(409);
+        assertThat(fresh.status()).isEqualTo(200);
+        assertThat(fresh.body().path("kv").path("version").asLong()).isEqualTo(2);
+        assertThat(list.body().path("kvs")).hasSize(2);
+        assertThat(deleted.body().path("deleted").asInt()).isEqualTo(1);
+        assertThat(deletedAgain.body().path("deleted").asInt()).isZero();
+        assertThat(client.get("cas/a").value()).isEqualTo("two");
+    }
+
+    @Test
+    void aWatchStreamsChangesInOrderAndResumesFromARevision() throws Exception {
+        long start = client.put("watch/a", "1").revision();
+        client.put("other", "x");
+        client.put("watch/b", "2");
+        client.delete("watch/a");
+
+        List<String> events = readWatch("/v1/watch?prefix=watch/&fromRevision=" + start, 3);
+        List<String> resumed = readWatch("/v1/watch?prefix=watch/&fromRevision=" + (start + 2), 2);
+
+        assertThat(events).containsExactly("put watch/a 1", "put watch/b 2", "delete watch/a ");
+        assertThat(resumed).containsExactly("put watch/b 2", "delete watch/a ");
+    }
+
+    @Test
+    void theCliReportsErrorsOnOneLineWithMeaningfulExitCodes() throws Exception {
+        HerdCluster.CliResult put = cluster.cliAgainstCluster("kv", "put", "cli/k", "hello");
+        HerdCluster.CliResult get = cluster.cliAgainstCluster("kv", "get", "cli/k");
+        HerdCluster.CliResult missing = cluster.cliAgainstCluster("kv", "get", "cli/none");
+        HerdCluster.CliResult conflict = cluster.cliAgainstCluster("kv", "cas", "cli/k", "0", "x");
+        HerdCluster.CliResult usage = cluster.cliAgainstCluster("kv", "put");
+        HerdCluster.CliResult json = cluster.cliAgainstCluster("kv", "get", "cli/k", "--output", "json");
+        HerdCluster.CliResult list = cluster.cliAgainstCluster("server", "list");
+        HerdCluster.CliResult unreachable = HerdCluster.cli("kv", "get", "x", "--endpoint", "127.0.0.1:1", "--token", "t");
+
+        assertThat(put.exitCode()).isZero();
+        assertThat(get.stdout().strip()).isEqualTo("hello");
+        assertThat(missing.exitCode()).isEqualTo(3);
+        assertThat(missing.stderr().strip()).startsWith("herd: ").doesNotContain("\n");
+        assertThat(conflict.exitCode()).isEqualTo(4);
+        assertThat(usage.exitCode()).isEqualTo(2);
+        assertThat(json.stdout()).contains("\"modRevision\"");
+        assertThat(list.stdout()).contains("ID", "NAME", "ENDPOINT", "STATE", "TERM", "INDEX", "COMMIT", "VOTE", "leader");
+        assertThat(unreachable.exitCode()).isEqualTo(5);
+    }
+
+    @Test
+    void aBackupRestoresIntoANewClusterWithTheSameKeysAndRevisions() throws Exception {
+        client.put("backup/a", "alpha");
+        HttpKv.Reply b = client.put("backup/b", "beta");
+        Path file = root.resolve("backup.json");
+
+        HerdCluster.CliResult backup = cluster.cliAgainstCluster("backup", file.toString());
+        assertThat(backup.exitCode()).as(backup.toString()).isZero();
+
+        Path restoredData = root.resolve("restored");
+        String address = "127.0.0.1:" + HerdCluster.freePortPair();
+        HerdCluster.CliResult restore = HerdCluster.cli("restore", file.toString(), "--name", "r1", "--address", address,
+            "--data", restoredData.toString());
+        assertThat(restore.exitCode()).as(restore.toString()).isZero();
+        Process restored = new ProcessBuilder(HerdCluster.javaBinary(), "-jar", HerdCluster.JAR.toString(), "agent", "--data",
+            restoredData.toString()).redirectErrorStream(true)
+            .redirectOutput(root.resolve("restored.log").toFile()).start();
+        try {
+            HttpKv restoredClient = new HttpKv(List.of(address), Files.readString(restoredData.resolve("admin.token")).trim());
+            restoredClient.awaitLeader(TIMEOUT);
+            HttpKv.Reply restoredB = awaitKey(restoredClient, "backup/b");
+            assertThat(restoredB.value()).isEqualTo("beta");
+            assertThat(restoredB.modRevision()).isEqualTo(b.modRevision());
+            assertThat(restoredClient.get("backup/a").value()).isEqualTo("alpha");
+            assertThat(restoredClient.put("backup/c", "gamma").revision()).isGreaterThan(b.revision());
+            assertThat(Files.readString(root.resolve("restored.log"))).contains("restore: complete");
+        } finally {
+            restored.destroy();
+            restored.waitFor();
+        }
+    }
+
+    private static HttpKv.Reply awaitKey(HttpKv restoredClient, String key) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        while (System.nanoTime() < deadline) {
+            HttpKv.Reply reply = restoredClient.get(key);
+            if (reply.status() == 200) {
+                return reply;
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError(key + " was not restored");
+    }
+
+    private static long revision() throws Exception {
+        return client.getJson("/v1/status").body().path("revision").asLong();
+    }
+
+    /** Reads {@code count} change lines (skipping progress lines) as "type key value". */
+    private static List<String> readWatch(String path, int count) throws Exception {
+        HttpURLConnection connection = (HttpURLConnection) URI.create("http://" + cluster.endpoints().get(0) + path).toURL()
+            .openConnection();
+        connection.setRequestProperty("Authorization", "Bearer " + cluster.adminToken());
+        connection.setReadTimeout(20_000);
+        List<String> events = new ArrayList<>();
+        try (BufferedReader lines = new BufferedReader(new InputStreamReader(connection.getInputStream(), StandardCharsets.UTF_8))) {
+            while (events.size() < count) {
+                var event = HttpKv.JSON.readTree(lines.readLine());
+                if (event.path("type").asText().equals("progress")) {
+                    continue;
+                }
+                events.add(event.path("type").asText() + " " + event.path("kv").path("key").asText() + " "
+                    + event.path("kv").path("value").asText());
+            }
+        } finally {
+            connection.disconnect();
+        }
+        return events;
+    }
+}
