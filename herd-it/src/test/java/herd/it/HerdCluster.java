@@ -93,6 +93,19 @@ final class HerdCluster implements AutoCloseable {
         return add;
     }
 
+    /** Joins a worker (no vote, no replica) through the servers and starts it. */
+    Server joinWorker(String name) throws Exception {
+        Server worker = newServer(name);
+        CliResult join = cli("join", "--name", name, "--address", worker.apiAddress, "--data", worker.data.toString(),
+            "--server", String.join(",", endpoints()), "--secret-file", servers.get("s1").data.resolve("cluster.secret").toString());
+        if (join.exitCode() != 0) {
+            throw new IllegalStateException("herd join failed: " + join);
+        }
+        start(name);
+        awaitHealthy(worker);
+        return worker;
+    }
+
     private Server newServer(String name) throws IOException {
         Server server = new Server(name, "127.0.0.1:" + freePortPair(), root.resolve(name));
         servers.put(name, server);

@@ -67,6 +67,27 @@ class MembershipTest {
         }
     }
 
+    @Test
+    void aWorkerJoinsWithoutAVoteAndServesTheSameStore() throws Exception {
+        try (HerdCluster cluster = HerdCluster.start(root, 1)) {
+            cluster.client().putUntilAcknowledged("shared", "from-server", TIMEOUT);
+
+            cluster.joinWorker("w1");
+            HttpKv worker = cluster.clientOf("w1");
+
+            assertThat(worker.get("shared").value()).isEqualTo("from-server");
+            assertThat(worker.put("written-on-worker", "yes").status()).isEqualTo(200);
+            assertThat(cluster.clientOf("s1").get("written-on-worker").value()).isEqualTo("yes");
+            assertThat(serverNames(cluster)).containsExactly("s1");
+            JsonNode nodes = cluster.client().getJson("/v1/nodes").body().path("nodes");
+            assertThat(nodes.toString()).contains("\"w1\"", "\"worker\"");
+            HerdCluster.CliResult wrongSecret = HerdCluster.cli("join", "--name", "w2", "--address", "127.0.0.1:1",
+                "--data", root.resolve("w2").toString(), "--server", cluster.endpoints().get(0),
+                "--secret-file", cluster.adminTokenFile().toString());
+            assertThat(wrongSecret.exitCode()).isNotZero();
+        }
+    }
+
     private static List<String> serverNames(HerdCluster cluster) throws Exception {
         JsonNode servers = cluster.client().getJson("/v1/servers").body().path("servers");
         List<String> names = new ArrayList<>();

@@ -37,6 +37,12 @@ public interface ClusterAccess {
 
     void transferLeadership(String name) throws ApiException;
 
+    /**
+     * Records a worker that is joining and returns what it needs to reach the cluster: cluster name,
+     * group id, servers (name to Raft address), server API addresses and the admin token.
+     */
+    com.fasterxml.jackson.databind.node.ObjectNode registerWorker(String name, String apiAddress, String zone) throws ApiException;
+
     /** Writes a consistent image of the cluster state, as of a linearizable point. */
     void backup(OutputStream out) throws ApiException;
 

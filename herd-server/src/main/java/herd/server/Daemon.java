@@ -39,15 +39,14 @@ public final class Daemon implements AutoCloseable {
     /** How a first start with {@code --join} describes the new server. */
     public record JoinSpec(String name, String apiAddress, String raftAddress, String zone, Path secretFile) {}
 
-    private final ControlPlaneNode node;
     private final ApiServer api;
-    private final LeaderHooks hooks;
+    /** What else to close, in order, after the API: the Raft server or client, the hooks. */
+    private final List<AutoCloseable> resources;
     private final CountDownLatch stopped = new CountDownLatch(1);
 
-    private Daemon(ControlPlaneNode node, ApiServer api, LeaderHooks hooks) {
-        this.node = node;
+    private Daemon(ApiServer api, List<AutoCloseable> resources) {
         this.api = api;
-        this.hooks = hooks;
+        this.resources = resources;
     }
 
     /**
@@ -65,10 +64,7 @@ public final class Daemon implements AutoCloseable {
                 followerHook != null ? followerHook : config.followerHook());
             dataDir.writeConfig(config);
         }
-        if (!config.isServer()) {
-            throw new IOException("node " + config.name() + " is a " + config.role() + "; this herd runs servers only");
-        }
-        return startServer(dataDir, config);
+        return config.isServer() ? startServer(dataDir, config) : startWorker(dataDir, config);
     }
 
     private static void waitForAdoption(DataDir dataDir, JoinSpec join) throws IOException, InterruptedException {
@@ -98,13 +94,27 @@ public final class Daemon implements AutoCloseable {
         founderInit.attach(node);
         PeerApi peers = new PeerApi(nodeToken, PEER_CONNECT_TIMEOUT);
         ServerClusterAccess access = new ServerClusterAccess(node, application, config, peers,
-            new ServerAdoption(config, adminToken, peers));
+            new ServerAdoption(config, adminToken, peers), adminToken);
         ApiServer api = new ApiServer(socketAddress(config.apiAddress()), access, new Authenticator(adminToken, nodeToken),
             config.name());
         api.start();
         log.info("{} serves the API on {} and Raft on {} (cluster {}, data in {})", config.name(), config.apiAddress(),
             config.raftAddress(), config.clusterName(), dataDir.root());
-        return new Daemon(node, api, hooks);
+        return new Daemon(api, List.of(node, hooks));
+    }
+
+    private static Daemon startWorker(DataDir dataDir, NodeConfig config) throws IOException {
+        byte[] secretBytes = dataDir.readClusterSecret();
+        String nodeToken = NodeToken.fromClusterSecret(secretBytes);
+        herd.control.ControlPlaneClient client = herd.control.ControlPlaneClient.connect(UUID.fromString(config.groupId()),
+            config.initialRaftPeers(), ClusterSecret.fromBytes(secretBytes));
+        WorkerClusterAccess access = new WorkerClusterAccess(client, config, new PeerApi(nodeToken, PEER_CONNECT_TIMEOUT));
+        ApiServer api = new ApiServer(socketAddress(config.apiAddress()), access,
+            new Authenticator(dataDir.readAdminToken(), nodeToken), config.name());
+        api.start();
+        log.info("{} (worker) serves the API on {} (cluster {}, data in {})", config.name(), config.apiAddress(),
+            config.clusterName(), dataDir.root());
+        return new Daemon(api, List.of(access));
     }
 
     static ControlPlaneConfig controlPlaneConfig(DataDir dataDir, NodeConfig config, ClusterSecret secret) {
@@ -141,12 +151,13 @@ public final class Daemon implements AutoCloseable {
     @Override
     public void close() {
         api.close();
-        try {
-            node.close();
-        } catch (IOException e) {
-            log.warn("closing the Raft server: {}", e.toString());
+        for (AutoCloseable resource : resources) {
+            try {
+                resource.close();
+            } catch (Exception e) {
+                log.warn("closing {}: {}", resource.getClass().getSimpleName(), e.toString());
+            }
         }
-        hooks.close();
         stopped.countDown();
     }
 

@@ -40,7 +40,7 @@ public final class PeerApi {
         return send(address, path, "POST", body, timeout);
     }
 
-    private Reply send(String address, String path, String method, JsonNode body, Duration timeout)
+    public Reply send(String address, String path, String method, JsonNode body, Duration timeout)
         throws IOException, InterruptedException {
         HttpRequest.Builder request = HttpRequest.newBuilder(URI.create("http://" + address + path))
             .timeout(timeout)

@@ -48,9 +48,11 @@ public final class ServerClusterAccess implements ClusterAccess {
     private final NodeConfig config;
     private final PeerApi peers;
     private final ServerAdoption adoption;
+    private final String adminToken;
 
     public ServerClusterAccess(ControlPlaneNode node, ClusterStateApplication application, NodeConfig config, PeerApi peers,
-                               ServerAdoption adoption) {
+                               ServerAdoption adoption, String adminToken) {
+        this.adminToken = adminToken;
         this.node = node;
         this.application = application;
         this.config = config;
@@ -185,6 +187,23 @@ public final class ServerClusterAccess implements ClusterAccess {
         } catch (ControlPlaneException e) {
             throw unavailable(e.getMessage());
         }
+    }
+
+    @Override
+    public ObjectNode registerWorker(String name, String apiAddress, String zone) throws ApiException {
+        Outcome outcome = submit(new Command.RegisterNode(new NodeInfo(name, NodeInfo.Role.WORKER, apiAddress, null, zone)));
+        if (outcome instanceof Outcome.Rejected rejected) {
+            throw ApiException.of(rejected.rejection());
+        }
+        ObjectNode reply = JsonViews.object()
+            .put("clusterName", config.clusterName())
+            .put("groupId", config.groupId())
+            .put("adminToken", adminToken);
+        ObjectNode raftPeers = reply.putObject("raftPeers");
+        node.members().stream().filter(Member::voting).forEach(m -> raftPeers.put(m.name(), m.raftAddress()));
+        var apis = reply.putArray("serverApiAddresses");
+        nodesByName().values().stream().filter(n -> n.role() == NodeInfo.Role.SERVER).forEach(n -> apis.add(n.apiAddress()));
+        return reply;
     }
 
     /** A linearizable read first, so the image holds every write acknowledged before the backup began. */

@@ -32,8 +32,12 @@ final class ClusterHandlers {
                 ApiServer.Responses.json(request.exchange(), 200, self(cluster.self()));
             }
             case "nodes" -> {
-                request.requireMethod("GET");
-                nodes(request);
+                if (method.equals("POST")) {
+                    registerWorker(request);
+                } else {
+                    request.requireMethod("GET");
+                    nodes(request);
+                }
             }
             case "backup" -> {
                 request.requireMethod("GET");
@@ -109,6 +113,18 @@ final class ClusterHandlers {
             return apiAddress;
         }
         return NameRules.host(apiAddress) + ":" + (NameRules.port(apiAddress) + 1);
+    }
+
+    private void registerWorker(ApiServer.Request request) throws ApiException, IOException {
+        JsonNode body = request.jsonBody();
+        String name = text(body, "name");
+        String address = text(body, "address");
+        String zone = body.hasNonNull("zone") ? body.get("zone").asText() : null;
+        var invalid = NameRules.checkName("node", name).or(() -> NameRules.checkAddress("API", address));
+        if (invalid.isPresent()) {
+            throw ApiException.of(invalid.get());
+        }
+        ApiServer.Responses.json(request.exchange(), 200, cluster.registerWorker(name, address, zone));
     }
 
     private void nodes(ApiServer.Request request) throws ApiException, IOException {

@@ -7,7 +7,7 @@ package herd.server.state;
 public final class AppliedSignal {
     private long appliedIndex;
 
-    synchronized void advance(long index) {
+    public synchronized void advance(long index) {
         if (index > appliedIndex) {
             appliedIndex = index;
             notifyAll();
