@@ -5,7 +5,6 @@ import java.time.Duration;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Objects;
 import java.util.UUID;
 import java.util.regex.Pattern;
 
@@ -61,10 +60,9 @@ public record ControlPlaneConfig(
     public ControlPlaneConfig {
         requireName(nodeName, "node name");
         HostPort.parse(raftAddress, "raft address of " + nodeName);
-        Objects.requireNonNull(dataDirectory, "data directory is missing: set it to a directory this server owns");
-        Objects.requireNonNull(groupId, "group id is missing: use the one printed by init");
-        Objects.requireNonNull(initialPeers, "initial peers are missing");
-        if (initialPeers.isEmpty()) {
+        requirePresent(dataDirectory, "data directory is missing: set it to a directory this server owns");
+        requirePresent(groupId, "group id is missing: use the one printed by init");
+        if (initialPeers == null || initialPeers.isEmpty()) {
             throw new IllegalArgumentException("initial peers are empty: give this node itself to bootstrap a new "
                     + "cluster, or the current servers to join one");
         }
@@ -116,6 +114,12 @@ public record ControlPlaneConfig(
         if (name == null || !NAME.matcher(name).matches()) {
             throw new IllegalArgumentException(what + " '" + name + "' is invalid: use 1-63 letters, digits, "
                     + "'.', '_' or '-', starting with a letter or digit");
+        }
+    }
+
+    private static void requirePresent(Object value, String message) {
+        if (value == null) {
+            throw new IllegalArgumentException(message);
         }
     }
 

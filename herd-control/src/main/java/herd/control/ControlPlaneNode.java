@@ -30,7 +30,12 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.exceptions.LeaderNotReadyException;
+import org.apache.ratis.protocol.exceptions.NotLeaderException;
+import org.apache.ratis.protocol.exceptions.RaftException;
+import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
 import org.apache.ratis.protocol.exceptions.ReconfigurationInProgressException;
+import org.apache.ratis.protocol.exceptions.SetConfigurationException;
 import org.apache.ratis.server.DivisionInfo;
 import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
@@ -45,13 +50,17 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Lifecycle</h2>
  * <ol>
- *   <li><b>Init a new cluster.</b> Pick a group id (a random UUID) and start the first server with
- *       itself as the only initial peer. It formats its data directory, elects itself and is a
- *       one-server cluster.</li>
+ *   <li><b>Init a new cluster.</b> Create the group id ({@code UUID.randomUUID()}) and the cluster
+ *       secret ({@link ClusterSecret#generate()}, stored with mode 0600), then start the first
+ *       server with itself as the only initial peer:
+ *       {@code ControlPlaneConfig.builder().nodeName(n).raftAddress(a).dataDirectory(d).groupId(g)
+ *       .initialPeer(n, a).clusterSecret(s).build()}. It formats its data directory, elects itself
+ *       and is a one-server cluster.</li>
  *   <li><b>Join.</b> Start the new server with the same group id and, as initial peers, the
  *       <em>current</em> servers (not itself). Because it is not among its initial peers, its Raft
  *       server starts with an empty configuration (the peers only serve its client): it never
- *       starts an election and forms no cluster of its own, it waits for the leader.</li>
+ *       starts an election and forms no cluster of its own, it waits for the leader.
+ *       It needs the same cluster secret (copy the file).</li>
  *   <li><b>Add.</b> On any server call {@link #addServer(String, String)} with the new server's
  *       name and address. The leader first streams the log, or its latest snapshot when the log
  *       was purged, to the new server; once it has caught up the configuration change is
@@ -69,8 +78,13 @@ import org.slf4j.LoggerFactory;
  * term), and acknowledged by a majority within {@code leaderAckBound}. Each change is reported to
  * the {@link RoleListener}. A leader that lost its majority is reported as not leader at most
  * {@code leaderAckBound + watchdogPeriod} after the last acknowledgement from a majority, which is
- * below {@code electionTimeoutMin}: before any other server can even start an election. It then
- * steps down, without waiting for Ratis' own check (after a full maximum election timeout).
+ * below {@code electionTimeoutMin}: before any other server can even start an election. If the
+ * majority answers again in time it acts as leader again (reported as a new change); if the
+ * silence reaches {@code electionTimeoutMin} it steps down, without waiting for Ratis' own check
+ * (after a full maximum election timeout).
+ *
+ * <p>Ratis runs some request handlers (group info) on {@code ForkJoinPool.commonPool()}, whose
+ * parallelism is 1 on a 2-core machine: never block on this class' calls from that pool.
  */
 public final class ControlPlaneNode implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(ControlPlaneNode.class);
@@ -94,6 +108,7 @@ public final class ControlPlaneNode implements AutoCloseable {
     private boolean reportedLeader;
     private long reportedTerm = -1;
     private boolean stepDownRequested;
+    private boolean roleCheckFailing;
 
     private ControlPlaneNode(ControlPlaneConfig config, ReplicatedApplication application, RoleListener listener)
             throws IOException {
@@ -109,7 +124,24 @@ public final class ControlPlaneNode implements AutoCloseable {
         LOG.info("{}: {} group {} in {}", config.nodeName(), recover ? "recovering" : "formatting",
                 config.groupId(), config.dataDirectory());
         Files.createDirectories(config.dataDirectory());
-        this.server = RaftServer.newBuilder()
+        this.server = newServer(config, recover);
+        try {
+            this.server.start();
+        } catch (IOException | RuntimeException e) {
+            watchdog.shutdownNow();
+            stepDowns.shutdownNow();
+            server.close();
+            throw e;
+        }
+        this.clientPeers = knownPeers();
+        this.client = ControlPlaneClient.connect(config.groupId(), clientPeers, config.clusterSecret(),
+                config.requestTimeout(), config.operationTimeout());
+        final long periodMillis = config.watchdogPeriod().toMillis();
+        watchdog.scheduleWithFixedDelay(this::evaluateRole, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
+    }
+
+    private RaftServer newServer(ControlPlaneConfig config, boolean recover) throws IOException {
+        return RaftServer.newBuilder()
                 .setServerId(selfId)
                 .setGroup(config.bootstraps()
                         ? RaftSettings.group(config.groupId(), config.initialPeers())
@@ -121,12 +153,6 @@ public final class ControlPlaneNode implements AutoCloseable {
                 .setParameters(RaftSettings.parameters(config.clusterSecret()))
                 .setOption(recover ? RaftStorage.StartupOption.RECOVER : RaftStorage.StartupOption.FORMAT)
                 .build();
-        this.server.start();
-        this.clientPeers = knownPeers();
-        this.client = ControlPlaneClient.connect(config.groupId(), clientPeers, config.clusterSecret(),
-                config.requestTimeout(), config.operationTimeout());
-        final long periodMillis = config.watchdogPeriod().toMillis();
-        watchdog.scheduleWithFixedDelay(this::evaluateRole, periodMillis, periodMillis, TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -241,7 +267,7 @@ public final class ControlPlaneNode implements AutoCloseable {
                     + ": it is not a voting server; the servers are " + names(current.voters()));
         }
         final RaftClientReply reply;
-        try (ControlPlaneClient admin = adminClient(knownPeers())) {
+        try (ControlPlaneClient admin = adminClient(current.leader())) {
             reply = admin.raft().admin().transferLeadership(RaftPeerId.valueOf(name), current.leader(),
                     config.operationTimeout().toMillis());
         } catch (IOException e) {
@@ -275,7 +301,7 @@ public final class ControlPlaneNode implements AutoCloseable {
                     .build();
             LOG.info("{}: {}: {} -> {}", config.nodeName(), what, names(current.voters()), names(next));
             final RaftClientReply reply;
-            try (ControlPlaneClient admin = adminClient(knownPeers())) {
+            try (ControlPlaneClient admin = adminClient(current.leader())) {
                 reply = admin.raft().admin().setConfiguration(arguments);
             } catch (IOException e) {
                 throw refusedOrFailed(what, e);
@@ -284,24 +310,42 @@ public final class ControlPlaneNode implements AutoCloseable {
                 throw refusedOrFailed(what, reply.getException());
             }
             LOG.info("{}: {}: done", config.nodeName(), what);
+        } catch (RuntimeException e) {
+            LOG.warn("{}: {}: {}", config.nodeName(), what, e.getMessage());
+            throw e;
         } finally {
             membershipChangeInFlight.set(false);
         }
     }
 
-    private ControlPlaneException refusedOrFailed(String what, Exception e) {
+    private ControlPlaneException refusedOrFailed(String what, Exception failure) {
+        final Throwable e = rootRaftCause(failure);
+        if (e instanceof NotLeaderException || e instanceof LeaderNotReadyException) {
+            return new MembershipChangeRefusedException("cannot " + what + ": the leadership is changing; retry in a moment",
+                    failure);
+        }
         if (e instanceof ReconfigurationInProgressException) {
             return new MembershipChangeRefusedException("cannot " + what
-                    + ": another membership change is in flight in the cluster; wait for it to finish", e);
+                    + ": another membership change is in flight in the cluster; wait for it to finish", failure);
         }
-        if (e instanceof org.apache.ratis.protocol.exceptions.SetConfigurationException) {
+        if (e instanceof SetConfigurationException) {
             return new MembershipChangeRefusedException("cannot " + what + ": " + e.getMessage()
                     + " (the configuration changed meanwhile, or the new server did not catch up: check that it "
-                    + "runs with group " + config.groupId() + ")", e);
+                    + "runs with group " + config.groupId() + ")", failure);
         }
         return new ControlPlaneException("cannot " + what + ": " + e.getMessage()
                 + "; check that the new server runs with group " + config.groupId()
-                + " and that a majority of the servers is reachable", e);
+                + " and that a majority of the servers is reachable", failure);
+    }
+
+    /** The Ratis exception that says what happened, under the retry and transport wrappers. */
+    private static Throwable rootRaftCause(Throwable failure) {
+        Throwable e = failure;
+        while ((e instanceof RaftRetryFailureException || e instanceof java.util.concurrent.CompletionException
+                || !(e instanceof RaftException)) && e.getCause() != null && e.getCause() != e) {
+            e = e.getCause();
+        }
+        return e;
     }
 
     /** The configuration as the leader sees it, refusing while it is transitional. */
@@ -312,7 +356,7 @@ public final class ControlPlaneNode implements AutoCloseable {
                     + ": wait for an election to finish (a majority of the servers must be running)");
         }
         final GroupInfoReply info;
-        try (ControlPlaneClient admin = adminClient(knownPeers())) {
+        try (ControlPlaneClient admin = adminClient(leader)) {
             info = admin.raft().getGroupManagementApi(leader).info(groupId);
         } catch (IOException e) {
             throw new MembershipChangeRefusedException("cannot reach the leader " + leader + ": " + e.getMessage(), e);
@@ -364,8 +408,10 @@ public final class ControlPlaneNode implements AutoCloseable {
     // ---- role watchdog ----
 
     private void evaluateSoon() {
-        if (!closed.get()) {
+        try {
             watchdog.execute(this::evaluateRole);
+        } catch (java.util.concurrent.RejectedExecutionException e) {
+            // closing: nothing left to report
         }
     }
 
@@ -377,7 +423,7 @@ public final class ControlPlaneNode implements AutoCloseable {
             final long term = info.getCurrentTerm();
             final boolean raftLeader = info.isLeader();
             final boolean ready = raftLeader && info.isLeaderReady();
-            final boolean majority = raftLeader && hasRecentMajority(division, info);
+            final boolean majority = raftLeader && hasRecentMajority(division, info, config.leaderAckBound());
             final boolean acting = ready && majority;
             if (acting != reportedLeader || (acting && term != reportedTerm)) {
                 reportedLeader = acting;
@@ -385,20 +431,32 @@ public final class ControlPlaneNode implements AutoCloseable {
                 LOG.info("{}: {} in term {}", config.nodeName(), acting ? "became leader" : "is not leader", term);
                 notifyListener(acting, term);
             }
-            if (raftLeader && ready && !majority && !stepDownRequested) {
+            // Stepping down costs an election, so a leader whose majority merely answered late
+            // (GC, a loaded machine) only stops acting; it steps down once the silence reaches
+            // the minimum election timeout, when the others may be electing a new leader.
+            if (raftLeader && ready && !majority && !stepDownRequested
+                    && !hasRecentMajority(division, info, config.electionTimeoutMin())) {
                 stepDownRequested = true;
                 LOG.warn("{}: no acknowledgement from a majority for {} ms in term {}: stepping down",
-                        config.nodeName(), config.leaderAckBound().toMillis(), term);
+                        config.nodeName(), config.electionTimeoutMin().toMillis(), term);
                 stepDowns.execute(this::stepDown);
             }
             if (!raftLeader) {
                 stepDownRequested = false;
             }
         } catch (RuntimeException e) {
-            if (!closed.get()) {
-                LOG.warn("{}: role check failed: {}", config.nodeName(), e.toString());
+            if (reportedLeader) {
+                reportedLeader = false;
+                notifyListener(false, reportedTerm);
             }
+            if (!closed.get() && !roleCheckFailing) {
+                LOG.warn("{}: role check failed (reported as not leader until it works again): {}",
+                        config.nodeName(), e.toString());
+            }
+            roleCheckFailing = true;
+            return;
         }
+        roleCheckFailing = false;
     }
 
     private void notifyListener(boolean leader, long term) {
@@ -409,7 +467,7 @@ public final class ControlPlaneNode implements AutoCloseable {
         }
     }
 
-    private boolean hasRecentMajority(RaftServer.Division division, DivisionInfo info) {
+    private boolean hasRecentMajority(RaftServer.Division division, DivisionInfo info, java.time.Duration bound) {
         final RoleInfoProto role = info.getRoleInfoProto();
         final Map<String, Long> ackAge = new LinkedHashMap<>();
         for (ServerRpcProto follower : role.getLeaderInfo().getFollowerInfoList()) {
@@ -417,13 +475,12 @@ public final class ControlPlaneNode implements AutoCloseable {
         }
         final RaftConfiguration conf = division.getRaftConf();
         return MajorityCheck.hasRecentMajority(ids(conf.getCurrentPeers(RaftPeerRole.FOLLOWER)),
-                ids(conf.getPreviousPeers(RaftPeerRole.FOLLOWER)), ackAge, config.nodeName(),
-                config.leaderAckBound().toMillis());
+                ids(conf.getPreviousPeers(RaftPeerRole.FOLLOWER)), ackAge, config.nodeName(), bound.toMillis());
     }
 
     /** Ratis' stepDown request (a leadership transfer to nobody), sent to this server itself. */
     private void stepDown() {
-        try (ControlPlaneClient self = adminClient(Map.of(config.nodeName(), config.raftAddress()))) {
+        try (ControlPlaneClient self = adminClient(selfId)) {
             self.raft().admin().transferLeadership(null, selfId, config.electionTimeoutMin().toMillis());
         } catch (IOException | RuntimeException e) {
             LOG.warn("{}: step down failed ({}); Ratis steps down by itself after the election timeout",
@@ -437,9 +494,14 @@ public final class ControlPlaneNode implements AutoCloseable {
      * A short-lived client for one administrative call. Membership changes wait for the new
      * server to catch up, so one attempt may use the whole operation timeout.
      */
-    private ControlPlaneClient adminClient(Map<String, String> peers) {
-        return ControlPlaneClient.connect(config.groupId(), peers, config.clusterSecret(),
-                config.operationTimeout(), config.operationTimeout());
+    private ControlPlaneClient adminClient(RaftPeerId target) {
+        final Map<String, String> peers = knownPeers();
+        if (!peers.containsKey(target.toString())) {
+            throw new MembershipChangeRefusedException("the address of " + target + " is unknown to "
+                    + config.nodeName() + ": retry once its configuration has caught up");
+        }
+        return ControlPlaneClient.forAdministration(config.groupId(), peers, config.clusterSecret(),
+                target.toString(), config.operationTimeout());
     }
 
     /** Points the submit/read client at the current membership; the old one finishes its calls. */

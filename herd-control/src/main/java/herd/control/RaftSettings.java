@@ -63,6 +63,9 @@ final class RaftSettings {
         RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
         RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThresholdEntries());
         RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+        // No extra snapshot on a clean stop: a restart then replays the log exactly as after a
+        // crash (kill -9), so that path is the one always exercised.
+        RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, false);
         RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, true);
         RaftServerConfigKeys.Log.setPurgeGap(p, config.logPurgeGapEntries());
         RaftServerConfigKeys.Log.setPurgePreservationLogNum(p, config.logPreservedEntries());

@@ -9,6 +9,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -36,8 +38,12 @@ class MembershipTest {
 
             // A second change while the first is in flight is refused, wherever it is asked.
             final String xAddress = TestCluster.freeAddress();
-            final CompletableFuture<Void> addX = CompletableFuture.runAsync(() -> cluster.node("c").addServer("x", xAddress));
+            // Not on the common pool: Ratis answers group-info requests there (parallelism 1 on 2 cores).
+            final ExecutorService background = Executors.newSingleThreadExecutor();
+            final CompletableFuture<Void> addX = CompletableFuture.runAsync(
+                    () -> cluster.node("c").addServer("x", xAddress), background);
             Thread.sleep(500); // x is not running yet: the leader is waiting for it to catch up
+            assertThat(addX).as("adding x waits for x").isNotDone();
             assertThatThrownBy(() -> cluster.node("b").addServer("y", TestCluster.freeAddress()))
                     .isInstanceOf(MembershipChangeRefusedException.class)
                     .hasMessageContaining("in flight");
@@ -47,6 +53,7 @@ class MembershipTest {
             cluster.addresses.put("x", xAddress);
             cluster.start("x", java.util.Map.of("a", cluster.addresses.get("a")));
             addX.get(30, TimeUnit.SECONDS);
+            background.shutdown();
             assertThat(cluster.node("a").members()).extracting(Member::name)
                     .containsExactlyInAnyOrder("a", "b", "c", "x");
 

@@ -59,6 +59,13 @@ class SnapshotInstallTest {
             // The new server votes: three of four make a majority, so writes go on with one old server down.
             cluster.stop("a");
             assertThat(text(joiner.submit(put("after", "join")).get(20, TimeUnit.SECONDS))).isEmpty();
+
+            // The joiner restarts from its installed snapshot plus the log written after it.
+            cluster.stop("d");
+            final ControlPlaneNode restarted = cluster.restart("d");
+            assertThat(text(restarted.readLocal(get("k0")))).as("state loaded from the snapshot file").isEqualTo(VALUE + 0);
+            TestCluster.await(Duration.ofSeconds(20), () -> text(restarted.readLocal(get("after"))).equals("join"),
+                    "the restarted joiner to apply the entry written after the snapshot");
         }
     }
 
