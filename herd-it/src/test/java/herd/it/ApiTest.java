@@ -80,6 +80,17 @@ class ApiTest {
     }
 
     @Test
+    void theLargestKeyAndValueGoThroughRaftAndBack() throws Exception {
+        String key = "k".repeat(4096);
+        String value = "v".repeat(1024 * 1024);
+
+        HttpKv.Reply put = client.put(key, value);
+
+        assertThat(put.status()).as(put.body().toString().substring(0, Math.min(300, put.body().toString().length()))).isEqualTo(200);
+        assertThat(client.get(key).value()).isEqualTo(value);
+    }
+
+    @Test
     void compareAndSetDeleteAndListFollowEtcdSemantics() throws Exception {
         HttpKv.Reply created = client.cas("cas/a", 0, "one");
         HttpKv.Reply again = client.cas("cas/a", 0, "two");
