@@ -72,14 +72,15 @@ public final class ControlPlaneClient implements AutoCloseable {
     /** Appends a command to the log; completes with the application's reply once it is applied. */
     public CompletableFuture<byte[]> submit(byte[] command) {
         final RaftClient client = raft.get();
-        return answer(client, client.async().send(message(command)), "submit",
+        return answer(client, blocking(() -> client.io().send(message(command))), "submit",
                 "the command may or may not have been applied");
     }
 
     /** Reads through the leader after a ReadIndex round: sees every write completed before the call. */
     public CompletableFuture<byte[]> readLinearizable(byte[] query) {
         final RaftClient client = raft.get();
-        return answer(client, client.async().sendReadOnly(message(query)), "linearizable read", "nothing was changed");
+        return answer(client, blocking(() -> client.io().sendReadOnly(message(query))), "linearizable read",
+                "nothing was changed");
     }
 
     /**
@@ -137,6 +138,29 @@ public final class ControlPlaneClient implements AutoCloseable {
         return new ControlPlaneUnavailableException(what + " failed, " + reason + "; " + consequence
                 + ". Check that a majority of the servers of group " + group.getGroupId() + " is running and reachable.",
                 cause);
+    }
+
+    /** One virtual thread per call: cheap, and the blocking calls park instead of holding a platform thread. */
+    private static final java.util.concurrent.ExecutorService CALLS = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+
+    private interface RaftCall {
+        RaftClientReply run() throws IOException;
+    }
+
+    /**
+     * Runs a call on Ratis' blocking API. Unlike its ordered-async API, each blocking call travels
+     * on its own (the unordered stream): a request stuck retrying during a leader change does not
+     * hold back the requests behind it, so the first write after a failover is not queued behind
+     * every write that was in flight when the leader died.
+     */
+    private static CompletableFuture<RaftClientReply> blocking(RaftCall call) {
+        return CompletableFuture.supplyAsync(() -> {
+            try {
+                return call.run();
+            } catch (IOException e) {
+                throw new CompletionException(e);
+            }
+        }, CALLS);
     }
 
     /** After a failure, a client whose request window closed is swapped for a new one (once). */

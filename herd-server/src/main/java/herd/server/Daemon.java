@@ -90,6 +90,7 @@ public final class Daemon implements AutoCloseable {
         if (config.founder()) {
             hooks.alsoNotify(founderInit);
         }
+        hooks.startAsFollower();
         ControlPlaneNode node = ControlPlaneNode.start(controlPlaneConfig(dataDir, config, secret), application, hooks);
         founderInit.attach(node);
         PeerApi peers = new PeerApi(nodeToken, PEER_CONNECT_TIMEOUT);

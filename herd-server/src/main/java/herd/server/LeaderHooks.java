@@ -45,6 +45,16 @@ public final class LeaderHooks implements RoleListener, AutoCloseable {
         alsoNotify.add(listener);
     }
 
+    /**
+     * Runs the follower hook once as the server starts, before it can lead: a server killed while it
+     * led never ran its follower hook, so it may still hold the floating address.
+     */
+    public void startAsFollower() {
+        if (!followerCommand.isEmpty()) {
+            runner.execute(() -> run(followerCommand, "follower", 0));
+        }
+    }
+
     @Override
     public void onRoleChange(boolean leader, long term) {
         log.info("{} is {} in term {}", nodeName, leader ? "now the leader" : "no longer the leader", term);
