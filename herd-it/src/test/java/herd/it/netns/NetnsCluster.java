@@ -42,6 +42,8 @@ public final class NetnsCluster implements AutoCloseable {
     private final Path workDir;
     private final Path jar;
     private final List<Process> processes = new CopyOnWriteArrayList<>();
+    /** The running process of each server, by number; replaced when a server is restarted. */
+    private final java.util.Map<Integer, Process> serverProcesses = new java.util.concurrent.ConcurrentHashMap<>();
 
     private final Thread stopOnExit = new Thread(this::killAllNow, "netns-cluster-stop");
 
@@ -202,6 +204,20 @@ public final class NetnsCluster implements AutoCloseable {
             .redirectOutput(ProcessBuilder.Redirect.appendTo(workDir.resolve(name(server) + ".log").toFile()))
             .start();
         processes.add(process);
+        serverProcesses.put(server, process);
+    }
+
+    /** SIGKILL, like a machine losing power: no clean shutdown, no follower hook. */
+    public void kill(int server) throws InterruptedException {
+        Process process = serverProcesses.get(server);
+        process.destroyForcibly();
+        process.waitFor(STOP_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
+    }
+
+    /** Starts a killed or stopped server again from its data directory and waits for its API. */
+    public void restart(int server, Hooks hooks) throws IOException, InterruptedException {
+        startAgent(server, hooks);
+        awaitHealthy(server);
     }
 
     private void awaitHealthy(int server) throws InterruptedException {
@@ -212,7 +228,7 @@ public final class NetnsCluster implements AutoCloseable {
             if (Commands.run(probe, Duration.ofSeconds(5)).output().strip().equals("200")) {
                 return;
             }
-            if (!processes.get(server - 1).isAlive()) {
+            if (!serverProcesses.get(server).isAlive()) {
                 throw new IllegalStateException(name(server) + " exited during start-up:\n" + diagnostics());
             }
             Thread.sleep(200);
