@@ -47,6 +47,8 @@ final class AgentCommand implements Callable<Integer> {
             throw new CliException(ExitCode.USAGE, dataDir.root() + " holds no herd node: run 'herd init' first, or start a new server with --join");
         }
         System.setProperty("herd.node", dataDir.isInitialised() ? dataDir.readConfig().name() : name);
+        // gRPC logs through java.util.logging in two-line records; only its warnings matter here
+        java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
         Daemon daemon = Daemon.start(dataDir, joinSpec, words(leaderHook), words(followerHook));
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "herd-shutdown"));
         daemon.awaitStop();
