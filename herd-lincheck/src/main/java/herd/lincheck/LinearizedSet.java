@@ -25,7 +25,7 @@ final class LinearizedSet {
         private final Map<Key, List<long[]>> indeterminateSetsByKey = new HashMap<>();
 
         /** Records the set plus {@code operation} in {@code state}; false if it is dominated. */
-        boolean addIfNotDominated(LinearizedSet set, int operation, int state) {
+        boolean addIfNotDominated(LinearizedSet set, int operation, long state) {
             set.set(operation);
             Key key = set.key(state);
             long[] indeterminate = set.indeterminateSnapshot();
@@ -99,6 +99,14 @@ final class LinearizedSet {
         }
     }
 
+    boolean contains(int operation) {
+        if (operation < determinateCount) {
+            return (determinateWords[operation >>> 6] & (1L << operation)) != 0;
+        }
+        int bit = operation - determinateCount;
+        return (indeterminateWords[bit >>> 6] & (1L << bit)) != 0;
+    }
+
     void clear(int operation) {
         if (operation < determinateCount) {
             determinateWords[operation >>> 6] &= ~(1L << operation);
@@ -114,7 +122,7 @@ final class LinearizedSet {
         return Arrays.copyOf(indeterminateWords, lastNonZero(indeterminateWords, 0));
     }
 
-    private Key key(int state) {
+    private Key key(long state) {
         while (fullWordsHint < determinateWords.length && determinateWords[fullWordsHint] == -1L) {
             fullWordsHint++;
         }

@@ -15,7 +15,7 @@ import java.util.Optional;
  * <p>This is Wing and Gong's search with Lowe's improvements ("Testing for linearizability", 2017),
  * in the form Porcupine uses:
  * <ul>
- *   <li>the history is a doubly linked list of call and return events in time order;
+ *   <li>the answered operations are a doubly linked list of call and return events in time order;
  *   <li>walking it, a call is "linearized" (taken out of the list, with its return) when the register
  *       allows it in the current state; reaching a return whose call was not linearized means the
  *       choices so far were wrong, so the last choice is undone (backtracking);
@@ -28,8 +28,12 @@ import java.util.Optional;
  *       one can (without this, k unanswered deletes cost 2^k).
  * </ul>
  *
- * <p>Indeterminate operations have a call event but no return event: nothing forces them to be
- * linearized, and the search succeeds once every answered operation is linearized.
+ * <p>Indeterminate operations are not in the list: nothing forces them to be linearized, and the
+ * search succeeds once every answered operation is linearized. They are brought in on demand, just
+ * before an operation that is impossible without them (see {@link #run}).
+ *
+ * <p>Steps (the unit of the budget) count list positions visited and indeterminate candidates
+ * tried, so a budget bounds time.
  *
  * <p>Two reductions keep the search small without changing the verdict (both are checked against the
  * plain search by a property test):
@@ -38,9 +42,9 @@ import java.util.Optional;
  *       interchangeable, so they share one state;
  *   <li>an indeterminate write of an unobserved value (a delete counts as writing "absent", which is
  *       observed when a get returned absent or a CAS expected it) is dropped unless some CAS failed,
- *       after the write's invocation, for lack of a match: after such a write, the only operation the write can
- *       make possible is a failed CAS (gets and successful CASes would have to see the unobserved
- *       value), so a linearization that uses the write still works without it.
+ *       after the write's invocation, for lack of a match: after such a write, the only operation
+ *       it can make possible is a failed CAS (gets and successful CASes would have to see the
+ *       unobserved value), so a linearization that uses the write still works without it.
  * </ul>
  */
 final class RegisterSearch {
@@ -61,6 +65,9 @@ final class RegisterSearch {
     private final int[] expectedState;
     private final int[] writtenState;
     private final int determinateCount;
+    /** Register state -> the indeterminate CASes that expect it. */
+    private final Map<Integer, int[]> indeterminateCasesExpecting = new HashMap<>();
+    private static final int[] NONE = new int[0];
 
     // The event list: entries 0..E-1 are events, HEAD and TAIL are sentinels.
     private final int[] entryOperation;
@@ -99,8 +106,16 @@ final class RegisterSearch {
             }
         }
         determinateCount = determinate;
+        for (int i = determinateCount; i < count; i++) {
+            if (kinds[i] == Kind.CAS_MAYBE) {
+                int[] earlier = indeterminateCasesExpecting.getOrDefault(expectedState[i], NONE);
+                int[] more = Arrays.copyOf(earlier, earlier.length + 1);
+                more[earlier.length] = i;
+                indeterminateCasesExpecting.put(expectedState[i], more);
+            }
+        }
 
-        int entries = count + determinate;
+        int entries = 2 * determinate;
         entryOperation = new int[entries];
         entryIsCall = new boolean[entries];
         next = new int[entries + 2];
@@ -200,14 +215,13 @@ final class RegisterSearch {
     /** Calls before returns at equal times: ops that touch in time count as concurrent. */
     private void buildEventList() {
         List<long[]> events = new ArrayList<>(); // {time, 0 = call / 1 = return, operation}
-        for (int i = 0; i < operations.length; i++) {
+        for (int i = 0; i < determinateCount; i++) {
             events.add(new long[] {operations[i].invokedAtNanos(), 0, i});
-            if (!operations[i].isIndeterminate()) {
-                events.add(new long[] {operations[i].completedAtNanos(), 1, i});
-            }
+            events.add(new long[] {operations[i].completedAtNanos(), 1, i});
         }
         events.sort(Comparator.<long[]>comparingLong(e -> e[0]).thenComparingLong(e -> e[1])
             .thenComparingLong(e -> e[2]));
+        Arrays.fill(callEntry, -1);
         Arrays.fill(returnEntry, -1);
         int previous = head;
         for (int entry = 0; entry < events.size(); entry++) {
@@ -235,19 +249,39 @@ final class RegisterSearch {
             case READ -> state == expected ? state : NOT_ALLOWED;
             case CAS_OK -> state == expected ? writtenState[operation] : NOT_ALLOWED;
             case CAS_MISMATCH -> state != expected ? state : NOT_ALLOWED;
-            case CAS_MAYBE -> state == expected ? writtenState[operation] : state;
+            case CAS_MAYBE -> state == expected ? writtenState[operation] : NOT_ALLOWED; // a no-op is pointless
         };
     }
 
+    /**
+     * The JIT search over answered ops, with indeterminate ops brought in on demand.
+     *
+     * <p>Indeterminate ops are optional and have no deadline, so they are not in the event list;
+     * one is linearized only right before an op that needs it: when the cursor is at a call R that
+     * is impossible in the current state, each indeterminate op P invoked early enough is tried if R
+     * would be possible after P, or if P would make some indeterminate CAS match (a chain).
+     *
+     * <p>Nothing is lost (the search stays exact, as a property test against brute force checks):
+     * any valid order can be rewritten so that every indeterminate op P is followed by an op
+     * impossible without it. If the
+     * op R after P were possible without P, either P did not change the state (drop P) or R does not
+     * change it (move P after R, allowed since P has no deadline); an indeterminate CAS that does not
+     * match changes nothing (drop it). Repeat until every P is needed. Chains work the same way: P2
+     * may be an indeterminate CAS that only P1 makes match.
+     *
+     * <p>The memo key includes the state before the last op when that op was indeterminate, since
+     * the op after it is then restricted to ops impossible in that earlier state.
+     */
     private Result run(long maxSteps) {
         LinearizedSet linearized = new LinearizedSet(determinateCount, operations.length);
         LinearizedSet.Memo seen = new LinearizedSet.Memo();
-        int[] stackOperation = new int[operations.length];
-        int[] stackState = new int[operations.length];
+        Frame[] stack = new Frame[operations.length];
         int depth = 0;
         int state = ABSENT;
+        int stateBeforeIndeterminate = NOT_ALLOWED; // NOT_ALLOWED: the last op linearized was answered
         int unlinearizedDeterminate = determinateCount;
         int entry = next[head];
+        int firstCandidate = determinateCount; // where to resume trying indeterminate ops at entry
         long steps = 0;
         while (unlinearizedDeterminate > 0) {
             if (++steps > maxSteps) {
@@ -255,20 +289,50 @@ final class RegisterSearch {
             }
             if (entry != tail && entryIsCall[entry]) {
                 int operation = entryOperation[entry];
+                int chosen = NOT_ALLOWED;
                 int newState = step(state, operation);
-                if (newState != NOT_ALLOWED && seen.addIfNotDominated(linearized, operation, newState)) {
-                    stackOperation[depth] = operation;
-                    stackState[depth] = state;
-                    depth++;
-                    state = newState;
-                    linearized.set(operation);
-                    lift(operation);
-                    if (operation < determinateCount) {
-                        unlinearizedDeterminate--;
+                boolean possibleNow = newState != NOT_ALLOWED;
+                if (possibleNow && firstCandidate == determinateCount && allowedAfter(stateBeforeIndeterminate, operation)
+                        && seen.addIfNotDominated(linearized, operation, memoState(newState, NOT_ALLOWED))) {
+                    chosen = operation;
+                }
+                if (!possibleNow) {
+                    // The op cannot happen now; maybe an indeterminate op makes it possible.
+                    long latestInvocation = firstReturnTime();
+                    for (int candidate = firstCandidate; candidate < operations.length; candidate++) {
+                        if (operations[candidate].invokedAtNanos() > latestInvocation) {
+                            break;
+                        }
+                        steps++; // each candidate tried is work too: keeps the budget a bound on time
+                        int candidateState = linearized.contains(candidate)
+                            || !allowedAfter(stateBeforeIndeterminate, candidate) ? NOT_ALLOWED : step(state, candidate);
+                        boolean helps = candidateState != NOT_ALLOWED && (step(candidateState, operation) != NOT_ALLOWED
+                            || enablesAnIndeterminateCas(candidateState, linearized, latestInvocation));
+                        if (helps && seen.addIfNotDominated(linearized, candidate, memoState(candidateState, state))) {
+                            chosen = candidate;
+                            newState = candidateState;
+                            break;
+                        }
                     }
-                    entry = next[head];
-                } else {
+                }
+                if (chosen == NOT_ALLOWED) {
                     entry = next[entry];
+                    firstCandidate = determinateCount;
+                    continue;
+                }
+                boolean indeterminate = chosen >= determinateCount;
+                stack[depth++] = new Frame(chosen, state, stateBeforeIndeterminate, entry);
+                stateBeforeIndeterminate = indeterminate ? state : NOT_ALLOWED;
+                state = newState;
+                linearized.set(chosen);
+                if (indeterminate) {
+                    // Stay at this entry: the op that needed the indeterminate one comes next.
+                    firstCandidate = determinateCount;
+                } else {
+                    lift(chosen);
+                    unlinearizedDeterminate--;
+                    entry = next[head];
+                    firstCandidate = determinateCount;
                 }
                 continue;
             }
@@ -276,31 +340,68 @@ final class RegisterSearch {
             if (depth == 0) {
                 return new Result(Verdict.NOT_LINEARIZABLE, steps);
             }
-            depth--;
-            int operation = stackOperation[depth];
-            state = stackState[depth];
-            linearized.clear(operation);
-            unlift(operation);
-            if (operation < determinateCount) {
+            Frame frame = stack[--depth];
+            state = frame.state();
+            stateBeforeIndeterminate = frame.stateBeforeIndeterminate();
+            linearized.clear(frame.operation());
+            if (frame.operation() < determinateCount) {
+                unlift(frame.operation());
                 unlinearizedDeterminate++;
+                entry = next[callEntry[frame.operation()]];
+                firstCandidate = determinateCount;
+            } else {
+                // Try the next indeterminate op for the same call.
+                entry = frame.entry();
+                firstCandidate = frame.operation() + 1;
             }
-            entry = next[callEntry[operation]];
         }
         return new Result(Verdict.LINEARIZABLE, steps);
     }
 
+    /** Whether some indeterminate CAS still available would match in {@code state}: the start of a chain. */
+    private boolean enablesAnIndeterminateCas(int state, LinearizedSet linearized, long latestInvocation) {
+        for (int candidate : indeterminateCasesExpecting.getOrDefault(state, NONE)) {
+            if (operations[candidate].invokedAtNanos() <= latestInvocation && !linearized.contains(candidate)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** One linearized op and what to restore when it is undone. */
+    private record Frame(int operation, int state, int stateBeforeIndeterminate, int entry) {}
+
+    /** After an indeterminate op, only an op that was impossible before it may follow. */
+    private boolean allowedAfter(int stateBeforeIndeterminate, int operation) {
+        return stateBeforeIndeterminate == NOT_ALLOWED || step(stateBeforeIndeterminate, operation) == NOT_ALLOWED;
+    }
+
+    /**
+     * The time of the first answer still pending: an op linearized now must have been invoked by
+     * then (calls come before returns at equal times, so "by then" includes that instant).
+     */
+    private long firstReturnTime() {
+        for (int entry = next[head]; entry != tail; entry = next[entry]) {
+            if (!entryIsCall[entry]) {
+                return operations[entryOperation[entry]].completedAtNanos();
+            }
+        }
+        return Long.MAX_VALUE;
+    }
+
+    /** The register state plus the state before a just-linearized indeterminate op (or none). */
+    private static long memoState(int state, int stateBeforeIndeterminate) {
+        return ((long) state << 32) | (stateBeforeIndeterminate + 1L);
+    }
+
     private void lift(int operation) {
         unlink(callEntry[operation]);
-        if (returnEntry[operation] >= 0) {
-            unlink(returnEntry[operation]);
-        }
+        unlink(returnEntry[operation]);
     }
 
     /** Exactly reverses {@link #lift}; lifts are undone last-in first-out, so neighbours are intact. */
     private void unlift(int operation) {
-        if (returnEntry[operation] >= 0) {
-            relink(returnEntry[operation]);
-        }
+        relink(returnEntry[operation]);
         relink(callEntry[operation]);
     }
 

@@ -66,13 +66,26 @@ final class ViolationExplainer {
         // Show the originals: a relaxed write is still a real, answered write; the sentence may cite it.
         List<Operation> shown = new ArrayList<>(RegisterSearch.neededOperations(core).stream()
             .map(shrinker::original).toList());
+        addWritersFromLaterOn(shown, relevant);
         shown.sort(Comparator.comparingLong(Operation::invokedAtNanos).thenComparingLong(Operation::completedAtNanos));
         String explanation = sentenceFor(shown);
-        if (shrinker.ranOutOfBudget) {
-            explanation += " (the search for a smaller explanation ran out of steps: these " + shown.size()
+        if (shrinker.mayNotBeMinimal) {
+            explanation += " (some smaller sets were too costly to check: these " + shown.size()
                 + " operations may include some that are not needed)";
         }
         return new CheckResult.Violation(key, shown, explanation);
+    }
+
+    /**
+     * A value seen before anyone was asked to write it is explained by the cut alone; the write
+     * that came later makes the explanation readable.
+     */
+    private static void addWritersFromLaterOn(List<Operation> shown, List<Operation> relevant) {
+        Set<String> written = writtenValues(shown);
+        Set<String> missing = new HashSet<>();
+        shown.forEach(op -> observedValue(op).filter(value -> !written.contains(value)).ifPresent(missing::add));
+        relevant.stream().filter(op -> op.writtenValue().flatMap(value -> value).map(missing::contains).orElse(false))
+            .forEach(shown::add);
     }
 
     /** A cut of the history at some time, and the answered operations whose answer came exactly then. */
@@ -80,13 +93,20 @@ final class ViolationExplainer {
 
     /** Applies the sound changes above, counting search steps against one budget. */
     private static final class Shrinker {
+        private static final long MAX_STEPS_PER_ATTEMPT = 200_000;
+
         private long remainingSteps;
-        boolean ranOutOfBudget;
-        /** Relaxed copy -> the operation it was made from. */
+        boolean mayNotBeMinimal;
+        /** Relaxed copy -> the operation it was made from, and back. */
         private final Map<Operation, Operation> originals = new IdentityHashMap<>();
+        private final Map<Operation, Operation> relaxedCopies = new IdentityHashMap<>();
 
         Shrinker(long budgetSteps) {
             this.remainingSteps = budgetSteps;
+        }
+
+        boolean ranOutOfBudget() {
+            return remainingSteps <= 0;
         }
 
         Operation original(Operation operation) {
@@ -140,7 +160,7 @@ final class ViolationExplainer {
             if (stillFails(relaxAllBut(keep, operations))) {
                 return Optional.of(relaxAllBut(keep, operations));
             }
-            for (Operation other : operations) {
+            for (Operation other : likeliestPartnersFirst(culprit, keep, operations)) {
                 if (keep.contains(other) || other.isIndeterminate()) {
                     continue;
                 }
@@ -153,13 +173,29 @@ final class ViolationExplainer {
             return Optional.empty();
         }
 
+        /**
+         * Answered writes that completed before the culprit began come first, earliest first after
+         * the writes of what the culprit saw: the classic partner is the write a stale read missed.
+         */
+        private static List<Operation> likeliestPartnersFirst(
+                Operation culprit, Set<Operation> keep, List<Operation> operations) {
+            long seenValueWrittenBy = keep.stream().filter(op -> op != culprit && !op.isIndeterminate())
+                .mapToLong(Operation::completedAtNanos).max().orElse(Long.MIN_VALUE);
+            List<Operation> ordered = new ArrayList<>(operations);
+            ordered.sort(Comparator.comparing((Operation op) -> !(op.writtenValue().isPresent()
+                    && op.completedAtNanos() < culprit.invokedAtNanos()
+                    && op.invokedAtNanos() > seenValueWrittenBy))
+                .thenComparingLong(Operation::invokedAtNanos));
+            return ordered;
+        }
+
         /** Delta debugging: relax ever smaller chunks of answered operations while the history keeps failing. */
         List<Operation> relaxChunks(List<Operation> operations) {
             List<Operation> current = new ArrayList<>(operations);
             int answered = (int) current.stream().filter(op -> !op.isIndeterminate()).count();
-            for (int chunk = Math.max(1, answered / 2); chunk >= 1 && !ranOutOfBudget; chunk /= 2) {
+            for (int chunk = Math.max(1, answered / 2); chunk >= 1 && !ranOutOfBudget(); chunk /= 2) {
                 int skip = 0;
-                while (!ranOutOfBudget) {
+                while (!ranOutOfBudget()) {
                     List<Operation> candidate = relaxChunk(current, skip, chunk);
                     if (candidate == null) {
                         break;
@@ -191,7 +227,7 @@ final class ViolationExplainer {
         private List<Operation> relaxAllBut(Set<Operation> keep, List<Operation> operations) {
             List<Operation> result = new ArrayList<>();
             for (Operation op : operations) {
-                if (keep.contains(op) || op.isIndeterminate()) {
+                if (keep.contains(op)) {
                     result.add(op);
                 } else {
                     relaxed(op).ifPresent(result::add);
@@ -200,28 +236,41 @@ final class ViolationExplainer {
             return result;
         }
 
-        /** A read-only operation goes; a write becomes "possibly applied, at any time after invocation". */
+        /**
+         * A read-only operation goes; a write becomes "possibly applied, at any time after
+         * invocation". A CAS becomes a possibly-applied put of its new value: that allows everything
+         * the CAS allowed (where it would not match, the put may simply never apply), and it no
+         * longer counts as observing its expected value, which lets the search drop it.
+         */
         private Optional<Operation> relaxed(Operation op) {
             boolean readOnly = op.action() instanceof Action.Get || op.outcome() instanceof Outcome.Mismatch;
             if (readOnly) {
                 return Optional.empty();
             }
-            Operation relaxed = new Operation(op.clientId(), op.key(), op.action(),
-                Outcome.indeterminate("answered, but not needed as answered to show the violation"),
-                op.invokedAtNanos(), op.completedAtNanos());
-            originals.put(relaxed, original(op));
-            return Optional.of(relaxed);
+            return Optional.of(relaxedCopies.computeIfAbsent(original(op), original -> {
+                Action action = original.action() instanceof Action.Cas cas ? Action.put(cas.newValue()) : original.action();
+                Operation relaxed = new Operation(original.clientId(), original.key(), action,
+                    Outcome.indeterminate("answered, but not needed as answered to show the violation"),
+                    original.invokedAtNanos(), original.completedAtNanos());
+                originals.put(relaxed, original);
+                return relaxed;
+            }));
         }
 
+        /**
+         * True if the search proves the candidate is not linearizable. A search that needs more than
+         * {@link #MAX_STEPS_PER_ATTEMPT} steps counts as "not shown": the explanation then stays a
+         * little larger, never wrong.
+         */
         private boolean stillFails(List<Operation> candidate) {
-            if (remainingSteps <= 0) {
-                ranOutOfBudget = true;
+            if (ranOutOfBudget()) {
+                mayNotBeMinimal = true;
                 return false;
             }
-            RegisterSearch.Result result = RegisterSearch.search(candidate, remainingSteps);
+            RegisterSearch.Result result = RegisterSearch.search(candidate, Math.min(remainingSteps, MAX_STEPS_PER_ATTEMPT));
             remainingSteps -= result.steps();
             if (result.verdict() == RegisterSearch.Verdict.BUDGET_EXCEEDED) {
-                ranOutOfBudget = true;
+                mayNotBeMinimal = true;
             }
             return result.verdict() == RegisterSearch.Verdict.NOT_LINEARIZABLE;
         }

@@ -48,6 +48,20 @@ class LinearizabilityPropertiesTest {
             });
     }
 
+    /** Hundreds of operations on one key: the linearized set spans several 64-bit words. */
+    @Property(tries = 25)
+    void longHistoriesOfOneKeyPassAndFailAsTheyShould(@ForAll("longSingleKeySteps") List<Step> steps) {
+        History history = SequentialRegisterSimulation.run(steps);
+        CheckResult result = checker.check(history);
+        assertThat(result.isLinearizable()).as(result::report).isTrue();
+
+        Optional<Operation> staleRead = staleReadAfterEverything(history);
+        Assume.that(staleRead.isPresent());
+        List<Operation> withStaleRead = new ArrayList<>(history.operations());
+        withStaleRead.add(staleRead.get());
+        assertThat(checker.check(new History(withStaleRead))).isInstanceOf(CheckResult.Violation.class);
+    }
+
     /** The search, with and without its reductions, agrees with trying every order. */
     @Property(tries = 2000)
     void searchAgreesWithBruteForce(@ForAll("smallArbitraryHistories") List<Operation> operations) {
@@ -111,6 +125,14 @@ class LinearizabilityPropertiesTest {
             fates,
             Arbitraries.frequency(Tuple.of(8, true), Tuple.of(2, false))).as(Step::new);
         return step.list().ofMinSize(1).ofMaxSize(80);
+    }
+
+    @Provide
+    Arbitrary<List<Step>> longSingleKeySteps() {
+        return simulatedSteps().map(steps -> steps.stream().map(step -> new Step(step.client(), 0, step.kind(),
+            step.gapNanos(), step.durationNanos(), step.pointPermille(), step.fate(), step.casMatches())).toList())
+            .list().ofMinSize(3).ofMaxSize(5).map(lists -> lists.stream().flatMap(List::stream).toList())
+            .filter(steps -> steps.size() >= 100);
     }
 
     /** Up to 7 operations on key "k" with values from a tiny pool, so that coincidences abound. */
