@@ -2,7 +2,6 @@ package herd.scheduler;
 
 import herd.scheduler.model.Expression;
 import herd.scheduler.model.Rule;
-import java.time.DayOfWeek;
 import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
@@ -175,7 +174,4 @@ final class Rules {
         }
         return value == Integer.parseInt(r);
     }
-
-    @SuppressWarnings("unused")
-    private static final DayOfWeek MONDAY = DayOfWeek.MONDAY;
 }

@@ -50,6 +50,22 @@ public final class Scheduler {
         final String name;
         final Map<String, String> attrs = new LinkedHashMap<>();
         final Map<String, Integer> capacity = new LinkedHashMap<>();
+        final Map<String, Integer> used = new LinkedHashMap<>();
+
+        /** Does this node still have room for the given utilization (every attribute)? */
+        boolean fits(Map<String, Integer> need) {
+            for (Map.Entry<String, Integer> e : need.entrySet()) {
+                if (capacity.getOrDefault(e.getKey(), 0) - used.getOrDefault(e.getKey(), 0) < e.getValue()) return false;
+            }
+            return true;
+        }
+
+        /** Free capacity summed over attributes, for the balanced strategy's tie-break. */
+        int free() {
+            int total = 0;
+            for (Map.Entry<String, Integer> e : capacity.entrySet()) total += e.getValue() - used.getOrDefault(e.getKey(), 0);
+            return total;
+        }
         boolean online;
         boolean unclean;
         boolean standby;
@@ -63,6 +79,17 @@ public final class Scheduler {
 
         NodeInfo(String name) {
             this.name = name;
+        }
+
+        private Boolean failCounts;
+
+        /** Does any fail-count attribute exist on this node? (Saves scanning attributes per resource.) */
+        boolean hasFailCounts() {
+            if (failCounts == null) {
+                failCounts = false;
+                for (String k : attrs.keySet()) if (k.startsWith("fail-count-")) failCounts = true;
+            }
+            return failCounts;
         }
 
         boolean canRun() {
@@ -220,7 +247,6 @@ public final class Scheduler {
         unpackHistory();
         applyFailureBans();
         allocateAll();
-        promoteAll();
         applyQuorumAndTickets();
         applyOrderings();
         return TransitionBuilder.build(this);
@@ -340,7 +366,7 @@ public final class Scheduler {
                 case Group g -> {
                     Unit u = new Unit(g.id(), g.id(), null, -1, meta);
                     for (Primitive p : g.members()) addInst(u, p, p.id(), metaFor(p.meta(), meta));
-                    top = new Top(g.id(), null == u ? null : u, null, priority, position);
+                    top = new Top(g.id(), u, null, priority, position);
                     topOf.put(g.id(), top);
                     for (Primitive p : g.members()) topOf.put(p.id(), top);
                 }
@@ -432,7 +458,8 @@ public final class Scheduler {
             NodeInfo n = nodes.get(ns.uname());
             if (n == null) n = nodes.get(ns.id());
             if (n == null) continue;
-            if (!n.online && !n.unclean) continue; // a cleanly stopped node runs nothing
+            // A cleanly stopped node runs nothing, unless it is in maintenance: then what it ran is left alone.
+            if (!n.online && !n.unclean && !n.maintenance) continue;
             for (ResourceHistory h : ns.history()) unpackResource(n, h);
         }
     }
@@ -449,7 +476,6 @@ public final class Scheduler {
         boolean failed = false;
         boolean promotable = inst.unit.clone != null && inst.unit.clone.def.promotable();
         Role started = promotable ? Role.UNPROMOTED : Role.STARTED;
-        String onFailMonitor = null;
         for (OpRecord op : ops) {
             String task = op.operation();
             if (task.equals("notify") || op.opStatus() == 1) continue; // notifications and cancellations
@@ -522,7 +548,8 @@ public final class Scheduler {
             } else if (task.equals("promote")) {
                 role = Role.PROMOTED;
             } else if (task.equals("demote")) {
-                role = Role.PROMOTED;
+                // a blocked failed demote is still promoted; otherwise it is recovered as unpromoted
+                role = "block".equals(onFail) ? Role.PROMOTED : Role.UNPROMOTED;
             } else if (rc == 9) {
                 role = Role.PROMOTED;
             } else if (rc == 8) {
@@ -530,15 +557,14 @@ public final class Scheduler {
             } else if (role == Role.STOPPED) {
                 role = started;
             }
-            if ("ignore".equals(onFail)) continue;
+            boolean hardError = rc == 4 || rc == 5 || rc == 6 || op.opStatus() >= 5;
+            if ("ignore".equals(onFail) && !hardError) continue; // hard errors cannot be ignored
             failed = true;
             if ("block".equals(onFail)) inst.blockedOn.add(n.name);
             if ("stop".equals(onFail)) inst.stopOnFail.add(n.name);
             if ("standby".equals(onFail)) n.standby = true;
             if ("fence".equals(onFail) && fencingEnabled) fence(n, inst.id + " failed there");
-            onFailMonitor = onFail;
         }
-        if (onFailMonitor == null) onFailMonitor = "";
         if (role != Role.STOPPED && role != Role.UNKNOWN) {
             if (!inst.runningOn.contains(n.name)) inst.runningOn.add(n.name);
             inst.roleOn.put(n.name, role);
@@ -585,11 +611,6 @@ public final class Scheduler {
         return null;
     }
 
-    private final Map<Unit, String> claimedOn = new HashMap<>();
-
-    private boolean claimed(Unit u) {
-        return claimedOn.containsKey(u);
-    }
 
     private static int memberIndex(CloneRt rt, String base) {
         if (rt.def.child() instanceof Primitive p) return p.id().equals(base) ? 0 : -1;
@@ -635,6 +656,7 @@ public final class Scheduler {
 
     /** Sum of the node's fail-count attributes for this resource, ignoring expired ones. */
     private int failCount(NodeInfo n, Inst i, long timeoutSec) {
+        if (!n.hasFailCounts()) return 0;
         String base = i.def.id();
         int total = 0;
         long lastFailure = 0;
@@ -664,17 +686,60 @@ public final class Scheduler {
 
     // ------------------------------------------------------------------ allocation
 
+    /**
+     * Pacemaker's allocation order: higher priority first; with a placement strategy other than
+     * "default", then the resource scoring highest where it
+     * runs now (so running resources claim their nodes before stopped ones are placed), then the one
+     * with the higher score on the first node where they differ, then configuration order.
+     */
     private void allocateAll() {
+        List<String> nodeOrder = new ArrayList<>(nodes.keySet());
+        nodeOrder.sort(Comparator.naturalOrder());
+        Map<Top, Integer> currentScore = new HashMap<>();
+        Map<Top, Map<String, Integer>> scores = new HashMap<>();
+        for (Top t : tops) {
+            Map<String, Integer> s = t.unit() != null ? unitScores(t.unit(), baseScores()) : cloneSortScores(t.cloneRt());
+            scores.put(t, s);
+            String cur = t.unit() != null ? t.unit().current() : firstActiveNode(t.cloneRt());
+            currentScore.put(t, cur == null ? -INFINITY : s.getOrDefault(cur, -INFINITY));
+        }
         List<Top> order = new ArrayList<>(tops);
-        order.sort(Comparator.comparingInt((Top t) -> -t.priority()).thenComparingInt(Top::position));
+        boolean defaultStrategy = "default".equalsIgnoreCase(config.property("placement-strategy", "default"));
+        order.sort((a, b) -> {
+            if (a.priority() != b.priority()) return Integer.compare(b.priority(), a.priority());
+            if (defaultStrategy) return Integer.compare(a.position(), b.position()); // only other strategies sort further
+            int ca = currentScore.get(a);
+            int cb = currentScore.get(b);
+            if (ca != cb) return Integer.compare(cb, ca);
+            for (String n : nodeOrder) {
+                int sa = scores.get(a).getOrDefault(n, -INFINITY);
+                int sb = scores.get(b).getOrDefault(n, -INFINITY);
+                if (sa != sb) return Integer.compare(sb, sa);
+            }
+            return Integer.compare(a.position(), b.position());
+        });
         for (Top t : order) allocate(t, new HashSet<>());
+    }
+
+    private static String firstActiveNode(CloneRt rt) {
+        for (Unit u : rt.instances) if (u.current() != null) return u.current();
+        return null;
+    }
+
+    /** A clone's scores for ordering: its own plus the stickiness of its first active instance. */
+    private Map<String, Integer> cloneSortScores(CloneRt rt) {
+        Map<String, Integer> s = cloneBaseScores(rt);
+        for (Unit u : rt.instances) {
+            if (u.current() != null) return unitScores(u, s);
+        }
+        return s;
     }
 
     private void allocate(Top t, Set<String> inProgress) {
         if (t.unit() != null ? t.unit().allocated : t.cloneRt().allocated) return;
         if (!inProgress.add(t.id())) return; // colocation loop: allocate with what we know
         // Primaries first: a dependent's placement needs theirs.
-        for (Colocation c : config.colocations()) {
+        for (Colocation c : colocationsOf(t)) {
             if (topOf.get(c.dependent()) == t && topOf.get(c.primary()) != null && topOf.get(c.primary()) != t) {
                 if (c.score() == 0) continue;
                 allocate(topOf.get(c.primary()), inProgress);
@@ -690,6 +755,13 @@ public final class Scheduler {
 
     /** Node scores every placement starts from: symmetric 0 (or not allowed), minus unusable nodes. */
     private Map<String, Integer> baseScores() {
+        if (baseScoresCache == null) baseScoresCache = computeBaseScores();
+        return new LinkedHashMap<>(baseScoresCache);
+    }
+
+    private Map<String, Integer> baseScoresCache;
+
+    private Map<String, Integer> computeBaseScores() {
         Map<String, Integer> s = new LinkedHashMap<>();
         for (NodeInfo n : nodes.values()) {
             if (symmetric) s.put(n.name, 0);
@@ -724,15 +796,50 @@ public final class Scheduler {
         return total;
     }
 
+    /** Colocations that name a resource inside this top-level resource, indexed once for speed. */
+    private List<Colocation> colocationsOf(Top t) {
+        if (colocationIndex == null) {
+            colocationIndex = new HashMap<>();
+            for (Colocation c : config.colocations()) {
+                Top d = topOf.get(c.dependent());
+                Top p = topOf.get(c.primary());
+                if (d != null) colocationIndex.computeIfAbsent(d, k -> new ArrayList<>()).add(c);
+                if (p != null && p != d) colocationIndex.computeIfAbsent(p, k -> new ArrayList<>()).add(c);
+            }
+        }
+        return colocationIndex.getOrDefault(t, List.of());
+    }
+
+    private Map<Top, List<Colocation>> colocationIndex;
+    private Map<String, List<Location>> locationIndex;
+    private List<Location> patternLocations;
+
+    /** Location constraints that may apply to a resource id (by name, or by pattern). */
+    private List<Location> locationsFor(String rscId) {
+        if (locationIndex == null) {
+            locationIndex = new HashMap<>();
+            patternLocations = new ArrayList<>();
+            for (Location l : config.locations()) {
+                if (l.resource() != null) locationIndex.computeIfAbsent(l.resource(), k -> new ArrayList<>()).add(l);
+                else if (l.resourcePattern() != null) patternLocations.add(l);
+            }
+        }
+        List<Location> direct = locationIndex.getOrDefault(rscId, List.of());
+        if (patternLocations.isEmpty()) return direct;
+        List<Location> all = new ArrayList<>(direct);
+        for (Location l : patternLocations) if (rscId.matches(l.resourcePattern())) all.add(l);
+        return all;
+    }
+
     private void addLocations(Map<String, Integer> scores, String rscId, Role roleFilter) {
-        for (Location l : config.locations()) {
+        for (Location l : locationsFor(rscId)) {
             boolean matches = rscId.equals(l.resource())
                     || (l.resourcePattern() != null && rscId.matches(l.resourcePattern()));
             if (!matches) continue;
             if (roleFilter == null) {
                 if (l.role() == Role.PROMOTED || l.role() == Role.UNPROMOTED) continue;
-            } else if (l.role() != roleFilter) {
-                continue;
+            } else if (l.role() != roleFilter && l.rules().stream().noneMatch(r -> r.role() == roleFilter)) {
+                continue; // the role may be on the constraint or on its rules
             }
             applyLocation(scores, l, roleFilter);
         }
@@ -790,7 +897,7 @@ public final class Scheduler {
             if (cur != null && m.runningOn.size() == 1 && s.containsKey(cur) && m.managed()) {
                 merge(s, cur, stickiness(m));
             }
-            for (String b : m.bannedOn) if (s.containsKey(b) || true) s.put(b, -INFINITY);
+            for (String b : m.bannedOn) s.put(b, -INFINITY);
             if (m.bannedEverywhere) for (String n : nodes.keySet()) s.put(n, -INFINITY);
         }
         for (Inst m : u.members) if (!m.stopOnFail.isEmpty()) for (String n : nodes.keySet()) s.put(n, -INFINITY);
@@ -802,7 +909,7 @@ public final class Scheduler {
     }
 
     private void applyColocationsAsDependent(Top t, Map<String, Integer> s, boolean forClone) {
-        for (Colocation c : config.colocations()) {
+        for (Colocation c : colocationsOf(t)) {
             if (topOf.get(c.dependent()) != t || topOf.get(c.primary()) == null || topOf.get(c.primary()) == t) continue;
             if (c.dependentRole() == Role.PROMOTED || c.dependentRole() == Role.UNPROMOTED) {
                 if (forClone) continue; // role-specific: handled when promoting
@@ -813,6 +920,7 @@ public final class Scheduler {
                 if (c.score() < INFINITY && c.score() > -INFINITY) continue;
             }
             Top p = topOf.get(c.primary());
+            if (!(p.unit() != null ? p.unit().allocated : p.cloneRt().allocated)) continue; // a colocation loop
             Set<String> primaryNodes = primaryNodes(p, c.primaryRole());
             applyColocation(s, c.score(), primaryNodes);
         }
@@ -848,7 +956,7 @@ public final class Scheduler {
 
     /** Adds the preferences of not-yet-placed dependents to a primary's scores (scaled by score/INFINITY). */
     private void addDependentPreferences(Top t, Map<String, Integer> s) {
-        for (Colocation c : config.colocations()) {
+        for (Colocation c : colocationsOf(t)) {
             if (topOf.get(c.primary()) != t || topOf.get(c.dependent()) == null || topOf.get(c.dependent()) == t) continue;
             if (!c.influence() || c.score() <= -INFINITY || c.score() == 0) continue;
             if (c.primaryRole() == Role.PROMOTED || c.dependentRole() == Role.PROMOTED) continue;
@@ -866,11 +974,10 @@ public final class Scheduler {
                 Integer cur = s.get(e.getKey());
                 if (cur == null || cur <= -INFINITY) continue;
                 int w = e.getValue();
-                if (w <= -INFINITY) {
-                    if (factor >= 1.0) continue; // only positive preferences pull a primary
-                    continue;
-                }
+                // Pacemaker's arithmetic: a dependent banned from a node (-INFINITY) pulls the primary of a
+                // -5000 anti-colocation towards that node by +5000.
                 int add = (int) (factor * w);
+                if (t.cloneRt() != null && factor > 0 && add < 0) continue; // a clone is not pushed away by dependents
                 if (add != 0) s.put(e.getKey(), Score.add(cur, add));
             }
             if (!anyAvailable(s)) {
@@ -897,7 +1004,8 @@ public final class Scheduler {
         Inst first = u.members.get(0);
         String target = first.meta.get("target-role");
         boolean stopped = stopAll || target != null && Role.parse(target) == Role.STOPPED;
-        String chosen = stopped ? null : bestNode(s, u.current(), null);
+        pendingNeed = need(u, t);
+        String chosen = stopped ? null : bestNode(s, u.current());
         assignUnit(u, chosen);
         u.allocated = true;
     }
@@ -913,15 +1021,18 @@ public final class Scheduler {
      * resources assigned so far, then the current node, then the lowest name. A current node that ties
      * with a positive best score wins.
      */
-    private String bestNode(Map<String, Integer> s, String current, Map<String, Integer> perNodeCount) {
+    private String bestNode(Map<String, Integer> s, String current) {
         List<String> names = new ArrayList<>();
         for (String name : nodes.keySet()) {
             Integer score = s.get(name);
             if (score != null && score >= 0 && nodes.get(name).canRun()) names.add(name);
         }
+        String strategy = config.property("placement-strategy", "default").toLowerCase(Locale.ROOT);
+        if (!strategy.equals("default")) names.removeIf(n -> !nodes.get(n).fits(pendingNeed));
         if (names.isEmpty()) return null;
-        boolean minimal = "minimal".equalsIgnoreCase(config.property("placement-strategy", "default"));
+        boolean minimal = strategy.equals("minimal");
         Comparator<String> order = Comparator.comparingInt((String n) -> -s.get(n));
+        if (strategy.equals("balanced")) order = order.thenComparingInt(n -> -nodes.get(n).free());
         if (!minimal) {
             order = order.thenComparingInt(n -> nodes.get(n).assigned)
                     .thenComparingInt(n -> n.equals(current) ? 0 : 1);
@@ -937,8 +1048,30 @@ public final class Scheduler {
         return best;
     }
 
+    /** The utilization the unit being placed needs (set before choosing its node). */
+    private Map<String, Integer> pendingNeed = Map.of();
+
+    /** A unit's utilization, plus that of not yet placed resources that must run with it. */
+    private Map<String, Integer> need(Unit u, Top t) {
+        Map<String, Integer> need = new LinkedHashMap<>();
+        for (Inst m : u.members) m.def.utilization().forEach((k, v) -> need.merge(k, Score.parseOr(v, 0), Integer::sum));
+        if (t != null) {
+            for (Colocation c : colocationsOf(t)) {
+                Top d = topOf.get(c.dependent());
+                if (topOf.get(c.primary()) != t || d == null || d == t || d.unit() == null || d.unit().allocated
+                        || c.score() < INFINITY) continue;
+                for (Inst m : d.unit().members) m.def.utilization().forEach((k, v) -> need.merge(k, Score.parseOr(v, 0), Integer::sum));
+            }
+        }
+        return need;
+    }
+
     private void assignUnit(Unit u, String node) {
         u.next = node;
+        if (node != null) {
+            NodeInfo n = nodes.get(node);
+            for (Inst m : u.members) m.def.utilization().forEach((k, v) -> n.used.merge(k, Score.parseOr(v, 0), Integer::sum));
+        }
         boolean chainBroken = node == null;
         for (Inst m : u.members) {
             String target = m.meta.get("target-role");
@@ -955,7 +1088,8 @@ public final class Scheduler {
                 m.nextRole = u.clone != null && u.clone.def.promotable() ? Role.UNPROMOTED : Role.STARTED;
             }
         }
-        if (node != null) nodes.get(node).assigned++;
+        // every primitive placed counts towards the node's load, as in Pacemaker's tie-break
+        if (node != null) for (Inst m : u.members) if (m.next != null) nodes.get(node).assigned++;
     }
 
     private int memberScore(Inst m, String node) {
@@ -976,7 +1110,8 @@ public final class Scheduler {
                 for (Map.Entry<String, Integer> e : ms.entrySet()) merge(s, e.getKey(), e.getValue());
             }
         }
-        String target = rt.meta.get("target-role");
+        // The child's own target-role, if it has one, overrides the clone's (as in Pacemaker).
+        String target = rt.instances.isEmpty() ? rt.meta.get("target-role") : rt.instances.get(0).meta.get("target-role");
         if (stopAll || target != null && Role.parse(target) == Role.STOPPED) for (String n : nodes.keySet()) s.put(n, -INFINITY);
         return s;
     }
@@ -1011,7 +1146,11 @@ public final class Scheduler {
         pending.sort(Comparator.comparingInt(this::pendingRank).thenComparingInt(u -> u.index));
         for (Unit u : pending) {
             String node = null;
-            if (assigned < rt.max) node = bestNodeWithLimit(u.scores, u.current(), perNode, rt.nodeMax);
+            NodeInfo cur = u.current() == null ? null : nodes.get(u.current());
+            // An anonymous instance that could stay but may not is stopped and a fresh one started;
+            // a unique instance keeps its identity and moves.
+            boolean stuck = cur != null && cur.canRun() && !rt.unique();
+            if (assigned < rt.max && !stuck) node = bestNodeWithLimit(u.scores, u.current(), perNode, rt.nodeMax);
             assignUnit(u, node);
             if (node != null) {
                 perNode.merge(node, 1, Integer::sum);
@@ -1022,18 +1161,12 @@ public final class Scheduler {
             allocationScores.put(u.id, displayScores(u.scores));
             u.allocated = true;
         }
-        renumber(rt);
         rt.allocated = true;
+        // As Pacemaker does, roles are set as soon as the clone is placed, so resources colocated with
+        // its promoted instance can follow it.
+        if (rt.def.promotable()) promote(t, rt);
     }
 
-    /**
-     * Anonymous clone instances are interchangeable: an inactive instance that starts takes the lowest
-     * free number, and the active ones keep theirs.
-     */
-    private void renumber(CloneRt rt) {
-        // Instance numbers already follow Pacemaker's: active instances got the lowest numbers while the
-        // history was read, and the inactive ones are assigned in order.
-    }
 
     /** Pacemaker keeps an instance where it runs when that node scores at least as well as the best one. */
     private boolean prefersCurrent(Map<String, Integer> s, String cur, Map<String, Integer> perNode, int nodeMax,
@@ -1068,20 +1201,16 @@ public final class Scheduler {
     }
 
     private String bestNodeWithLimit(Map<String, Integer> s, String current, Map<String, Integer> perNode, int nodeMax) {
+        pendingNeed = Map.of();
         Map<String, Integer> limited = new LinkedHashMap<>(s);
         for (Map.Entry<String, Integer> e : perNode.entrySet()) {
             if (e.getValue() >= nodeMax) limited.put(e.getKey(), -INFINITY);
         }
-        return bestNode(limited, current, perNode);
+        return bestNode(limited, current);
     }
 
     // ------------------------------------------------------------------ promotion
 
-    private void promoteAll() {
-        for (Top t : tops) {
-            if (t.cloneRt() != null && t.cloneRt().def.promotable()) promote(t, t.cloneRt());
-        }
-    }
 
     private void promote(Top t, CloneRt rt) {
         String target = rt.meta.get("target-role");
@@ -1100,7 +1229,7 @@ public final class Scheduler {
             }
             int sc = promotionAttribute(u, u.next);
             sc = Score.add(sc, roleScores.getOrDefault(u.next, 0));
-            for (Colocation c : config.colocations()) {
+            for (Colocation c : colocationsOf(t)) {
                 if (topOf.get(c.dependent()) != t || c.dependentRole() != Role.PROMOTED) continue;
                 Top p = topOf.get(c.primary());
                 if (p == null || p == t) continue;
@@ -1109,7 +1238,7 @@ public final class Scheduler {
                 else if (c.score() <= -INFINITY && pn.contains(u.next)) sc = -INFINITY;
                 else if (pn.contains(u.next)) sc = Score.add(sc, c.score());
             }
-            for (Colocation c : config.colocations()) {
+            for (Colocation c : colocationsOf(t)) {
                 if (topOf.get(c.primary()) != t || c.primaryRole() != Role.PROMOTED) continue;
                 Top d = topOf.get(c.dependent());
                 if (d == null || d == t || d.unit() == null) continue;
@@ -1128,6 +1257,14 @@ public final class Scheduler {
                 .thenComparingInt(u -> u.index));
         int promoted = 0;
         Map<String, Integer> perNode = new HashMap<>();
+        for (Unit u : rt.instances) {
+            Inst first = u.members.get(0);
+            String cur = first.current();
+            if (cur != null && first.role == Role.PROMOTED && (first.blockedOn.contains(cur) || !first.managed())) {
+                promoted++; // a promoted copy we may not touch still holds its promoted slot
+                perNode.merge(cur, 1, Integer::sum);
+            }
+        }
         for (Unit u : candidates) {
             int sc = score.get(u);
             boolean ok = mayPromote && sc >= 0 && promoted < rt.promotedMax
@@ -1172,26 +1309,37 @@ public final class Scheduler {
             Top t = topOf.get(tc.resource());
             if (t == null) continue;
             for (Inst i : instancesOf(t)) {
-                if (tc.role() == Role.PROMOTED) {
+                String policy = tc.lossPolicy() == null ? "stop" : tc.lossPolicy();
+                if (policy.equals("demote") && tc.role() == Role.PROMOTED) {
                     if (i.nextRole == Role.PROMOTED) i.nextRole = Role.UNPROMOTED;
                     continue;
                 }
-                if ("freeze".equals(tc.lossPolicy()) && i.current() != null) {
-                    i.next = i.current();
-                    i.nextRole = i.role;
+                if (policy.equals("freeze") && tc.role() == Role.PROMOTED) {
+                    // keep the promoted copies; promote no new ones
+                    if (i.current() != null && i.role == Role.PROMOTED) {
+                        i.next = i.current();
+                        i.nextRole = Role.PROMOTED;
+                    } else if (i.nextRole == Role.PROMOTED) {
+                        i.nextRole = Role.UNPROMOTED;
+                    }
                     continue;
                 }
-                if ("fence".equals(tc.lossPolicy()) && i.current() != null && fencingEnabled && (granted == null || !granted)) {
+                if (policy.equals("freeze")) {
+                    // keep what runs as it is; start nothing new
+                    if (i.current() != null) {
+                        i.next = i.current();
+                        i.nextRole = i.role;
+                    } else {
+                        i.next = null;
+                        i.nextRole = Role.STOPPED;
+                    }
+                    continue;
+                }
+                if (policy.equals("fence") && i.current() != null && fencingEnabled && (granted == null || !granted)) {
                     for (String n : i.runningOn) fence(nodes.get(n), "deadman ticket was lost");
                 }
-                if (i.current() == null) {
-                    block(i, "ticket " + tc.ticket() + " not granted");
-                    i.next = null;
-                    i.nextRole = Role.STOPPED;
-                } else {
-                    i.next = null;
-                    i.nextRole = Role.STOPPED;
-                }
+                i.next = null;
+                i.nextRole = Role.STOPPED;
             }
         }
     }
@@ -1297,16 +1445,18 @@ public final class Scheduler {
                 then.startRunnable = false;
                 then.startReason = "unrunnable " + firstName + " " + word;
                 changed = true;
-            } else if (!anyRunnable && anyStopping && o.symmetrical() && then.current() != null) {
-                // what it depends on stops, so it stops first
+            } else if (!anyRunnable && o.symmetrical() && then.current() != null) {
+                // what it depends on cannot run (or stops for good), so it stops first
                 then.startRunnable = false;
-                then.startReason = "required " + firstName + " " + word;
+                then.startReason = (anyStopping && !firstIsClone ? "required " : "unrunnable ") + firstName + " " + word;
                 changed = true;
             } else if (requiredFirst != null && then.current() != null && then.current().equals(then.next)
                     && !then.forcedRestart && !then.failed() && !(thenIsClone && firstIsClone && !interleave)) {
                 if (firstIsClone && !thenIsClone && requiredFirst.current() != null) continue;
                 then.forcedRestart = true;
-                then.restartReason = "required " + (firstIsClone && !interleave ? ft.id() + " running" : requiredFirst.id + " start");
+                boolean wholeGroup = ft != null && ft.unit() != null && ft.unit().members.size() > 1 && ft.id().equals(o.first());
+                then.restartReason = "required " + (firstIsClone && !interleave || wholeGroup ? ft.id() + " " + word
+                        : requiredFirst.id + " start");
                 changed = true;
             }
         }
@@ -1314,7 +1464,9 @@ public final class Scheduler {
     }
 
     private static String firstActionWord(Order o, Top ft) {
-        if (ft != null && ft.cloneRt() != null) return "promote".equals(o.firstAction()) ? "promoted" : "running";
+        boolean whole = ft != null && (ft.cloneRt() != null
+                || ft.unit() != null && ft.unit().members.size() > 1 && ft.id().equals(o.first()));
+        if (whole) return "promote".equals(o.firstAction()) ? "promoted" : "running";
         return o.firstAction();
     }
 

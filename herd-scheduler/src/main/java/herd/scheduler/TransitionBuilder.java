@@ -2,7 +2,6 @@ package herd.scheduler;
 
 import herd.scheduler.Scheduler.Inst;
 import herd.scheduler.Scheduler.NodeInfo;
-import herd.scheduler.Scheduler.Top;
 import herd.scheduler.Scheduler.Unit;
 import herd.scheduler.model.Operation;
 import herd.scheduler.model.Role;
@@ -53,7 +52,8 @@ final class TransitionBuilder {
                     i.role.text(), effectiveNext(i), effectiveNextRole(i).text(), i.failed(), i.managed()));
         }
         return new Transition(List.copyOf(changes), List.copyOf(actions), List.copyOf(orderings),
-                copy(s.allocationScores()), Map.copyOf(new LinkedHashMap<>(s.promotionScores())), List.copyOf(revised));
+                copy(s.allocationScores()), java.util.Collections.unmodifiableMap(new LinkedHashMap<>(s.promotionScores())),
+                List.copyOf(revised));
     }
 
     private static Map<String, Map<String, Integer>> copy(Map<String, Map<String, Integer>> m) {
@@ -87,6 +87,8 @@ final class TransitionBuilder {
     private boolean frozen(Inst i) {
         if (!i.managed()) return true;
         String cur = i.current();
+        NodeInfo where = cur == null ? null : s.nodes().get(cur);
+        if (where != null && where.maintenance) return true; // nothing is done on a node in maintenance
         if (cur == null || !i.blockedOn.contains(cur)) return false;
         NodeInfo n = s.nodes().get(cur);
         return !(n != null && n.unclean && canFence(n)); // fencing the node ends the block
@@ -128,7 +130,7 @@ final class TransitionBuilder {
         String stopReason = next == null ? (i.stopReason != null ? i.stopReason : "node availability") : i.stopReason;
 
         if (role == nextRole && next != null) {
-            if (!i.startRunnable && (current == null || !current.equals(next) || true)) {
+            if (!i.startRunnable) {
                 String reason = i.startReason;
                 add("Stop", i, details(i, role, nextRole, current, null, needRole), reason == null ? null : "due to " + reason);
                 return;
@@ -273,12 +275,15 @@ final class TransitionBuilder {
         return fenced.contains(i.current());
     }
 
+    /** Has the node a record of this resource? For an anonymous clone, a record of any of its copies counts. */
     private boolean hasHistory(Inst i, String node) {
-        return i.runningOn.contains(node) || i.historyOn.contains(node);
-    }
-
-    @SuppressWarnings("unused")
-    private static List<Unit> units(Top t) {
-        return t.unit() != null ? List.of(t.unit()) : t.cloneRt().instances;
+        if (i.runningOn.contains(node) || i.historyOn.contains(node)) return true;
+        if (i.unit.clone == null || i.unit.clone.unique()) return false;
+        for (Unit u : i.unit.clone.instances) {
+            for (Inst other : u.members) {
+                if (other.def == i.def && (other.historyOn.contains(node) || other.runningOn.contains(node))) return true;
+            }
+        }
+        return false;
     }
 }

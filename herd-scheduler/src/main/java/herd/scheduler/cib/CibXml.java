@@ -510,15 +510,13 @@ public final class CibXml {
 
     private void nvpairs(Element set0, Map<String, String> into) {
         Element set = deref(set0);
-        if (child(set, "rule") != null && !isRuleTriviallyTrue(set)) return; // conditional sets are skipped
+        // A set with a rule applies only when the rule holds (e.g. at some dates); herd reads the
+        // unconditional sets and skips conditional ones rather than guess.
+        if (child(set, "rule") != null) return;
         for (Element nv0 : children(set, "nvpair")) {
             Element nv = deref(nv0);
             into.put(nv.getAttribute("name"), nv.getAttribute("value"));
         }
-    }
-
-    private boolean isRuleTriviallyTrue(Element set) {
-        return false;
     }
 
     private static Map<String, String> attributes(Element e) {

@@ -8,7 +8,7 @@ import java.util.Map;
  */
 public record Clone(String id, Map<String, String> meta, Resource child, boolean promotable) implements Resource {
     public Clone {
-        meta = Map.copyOf(meta);
+        meta = Maps.copy(meta);
         if (child instanceof Clone) throw new IllegalArgumentException("clone " + id + " cannot contain a clone");
     }
 }

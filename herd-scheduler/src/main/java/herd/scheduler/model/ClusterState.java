@@ -13,7 +13,7 @@ public record ClusterState(Configuration config, List<NodeState> nodeStates, boo
                            Map<String, Boolean> tickets, java.util.Set<String> standbyTickets) {
     public ClusterState {
         nodeStates = List.copyOf(nodeStates);
-        tickets = Map.copyOf(tickets);
+        tickets = Maps.copy(tickets);
         standbyTickets = java.util.Set.copyOf(standbyTickets);
     }
 

@@ -10,9 +10,9 @@ public record Configuration(Map<String, String> properties, Map<String, String> 
                             List<Resource> resources, List<Location> locations, List<Colocation> colocations,
                             List<Order> orders, List<TicketConstraint> tickets) {
     public Configuration {
-        properties = Map.copyOf(properties);
-        resourceDefaults = Map.copyOf(resourceDefaults);
-        operationDefaults = Map.copyOf(operationDefaults);
+        properties = Maps.copy(properties);
+        resourceDefaults = Maps.copy(resourceDefaults);
+        operationDefaults = Maps.copy(operationDefaults);
         nodes = List.copyOf(nodes);
         resources = List.copyOf(resources);
         locations = List.copyOf(locations);

@@ -20,8 +20,8 @@ public sealed interface Expression permits Expression.Attribute, Expression.Date
     record Date(String id, String operation, String start, String end, Map<String, String> duration,
                 Map<String, String> dateSpec) implements Expression {
         public Date {
-            duration = duration == null ? Map.of() : Map.copyOf(duration);
-            dateSpec = dateSpec == null ? Map.of() : Map.copyOf(dateSpec);
+            duration = duration == null ? Map.of() : Maps.copy(duration);
+            dateSpec = dateSpec == null ? Map.of() : Maps.copy(dateSpec);
         }
     }
 

@@ -6,7 +6,7 @@ import java.util.Map;
 /** Primitives that run together on one node, started in order and stopped in reverse. */
 public record Group(String id, Map<String, String> meta, List<Primitive> members) implements Resource {
     public Group {
-        meta = Map.copyOf(meta);
+        meta = Maps.copy(meta);
         members = List.copyOf(members);
     }
 }

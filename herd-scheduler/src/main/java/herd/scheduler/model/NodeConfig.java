@@ -6,7 +6,7 @@ import java.util.Map;
 public record NodeConfig(String id, String uname, String type, Map<String, String> attributes,
                          Map<String, String> utilization, Integer score) {
     public NodeConfig {
-        attributes = Map.copyOf(attributes);
-        utilization = Map.copyOf(utilization);
+        attributes = Maps.copy(attributes);
+        utilization = Maps.copy(utilization);
     }
 }

@@ -16,7 +16,7 @@ public record NodeState(String id, String uname, boolean inCluster, String peer,
                         boolean terminate, Map<String, String> transientAttributes,
                         List<ResourceHistory> history) {
     public NodeState {
-        transientAttributes = Map.copyOf(transientAttributes);
+        transientAttributes = Maps.copy(transientAttributes);
         history = List.copyOf(history);
     }
 }

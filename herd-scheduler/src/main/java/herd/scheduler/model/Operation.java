@@ -13,6 +13,6 @@ import java.util.Map;
 public record Operation(String id, String name, long intervalMs, Role role, String onFail, boolean enabled,
                         Map<String, String> attributes) {
     public Operation {
-        attributes = Map.copyOf(attributes);
+        attributes = Maps.copy(attributes);
     }
 }

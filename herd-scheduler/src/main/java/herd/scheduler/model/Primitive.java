@@ -8,10 +8,10 @@ public record Primitive(String id, String agentClass, String provider, String ty
                         Map<String, String> params, Map<String, String> meta,
                         List<Operation> operations, Map<String, String> utilization) implements Resource {
     public Primitive {
-        params = Map.copyOf(params);
-        meta = Map.copyOf(meta);
+        params = Maps.copy(params);
+        meta = Maps.copy(meta);
         operations = List.copyOf(operations);
-        utilization = Map.copyOf(utilization);
+        utilization = Maps.copy(utilization);
     }
 
     /** The agent as Pacemaker prints it, e.g. "ocf:heartbeat:IPaddr2" or "stonith:fence_ipmilan". */

@@ -80,12 +80,14 @@ public final class Simulator {
     /** Command-line use: {@code Simulator [--show-scores] [--node-fail NODE]... [--op-fail SPEC]... FILE.xml}. */
     public static void main(String[] args) throws IOException {
         boolean scores = false;
+        boolean timing = false;
         List<String> nodeFail = new ArrayList<>();
         List<String> opFail = new ArrayList<>();
         String file = null;
         for (int k = 0; k < args.length; k++) {
             switch (args[k]) {
                 case "-s", "--show-scores" -> scores = true;
+                case "--timing" -> timing = true;
                 case "--node-fail" -> nodeFail.add(args[++k]);
                 case "--op-fail", "--op-inject" -> opFail.add(args[++k]);
                 case "--cib", "-x", "--xml-file" -> file = args[++k];
@@ -98,11 +100,33 @@ public final class Simulator {
         }
         String xml = Files.readString(Path.of(file), StandardCharsets.UTF_8);
         try {
+            if (timing) {
+                printTiming(xml);
+                return;
+            }
             System.out.print(simulate(xml, new Options(scores, nodeFail, opFail), System.currentTimeMillis() / 1000));
         } catch (IllegalArgumentException e) {
             System.err.println("herd simulate: " + file + ": " + e.getMessage());
             System.exit(1);
         }
+    }
+
+    /** Prints how long reading the CIB and scheduling take, in milliseconds (best of three runs). */
+    private static void printTiming(String xml) {
+        long bestParse = Long.MAX_VALUE;
+        long bestSchedule = Long.MAX_VALUE;
+        int changes = 0;
+        for (int run = 0; run < 3; run++) {
+            long t0 = System.nanoTime();
+            CibXml.Parsed parsed = CibXml.parse(xml);
+            long t1 = System.nanoTime();
+            Transition t = Scheduler.schedule(parsed.state(), parsed.executionDateSec() == null ? 0 : parsed.executionDateSec());
+            long t2 = System.nanoTime();
+            bestParse = Math.min(bestParse, (t1 - t0) / 1_000_000);
+            bestSchedule = Math.min(bestSchedule, (t2 - t1) / 1_000_000);
+            changes = t.changes().size();
+        }
+        System.out.println("parse_ms=" + bestParse + " schedule_ms=" + bestSchedule + " changes=" + changes);
     }
 
     // ------------------------------------------------------------------ injection
