@@ -23,6 +23,9 @@ public final class ClusterState {
     private final KvStore kv;
     private final Map<String, NodeInfo> nodes = new TreeMap<>();
     private long lastAppliedIndex;
+    /** The resource configuration in crm shell syntax, and how many times it was replaced. */
+    private String resourceConfiguration = "";
+    private long resourceConfigurationVersion;
     /** True from an InitCluster that restores a backup until its last batch of keys. */
     private boolean restoring;
 
@@ -73,6 +76,7 @@ public final class ClusterState {
             case Command.KvPut put -> kv.put(put.key(), put.value(), put.expectRevision());
             case Command.KvDelete delete -> kv.delete(delete.key(), delete.expectRevision());
             case Command.RestoreKeys restore -> restoreKeys(restore);
+            case Command.SetResourceConfiguration set -> setResourceConfiguration(set.crmText());
             case Command.InitCluster init -> initCluster(init);
             case Command.RegisterNode register -> registerNode(register.node());
             case Command.RemoveNode remove -> removeNode(remove.name());
@@ -99,6 +103,8 @@ public final class ClusterState {
             case Query.KvWatch watch -> new QueryResult.KvChanges(kv.changesSince(watch.fromRevision(), watch.filter()));
             case Query.Nodes ignored -> new QueryResult.NodeList(nodes());
             case Query.Summary ignored -> summary();
+            case Query.ResourceConfiguration ignored ->
+                new QueryResult.ResourceConfigurationText(resourceConfiguration, resourceConfigurationVersion);
         };
     }
 
@@ -123,6 +129,12 @@ public final class ClusterState {
             restoring = false;
         }
         return new Outcome.Applied("restored " + restore.keys().size() + " keys" + (restore.last() ? "; restore complete" : ""));
+    }
+
+    private Outcome setResourceConfiguration(String crmText) {
+        resourceConfiguration = crmText;
+        resourceConfigurationVersion++;
+        return new Outcome.Applied("resource configuration version " + resourceConfigurationVersion);
     }
 
     public boolean restoring() {
@@ -168,7 +180,8 @@ public final class ClusterState {
     /** The state as plain data, for snapshots. */
     public StateImage image() {
         return new StateImage(StateImage.FORMAT_VERSION, lastAppliedIndex, clusterName, restoring, kv.revision(),
-            kv.compactedRevision(), kv.allKeys(), kv.history(), new ArrayList<>(nodes.values()));
+            kv.compactedRevision(), kv.allKeys(), kv.history(), new ArrayList<>(nodes.values()), resourceConfiguration,
+            resourceConfigurationVersion);
     }
 
     public static ClusterState fromImage(StateImage image) {
@@ -181,6 +194,8 @@ public final class ClusterState {
         state.lastAppliedIndex = image.lastAppliedIndex();
         state.clusterName = image.clusterName();
         state.restoring = image.restoring();
+        state.resourceConfiguration = image.resourceConfiguration() == null ? "" : image.resourceConfiguration();
+        state.resourceConfigurationVersion = image.resourceConfigurationVersion();
         for (NodeInfo node : image.nodes()) {
             state.nodes.put(node.name(), node);
         }

@@ -16,6 +16,8 @@ public final class Limits {
     public static final long WATCH_HISTORY_MAX_BYTES = 64L * 1024 * 1024;
     /** Most events one watch poll returns. */
     public static final int MAX_WATCH_BATCH = 1_000;
+    /** Largest resource configuration (crm shell text); it travels as one Raft entry. */
+    public static final int MAX_RESOURCE_CONFIGURATION_BYTES = 2 * 1024 * 1024;
     /** Longest node or server name. */
     public static final int MAX_NAME_CHARS = 63;
 }

@@ -15,7 +15,9 @@ public record StateImage(
     long compactedRevision,
     List<KeyValue> keys,
     List<KvEvent> history,
-    List<NodeInfo> nodes) {
+    List<NodeInfo> nodes,
+    String resourceConfiguration,
+    long resourceConfigurationVersion) {
 
     public static final int FORMAT_VERSION = 1;
 }

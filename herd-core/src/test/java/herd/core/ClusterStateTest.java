@@ -124,6 +124,20 @@ class ClusterStateTest {
     }
 
     @Test
+    void theResourceConfigurationIsReplacedWholeAndVersioned() throws Exception {
+        assertThat(state.query(new Query.ResourceConfiguration())).isEqualTo(new QueryResult.ResourceConfigurationText("", 0));
+
+        apply(new Command.SetResourceConfiguration("primitive a ocf:heartbeat:Dummy\n"));
+        apply(new Command.SetResourceConfiguration("primitive b ocf:heartbeat:Dummy\n"));
+        assertRejected(apply(new Command.SetResourceConfiguration("x".repeat(Limits.MAX_RESOURCE_CONFIGURATION_BYTES + 1))),
+            ErrorCode.VALUE_TOO_LARGE);
+
+        QueryResult expected = new QueryResult.ResourceConfigurationText("primitive b ocf:heartbeat:Dummy\n", 2);
+        assertThat(state.query(new Query.ResourceConfiguration())).isEqualTo(expected);
+        assertThat(roundTrip(state).query(new Query.ResourceConfiguration())).isEqualTo(expected);
+    }
+
+    @Test
     void entriesMustBeAppliedInOrderOnce() {
         apply(new Command.KvPut("a", bytes("1"), null));
 

@@ -150,6 +150,30 @@ class ApiTest {
     }
 
     @Test
+    void aCrmConfigurationLoadsShowsBackIdenticallyAndBadOnesChangeNothing() throws Exception {
+        Path seed = Path.of("src", "test", "resources", "nginx-mysql-drbd.crm").toAbsolutePath();
+        HerdCluster.CliResult load = cluster.cliAgainstCluster("configure", "load", seed.toString());
+        HerdCluster.CliResult show = cluster.cliAgainstCluster("configure", "show");
+        assertThat(load.exitCode()).as(load.toString()).isZero();
+        assertThat(show.stdout()).contains("primitive p_nginx lsb:nginx", "group", "location");
+
+        Path shown = root.resolve("shown.crm");
+        Files.writeString(shown, show.stdout());
+        HerdCluster.CliResult reload = cluster.cliAgainstCluster("configure", "load", shown.toString());
+        assertThat(reload.exitCode()).as(reload.toString()).isZero();
+        assertThat(cluster.cliAgainstCluster("configure", "show").stdout()).isEqualTo(show.stdout());
+
+        Path broken = root.resolve("broken.crm");
+        Files.writeString(broken, "primitive a ocf:heartbeat:Dummy\ncolocation c inf: a missing\n");
+        HerdCluster.CliResult refused = cluster.cliAgainstCluster("configure", "load", broken.toString());
+        HttpKv.Reply direct = client.send("PUT", "/v1/configuration", "{\"crm\":\"order o Mandatory: a b\\n\"}", cluster.adminToken());
+        assertThat(refused.exitCode()).isEqualTo(2);
+        assertThat(refused.stderr()).contains("missing").contains("nothing was applied");
+        assertThat(direct.status()).isEqualTo(400);
+        assertThat(cluster.cliAgainstCluster("configure", "show").stdout()).isEqualTo(show.stdout());
+    }
+
+    @Test
     void aBackupRestoresIntoANewClusterWithTheSameKeysAndRevisions() throws Exception {
         client.put("backup/a", "alpha");
         HttpKv.Reply b = client.put("backup/b", "beta");

@@ -43,6 +43,13 @@ public final class ServerClusterAccess implements ClusterAccess {
     /** Longer than the control plane's own operation timeout, so its clearer error arrives first. */
     static final long CALL_TIMEOUT_SECONDS = 30;
 
+    /**
+     * Writes and linearizable reads one server lets wait for the control plane at once; more
+     * concurrent clients than this per server get 503 and retry.
+     */
+    static final int IN_FLIGHT_MAX = 64;
+
+    private final java.util.concurrent.Semaphore inFlight = new java.util.concurrent.Semaphore(IN_FLIGHT_MAX);
     private final ControlPlaneNode node;
     private final ClusterStateApplication application;
     private final NodeConfig config;
@@ -62,7 +69,8 @@ public final class ServerClusterAccess implements ClusterAccess {
 
     @Override
     public Outcome submit(Command command) throws ApiException {
-        return Codec.decodeOutcome(await(node.submit(Codec.encode(command)), "the write"));
+        byte[] encoded = Codec.encode(command);
+        return Codec.decodeOutcome(withSlot("the write", () -> await(node.submit(encoded), "the write")));
     }
 
     @Override
@@ -70,7 +78,31 @@ public final class ServerClusterAccess implements ClusterAccess {
         if (!linearizable) {
             return application.query(query);
         }
-        return Codec.decodeQueryResult(await(node.readLinearizable(Codec.encode(query)), "the read"));
+        byte[] encoded = Codec.encode(query);
+        return Codec.decodeQueryResult(withSlot("the read", () -> await(node.readLinearizable(encoded), "the read")));
+    }
+
+    private interface ControlPlaneCall {
+        byte[] run() throws ApiException;
+    }
+
+    /**
+     * Runs a call while holding one of {@link #IN_FLIGHT_MAX} slots, or answers 503 at once. While
+     * there is no leader, every call waits and retries for up to the control plane's operation
+     * timeout, and HTTP clients that gave up meanwhile do not cancel it: without a bound those
+     * calls pile up and their retries slow down the election and the new leader they wait for.
+     */
+    private byte[] withSlot(String what, ControlPlaneCall call) throws ApiException {
+        if (!inFlight.tryAcquire()) {
+            throw new ApiException(503, ErrorCode.UNAVAILABLE, "this server already has " + IN_FLIGHT_MAX
+                + " writes and reads waiting for the control plane (is a leader being elected?); " + what
+                + " was not attempted: retry in a moment");
+        }
+        try {
+            return call.run();
+        } finally {
+            inFlight.release();
+        }
     }
 
     @Override

@@ -17,6 +17,7 @@ import herd.core.cluster.NodeInfo;
     @JsonSubTypes.Type(value = Command.RegisterNode.class, name = "register-node"),
     @JsonSubTypes.Type(value = Command.RemoveNode.class, name = "remove-node"),
     @JsonSubTypes.Type(value = Command.RestoreKeys.class, name = "restore-keys"),
+    @JsonSubTypes.Type(value = Command.SetResourceConfiguration.class, name = "set-resource-configuration"),
 })
 public sealed interface Command {
 
@@ -41,6 +42,13 @@ public sealed interface Command {
 
     /** Records a node (a server being added, or a worker joining); an existing name is replaced only if the role matches. */
     record RegisterNode(NodeInfo node) implements Command {}
+
+    /**
+     * Replaces the resource configuration (resources, constraints, properties) with {@code crmText},
+     * in crm shell syntax as the scheduler prints it. The API layer parses and validates the text
+     * with the scheduler's model before it enters the log.
+     */
+    record SetResourceConfiguration(String crmText) implements Command {}
 
     /** Forgets a node. */
     record RemoveNode(String name) implements Command {}

@@ -26,7 +26,20 @@ public final class CommandValidator {
             case Command.RegisterNode register -> checkNode(register.node());
             case Command.RemoveNode remove -> NameRules.checkName("node", remove.name());
             case Command.RestoreKeys restore -> checkRestore(restore);
+            case Command.SetResourceConfiguration set -> checkResourceConfiguration(set.crmText());
         };
+    }
+
+    static Optional<Rejection> checkResourceConfiguration(String crmText) {
+        if (crmText == null) {
+            return Optional.of(new Rejection(herd.core.ErrorCode.BAD_REQUEST, "the configuration text is missing"));
+        }
+        int bytes = crmText.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > herd.core.Limits.MAX_RESOURCE_CONFIGURATION_BYTES) {
+            return Optional.of(new Rejection(herd.core.ErrorCode.VALUE_TOO_LARGE, "the configuration is " + bytes
+                + " bytes; the limit is " + herd.core.Limits.MAX_RESOURCE_CONFIGURATION_BYTES + " bytes"));
+        }
+        return Optional.empty();
     }
 
     static Optional<Rejection> checkRestore(Command.RestoreKeys restore) {

@@ -12,6 +12,7 @@ import herd.core.kv.WatchFilter;
     @JsonSubTypes.Type(value = Query.KvWatch.class, name = "kv-watch"),
     @JsonSubTypes.Type(value = Query.Nodes.class, name = "nodes"),
     @JsonSubTypes.Type(value = Query.Summary.class, name = "summary"),
+    @JsonSubTypes.Type(value = Query.ResourceConfiguration.class, name = "resource-configuration"),
 })
 public sealed interface Query {
     record KvGet(String key) implements Query {}
@@ -23,4 +24,6 @@ public sealed interface Query {
     record Nodes() implements Query {}
 
     record Summary() implements Query {}
+
+    record ResourceConfiguration() implements Query {}
 }

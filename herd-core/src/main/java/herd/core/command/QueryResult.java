@@ -17,6 +17,7 @@ import java.util.List;
     @JsonSubTypes.Type(value = QueryResult.NodeList.class, name = "node-list"),
     @JsonSubTypes.Type(value = QueryResult.ClusterSummary.class, name = "summary"),
     @JsonSubTypes.Type(value = QueryResult.Refused.class, name = "refused"),
+    @JsonSubTypes.Type(value = QueryResult.ResourceConfigurationText.class, name = "resource-configuration"),
 })
 public sealed interface QueryResult {
     /** {@code kv} is null when the key does not exist. */
@@ -33,4 +34,7 @@ public sealed interface QueryResult {
         implements QueryResult {}
 
     record Refused(Rejection rejection) implements QueryResult {}
+
+    /** {@code version} counts the configuration's replacements (0: never set). */
+    record ResourceConfigurationText(String crmText, long version) implements QueryResult {}
 }

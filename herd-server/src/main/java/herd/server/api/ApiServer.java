@@ -33,6 +33,7 @@ public final class ApiServer implements AutoCloseable {
     private final Authenticator authenticator;
     private final KvHandlers kv;
     private final ClusterHandlers clusterHandlers;
+    private final ConfigurationHandlers configuration;
     private final String nodeName;
 
     public ApiServer(InetSocketAddress address, ClusterAccess cluster, Authenticator authenticator, String nodeName)
@@ -41,6 +42,7 @@ public final class ApiServer implements AutoCloseable {
         this.nodeName = nodeName;
         this.kv = new KvHandlers(cluster);
         this.clusterHandlers = new ClusterHandlers(cluster);
+        this.configuration = new ConfigurationHandlers(cluster);
         this.http = HttpServer.create(address, 512);
         this.http.createContext("/", this::handle);
         this.http.setExecutor(executor);
@@ -100,6 +102,8 @@ public final class ApiServer implements AutoCloseable {
         } else if (path.equals("/v1/watch")) {
             request.requireMethod("GET");
             kv.watch(request);
+        } else if (path.equals("/v1/configuration")) {
+            configuration.handle(request);
         } else if (path.startsWith("/v1/")) {
             clusterHandlers.handle(request, path.substring("/v1/".length()));
         } else {
