@@ -17,8 +17,13 @@ import picocli.CommandLine.Model.CommandSpec;
     "current status, transition summary, the actions, the revised status. Nothing is changed.",
     "Reads a Pacemaker CIB (configuration and status sections); see docs/scheduler.md."})
 final class SimulateCommand implements Callable<Integer> {
-    @Option(names = {"--cib", "-x"}, required = true, paramLabel = "FILE.xml", description = "A Pacemaker CIB, e.g. from 'cibadmin -Q'.")
+    @Option(names = {"--cib", "-x"}, paramLabel = "FILE.xml",
+        description = "A Pacemaker CIB, e.g. from 'cibadmin -Q'. Without it, the live cluster's configuration and nodes.")
     Path cib;
+    @Option(names = "--config", paramLabel = "FILE.crm",
+        description = "With the live cluster: try this configuration (crm shell syntax) instead of the current one, to see what it would do before loading it.")
+    Path config;
+    @picocli.CommandLine.Mixin ClientOptions options;
     @Option(names = {"--show-scores", "-s"}, description = "Print the allocation and promotion scores behind every placement.")
     boolean showScores;
     @Option(names = "--node-fail", paramLabel = "NODE", description = "Treat NODE as failed (repeatable).")
@@ -29,6 +34,9 @@ final class SimulateCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
+        if (cib == null) {
+            return simulateLive();
+        }
         String xml;
         try {
             xml = Files.readString(cib, StandardCharsets.UTF_8);
@@ -40,6 +48,25 @@ final class SimulateCommand implements Callable<Integer> {
             report = Simulator.simulate(xml, new Simulator.Options(showScores, nodeFail, opFail), System.currentTimeMillis() / 1000);
         } catch (IllegalArgumentException e) {
             throw new CliException(ExitCode.USAGE, cib + ": " + e.getMessage());
+        }
+        spec.commandLine().getOut().print(report);
+        spec.commandLine().getOut().flush();
+        return ExitCode.OK;
+    }
+
+    /** The cluster's (or a candidate) configuration on its nodes, as they are now. */
+    private int simulateLive() {
+        ApiClient client = options.client();
+        String crm = config != null ? ConfigureCommands.checked(ConfigureCommands.read(config), config.toString())
+            : Failures.check(client.get("/v1/configuration")).body().path("crm").asText();
+        List<String> nodes = new ArrayList<>();
+        Failures.check(client.get("/v1/nodes")).body().path("nodes").forEach(node -> nodes.add(node.path("name").asText()));
+        String report;
+        try {
+            report = Simulator.simulateLive(herd.scheduler.crm.CrmShell.parse(crm), nodes,
+                new Simulator.Options(showScores, nodeFail, opFail), System.currentTimeMillis() / 1000);
+        } catch (IllegalArgumentException e) {
+            throw new CliException(ExitCode.USAGE, e.getMessage());
         }
         spec.commandLine().getOut().print(report);
         spec.commandLine().getOut().flush();

@@ -157,6 +157,10 @@ class ApiTest {
         assertThat(load.exitCode()).as(load.toString()).isZero();
         assertThat(show.stdout()).contains("primitive p_nginx lsb:nginx", "group", "location");
 
+        HerdCluster.CliResult simulated = cluster.cliAgainstCluster("simulate");
+        assertThat(simulated.exitCode()).as(simulated.toString()).isZero();
+        assertThat(simulated.stdout()).contains("Transition Summary:", "s1");
+
         Path shown = root.resolve("shown.crm");
         Files.writeString(shown, show.stdout());
         HerdCluster.CliResult reload = cluster.cliAgainstCluster("configure", "load", shown.toString());

@@ -4,6 +4,7 @@ import herd.scheduler.Scheduler;
 import herd.scheduler.Transition;
 import herd.scheduler.cib.CibXml;
 import herd.scheduler.model.ClusterState;
+import herd.scheduler.model.Configuration;
 import herd.scheduler.model.Clone;
 import herd.scheduler.model.Group;
 import herd.scheduler.model.NodeConfig;
@@ -60,8 +61,36 @@ public final class Simulator {
      */
     public static String simulate(String cibXml, Options options, long nowSec) {
         CibXml.Parsed parsed = CibXml.parse(cibXml);
-        ClusterState state = inject(parsed.state(), options);
         long now = parsed.executionDateSec() != null ? parsed.executionDateSec() : nowSec;
+        return simulate(parsed.state(), options, now);
+    }
+
+    /**
+     * Simulates a live cluster: its configuration, and its nodes all online with nothing reported
+     * running (herd's executor, which will report resources' state, is not there yet). Nodes the
+     * configuration does not name are added as plain members.
+     */
+    public static String simulateLive(Configuration config, List<String> onlineNodes, Options options, long nowSec) {
+        List<NodeConfig> nodes = new ArrayList<>(config.nodes());
+        for (String name : onlineNodes) {
+            if (nodes.stream().noneMatch(node -> node.uname().equals(name))) {
+                nodes.add(new NodeConfig(name, name, "member", Map.of(), Map.of(), null));
+            }
+        }
+        Configuration withNodes = new Configuration(config.properties(), config.resourceDefaults(), config.operationDefaults(),
+            nodes, config.resources(), config.locations(), config.colocations(), config.orders(), config.tickets());
+        List<NodeState> states = new ArrayList<>();
+        for (NodeConfig node : nodes) {
+            boolean online = onlineNodes.contains(node.uname());
+            states.add(new NodeState(node.id(), node.uname(), online, online ? "online" : "offline",
+                online ? "member" : "down", online ? "member" : "down", false, Map.of(), List.of()));
+        }
+        return simulate(new ClusterState(withNodes, states, true), options, nowSec);
+    }
+
+    /** Schedules {@code parsed} (after the injected failures) and prints crm_simulate's layout. */
+    public static String simulate(ClusterState parsed, Options options, long now) {
+        ClusterState state = inject(parsed, options);
         Transition t = Scheduler.schedule(state, now);
         StringBuilder out = new StringBuilder();
         if (options.showScores()) appendScores(out, t);
