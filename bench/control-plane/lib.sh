@@ -20,7 +20,7 @@ bench_require_port_free() { # PORT NAME
 
 # Waits until a process listens on PORT and records its pid; fails with the end of the member's log.
 bench_wait_listening() { # WORKDIR NAME PORT LAUNCHED_PID
-  local workdir=$1 name=$2 port=$3 launched=$4 pid deadline=$((SECONDS + 60))
+  local workdir=$1 name=$2 port=$3 launched=$4 pid deadline=$((SECONDS + 120))
   while [ "$SECONDS" -lt "$deadline" ]; do
     pid=$(bench_pid_listening_on "$port")
     if [ -n "$pid" ]; then
@@ -34,7 +34,7 @@ bench_wait_listening() { # WORKDIR NAME PORT LAUNCHED_PID
     sleep 0.1
   done
   tail -n 20 "$workdir/$name.log" >&2 || true
-  bench_fail "member $name did not listen on port $port within 60 s; its log is $workdir/$name.log (end above)"
+  bench_fail "member $name did not listen on port $port within 120 s; its log is $workdir/$name.log (end above)"
 }
 
 # Stops every member recorded in WORKDIR/pids: SIGTERM, then SIGKILL after 10 s. Only a pid that still

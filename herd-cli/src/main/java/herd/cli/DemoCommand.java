@@ -136,11 +136,14 @@ final class DemoCommand implements Callable<Integer> {
         servers.clear();
     }
 
-    /** The java binary and jar this process runs from, so child servers run the same herd. */
+    /** The java binary, JVM options and jar this process runs with, so child servers run the same herd the same way. */
     static List<String> selfCommand() throws URISyntaxException {
         String java = ProcessHandle.current().info().command().orElse("java");
         Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        return List.of(java, "-jar", jar.toString());
+        List<String> command = new ArrayList<>(List.of(java));
+        command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        command.addAll(List.of("-jar", jar.toString()));
+        return command;
     }
 
 }

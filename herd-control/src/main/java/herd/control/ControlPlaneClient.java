@@ -24,18 +24,16 @@ import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
  */
 public final class ControlPlaneClient implements AutoCloseable {
     /**
-     * The Ratis client. Its ordered-async window closes for good after a request exhausts its
-     * retries (e.g. while no leader can be found), so a closed client is replaced by a new one.
+     * The Ratis client, used through its blocking API only: unlike its ordered-async window, that
+     * API never closes the client after a failed request, so one client serves for good and a
+     * request that used up its retries fails alone.
      */
-    private final java.util.concurrent.atomic.AtomicReference<RaftClient> raft;
-    private final java.util.function.Supplier<RaftClient> newRaftClient;
+    private final RaftClient raft;
     private final RaftGroup group;
     private final Duration operationTimeout;
 
-    private ControlPlaneClient(java.util.function.Supplier<RaftClient> newRaftClient, RaftGroup group,
-                               Duration operationTimeout) {
-        this.newRaftClient = newRaftClient;
-        this.raft = new java.util.concurrent.atomic.AtomicReference<>(newRaftClient.get());
+    private ControlPlaneClient(RaftClient raft, RaftGroup group, Duration operationTimeout) {
+        this.raft = raft;
         this.group = group;
         this.operationTimeout = operationTimeout;
     }
@@ -60,7 +58,7 @@ public final class ControlPlaneClient implements AutoCloseable {
             HostPort.parse(address, "raft address of server " + name);
         });
         final RaftGroup group = RaftSettings.group(groupId, peers);
-        return new ControlPlaneClient(() -> RaftClient.newBuilder()
+        return new ControlPlaneClient(RaftClient.newBuilder()
                 .setClientId(ClientId.randomId())
                 .setRaftGroup(group)
                 .setProperties(RaftSettings.clientProperties(requestTimeout))
@@ -71,15 +69,13 @@ public final class ControlPlaneClient implements AutoCloseable {
 
     /** Appends a command to the log; completes with the application's reply once it is applied. */
     public CompletableFuture<byte[]> submit(byte[] command) {
-        final RaftClient client = raft.get();
-        return answer(client, blocking(() -> client.io().send(message(command))), "submit",
+        return answer(blocking(() -> raft.io().send(message(command))), "submit",
                 "the command may or may not have been applied");
     }
 
     /** Reads through the leader after a ReadIndex round: sees every write completed before the call. */
     public CompletableFuture<byte[]> readLinearizable(byte[] query) {
-        final RaftClient client = raft.get();
-        return answer(client, blocking(() -> client.io().sendReadOnly(message(query))), "linearizable read",
+        return answer(blocking(() -> raft.io().sendReadOnly(message(query))), "linearizable read",
                 "nothing was changed");
     }
 
@@ -90,7 +86,7 @@ public final class ControlPlaneClient implements AutoCloseable {
     static ControlPlaneClient forAdministration(UUID groupId, Map<String, String> peers, ClusterSecret clusterSecret,
                                                 String target, Duration timeout) {
         final RaftGroup group = RaftSettings.group(groupId, peers);
-        return new ControlPlaneClient(() -> RaftClient.newBuilder()
+        return new ControlPlaneClient(RaftClient.newBuilder()
                 .setClientId(ClientId.randomId())
                 .setRaftGroup(group)
                 .setLeaderId(org.apache.ratis.protocol.RaftPeerId.valueOf(target))
@@ -101,7 +97,7 @@ public final class ControlPlaneClient implements AutoCloseable {
     }
 
     RaftClient raft() {
-        return raft.get();
+        return raft;
     }
 
     RaftGroup group() {
@@ -112,11 +108,17 @@ public final class ControlPlaneClient implements AutoCloseable {
         return operationTimeout;
     }
 
-    private CompletableFuture<byte[]> answer(RaftClient client, CompletableFuture<RaftClientReply> pending, String what,
-                                             String consequence) {
+    /**
+     * The reply of a request this server's own Raft server handled (no client, no network), in
+     * the same terms as {@link #submit} and {@link #readLinearizable}.
+     */
+    CompletableFuture<byte[]> answerLocal(CompletableFuture<RaftClientReply> pending, String what, String consequence) {
+        return answer(pending, what, consequence);
+    }
+
+    private CompletableFuture<byte[]> answer(CompletableFuture<RaftClientReply> pending, String what, String consequence) {
         return pending.orTimeout(operationTimeout.toMillis(), TimeUnit.MILLISECONDS).handle((reply, error) -> {
             if (error != null) {
-                replaceIfClosed(client, error);
                 throw failure(what, consequence, error);
             }
             if (!reply.isSuccess()) {
@@ -163,35 +165,12 @@ public final class ControlPlaneClient implements AutoCloseable {
         }, CALLS);
     }
 
-    /** After a failure, a client whose request window closed is swapped for a new one (once). */
-    private void replaceIfClosed(RaftClient failed, Throwable error) {
-        final Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-        if (!(cause instanceof org.apache.ratis.protocol.exceptions.AlreadyClosedException)
-                && !(cause instanceof org.apache.ratis.protocol.exceptions.RaftRetryFailureException)) {
-            return;
-        }
-        final RaftClient fresh = newRaftClient.get();
-        if (raft.compareAndSet(failed, fresh)) {
-            closeQuietly(failed);
-        } else {
-            closeQuietly(fresh);
-        }
-    }
-
-    private static void closeQuietly(RaftClient client) {
-        try {
-            client.close();
-        } catch (IOException e) {
-            // it was failing anyway
-        }
-    }
-
     static Message message(byte[] bytes) {
         return Message.valueOf(ByteString.copyFrom(bytes));
     }
 
     @Override
     public void close() throws IOException {
-        raft.get().close();
+        raft.close();
     }
 }

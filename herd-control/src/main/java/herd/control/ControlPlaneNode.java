@@ -16,6 +16,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
@@ -23,8 +24,10 @@ import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
 import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
+import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -104,6 +107,9 @@ public final class ControlPlaneNode implements AutoCloseable {
     private final ExecutorService stepDowns;
     private final AtomicBoolean membershipChangeInFlight = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
+    /** Identifies the requests this node hands to its own Raft server (see {@link #submitToSelf}). */
+    private final ClientId localClientId = ClientId.randomId();
+    private final AtomicLong localCallIds = new AtomicLong();
     // Only touched on the watchdog thread.
     private boolean reportedLeader;
     private long reportedTerm = -1;
@@ -181,14 +187,72 @@ public final class ControlPlaneNode implements AutoCloseable {
         return config;
     }
 
-    /** Appends a command through the leader; completes with the reply once it is applied. */
+    /**
+     * Appends a command through the leader; completes with the reply once it is applied. When this
+     * server leads, the command goes straight to its own Raft server; otherwise the client
+     * forwards it to the leader.
+     */
     public CompletableFuture<byte[]> submit(byte[] command) {
-        return client.submit(command);
+        final ControlPlaneClient current = client;
+        if (!leadsAndIsReady()) {
+            return current.submit(command);
+        }
+        // Not retried through the client when it fails: the entry may already be in the log (a
+        // leader that steps down fails its pending requests), and a second request under another
+        // call id would not be recognised as the same one, so the command could apply twice.
+        return current.answerLocal(submitToSelf(RaftClientRequest.writeRequestType(), command), "submit",
+                "the command may or may not have been applied");
     }
 
-    /** A read that sees every write completed before it started (ReadIndex on the leader). */
+    /**
+     * A read that sees every write completed before it started (ReadIndex on the leader). On the
+     * leader it is served by its own Raft server; if the leadership moved meanwhile the read
+     * (which changes nothing) is asked again through the client.
+     */
     public CompletableFuture<byte[]> readLinearizable(byte[] query) {
-        return client.readLinearizable(query);
+        final ControlPlaneClient current = client;
+        if (!leadsAndIsReady()) {
+            return current.readLinearizable(query);
+        }
+        return submitToSelf(RaftClientRequest.readRequestType(), query)
+                .thenCompose(reply -> reply.isSuccess() || !leadershipMoved(reply.getException())
+                        ? current.answerLocal(CompletableFuture.completedFuture(reply), "linearizable read",
+                                "nothing was changed")
+                        : current.readLinearizable(query));
+    }
+
+    private static boolean leadershipMoved(Throwable e) {
+        return e instanceof NotLeaderException || e instanceof LeaderNotReadyException;
+    }
+
+    /** True when this server is the Raft leader and has committed an entry of its term. */
+    private boolean leadsAndIsReady() {
+        try {
+            final DivisionInfo info = division().getInfo();
+            return info.isLeader() && info.isLeaderReady();
+        } catch (ControlPlaneException e) {
+            return false;
+        }
+    }
+
+    /**
+     * Hands a request to this server's own Raft server, as if a client had sent it over gRPC:
+     * the same leader checks, ReadIndex for reads, retry cache keyed by this node's call ids.
+     */
+    private CompletableFuture<RaftClientReply> submitToSelf(RaftClientRequest.Type type, byte[] payload) {
+        final RaftClientRequest request = RaftClientRequest.newBuilder()
+                .setClientId(localClientId)
+                .setServerId(selfId)
+                .setGroupId(groupId)
+                .setCallId(localCallIds.incrementAndGet())
+                .setMessage(ControlPlaneClient.message(payload))
+                .setType(type)
+                .build();
+        try {
+            return server.submitClientRequestAsync(request);
+        } catch (IOException e) {
+            return CompletableFuture.failedFuture(e);
+        }
     }
 
     /** A read of this server's own state: fast, possibly stale, works without a quorum. */

@@ -13,7 +13,7 @@ import org.apache.ratis.grpc.GrpcTlsConfig;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
-import org.apache.ratis.retry.RetryPolicies;
+import org.apache.ratis.retry.ExponentialBackoffRetry;
 import org.apache.ratis.retry.RetryPolicy;
 import org.apache.ratis.rpc.SupportedRpcType;
 import org.apache.ratis.server.RaftServerConfigKeys;
@@ -23,7 +23,9 @@ import org.apache.ratis.util.TimeDuration;
 /** Turns herd's settings into Ratis properties; every key herd sets is here, with its reason. */
 final class RaftSettings {
     /** Pause between two attempts of a client request, e.g. while a new leader is elected. */
-    static final Duration RETRY_SLEEP = Duration.ofMillis(100);
+    static final Duration RETRY_SLEEP = Duration.ofMillis(50);
+    /** Longest pause between two attempts of a client request. */
+    static final Duration RETRY_SLEEP_MAX = Duration.ofMillis(400);
     private static final long PREALLOCATED_BYTES_MAX = 4L * 1024 * 1024;
 
     private RaftSettings() { }
@@ -88,10 +90,30 @@ final class RaftSettings {
         return p;
     }
 
-    /** Retries (new leader, leader not ready, connection refused) until the operation timeout is spent. */
+    /**
+     * Retries (new leader, leader not ready, connection refused) until the operation timeout is
+     * spent. The pause doubles from {@link #RETRY_SLEEP} up to {@link #RETRY_SLEEP_MAX} (Ratis adds
+     * +-50% jitter): a request that arrives just as a new leader is ready finds it within a short
+     * pause, while the requests that have been waiting since the old leader died (often abandoned
+     * by their HTTP clients) do not flood the servers with attempts while they elect a new leader.
+     */
     static RetryPolicy retryPolicy(Duration operationTimeout) {
-        final int attempts = (int) Math.max(1, operationTimeout.toMillis() / RETRY_SLEEP.toMillis());
-        return RetryPolicies.retryUpToMaximumCountWithFixedSleep(attempts, duration(RETRY_SLEEP));
+        return ExponentialBackoffRetry.newBuilder()
+                .setBaseSleepTime(duration(RETRY_SLEEP))
+                .setMaxSleepTime(duration(RETRY_SLEEP_MAX))
+                .setMaxAttempts(attemptsWithin(operationTimeout))
+                .build();
+    }
+
+    /** How many attempts of the backoff above fit in {@code operationTimeout} of pauses. */
+    static int attemptsWithin(Duration operationTimeout) {
+        long sleptMillis = 0;
+        int attempts = 0;
+        while (sleptMillis < operationTimeout.toMillis()) {
+            sleptMillis += Math.min(RETRY_SLEEP_MAX.toMillis(), RETRY_SLEEP.toMillis() << Math.min(attempts, 20));
+            attempts++;
+        }
+        return Math.max(1, attempts);
     }
 
     /** TLS for all three gRPC services (server-to-server, client, admin) when there is a secret. */

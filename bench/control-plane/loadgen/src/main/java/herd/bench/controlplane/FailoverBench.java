@@ -37,7 +37,10 @@ final class FailoverBench {
 
     private static final int WARMUP_WRITES_PER_MEMBER = 50;
 
+    /** Its requests time out with an attempt, so abandoned attempts give their connections back. */
     private final KvSystem system;
+    /** Finds the leader and checks health, with a patient timeout: a slow answer is not a sick cluster. */
+    private final KvSystem control;
     private final List<Member> members;
     private final Path pidDirectory;
     private final String restartCommand;
@@ -46,9 +49,10 @@ final class FailoverBench {
     private final PrintStream progress;
     private final AtomicLong keyCounter = new AtomicLong();
 
-    FailoverBench(KvSystem system, List<Member> members, Path pidDirectory, String restartCommand,
+    FailoverBench(KvSystem system, KvSystem control, List<Member> members, Path pidDirectory, String restartCommand,
                   Settings settings, byte[] value, PrintStream progress) {
         this.system = system;
+        this.control = control;
         this.members = members;
         this.pidDirectory = pidDirectory;
         this.restartCommand = restartCommand;
@@ -60,9 +64,9 @@ final class FailoverBench {
     List<TrialResult> run(int trials) throws Exception {
         List<TrialResult> results = new ArrayList<>();
         for (int trial = 1; trial <= trials; trial++) {
-            HealthWait.untilHealthy(system, members, settings.healthTimeout());
+            HealthWait.untilHealthy(control, members, settings.healthTimeout());
             warmUp();
-            String leader = system.leaderName(members);
+            String leader = control.leaderName(members);
             List<Member> survivors = members.stream().filter(m -> !m.name().equals(leader)).toList();
             double millis = killAndTimeFirstAck(pidOf(leader), survivors);
             String newLeader = leaderOrUnknown(survivors);
@@ -72,7 +76,7 @@ final class FailoverBench {
             results.add(result);
             restart(leader);
         }
-        HealthWait.untilHealthy(system, members, settings.healthTimeout()); // leave the cluster as found
+        HealthWait.untilHealthy(control, members, settings.healthTimeout()); // leave the cluster as found
         return results;
     }
 
@@ -116,20 +120,34 @@ final class FailoverBench {
                 });
     }
 
-    /** Connections open and code paths compiled before the clock runs. */
-    private void warmUp() throws Exception {
+    /**
+     * Connections open and code paths compiled before the clock runs. A write slower than an attempt's
+     * timeout is tolerated here; a member through which no write succeeds at all stops the benchmark.
+     */
+    private void warmUp() {
         for (Member member : members) {
             KvClient client = system.clientFor(member);
+            int acknowledged = 0;
+            Exception lastFailure = null;
             for (int i = 0; i < WARMUP_WRITES_PER_MEMBER; i++) {
-                client.put(nextKey("w"), value);
-                client.putAsync(nextKey("w"), value).get(settings.attemptTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                try {
+                    client.put(nextKey("w"), value);
+                    client.putAsync(nextKey("w"), value).get(settings.attemptTimeout().toMillis(), TimeUnit.MILLISECONDS);
+                    acknowledged++;
+                } catch (Exception e) {
+                    lastFailure = e;
+                }
+            }
+            if (acknowledged == 0) {
+                throw new IllegalStateException("no warm-up write through " + member.name() + " was acknowledged within "
+                        + settings.attemptTimeout().toMillis() + " ms; last failure: " + lastFailure);
             }
         }
     }
 
     private String leaderOrUnknown(List<Member> survivors) {
         try {
-            return system.leaderName(survivors);
+            return control.leaderName(survivors);
         } catch (Exception e) {
             return "?";
         }

@@ -94,7 +94,7 @@ public final class Main {
 
         @Override
         public Integer call() throws Exception {
-            try (KvSystem system = target.open(Duration.ofSeconds(2))) {
+            try (KvSystem system = target.open(Duration.ofSeconds(5))) {
                 HealthWait.untilHealthy(system, target.memberList(), Duration.ofSeconds(timeoutSeconds));
                 System.out.println(system.label() + " cluster is healthy; leader " + system.leaderName(target.memberList()));
             }
@@ -192,13 +192,13 @@ public final class Main {
             FailoverBench.Settings settings = new FailoverBench.Settings(Duration.ofMillis(attemptIntervalMillis),
                     Duration.ofMillis(attemptTimeoutMillis), maxInFlight, Duration.ofSeconds(giveUpSeconds),
                     Duration.ofSeconds(healthTimeoutSeconds));
-            // Requests time out with the attempt, so abandoned HTTP/1.1 attempts give their connections back.
             Path out = target.resultsFile();
             ResultsFile.appendSetting(out, "failoverAttemptIntervalMillis", Long.toString(attemptIntervalMillis));
             ResultsFile.appendSetting(out, "failoverAttemptTimeoutMillis", Long.toString(attemptTimeoutMillis));
             ResultsFile.appendSetting(out, "failoverMaxInFlightPerSurvivor", Integer.toString(maxInFlight));
-            try (KvSystem system = target.open(settings.attemptTimeout())) {
-                FailoverBench bench = new FailoverBench(system, target.memberList(), pidDirectory, restartCommand,
+            try (KvSystem system = target.open(settings.attemptTimeout());
+                 KvSystem control = target.open(Duration.ofSeconds(5))) {
+                FailoverBench bench = new FailoverBench(system, control, target.memberList(), pidDirectory, restartCommand,
                         settings, target.value(), System.out);
                 for (FailoverBench.TrialResult result : bench.run(trials)) {
                     ResultsFile.appendFailover(target.resultsFile(), result);
