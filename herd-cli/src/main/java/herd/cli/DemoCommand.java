@@ -2,6 +2,7 @@ package herd.cli;
 
 import java.io.IOException;
 import java.io.PrintWriter;
+import java.lang.management.ManagementFactory;
 import java.net.URISyntaxException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -138,10 +139,10 @@ final class DemoCommand implements Callable<Integer> {
 
     /** The java binary, JVM options and jar this process runs with, so child servers run the same herd the same way. */
     static List<String> selfCommand() throws URISyntaxException {
-        String java = ProcessHandle.current().info().command().orElse("java");
+        String javaBinary = ProcessHandle.current().info().command().orElse("java");
         Path jar = Path.of(Main.class.getProtectionDomain().getCodeSource().getLocation().toURI());
-        List<String> command = new ArrayList<>(List.of(java));
-        command.addAll(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments());
+        List<String> command = new ArrayList<>(List.of(javaBinary));
+        command.addAll(ManagementFactory.getRuntimeMXBean().getInputArguments());
         command.addAll(List.of("-jar", jar.toString()));
         return command;
     }
