@@ -1,5 +1,6 @@
 package herd.cli;
 
+import herd.core.cluster.NameRules;
 import herd.server.Daemon;
 import herd.server.config.DataDir;
 import java.nio.file.Path;
@@ -40,7 +41,7 @@ final class AgentCommand implements Callable<Integer> {
             if (name == null || address == null || secretFile == null) {
                 throw new CliException(ExitCode.USAGE, "--join needs --name, --address and --secret-file");
             }
-            joinSpec = new Daemon.JoinSpec(name, address, raftAddress != null ? raftAddress : defaultRaftAddress(address), zone,
+            joinSpec = new Daemon.JoinSpec(name, address, raftAddress != null ? raftAddress : NameRules.defaultRaftAddress(address), zone,
                 secretFile);
         }
         if (!dataDir.isInitialised() && joinSpec == null) {
@@ -60,12 +61,4 @@ final class AgentCommand implements Callable<Integer> {
         return command == null ? null : Arrays.stream(command.trim().split("\\s+")).filter(s -> !s.isEmpty()).toList();
     }
 
-    static String defaultRaftAddress(String apiAddress) {
-        int colon = apiAddress.lastIndexOf(':');
-        try {
-            return apiAddress.substring(0, colon) + ":" + (Integer.parseInt(apiAddress.substring(colon + 1)) + 1);
-        } catch (NumberFormatException | StringIndexOutOfBoundsException e) {
-            throw new CliException(ExitCode.USAGE, "address '" + apiAddress + "' is not HOST:PORT");
-        }
-    }
 }

@@ -36,7 +36,7 @@ final class InitCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         long[] timeouts = ElectionTimeouts.parse(electionTimeout);
-        String raft = raftAddress != null ? raftAddress : AgentCommand.defaultRaftAddress(address);
+        String raft = raftAddress != null ? raftAddress : herd.core.cluster.NameRules.defaultRaftAddress(address);
         DataDir dataDir = new DataDir(data);
         NodeConfig config = Init.run(dataDir, new Init.Request(clusterName, name, address, raft, zone, timeouts[0], timeouts[1],
             snapshotEvery));

@@ -26,7 +26,7 @@ final class RestoreCommand implements Callable<Integer> {
     @Override
     public Integer call() throws Exception {
         DataDir dataDir = new DataDir(data);
-        String raft = raftAddress != null ? raftAddress : AgentCommand.defaultRaftAddress(address);
+        String raft = raftAddress != null ? raftAddress : herd.core.cluster.NameRules.defaultRaftAddress(address);
         Init.restore(dataDir, new Init.Request(clusterName, name, address, raft, zone, 0, 0, 0), backup);
         spec.commandLine().getOut().println("Created cluster '" + clusterName + "' from " + backup + " in " + dataDir.root()
             + "; start it with: herd agent --data " + dataDir.root());

@@ -48,6 +48,17 @@ public final class NameRules {
         return Optional.empty();
     }
 
+    /**
+     * By convention a node's Raft port is its API port + 1. An address that is not HOST:PORT is
+     * returned as it is, for the address checks to report.
+     */
+    public static String defaultRaftAddress(String apiAddress) {
+        if (checkAddress("API", apiAddress).isPresent() || port(apiAddress) == 65535) {
+            return apiAddress;
+        }
+        return host(apiAddress) + ":" + (port(apiAddress) + 1);
+    }
+
     public static String host(String address) {
         return address.substring(0, address.lastIndexOf(':'));
     }

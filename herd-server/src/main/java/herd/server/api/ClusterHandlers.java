@@ -96,7 +96,7 @@ final class ClusterHandlers {
         JsonNode body = request.jsonBody();
         String name = text(body, "name");
         String address = text(body, "address");
-        String raftAddress = body.hasNonNull("raftAddress") ? body.get("raftAddress").asText() : defaultRaftAddress(address);
+        String raftAddress = body.hasNonNull("raftAddress") ? body.get("raftAddress").asText() : NameRules.defaultRaftAddress(address);
         var invalid = NameRules.checkName("server", name)
             .or(() -> NameRules.checkAddress("API", address))
             .or(() -> NameRules.checkAddress("Raft", raftAddress));
@@ -105,14 +105,6 @@ final class ClusterHandlers {
         }
         cluster.addServer(name, address, raftAddress);
         ApiServer.Responses.json(request.exchange(), 200, JsonViews.object().put("result", "added server " + name));
-    }
-
-    /** By convention a node's Raft port is its API port + 1. */
-    public static String defaultRaftAddress(String apiAddress) {
-        if (NameRules.checkAddress("API", apiAddress).isPresent()) {
-            return apiAddress;
-        }
-        return NameRules.host(apiAddress) + ":" + (NameRules.port(apiAddress) + 1);
     }
 
     private void registerWorker(ApiServer.Request request) throws ApiException, IOException {
