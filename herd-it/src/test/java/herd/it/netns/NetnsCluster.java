@@ -138,7 +138,8 @@ public final class NetnsCluster implements AutoCloseable {
     public Optional<String> leaderSeenBy(int server) {
         ApiResponse status = api(server, "GET", "/v1/status", null, Duration.ofSeconds(3));
         String leader = status.ok() ? status.body().path("leader").asText("") : "";
-        return leader.isEmpty() ? Optional.empty() : Optional.of(leader);
+        // a server that knows no leader reports "-"
+        return leader.isEmpty() || leader.equals("-") ? Optional.empty() : Optional.of(leader);
     }
 
     /** Adds server {@code server} through s1, as {@code herd server add} does; returns once it has caught up. */
