@@ -1,6 +1,5 @@
 package herd.it;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
@@ -174,9 +173,9 @@ final class HerdCluster implements AutoCloseable {
         return new HttpKv(List.of(servers.get(name).apiAddress), adminToken());
     }
 
+    /** The leader's name, once the servers know one (a server without one reports "-"). */
     String leader() throws Exception {
-        JsonNode status = client().getJson("/v1/status").body();
-        return status.path("leader").asText();
+        return client().awaitLeader(START_TIMEOUT);
     }
 
     CliResult cliAgainstCluster(String... args) throws Exception {
