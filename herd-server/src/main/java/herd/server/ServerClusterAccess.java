@@ -42,6 +42,8 @@ public final class ServerClusterAccess implements ClusterAccess {
     static final Duration PEER_STATUS_TIMEOUT = Duration.ofSeconds(2);
     /** Longer than the control plane's own operation timeout, so its clearer error arrives first. */
     static final long CALL_TIMEOUT_SECONDS = 30;
+    /** How long a membership change waits for a leader to be elected: a few election rounds. */
+    static final Duration LEADER_WAIT = Duration.ofSeconds(10);
 
     /**
      * Writes and linearizable reads one server lets wait for the control plane at once; more
@@ -176,6 +178,7 @@ public final class ServerClusterAccess implements ClusterAccess {
      */
     @Override
     public void addServer(String name, String apiAddress, String raftAddress) throws ApiException {
+        awaitKnownLeader();
         Map<String, String> currentServers = node.members().stream().filter(Member::voting)
             .collect(Collectors.toMap(Member::name, Member::raftAddress, (a, b) -> a, java.util.LinkedHashMap::new));
         if (currentServers.containsKey(name)) {
@@ -192,6 +195,26 @@ public final class ServerClusterAccess implements ClusterAccess {
         Outcome recorded = submit(new Command.RegisterNode(new NodeInfo(name, NodeInfo.Role.SERVER, apiAddress, raftAddress, null)));
         if (recorded instanceof Outcome.Rejected rejected) {
             throw ApiException.of(rejected.rejection());
+        }
+    }
+
+    /**
+     * A server that has just started (e.g. right after {@code herd init}) may still be electing
+     * itself; a membership change waits for that instead of refusing at once.
+     */
+    private void awaitKnownLeader() throws ApiException {
+        long deadline = System.nanoTime() + LEADER_WAIT.toNanos();
+        while (node.localStatus().leaderName().isEmpty()) {
+            if (System.nanoTime() > deadline) {
+                throw unavailable("no leader is known after " + LEADER_WAIT.toSeconds()
+                    + " s: a majority of the servers must be running; check them with 'herd server list'");
+            }
+            try {
+                Thread.sleep(100);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw unavailable("interrupted");
+            }
         }
     }
 
