@@ -92,10 +92,8 @@ class FloatingIpIT {
 
     @BeforeAll
     static void requireNetworkNamespaces() {
-        Optional<String> reason = Namespaces.unavailableReason();
+        Optional<String> reason = NetnsCluster.unavailableReason();
         assumeTrue(reason.isEmpty(), () -> "skipping the floating-IP test: " + reason.orElseThrow());
-        assumeTrue(Commands.run(List.of("curl", "--version"), Duration.ofSeconds(10)).ok(),
-            "skipping the floating-IP test: it needs curl to probe the servers' health");
     }
 
     @Test

@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import herd.it.netns.BridgedNetwork;
-import herd.it.netns.Commands;
 import herd.it.netns.Namespaces;
 import herd.it.netns.NetnsCluster;
 import herd.lincheck.CheckResult;
@@ -47,10 +46,8 @@ class LinearizabilityIT {
 
     @BeforeAll
     static void requireNetworkNamespaces() {
-        Optional<String> reason = Namespaces.unavailableReason();
+        Optional<String> reason = NetnsCluster.unavailableReason();
         assumeTrue(reason.isEmpty(), () -> "skipping the linearizability test: " + reason.orElseThrow());
-        assumeTrue(Commands.run(List.of("curl", "--version"), Duration.ofSeconds(10)).ok(),
-            "skipping the linearizability test: it needs curl to reach the servers");
     }
 
     @Test

@@ -89,6 +89,21 @@ public final class NetnsCluster implements AutoCloseable {
         }
     }
 
+    /**
+     * Why a namespace cluster cannot run here, or empty when it can: it needs network namespaces
+     * with bridges and veth pairs (root, iproute2) and curl, which reaches the servers from the hub.
+     */
+    public static Optional<String> unavailableReason() {
+        Optional<String> namespaces = Namespaces.unavailableReason();
+        if (namespaces.isPresent()) {
+            return namespaces;
+        }
+        if (!Commands.run(List.of("curl", "--version"), Duration.ofSeconds(10)).ok()) {
+            return Optional.of("curl is missing: the servers are reached with curl from the hub namespace");
+        }
+        return Optional.empty();
+    }
+
     public static String name(int server) {
         return "s" + server;
     }
