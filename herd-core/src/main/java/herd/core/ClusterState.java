@@ -7,6 +7,8 @@ import herd.core.command.Outcome;
 import herd.core.command.Query;
 import herd.core.command.QueryResult;
 import herd.core.kv.KvStore;
+import herd.core.resource.NodeStatus;
+import herd.core.resource.ResourceStatusTable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -28,6 +30,8 @@ public final class ClusterState {
     private long resourceConfigurationVersion;
     /** True from an InitCluster that restores a backup until its last batch of keys. */
     private boolean restoring;
+    /** Every node's membership and resource history, and recent fencing results. */
+    private final ResourceStatusTable resourceStatus = new ResourceStatusTable();
 
     public ClusterState() {
         this(new KvStore());
@@ -80,6 +84,10 @@ public final class ClusterState {
             case Command.InitCluster init -> initCluster(init);
             case Command.RegisterNode register -> registerNode(register.node());
             case Command.RemoveNode remove -> removeNode(remove.name());
+            case Command.RecordOperations record -> recordOperations(record);
+            case Command.SetNodeMembership set -> setNodeMembership(set);
+            case Command.RecordFencing fencing -> recordFencing(fencing.event());
+            case Command.CleanupResource cleanup -> cleanupResource(cleanup);
         };
     }
 
@@ -105,7 +113,61 @@ public final class ClusterState {
             case Query.Summary ignored -> summary();
             case Query.ResourceConfiguration ignored ->
                 new QueryResult.ResourceConfigurationText(resourceConfiguration, resourceConfigurationVersion);
+            case Query.ResourceStatus ignored -> resourceStatusView();
         };
+    }
+
+    /** Each registered node's status, in name order; a node that never joined is down. */
+    public List<NodeStatus> nodeStatuses() {
+        return nodes.keySet().stream().map(resourceStatus::status).toList();
+    }
+
+    public NodeStatus nodeStatus(String node) {
+        return resourceStatus.status(node);
+    }
+
+    private QueryResult.ResourceStatusView resourceStatusView() {
+        return new QueryResult.ResourceStatusView(resourceConfiguration, resourceConfigurationVersion, nodes(),
+            nodeStatuses(), resourceStatus.fencingHistory(), lastAppliedIndex);
+    }
+
+    private Optional<Rejection> unknownNode(String name) {
+        if (nodes.containsKey(name)) {
+            return Optional.empty();
+        }
+        return Optional.of(new Rejection(ErrorCode.NODE_NOT_FOUND, "there is no node '" + name
+            + "': 'herd node list' shows the names"));
+    }
+
+    private static Outcome outcome(Optional<Rejection> rejection, String appliedMessage) {
+        return rejection.<Outcome>map(Outcome.Rejected::new).orElseGet(() -> new Outcome.Applied(appliedMessage));
+    }
+
+    private Outcome recordOperations(Command.RecordOperations record) {
+        return outcome(unknownNode(record.node()).or(() -> resourceStatus.record(record.node(), record.operations())),
+            "recorded " + record.operations().size() + " operation results of node " + record.node());
+    }
+
+    private Outcome setNodeMembership(Command.SetNodeMembership set) {
+        return outcome(unknownNode(set.node()).or(() -> resourceStatus.setMembership(set.node(), set.membership(), set.reason())),
+            "node " + set.node() + " is " + set.membership().name().toLowerCase() + ": " + set.reason());
+    }
+
+    private Outcome recordFencing(herd.core.resource.FencingEvent event) {
+        Optional<Rejection> unknown = unknownNode(event.target());
+        unknown.ifPresentOrElse(ignored -> {}, () -> resourceStatus.recordFencing(event));
+        return outcome(unknown, (event.succeeded() ? "fenced node " : "failed to fence node ") + event.target()
+            + ": " + event.detail());
+    }
+
+    private Outcome cleanupResource(Command.CleanupResource cleanup) {
+        Optional<Rejection> unknown = cleanup.node() == null ? Optional.empty() : unknownNode(cleanup.node());
+        if (unknown.isPresent()) {
+            return new Outcome.Rejected(unknown.get());
+        }
+        List<String> touched = resourceStatus.cleanup(cleanup.resource(), cleanup.node());
+        return new Outcome.Applied("cleaned up " + cleanup.resource() + (touched.isEmpty() ? " (it had no history)"
+            : " on " + String.join(", ", touched)));
     }
 
     private Outcome initCluster(Command.InitCluster init) {
@@ -168,6 +230,7 @@ public final class ClusterState {
             return new Outcome.Rejected(new Rejection(ErrorCode.NODE_NOT_FOUND, "there is no node '" + name
                 + "': 'herd server list' and 'herd node list' show the names"));
         }
+        resourceStatus.forget(name);
         return new Outcome.Applied("removed node " + name);
     }
 
@@ -181,7 +244,7 @@ public final class ClusterState {
     public StateImage image() {
         return new StateImage(StateImage.FORMAT_VERSION, lastAppliedIndex, clusterName, restoring, kv.revision(),
             kv.compactedRevision(), kv.allKeys(), kv.history(), new ArrayList<>(nodes.values()), resourceConfiguration,
-            resourceConfigurationVersion);
+            resourceConfigurationVersion, resourceStatus.all(), resourceStatus.fencingHistory());
     }
 
     public static ClusterState fromImage(StateImage image) {
@@ -199,6 +262,8 @@ public final class ClusterState {
         for (NodeInfo node : image.nodes()) {
             state.nodes.put(node.name(), node);
         }
+        state.resourceStatus.load(image.nodeStatuses() == null ? List.of() : image.nodeStatuses(),
+            image.fencingHistory() == null ? List.of() : image.fencingHistory());
         return state;
     }
 

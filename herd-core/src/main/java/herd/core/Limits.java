@@ -20,4 +20,10 @@ public final class Limits {
     public static final int MAX_RESOURCE_CONFIGURATION_BYTES = 2 * 1024 * 1024;
     /** Longest node or server name. */
     public static final int MAX_NAME_CHARS = 63;
+    /** Most operation results one report from a node carries. */
+    public static final int MAX_OPERATIONS_PER_REPORT = 256;
+    /** Longest resource id (Pacemaker ids, clone instances such as "web-clone:2"). */
+    public static final int MAX_RESOURCE_ID_CHARS = 256;
+    /** Longest exit reason or membership reason kept in the state. */
+    public static final int MAX_REASON_CHARS = 1024;
 }

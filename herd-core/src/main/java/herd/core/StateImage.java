@@ -17,7 +17,9 @@ public record StateImage(
     List<KvEvent> history,
     List<NodeInfo> nodes,
     String resourceConfiguration,
-    long resourceConfigurationVersion) {
+    long resourceConfigurationVersion,
+    List<herd.core.resource.NodeStatus> nodeStatuses,
+    List<herd.core.resource.FencingEvent> fencingHistory) {
 
     public static final int FORMAT_VERSION = 1;
 }

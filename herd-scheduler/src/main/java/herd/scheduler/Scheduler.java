@@ -503,13 +503,23 @@ public final class Scheduler {
             }
             if (!execFailed && (rc == expected || (probe && (rc == 0 || rc == 8)))) {
                 switch (task) {
-                    case "start", "migrate_from" -> role = started;
+                    // As in Pacemaker, a successful start, stop, promote or demote clears an earlier failure.
+                    case "start", "migrate_from" -> {
+                        role = started;
+                        failed = false;
+                    }
                     case "stop" -> {
                         role = Role.STOPPED;
                         failed = false;
                     }
-                    case "promote" -> role = Role.PROMOTED;
-                    case "demote" -> role = Role.UNPROMOTED;
+                    case "promote" -> {
+                        role = Role.PROMOTED;
+                        failed = false;
+                    }
+                    case "demote" -> {
+                        role = Role.UNPROMOTED;
+                        failed = false;
+                    }
                     case "migrate_to" -> role = started;
                     case "monitor" -> {
                         if (rc == 8) role = Role.PROMOTED;

@@ -18,6 +18,10 @@ import herd.core.cluster.NodeInfo;
     @JsonSubTypes.Type(value = Command.RemoveNode.class, name = "remove-node"),
     @JsonSubTypes.Type(value = Command.RestoreKeys.class, name = "restore-keys"),
     @JsonSubTypes.Type(value = Command.SetResourceConfiguration.class, name = "set-resource-configuration"),
+    @JsonSubTypes.Type(value = Command.RecordOperations.class, name = "record-operations"),
+    @JsonSubTypes.Type(value = Command.SetNodeMembership.class, name = "set-node-membership"),
+    @JsonSubTypes.Type(value = Command.RecordFencing.class, name = "record-fencing"),
+    @JsonSubTypes.Type(value = Command.CleanupResource.class, name = "cleanup-resource"),
 })
 public sealed interface Command {
 
@@ -52,4 +56,19 @@ public sealed interface Command {
 
     /** Forgets a node. */
     record RemoveNode(String name) implements Command {}
+
+    /** Results of resource agent operations that {@code node}'s executor ran, in the order they ended. */
+    record RecordOperations(String node, java.util.List<herd.core.resource.OperationRecord> operations) implements Command {}
+
+    /**
+     * The leader's verdict on a node's liveness: MEMBER when it heartbeats, LOST when it stopped,
+     * DOWN when its lease has provably expired (fencing results use {@link RecordFencing}).
+     */
+    record SetNodeMembership(String node, herd.core.resource.NodeMembership membership, String reason) implements Command {}
+
+    /** The result of fencing a node; a success marks it down, so its resources may start elsewhere. */
+    record RecordFencing(herd.core.resource.FencingEvent event) implements Command {}
+
+    /** Forgets a resource's history and fail counts on {@code node}, or everywhere when it is null. */
+    record CleanupResource(String resource, String node) implements Command {}
 }

@@ -27,6 +27,10 @@ public final class CommandValidator {
             case Command.RemoveNode remove -> NameRules.checkName("node", remove.name());
             case Command.RestoreKeys restore -> checkRestore(restore);
             case Command.SetResourceConfiguration set -> checkResourceConfiguration(set.crmText());
+            case Command.RecordOperations record -> ResourceCommandRules.checkOperations(record);
+            case Command.SetNodeMembership set -> ResourceCommandRules.checkMembership(set);
+            case Command.RecordFencing fencing -> ResourceCommandRules.checkFencing(fencing.event());
+            case Command.CleanupResource cleanup -> ResourceCommandRules.checkCleanup(cleanup);
         };
     }
 

@@ -13,6 +13,7 @@ import herd.core.kv.WatchFilter;
     @JsonSubTypes.Type(value = Query.Nodes.class, name = "nodes"),
     @JsonSubTypes.Type(value = Query.Summary.class, name = "summary"),
     @JsonSubTypes.Type(value = Query.ResourceConfiguration.class, name = "resource-configuration"),
+    @JsonSubTypes.Type(value = Query.ResourceStatus.class, name = "resource-status"),
 })
 public sealed interface Query {
     record KvGet(String key) implements Query {}
@@ -26,4 +27,7 @@ public sealed interface Query {
     record Summary() implements Query {}
 
     record ResourceConfiguration() implements Query {}
+
+    /** The configuration with every node's membership and resource history: what the scheduler needs. */
+    record ResourceStatus() implements Query {}
 }

@@ -18,6 +18,7 @@ import java.util.List;
     @JsonSubTypes.Type(value = QueryResult.ClusterSummary.class, name = "summary"),
     @JsonSubTypes.Type(value = QueryResult.Refused.class, name = "refused"),
     @JsonSubTypes.Type(value = QueryResult.ResourceConfigurationText.class, name = "resource-configuration"),
+    @JsonSubTypes.Type(value = QueryResult.ResourceStatusView.class, name = "resource-status"),
 })
 public sealed interface QueryResult {
     /** {@code kv} is null when the key does not exist. */
@@ -37,4 +38,14 @@ public sealed interface QueryResult {
 
     /** {@code version} counts the configuration's replacements (0: never set). */
     record ResourceConfigurationText(String crmText, long version) implements QueryResult {}
+
+    /**
+     * Everything the scheduler decides from: the configuration, the nodes, and per node its
+     * membership and resource history (nodes that never joined are listed as down), and the recent
+     * fencing results.
+     */
+    record ResourceStatusView(String crmText, long configurationVersion, List<NodeInfo> nodes,
+                              List<herd.core.resource.NodeStatus> statuses,
+                              List<herd.core.resource.FencingEvent> fencingHistory, long lastAppliedIndex)
+        implements QueryResult {}
 }

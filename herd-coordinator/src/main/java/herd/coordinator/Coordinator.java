@@ -1,0 +1,275 @@
+package herd.coordinator;
+
+import herd.core.command.Command;
+import herd.core.command.QueryResult.ResourceStatusView;
+import herd.core.resource.NodeMembership;
+import herd.core.resource.NodeStatus;
+import herd.scheduler.Scheduler;
+import herd.scheduler.Transition;
+import herd.scheduler.Transition.Action;
+import herd.scheduler.cib.Durations;
+import herd.scheduler.model.Configuration;
+import herd.scheduler.model.Operation;
+import herd.scheduler.model.Primitive;
+import herd.scheduler.model.Role;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * The leader's decisions about resources, as a pure function of the committed state, the heartbeats
+ * it has acknowledged and the time. Called again after every commit and on a timer; actions that
+ * completed show up in the state as operation history, so each call continues the transition where
+ * the previous one left off, also on a new leader.
+ */
+public final class Coordinator {
+    /** Timeout of an operation whose configuration names none, as in Pacemaker. */
+    public static final long DEFAULT_OPERATION_TIMEOUT_MILLIS = 20_000;
+
+    private Coordinator() {}
+
+    /**
+     * @param config                  the parsed resource configuration
+     * @param view                    the committed nodes and their status
+     * @param lastAckedHeartbeatMillis per node, when this leader last acknowledged its heartbeat
+     * @param leaderSinceMillis       when this server became leader: no heartbeat was acknowledged by anyone
+     *                                after it but by this leader, so it is the floor of every lease
+     * @param actionsInFlight         keys of actions sent and not yet recorded
+     * @param fencingInFlight         nodes being fenced now
+     */
+    public record Input(Configuration config, ResourceStatusView view, Map<String, Long> lastAckedHeartbeatMillis,
+                        long leaderSinceMillis, long nowMillis, Set<String> actionsInFlight, Set<String> fencingInFlight,
+                        CoordinatorSettings settings) {}
+
+    public static Decisions decide(Input in) {
+        boolean fencingInUse = Fencing.inUse(in.config());
+        List<Command> membership = new ArrayList<>();
+        List<FenceRequest> fences = new ArrayList<>();
+        for (NodeStatus status : in.view().statuses()) {
+            livenessVerdict(in, status, fencingInUse, fences).ifPresent(membership::add);
+        }
+        if (!membership.isEmpty()) {
+            return new Decisions(membership, List.of(), fences, null, List.of());
+        }
+        Transition transition = Scheduler.schedule(
+            SchedulerInput.build(in.config(), in.view().nodes(), in.view().statuses(), fencingInUse), in.nowMillis() / 1000);
+        List<ActionRequest> actions = new ArrayList<>();
+        List<String> waiting = new ArrayList<>();
+        collectGraphActions(in, transition, fencingInUse, actions, fences, waiting);
+        collectRecurringMonitors(in, transition, actions);
+        return new Decisions(List.of(), actions, dedupe(fences), transition, waiting);
+    }
+
+    // ------------------------------------------------------------------ liveness
+
+    private static Optional<Command> livenessVerdict(Input in, NodeStatus status, boolean fencingInUse,
+                                                     List<FenceRequest> fences) {
+        String node = status.node();
+        Long acked = in.lastAckedHeartbeatMillis().get(node);
+        long lastSeen = Math.max(acked == null ? Long.MIN_VALUE : acked, in.leaderSinceMillis());
+        long silentMillis = in.nowMillis() - lastSeen;
+        CoordinatorSettings settings = in.settings();
+        return switch (status.membership()) {
+            case MEMBER -> silentMillis > settings.nodeLostAfterMillis()
+                ? Optional.of(new Command.SetNodeMembership(node, NodeMembership.LOST, "no heartbeat for " + silentMillis + " ms"))
+                : Optional.empty();
+            case LOST -> {
+                if (fencingInUse) {
+                    if (!in.fencingInFlight().contains(node)) {
+                        fences.add(Fencing.request(in.config(), node, "node is lost: " + status.membershipReason()));
+                    }
+                    yield Optional.empty();
+                }
+                yield silentMillis >= settings.leaseMillis() + settings.leaseMarginMillis()
+                    ? Optional.of(new Command.SetNodeMembership(node, NodeMembership.DOWN, "lease expired: no heartbeat for "
+                        + silentMillis + " ms"))
+                    : Optional.empty();
+            }
+            case DOWN -> acked != null && in.nowMillis() - acked <= settings.nodeLostAfterMillis()
+                ? Optional.of(new Command.SetNodeMembership(node, NodeMembership.MEMBER, "heartbeating"))
+                : Optional.empty();
+        };
+    }
+
+    private static boolean reachable(Input in, String node) {
+        NodeStatus status = statusOf(in, node);
+        Long acked = in.lastAckedHeartbeatMillis().get(node);
+        return status != null && status.membership() == NodeMembership.MEMBER && acked != null
+            && in.nowMillis() - acked <= in.settings().nodeLostAfterMillis();
+    }
+
+    private static NodeStatus statusOf(Input in, String node) {
+        for (NodeStatus status : in.view().statuses()) {
+            if (status.node().equals(node)) {
+                return status;
+            }
+        }
+        return null;
+    }
+
+    // ------------------------------------------------------------------ the transition's actions
+
+    /**
+     * Sends every action whose predecessors are all done. Completed actions are no longer in a freshly
+     * computed graph, so an action is ready when none of its predecessors is a real action, looking
+     * through pseudo actions (which complete by themselves once their own predecessors have).
+     */
+    private static void collectGraphActions(Input in, Transition transition, boolean fencingInUse,
+                                            List<ActionRequest> actions, List<FenceRequest> fences, List<String> waiting) {
+        Map<Integer, List<Integer>> predecessors = new HashMap<>();
+        for (int[] order : transition.orderings()) {
+            predecessors.computeIfAbsent(order[1], id -> new ArrayList<>()).add(order[0]);
+        }
+        Map<Integer, Boolean> ready = new HashMap<>();
+        for (Action action : transition.actions()) {
+            boolean isReady = action.runnable() && predecessors.getOrDefault(action.id(), List.of()).stream()
+                .allMatch(p -> transition.actions().get(p).pseudo() && ready.getOrDefault(p, false));
+            ready.put(action.id(), isReady);
+            if (action.pseudo() || action.intervalMs() > 0) {
+                continue; // recurring monitors: see collectRecurringMonitors
+            }
+            if ("stonith".equals(action.task())) {
+                if (fencingInUse && !in.fencingInFlight().contains(action.node())) {
+                    fences.add(Fencing.request(in.config(), action.node(), action.reason() == null ? "the scheduler fences it"
+                        : action.reason()));
+                }
+                continue;
+            }
+            if (!isReady) {
+                waiting.add(describe(action) + ": waits for earlier actions");
+                continue;
+            }
+            if (!reachable(in, action.node())) {
+                waiting.add(describe(action) + ": node " + action.node() + " is not heartbeating");
+                continue;
+            }
+            String key = ActionRequest.keyOf(action.node(), action.resource(), action.task(), 0);
+            if (in.actionsInFlight().contains(key)) {
+                continue;
+            }
+            request(in.config(), key, action.node(), action.resource(), action.task(), 0, expectedRc(action.task(), 0, null))
+                .ifPresentOrElse(actions::add, () -> waiting.add(describe(action) + ": not in the configuration"));
+        }
+    }
+
+    /**
+     * Every active resource instance on a reachable node gets the recurring monitors its role calls
+     * for, once its own actions are done and until the node has recorded the monitor's first result.
+     */
+    private static void collectRecurringMonitors(Input in, Transition transition, List<ActionRequest> actions) {
+        Set<String> busy = new java.util.HashSet<>();
+        for (Action action : transition.actions()) {
+            if (!action.pseudo() && action.resource() != null && !("monitor".equals(action.task()) && action.intervalMs() > 0)) {
+                busy.add(action.resource());
+            }
+        }
+        for (Transition.Placement placement : transition.revised()) {
+            Role role = parseRole(placement.currentRole());
+            if (role == null || role == Role.STOPPED || role == Role.UNKNOWN || busy.contains(placement.resource())) {
+                continue;
+            }
+            Optional<Primitive> primitive = primitive(in.config(), placement.resource());
+            if (primitive.isEmpty()) {
+                continue;
+            }
+            for (String node : placement.currentNodes()) {
+                if (!reachable(in, node)) {
+                    continue;
+                }
+                NodeStatus.ResourceHistory history = statusOf(in, node).resources().get(placement.resource());
+                for (Operation monitor : monitorsFor(primitive.get(), role)) {
+                    String slot = "monitor_" + monitor.intervalMs();
+                    String key = ActionRequest.keyOf(node, placement.resource(), "monitor", monitor.intervalMs());
+                    if ((history != null && history.operations().containsKey(slot)) || in.actionsInFlight().contains(key)) {
+                        continue;
+                    }
+                    request(in.config(), key, node, placement.resource(), "monitor", monitor.intervalMs(),
+                        expectedRc("monitor", monitor.intervalMs(), role)).ifPresent(actions::add);
+                }
+            }
+        }
+    }
+
+    private static List<Operation> monitorsFor(Primitive primitive, Role role) {
+        List<Operation> monitors = new ArrayList<>();
+        for (Operation operation : primitive.operations()) {
+            if (!"monitor".equals(operation.name()) || operation.intervalMs() <= 0 || !operation.enabled()) {
+                continue;
+            }
+            Role wanted = operation.role();
+            if (wanted == null || wanted == role || (wanted == Role.STARTED && role == Role.UNPROMOTED)) {
+                monitors.add(operation);
+            }
+        }
+        return monitors;
+    }
+
+    private static Role parseRole(String text) {
+        try {
+            return Role.parse(text);
+        } catch (IllegalArgumentException e) {
+            return null;
+        }
+    }
+
+    // ------------------------------------------------------------------ requests
+
+    private static Optional<ActionRequest> request(Configuration config, String key, String node, String resource,
+                                                   String operation, long intervalMillis, int expectedRc) {
+        return primitive(config, resource).map(primitive -> new ActionRequest(key, node, resource, primitive.agent(), operation,
+            intervalMillis, timeoutMillis(config, primitive, operation, intervalMillis), expectedRc, primitive.params()));
+    }
+
+    /** The primitive behind a resource or clone instance id ("web" or "web:2"). */
+    static Optional<Primitive> primitive(Configuration config, String resource) {
+        String base = resource.replaceFirst(":\\d+$", "");
+        return config.find(base).filter(Primitive.class::isInstance).map(Primitive.class::cast);
+    }
+
+    /** Exit code that means success: a probe expects "not running", a promoted monitor "running promoted". */
+    static int expectedRc(String operation, long intervalMillis, Role role) {
+        if ("monitor".equals(operation)) {
+            if (intervalMillis == 0) {
+                return 7;
+            }
+            return role == Role.PROMOTED ? 8 : 0;
+        }
+        return 0;
+    }
+
+    /** The operation's own timeout, else the operation defaults', else Pacemaker's 20 s. */
+    static long timeoutMillis(Configuration config, Primitive primitive, String operation, long intervalMillis) {
+        String name = intervalMillis == 0 && "monitor".equals(operation) ? "monitor" : operation;
+        for (Operation configured : primitive.operations()) {
+            if (configured.name().equals(name) && (configured.intervalMs() == intervalMillis || intervalMillis == 0)) {
+                String timeout = configured.attributes().get("timeout");
+                if (timeout != null) {
+                    return parseMillisOr(timeout, DEFAULT_OPERATION_TIMEOUT_MILLIS);
+                }
+            }
+        }
+        String fallback = config.operationDefaults().get("timeout");
+        return fallback == null ? DEFAULT_OPERATION_TIMEOUT_MILLIS : parseMillisOr(fallback, DEFAULT_OPERATION_TIMEOUT_MILLIS);
+    }
+
+    private static long parseMillisOr(String duration, long fallback) {
+        try {
+            return Durations.parseMillis(duration);
+        } catch (IllegalArgumentException e) {
+            return fallback;
+        }
+    }
+
+    private static String describe(Action action) {
+        return action.task() + " " + action.resource() + " on " + action.node();
+    }
+
+    private static List<FenceRequest> dedupe(List<FenceRequest> fences) {
+        Map<String, FenceRequest> byTarget = new java.util.LinkedHashMap<>();
+        fences.forEach(fence -> byTarget.putIfAbsent(fence.target(), fence));
+        return List.copyOf(byTarget.values());
+    }
+}

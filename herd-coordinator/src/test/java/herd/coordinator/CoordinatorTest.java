@@ -1,0 +1,217 @@
+package herd.coordinator;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import herd.core.ClusterState;
+import herd.core.cluster.NodeInfo;
+import herd.core.command.Command;
+import herd.core.command.Outcome;
+import herd.core.command.Query;
+import herd.core.command.QueryResult.ResourceStatusView;
+import herd.core.resource.FencingEvent;
+import herd.core.resource.NodeMembership;
+import herd.core.resource.OperationRecord;
+import herd.scheduler.crm.CrmShell;
+import herd.scheduler.model.Configuration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Drives the coordinator against a real cluster state, with nodes whose agents answer at once from a
+ * model of what runs where: the same loop the leader runs, minus the network.
+ */
+class CoordinatorTest {
+    private static final String DB = "primitive db ocf:heartbeat:Dummy op monitor interval=10s timeout=20s\n";
+    private static final String FENCE = "primitive fence-lab stonith:herd-script params command=/bin/true\n"
+        + "property stonith-enabled=true\n";
+    private static final CoordinatorSettings SETTINGS = CoordinatorSettings.defaults();
+
+    private final ClusterState state = new ClusterState();
+    private final Map<String, Long> acked = new HashMap<>();
+    /** What really runs on each node, whatever the state says. */
+    private final Map<String, Set<String>> running = new HashMap<>();
+    private final Set<String> alive = new TreeSet<>();
+    private final List<FenceRequest> fenceRequests = new ArrayList<>();
+    private final List<ActionRequest> sent = new ArrayList<>();
+    private Configuration config;
+    private long index;
+    private long now = 1_000_000;
+    private long callId;
+
+    private void cluster(String crm, String... nodes) {
+        config = CrmShell.parse(crm);
+        apply(new Command.InitCluster("lab", node(nodes[0], NodeInfo.Role.SERVER), false));
+        for (int i = 1; i < nodes.length; i++) {
+            apply(new Command.RegisterNode(node(nodes[i], NodeInfo.Role.WORKER)));
+        }
+        for (String node : nodes) {
+            alive.add(node);
+            running.put(node, new HashSet<>());
+        }
+    }
+
+    private static NodeInfo node(String name, NodeInfo.Role role) {
+        int port = 7000 + Math.abs(name.hashCode() % 900) * 2;
+        return new NodeInfo(name, role, "127.0.0.1:" + port, role == NodeInfo.Role.SERVER ? "127.0.0.1:" + (port + 1) : null, null);
+    }
+
+    private Outcome apply(Command command) {
+        return state.apply(++index, command);
+    }
+
+    /** One leader tick: heartbeats from live nodes, a decision, its commands and actions carried out. */
+    private Decisions tick() {
+        alive.forEach(node -> {
+            if (state.nodeStatus(node).membership() != NodeMembership.LOST) {
+                acked.put(node, now);
+            }
+        });
+        ResourceStatusView view = (ResourceStatusView) state.query(new Query.ResourceStatus());
+        Decisions decisions = Coordinator.decide(new Coordinator.Input(config, view, Map.copyOf(acked), 0, now,
+            Set.of(), Set.of(), SETTINGS));
+        decisions.membershipChanges().forEach(this::apply);
+        fenceRequests.addAll(decisions.fences());
+        for (ActionRequest action : decisions.actions()) {
+            sent.add(action);
+            apply(new Command.RecordOperations(action.node(), List.of(execute(action))));
+        }
+        return decisions;
+    }
+
+    private OperationRecord execute(ActionRequest action) {
+        Set<String> here = running.get(action.node());
+        int rc = switch (action.operation()) {
+            case "start" -> here.add(action.resource()) ? 0 : 0;
+            case "stop" -> here.remove(action.resource()) ? 0 : 0;
+            case "monitor" -> here.contains(action.resource()) ? 0 : 7;
+            default -> 3;
+        };
+        return new OperationRecord(action.resource(), action.agent(), action.operation(), action.intervalMillis(), rc, 0,
+            action.expectedRc(), ++callId, now, 5, "");
+    }
+
+    private void runFor(long millis) {
+        long end = now + millis;
+        while (now < end) {
+            tick();
+            assertNeverTwice();
+            now += 100;
+        }
+    }
+
+    private void assertNeverTwice() {
+        long copies = running.values().stream().filter(set -> set.contains("db")).count();
+        assertThat(copies).as("db runs on at most one node").isLessThanOrEqualTo(1);
+    }
+
+    private List<String> nodesRunning(String resource) {
+        return running.entrySet().stream().filter(e -> e.getValue().contains(resource)).map(Map.Entry::getKey).sorted().toList();
+    }
+
+    @Test
+    void nodesJoinThenProbeThenStartOnceThenMonitor() {
+        cluster(DB, "n1", "n2");
+
+        runFor(2_000);
+
+        assertThat(state.nodeStatus("n1").membership()).isEqualTo(NodeMembership.MEMBER);
+        assertThat(nodesRunning("db")).hasSize(1);
+        assertThat(sent).filteredOn(a -> a.intervalMillis() == 0 && a.operation().equals("monitor")).hasSize(2);
+        assertThat(sent).filteredOn(a -> a.operation().equals("start")).hasSize(1);
+        ActionRequest monitor = sent.stream().filter(a -> a.intervalMillis() == 10_000).findFirst().orElseThrow();
+        assertThat(monitor.node()).isEqualTo(nodesRunning("db").get(0));
+        assertThat(monitor.timeoutMillis()).isEqualTo(20_000);
+        assertThat(tick().idle()).isTrue();
+    }
+
+    @Test
+    void withoutFencingALostNodesResourceMovesOnlyAfterItsLeaseExpired() {
+        cluster(DB, "n1", "n2");
+        runFor(2_000);
+        String first = nodesRunning("db").get(0);
+        String other = first.equals("n1") ? "n2" : "n1";
+
+        // The node dies: it stops heartbeating, and (lease) its resources stop with it.
+        alive.remove(first);
+        long diedAt = now;
+        running.get(first).clear();
+        while (state.nodeStatus(first).membership() != NodeMembership.DOWN) {
+            tick();
+            assertThat(running.get(other)).as("nothing starts before the lease expired").doesNotContain("db");
+            now += 100;
+        }
+        assertThat(now - diedAt).isGreaterThanOrEqualTo(SETTINGS.leaseMillis() + SETTINGS.leaseMarginMillis());
+        runFor(1_000);
+
+        assertThat(nodesRunning("db")).containsExactly(other);
+    }
+
+    @Test
+    void withFencingALostNodeIsFencedBeforeItsResourcesStartElsewhere() {
+        cluster(DB + FENCE, "n1", "n2", "n3");
+        runFor(2_000);
+        String first = nodesRunning("db").get(0);
+
+        alive.remove(first);
+        runFor(SETTINGS.nodeLostAfterMillis() + 500);
+        assertThat(state.nodeStatus(first).membership()).isEqualTo(NodeMembership.LOST);
+        assertThat(fenceRequests).extracting(FenceRequest::target).contains(first);
+        assertThat(fenceRequests.get(0).levels()).hasSize(1);
+        assertThat(fenceRequests.get(0).levels().get(0).get(0).id()).isEqualTo("fence-lab");
+        runFor(5_000);
+        assertThat(nodesRunning("db")).as("still only on the lost node until it is fenced").containsExactly(first);
+
+        apply(new Command.RecordFencing(new FencingEvent(first, false, "fence-lab: timed out", now)));
+        runFor(1_000);
+        assertThat(nodesRunning("db")).containsExactly(first);
+
+        running.get(first).clear(); // a fenced node runs nothing
+        apply(new Command.RecordFencing(new FencingEvent(first, true, "fence-lab", now)));
+        runFor(1_000);
+
+        assertThat(nodesRunning("db")).hasSize(1).doesNotContain(first);
+    }
+
+    @Test
+    void aFailedMonitorRecoversTheResourceInPlace() {
+        cluster(DB, "n1", "n2");
+        runFor(2_000);
+        String first = nodesRunning("db").get(0);
+
+        running.get(first).remove("db");
+        apply(new Command.RecordOperations(first, List.of(new OperationRecord("db", "ocf:heartbeat:Dummy", "monitor",
+            10_000, 7, 0, 0, ++callId, now, 5, "not running"))));
+        runFor(1_000);
+
+        assertThat(nodesRunning("db")).containsExactly(first);
+        assertThat(state.nodeStatus(first).resources().get("db").failCounts()).containsEntry("monitor_10000", 1);
+        assertThat(sent.subList(sent.size() - 3, sent.size())).extracting(ActionRequest::operation)
+            .containsExactly("stop", "start", "monitor");
+    }
+
+    @Test
+    void aNodeThatComesBackAfterItsLeaseRejoinsAndProbes() {
+        cluster(DB, "n1", "n2");
+        runFor(2_000);
+        alive.remove("n2");
+        runFor(4_000);
+        assertThat(state.nodeStatus("n2").membership()).isEqualTo(NodeMembership.DOWN);
+
+        alive.add("n2");
+        int before = sent.size();
+        runFor(1_000);
+
+        assertThat(state.nodeStatus("n2").membership()).isEqualTo(NodeMembership.MEMBER);
+        assertThat(sent.subList(before, sent.size())).anySatisfy(a -> {
+            assertThat(a.node()).isEqualTo("n2");
+            assertThat(a.operation()).isEqualTo("monitor");
+            assertThat(a.intervalMillis()).isZero();
+        });
+    }
+}
