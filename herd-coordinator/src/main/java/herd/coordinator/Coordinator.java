@@ -123,6 +123,9 @@ public final class Coordinator {
         for (int[] order : transition.orderings()) {
             predecessors.computeIfAbsent(order[1], id -> new ArrayList<>()).add(order[0]);
         }
+        // Probes first: nothing starts or stops anywhere while a node may still discover that it runs
+        // something (Pacemaker's probe barrier), or a start could race a copy nobody knows about.
+        boolean probing = transition.actions().stream().anyMatch(Coordinator::isProbe);
         Map<Integer, Boolean> ready = new HashMap<>();
         for (Action action : transition.actions()) {
             boolean isReady = action.runnable() && predecessors.getOrDefault(action.id(), List.of()).stream()
@@ -138,8 +141,8 @@ public final class Coordinator {
                 }
                 continue;
             }
-            if (!isReady) {
-                waiting.add(describe(action) + ": waits for earlier actions");
+            if (!isReady || (probing && !isProbe(action))) {
+                waiting.add(describe(action) + ": waits for earlier actions" + (isReady ? " (probes)" : ""));
                 continue;
             }
             if (!reachable(in, action.node())) {
@@ -261,6 +264,10 @@ public final class Coordinator {
         } catch (IllegalArgumentException e) {
             return fallback;
         }
+    }
+
+    private static boolean isProbe(Action action) {
+        return !action.pseudo() && "monitor".equals(action.task()) && action.intervalMs() == 0;
     }
 
     private static String describe(Action action) {

@@ -80,15 +80,19 @@ public final class SchedulerInput {
         String agentClass = agent[0];
         String provider = agent.length == 3 ? agent[1] : null;
         String type = agent[agent.length - 1];
+        // Executors number calls with large increasing longs (they survive restarts); the scheduler only
+        // needs their order, so each record gets its rank among this resource's calls.
+        List<Long> callIds = resource.operations().values().stream().map(OperationRecord::callId).distinct().sorted().toList();
         List<OpRecord> ops = new ArrayList<>();
-        resource.operations().forEach((slot, operation) -> ops.add(opRecord(slot, operation)));
+        resource.operations().forEach((slot, operation) ->
+            ops.add(opRecord(slot, operation, 1 + callIds.indexOf(operation.callId()))));
         return new ResourceHistory(resource.resource(), agentClass, provider, type, ops);
     }
 
-    private static OpRecord opRecord(String slot, OperationRecord operation) {
+    private static OpRecord opRecord(String slot, OperationRecord operation, int callRank) {
         long endedSec = operation.endedEpochMillis() / 1000;
         return new OpRecord(operation.resource() + "_" + slot + "_0", operation.operation(), operation.intervalMillis(),
-            operation.rc(), operation.execStatus(), (int) Math.min(Integer.MAX_VALUE, operation.callId()),
-            operation.expectedRc(), endedSec, endedSec, null, null, null, operation.exitReason());
+            operation.rc(), operation.execStatus(), callRank, operation.expectedRc(), endedSec, endedSec, null, null, null,
+            operation.exitReason());
     }
 }

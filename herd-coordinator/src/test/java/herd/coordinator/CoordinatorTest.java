@@ -75,6 +75,10 @@ class CoordinatorTest {
         ResourceStatusView view = (ResourceStatusView) state.query(new Query.ResourceStatus());
         Decisions decisions = Coordinator.decide(new Coordinator.Input(config, view, Map.copyOf(acked), 0, now,
             Set.of(), Set.of(), SETTINGS));
+        if (decisions.actions().stream().anyMatch(a -> a.operation().equals("monitor") && a.intervalMillis() == 0)) {
+            assertThat(decisions.actions()).as("nothing else is sent while probes run")
+                .allMatch(a -> a.operation().equals("monitor") && a.intervalMillis() == 0);
+        }
         decisions.membershipChanges().forEach(this::apply);
         fenceRequests.addAll(decisions.fences());
         for (ActionRequest action : decisions.actions()) {

@@ -1,6 +1,12 @@
 package herd.server;
 
+import herd.agent.Executor;
+import herd.agent.ExecutorSettings;
+import herd.agent.fence.Fencer;
 import herd.control.ClusterSecret;
+import herd.coordinator.CoordinatorSettings;
+import herd.server.resources.LeaderCoordinator;
+import herd.server.resources.NodeAgent;
 import herd.control.ControlPlaneConfig;
 import herd.control.ControlPlaneNode;
 import herd.control.RoleListener;
@@ -35,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     static final Duration PEER_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    /** Heartbeat, node-lost and lease timings (see CoordinatorSettings and docs/operations.md). */
+    static final CoordinatorSettings COORDINATOR_SETTINGS = CoordinatorSettings.defaults();
 
     /** How a first start with {@code --join} describes the new server. */
     public record JoinSpec(String name, String apiAddress, String raftAddress, String zone, Path secretFile) {}
@@ -91,17 +99,36 @@ public final class Daemon implements AutoCloseable {
             hooks.alsoNotify(founderInit);
         }
         hooks.startAsFollower();
+        PeerApi peers = new PeerApi(nodeToken, PEER_CONNECT_TIMEOUT);
+        Executor executor = new Executor(ExecutorSettings.defaults(config.name(), dataDir.root().resolve("run")));
+        LeaderCoordinator coordinator = new LeaderCoordinator(config.name(), peers, COORDINATOR_SETTINGS,
+            new Fencer(executor.fenceAgents()));
+        hooks.alsoNotify(coordinator);
         ControlPlaneNode node = ControlPlaneNode.start(controlPlaneConfig(dataDir, config, secret), application, hooks);
         founderInit.attach(node);
-        PeerApi peers = new PeerApi(nodeToken, PEER_CONNECT_TIMEOUT);
         ServerClusterAccess access = new ServerClusterAccess(node, application, config, peers,
             new ServerAdoption(config, adminToken, peers), adminToken);
+        NodeAgent agent = new NodeAgent(config.name(), access, executor, peers, COORDINATOR_SETTINGS,
+            () -> serverAddresses(access), coordinator);
+        coordinator.attach(access, agent);
         ApiServer api = new ApiServer(socketAddress(config.apiAddress()), access, new Authenticator(adminToken, nodeToken),
             config.name());
+        api.serveResources(access, agent, coordinator);
         api.start();
+        agent.start();
         log.info("{} serves the API on {} and Raft on {} (cluster {}, data in {})", config.name(), config.apiAddress(),
             config.raftAddress(), config.clusterName(), dataDir.root());
-        return new Daemon(api, List.of(node, hooks));
+        return new Daemon(api, List.of(coordinator, agent, node, hooks));
+    }
+
+    /** Every server's API address from this node's replica, for heartbeats when the leader is unknown. */
+    private static List<String> serverAddresses(ClusterAccess access) {
+        try {
+            QueryResult.NodeList nodes = (QueryResult.NodeList) access.query(new Query.Nodes(), false);
+            return nodes.nodes().stream().filter(n -> n.role() == NodeInfo.Role.SERVER).map(NodeInfo::apiAddress).toList();
+        } catch (ApiException | RuntimeException e) {
+            return List.of();
+        }
     }
 
     private static Daemon startWorker(DataDir dataDir, NodeConfig config) throws IOException {
@@ -109,13 +136,19 @@ public final class Daemon implements AutoCloseable {
         String nodeToken = NodeToken.fromClusterSecret(secretBytes);
         herd.control.ControlPlaneClient client = herd.control.ControlPlaneClient.connect(UUID.fromString(config.groupId()),
             config.initialRaftPeers(), ClusterSecret.fromBytes(secretBytes));
-        WorkerClusterAccess access = new WorkerClusterAccess(client, config, new PeerApi(nodeToken, PEER_CONNECT_TIMEOUT));
+        PeerApi peers = new PeerApi(nodeToken, PEER_CONNECT_TIMEOUT);
+        WorkerClusterAccess access = new WorkerClusterAccess(client, config, peers);
+        Executor executor = new Executor(ExecutorSettings.defaults(config.name(), dataDir.root().resolve("run")));
+        NodeAgent agent = new NodeAgent(config.name(), access, executor, peers, COORDINATOR_SETTINGS,
+            config::serverApiAddresses, null);
         ApiServer api = new ApiServer(socketAddress(config.apiAddress()), access,
             new Authenticator(dataDir.readAdminToken(), nodeToken), config.name());
+        api.serveResources(access, agent, null);
         api.start();
+        agent.start();
         log.info("{} (worker) serves the API on {} (cluster {}, data in {})", config.name(), config.apiAddress(),
             config.clusterName(), dataDir.root());
-        return new Daemon(api, List.of(access));
+        return new Daemon(api, List.of(agent, access));
     }
 
     static ControlPlaneConfig controlPlaneConfig(DataDir dataDir, NodeConfig config, ClusterSecret secret) {

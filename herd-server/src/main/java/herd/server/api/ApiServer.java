@@ -35,6 +35,7 @@ public final class ApiServer implements AutoCloseable {
     private final ClusterHandlers clusterHandlers;
     private final ConfigurationHandlers configuration;
     private final String nodeName;
+    private volatile ResourceHandlers resources;
 
     public ApiServer(InetSocketAddress address, ClusterAccess cluster, Authenticator authenticator, String nodeName)
         throws IOException {
@@ -46,6 +47,12 @@ public final class ApiServer implements AutoCloseable {
         this.http = HttpServer.create(address, 512);
         this.http.createContext("/", this::handle);
         this.http.setExecutor(executor);
+    }
+
+    /** Serves resource management too: heartbeats, actions, status and cleanup (coordinator null on a worker). */
+    public void serveResources(ClusterAccess cluster, herd.server.resources.NodeAgent agent,
+                               herd.server.resources.LeaderCoordinator coordinator) {
+        this.resources = new ResourceHandlers(cluster, agent, coordinator);
     }
 
     public void start() {
@@ -94,6 +101,10 @@ public final class ApiServer implements AutoCloseable {
 
     private void route(Request request) throws ApiException, IOException {
         String path = request.path();
+        ResourceHandlers resourceHandlers = resources;
+        if (resourceHandlers != null && resourceHandlers.handle(request)) {
+            return;
+        }
         if (path.startsWith("/v1/kv/")) {
             kv.handleKey(request, path.substring("/v1/kv/".length()));
         } else if (path.equals("/v1/kv") || path.equals("/v1/kv/")) {

@@ -1,0 +1,338 @@
+package herd.server.resources;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import herd.agent.AgentId;
+import herd.agent.ExecStatus;
+import herd.agent.Executor;
+import herd.agent.OperationRequest;
+import herd.agent.OperationResult;
+import herd.coordinator.ActionRequest;
+import herd.coordinator.CoordinatorSettings;
+import herd.core.command.Command;
+import herd.core.command.Outcome;
+import herd.core.resource.OperationRecord;
+import herd.server.ClusterAccess;
+import herd.server.PeerApi;
+import herd.server.api.ApiException;
+import herd.server.api.JsonViews;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The resource side of every node: heartbeats to the leader, runs the actions the leader sends with
+ * the local executor, reports their results into the cluster state, and keeps the lease: when no
+ * heartbeat has been acknowledged for the lease time, it stops every resource it runs by itself, so
+ * the leader may recover them elsewhere once lease + margin has passed.
+ */
+public final class NodeAgent implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
+    /** How often the lease is checked; well under the margin the leader adds. */
+    static final long LEASE_CHECK_INTERVAL_MILLIS = 50;
+
+    private final String nodeName;
+    private final ClusterAccess access;
+    private final Executor executor;
+    private final PeerApi peers;
+    private final CoordinatorSettings settings;
+    /** API addresses of servers to try when the leader is unknown. */
+    private final Supplier<List<String>> serverAddresses;
+    private final LocalCoordinatorLink local;
+
+    /** Calls are numbered from the clock at start, so numbers keep increasing across restarts. */
+    private final AtomicLong lastCallId = new AtomicLong(System.currentTimeMillis() * 1000);
+    /** What this node believes it runs: resource to the request that started (or found) it. */
+    private final Map<String, ActionRequest> active = new ConcurrentHashMap<>();
+    /** Recurring monitors running here: resource to their requests. */
+    private final Map<String, Set<ActionRequest>> recurring = new ConcurrentHashMap<>();
+    private volatile long lastAckSentAtMillis;
+    private volatile boolean inGoodStanding;
+    private volatile String noQuorumPolicy = "stop";
+    private volatile String leaderAddress;
+    private volatile boolean running = true;
+    private final List<Thread> threads = new ArrayList<>();
+
+    /**
+     * @param local the leader-side coordinator on this same process, when this node is a server (heartbeats
+     *              and actions then skip the network when it leads), else null
+     */
+    public NodeAgent(String nodeName, ClusterAccess access, Executor executor, PeerApi peers, CoordinatorSettings settings,
+                     Supplier<List<String>> serverAddresses, LocalCoordinatorLink local) {
+        this.nodeName = nodeName;
+        this.access = access;
+        this.executor = executor;
+        this.peers = peers;
+        this.settings = settings;
+        this.serverAddresses = serverAddresses;
+        this.local = local;
+    }
+
+    /** The coordinator on this process, for a server; lets its own node heartbeat without HTTP. */
+    public interface LocalCoordinatorLink {
+        /** @return the verdict, or null when this server does not lead */
+        HeartbeatVerdict heartbeat(String node);
+    }
+
+    /** The leader's answer to a heartbeat. */
+    public record HeartbeatVerdict(String verdict, String leaderAddress, String noQuorumPolicy) {
+        public static final String ACK = "ack";
+        public static final String LOST = "lost";
+        public static final String NOT_LEADER = "not-leader";
+    }
+
+    public void start() {
+        threads.add(Thread.ofVirtual().name("herd-heartbeat").start(this::heartbeatLoop));
+        threads.add(Thread.ofVirtual().name("herd-lease").start(this::leaseLoop));
+    }
+
+    public Executor executor() {
+        return executor;
+    }
+
+    // ------------------------------------------------------------------ heartbeats and lease
+
+    private void heartbeatLoop() {
+        while (running) {
+            long sentAt = System.currentTimeMillis();
+            HeartbeatVerdict verdict = sendHeartbeat();
+            if (verdict != null) {
+                onVerdict(verdict, sentAt);
+            }
+            sleep(settings.heartbeatIntervalMillis());
+        }
+    }
+
+    private HeartbeatVerdict sendHeartbeat() {
+        if (local != null) {
+            HeartbeatVerdict verdict = local.heartbeat(nodeName);
+            if (verdict != null) {
+                return verdict;
+            }
+        }
+        Set<String> candidates = new LinkedHashSet<>();
+        if (leaderAddress != null) {
+            candidates.add(leaderAddress);
+        }
+        candidates.addAll(serverAddresses.get());
+        for (String address : candidates) {
+            try {
+                PeerApi.Reply reply = peers.post(address, "/v1/internal/heartbeat", JsonViews.object().put("node", nodeName),
+                    Duration.ofMillis(settings.heartbeatIntervalMillis() * 2));
+                if (!reply.ok()) {
+                    continue;
+                }
+                HeartbeatVerdict verdict = verdictOf(reply.body());
+                if (HeartbeatVerdict.NOT_LEADER.equals(verdict.verdict())) {
+                    if (verdict.leaderAddress() != null && !verdict.leaderAddress().isEmpty()) {
+                        leaderAddress = verdict.leaderAddress();
+                    }
+                    continue;
+                }
+                leaderAddress = address;
+                return verdict;
+            } catch (java.io.IOException e) {
+                log.debug("heartbeat to {} failed: {}", address, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return null;
+            }
+        }
+        leaderAddress = null;
+        return null;
+    }
+
+    static HeartbeatVerdict verdictOf(JsonNode body) {
+        return new HeartbeatVerdict(body.path("verdict").asText(), body.path("leaderAddress").asText(null),
+            body.path("noQuorumPolicy").asText("stop"));
+    }
+
+    private void onVerdict(HeartbeatVerdict verdict, long sentAtMillis) {
+        noQuorumPolicy = verdict.noQuorumPolicy() == null ? "stop" : verdict.noQuorumPolicy();
+        if (HeartbeatVerdict.ACK.equals(verdict.verdict())) {
+            lastAckSentAtMillis = Math.max(lastAckSentAtMillis, sentAtMillis);
+            if (!inGoodStanding) {
+                log.info("{} is a member: the leader acknowledges its heartbeats", nodeName);
+            }
+            inGoodStanding = true;
+        } else if (HeartbeatVerdict.LOST.equals(verdict.verdict()) && inGoodStanding) {
+            log.warn("{}: the leader declared this node lost; stopping its resources", nodeName);
+            loseStanding("the leader declared this node lost");
+        }
+    }
+
+    private void leaseLoop() {
+        while (running) {
+            if (inGoodStanding && System.currentTimeMillis() - lastAckSentAtMillis > settings.leaseMillis()) {
+                loseStanding("no heartbeat acknowledged for " + (System.currentTimeMillis() - lastAckSentAtMillis)
+                    + " ms (lease " + settings.leaseMillis() + " ms)");
+            }
+            sleep(LEASE_CHECK_INTERVAL_MILLIS);
+        }
+    }
+
+    /**
+     * The lease is gone: with no-quorum-policy=stop (the default) every resource stops here now, since
+     * the leader will start them elsewhere once lease + margin has passed; freeze keeps them running
+     * but nothing new starts; ignore keeps everything as it is.
+     */
+    private synchronized void loseStanding(String why) {
+        if (!inGoodStanding) {
+            return;
+        }
+        inGoodStanding = false;
+        recurring.keySet().forEach(executor::cancelAll);
+        recurring.clear();
+        if (!"stop".equals(noQuorumPolicy) && !"demote".equals(noQuorumPolicy)) {
+            log.warn("{} lost its lease ({}); no-quorum-policy={} keeps {} resources as they are", nodeName, why,
+                noQuorumPolicy, active.size());
+            return;
+        }
+        log.warn("{} lost its lease ({}): stopping {} resources", nodeName, why, active.size());
+        for (ActionRequest started : List.copyOf(active.values())) {
+            OperationResult result = run(started, "stop", 0);
+            log.warn("{} stopped {} on lease loss: {}", nodeName, started.resource(), result);
+            if (result.succeeded()) {
+                active.remove(started.resource());
+            }
+        }
+    }
+
+    // ------------------------------------------------------------------ actions
+
+    /**
+     * Runs one action from the leader and records its result in the cluster state before answering,
+     * so the leader's next decision sees it. A recurring monitor is set up and answered at once; its
+     * results are recorded as they come.
+     */
+    public OperationRecord execute(ActionRequest request) throws ApiException {
+        if (!inGoodStanding) {
+            throw new ApiException(503, herd.core.ErrorCode.UNAVAILABLE, "node " + nodeName
+                + " has no acknowledged heartbeat (lease): it runs nothing until the leader acknowledges it again");
+        }
+        if (!nodeName.equals(request.node())) {
+            throw ApiException.badRequest("this is node " + nodeName + ", not " + request.node());
+        }
+        if (request.intervalMillis() > 0) {
+            startRecurring(request);
+            return null;
+        }
+        if (List.of("stop", "promote", "demote").contains(request.operation())) {
+            cancelMonitors(request.resource());
+        }
+        OperationResult result = run(request, request.operation(), 0);
+        OperationRecord record = record(request, result);
+        track(request, record);
+        report(List.of(record));
+        return record;
+    }
+
+    private void track(ActionRequest request, OperationRecord record) {
+        boolean runningNow = switch (request.operation()) {
+            case "start", "promote", "demote" -> !record.isFailure() || record.rc() != OperationRecord.RC_NOT_RUNNING;
+            case "stop" -> record.isFailure();
+            case "monitor" -> record.rc() == OperationRecord.RC_OK || record.rc() == OperationRecord.RC_RUNNING_PROMOTED
+                || (record.rc() != OperationRecord.RC_NOT_RUNNING && active.containsKey(request.resource()));
+            default -> active.containsKey(request.resource());
+        };
+        if (runningNow) {
+            active.put(request.resource(), request);
+        } else {
+            active.remove(request.resource());
+        }
+    }
+
+    private void startRecurring(ActionRequest request) {
+        Set<ActionRequest> monitors = recurring.computeIfAbsent(request.resource(), r -> ConcurrentHashMap.newKeySet());
+        if (monitors.stream().anyMatch(m -> m.intervalMillis() == request.intervalMillis())) {
+            return; // already running: the leader re-sent it before the first result was recorded
+        }
+        monitors.add(request);
+        executor.startRecurring(operationRequest(request, request.operation(), request.intervalMillis()), result -> {
+            OperationRecord record = record(request, result);
+            try {
+                report(List.of(record));
+            } catch (ApiException e) {
+                log.warn("{} could not record {}: {}", nodeName, result, e.getMessage());
+            }
+        });
+    }
+
+    /** Stops the resource's recurring monitors and records them as cancelled, as Pacemaker does before a stop. */
+    private void cancelMonitors(String resource) throws ApiException {
+        Set<ActionRequest> monitors = recurring.remove(resource);
+        if (monitors == null || monitors.isEmpty()) {
+            return;
+        }
+        List<OperationRecord> cancelled = new ArrayList<>();
+        for (ActionRequest monitor : monitors) {
+            executor.cancelRecurring(resource, monitor.operation(), monitor.intervalMillis());
+            cancelled.add(new OperationRecord(resource, monitor.agent(), monitor.operation(), monitor.intervalMillis(), 0,
+                OperationRecord.EXEC_CANCELLED, monitor.expectedRc(), nextCallId(), System.currentTimeMillis(), 0, ""));
+        }
+        report(cancelled);
+    }
+
+    private OperationResult run(ActionRequest request, String operation, long intervalMillis) {
+        try {
+            return executor.executeAndWait(operationRequest(request, operation, intervalMillis));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new OperationResult(request.resource(), operation, intervalMillis, 1, ExecStatus.CANCELLED,
+                "interrupted", System.currentTimeMillis(), 0);
+        } catch (IllegalArgumentException e) {
+            return new OperationResult(request.resource(), operation, intervalMillis, 2, ExecStatus.ERROR_FATAL,
+                e.getMessage(), System.currentTimeMillis(), 0);
+        }
+    }
+
+    private static OperationRequest operationRequest(ActionRequest request, String operation, long intervalMillis) {
+        return new OperationRequest(request.resource(), AgentId.parse(request.agent()), operation, intervalMillis,
+            request.timeoutMillis(), request.params());
+    }
+
+    private OperationRecord record(ActionRequest request, OperationResult result) {
+        return new OperationRecord(request.resource(), request.agent(), result.action(), result.intervalMillis(), result.rc(),
+            result.status().code(), request.expectedRc(), nextCallId(), result.startedEpochMillis(), result.durationMillis(),
+            truncate(result.exitReason()));
+    }
+
+    private long nextCallId() {
+        long floor = System.currentTimeMillis() * 1000;
+        return lastCallId.updateAndGet(previous -> Math.max(previous + 1, floor));
+    }
+
+    private static String truncate(String reason) {
+        return reason.length() <= herd.core.Limits.MAX_REASON_CHARS ? reason : reason.substring(0, herd.core.Limits.MAX_REASON_CHARS);
+    }
+
+    private void report(List<OperationRecord> records) throws ApiException {
+        Outcome outcome = access.submit(new Command.RecordOperations(nodeName, records));
+        if (outcome instanceof Outcome.Rejected rejected) {
+            log.warn("{}: results not recorded: {}", nodeName, rejected.rejection().message());
+        }
+    }
+
+    private void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            running = false;
+        }
+    }
+
+    @Override
+    public void close() {
+        running = false;
+        threads.forEach(Thread::interrupt);
+        executor.close();
+    }
+}
