@@ -1,0 +1,263 @@
+package herd.block.nbd;
+
+import herd.block.Done;
+import java.io.BufferedInputStream;
+import java.io.BufferedOutputStream;
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.net.Socket;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One client connection: the handshake, then the transmission loop. Requests are read as they
+ * arrive and each is served on its own virtual thread, at most
+ * {@value #MAX_IN_FLIGHT_REQUESTS} (and {@value #MAX_IN_FLIGHT_BYTES} bytes of payload) at once;
+ * replies are written whole under one lock, in completion order (the protocol matches them by
+ * cookie).
+ */
+final class NbdConnection {
+    private static final Logger log = LoggerFactory.getLogger(NbdConnection.class);
+
+    /** Requests of one connection served at once; qemu keeps up to 16 in flight, nbdcopy 64. */
+    static final int MAX_IN_FLIGHT_REQUESTS = 64;
+    /** Read and write payload held in memory per connection; at least one maximal request. */
+    static final int MAX_IN_FLIGHT_BYTES = 128 * 1024 * 1024;
+    /** Most extents in one BLOCK_STATUS reply; the client asks again for the rest. */
+    static final int MAX_EXTENTS_PER_REPLY = 1024;
+    /** A client that connects and says nothing is dropped after this. */
+    static final int HANDSHAKE_TIMEOUT_MILLIS = 30_000;
+    private static final int STREAM_BUFFER_BYTES = 128 * 1024;
+    private static final int DISCARD_CHUNK_BYTES = 64 * 1024;
+
+    private final Socket socket;
+    private final ExportResolver resolver;
+    private final String client;
+    private final ReentrantLock replyLock = new ReentrantLock();
+    private final Semaphore requestPermits = new Semaphore(MAX_IN_FLIGHT_REQUESTS);
+    private final Semaphore bytePermits = new Semaphore(MAX_IN_FLIGHT_BYTES);
+    private DataOutputStream out;
+    private NbdHandshake.Session session;
+    private NbdRequests.Limits limits;
+    private long requestsServed;
+
+    NbdConnection(Socket socket, ExportResolver resolver) {
+        this.socket = socket;
+        this.resolver = resolver;
+        this.client = String.valueOf(socket.getRemoteSocketAddress());
+    }
+
+    void run() {
+        String ending = "client disconnected";
+        try (socket) {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
+            DataInputStream in = new DataInputStream(
+                    new BufferedInputStream(socket.getInputStream(), STREAM_BUFFER_BYTES));
+            out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), STREAM_BUFFER_BYTES));
+            Optional<NbdHandshake.Session> negotiated = new NbdHandshake(in, out, resolver, client).negotiate();
+            if (negotiated.isEmpty()) {
+                return;
+            }
+            session = negotiated.get();
+            limits = new NbdRequests.Limits(session.device().sizeBytes(), session.device().readOnly(),
+                    session.blockStatus());
+            socket.setSoTimeout(0);
+            log.info("NBD client {} attached to export '{}' ({} bytes{}{}{})", client, session.exportName(),
+                    session.device().sizeBytes(), session.device().readOnly() ? ", read-only" : "",
+                    session.structuredReplies() ? ", structured replies" : "",
+                    session.blockStatus() ? ", base:allocation" : "");
+            ending = transmit(in);
+        } catch (NbdHandshake.ProtocolViolation e) {
+            ending = "protocol violation: " + e.getMessage();
+            log.warn("NBD client {} closed for a protocol violation: {}", client, e.getMessage());
+        } catch (SocketTimeoutException e) {
+            ending = "handshake timed out";
+            log.info("NBD client {} dropped: no handshake within {} ms", client, HANDSHAKE_TIMEOUT_MILLIS);
+        } catch (EOFException | SocketException e) {
+            ending = "connection closed: " + e.getMessage();
+        } catch (IOException e) {
+            ending = "I/O error: " + e;
+            log.warn("NBD client {}: {}", client, e.toString());
+        } finally {
+            log.debug("NBD client {} gone after {} requests ({})", client, requestsServed, ending);
+        }
+    }
+
+    /** Serves requests until DISC or end of stream; waits for those in flight before returning. */
+    private String transmit(DataInputStream in) throws IOException, NbdHandshake.ProtocolViolation {
+        try (ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor()) {
+            byte[] header = new byte[NbdRequest.HEADER_BYTES];
+            while (true) {
+                in.readFully(header);
+                NbdRequest request;
+                try {
+                    request = NbdRequest.parse(header);
+                } catch (NbdRequest.BadMagicException e) {
+                    socket.close();
+                    throw new NbdHandshake.ProtocolViolation(e.getMessage());
+                }
+                if (request.type() == NbdProtocol.CMD_DISC) {
+                    return "client sent DISC";
+                }
+                int payloadBudget = payloadBudget(request);
+                acquire(payloadBudget);
+                byte[] payload = readPayload(in, request);
+                requestsServed++;
+                workers.submit(() -> serveAndRelease(request, payload, payloadBudget));
+            }
+        }
+    }
+
+    private static int payloadBudget(NbdRequest request) {
+        boolean carriesPayload = request.isRead() || request.isWrite();
+        return carriesPayload ? (int) Math.min(request.length(), NbdProtocol.MAX_PAYLOAD_BYTES) : 0;
+    }
+
+    private void acquire(int payloadBudget) throws IOException {
+        try {
+            requestPermits.acquire();
+            bytePermits.acquire(payloadBudget);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for in-flight requests");
+        }
+    }
+
+    /** A write's data; an oversized write's data is read and dropped (it is answered EINVAL). */
+    private static byte[] readPayload(DataInputStream in, NbdRequest request) throws IOException {
+        if (!request.isWrite()) {
+            return null;
+        }
+        if (request.length() > NbdProtocol.MAX_PAYLOAD_BYTES) {
+            byte[] discard = new byte[DISCARD_CHUNK_BYTES];
+            for (long left = request.length(); left > 0; left -= discard.length) {
+                in.readFully(discard, 0, (int) Math.min(left, discard.length));
+            }
+            return null;
+        }
+        byte[] payload = new byte[(int) request.length()];
+        in.readFully(payload);
+        return payload;
+    }
+
+    private void serveAndRelease(NbdRequest request, byte[] payload, int payloadBudget) {
+        try {
+            serve(request, payload);
+        } catch (IOException e) {
+            log.debug("NBD client {}: cannot send reply: {}", client, e.toString());
+        } catch (RuntimeException e) {
+            // A bug must not kill the other requests; the client gets EIO and the log the stack.
+            log.error("NBD client {}: {} failed", client, request.commandName(), e);
+            sendQuietly(request, new DeviceError(Errno.EIO, "internal server error: " + e));
+        } finally {
+            bytePermits.release(payloadBudget);
+            requestPermits.release();
+        }
+    }
+
+    private void serve(NbdRequest request, byte[] payload) throws IOException {
+        Optional<DeviceError> invalid = NbdRequests.validate(request, limits);
+        if (invalid.isPresent()) {
+            sendError(request, invalid.get());
+            return;
+        }
+        BlockDevice device = session.device();
+        boolean fua = request.hasFlag(NbdProtocol.CMD_FLAG_FUA);
+        switch (request.type()) {
+            case NbdProtocol.CMD_READ -> serveRead(request, device);
+            case NbdProtocol.CMD_WRITE -> sendDone(request,
+                    device.write(request.offset(), ByteBuffer.wrap(payload), fua));
+            case NbdProtocol.CMD_FLUSH -> sendDone(request, device.flush());
+            case NbdProtocol.CMD_TRIM -> sendDone(request, device.trim(request.offset(), request.length(), fua));
+            case NbdProtocol.CMD_WRITE_ZEROES -> sendDone(request, device.writeZeroes(request.offset(),
+                    request.length(), request.hasFlag(NbdProtocol.CMD_FLAG_NO_HOLE), fua));
+            case NbdProtocol.CMD_BLOCK_STATUS -> serveBlockStatus(request, device);
+            default -> throw new IllegalStateException("validate let through " + request.commandName());
+        }
+    }
+
+    private void serveRead(NbdRequest request, BlockDevice device) throws IOException {
+        byte[] data = new byte[(int) request.length()];
+        switch (device.read(request.offset(), ByteBuffer.wrap(data))) {
+            case DeviceResult.Ok<Done> ok -> sendData(request, data);
+            case DeviceResult.Failed<Done>(DeviceError error) -> sendError(request, error);
+        }
+    }
+
+    private void serveBlockStatus(NbdRequest request, BlockDevice device) throws IOException {
+        int maxExtents = request.hasFlag(NbdProtocol.CMD_FLAG_REQ_ONE) ? 1 : MAX_EXTENTS_PER_REPLY;
+        switch (device.blockStatus(request.offset(), request.length(), maxExtents)) {
+            case DeviceResult.Ok<List<Extent>>(List<Extent> extents) -> write(NbdMessages.blockStatusChunk(
+                    request.cookie(), NbdProtocol.BASE_ALLOCATION_CONTEXT_ID, extents), null);
+            case DeviceResult.Failed<List<Extent>>(DeviceError error) -> sendError(request, error);
+        }
+    }
+
+    // ---- replies
+
+    private void sendDone(NbdRequest request, DeviceResult<Done> result) throws IOException {
+        switch (result) {
+            case DeviceResult.Ok<Done> ok -> write(session.structuredReplies() ? finalNoneChunk(request)
+                    : NbdMessages.simpleReplyHeader(0, request.cookie()), null);
+            case DeviceResult.Failed<Done>(DeviceError error) -> sendError(request, error);
+        }
+    }
+
+    private void sendData(NbdRequest request, byte[] data) throws IOException {
+        if (!session.structuredReplies()) {
+            write(NbdMessages.simpleReplyHeader(0, request.cookie()), data);
+        } else if (data.length == 0) {
+            // An OFFSET_DATA chunk must carry at least one byte.
+            write(finalNoneChunk(request), null);
+        } else {
+            write(NbdMessages.offsetDataHeader(request.cookie(), request.offset(), data.length), data);
+        }
+    }
+
+    private static byte[] finalNoneChunk(NbdRequest request) {
+        return NbdMessages.chunkHeader(NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_NONE, request.cookie(), 0);
+    }
+
+    private void sendError(NbdRequest request, DeviceError error) throws IOException {
+        log.debug("NBD client {}: {} at {}+{} failed: {} {}", client, request.commandName(), request.offset(),
+                request.length(), error.errno(), error.message());
+        if (session.structuredReplies()) {
+            write(NbdMessages.errorChunk(request.cookie(), error), null);
+        } else {
+            write(NbdMessages.simpleReplyHeader(error.errno().code(), request.cookie()), null);
+        }
+    }
+
+    private void sendQuietly(NbdRequest request, DeviceError error) {
+        try {
+            sendError(request, error);
+        } catch (IOException | RuntimeException e) {
+            log.debug("NBD client {}: cannot send error reply: {}", client, e.toString());
+        }
+    }
+
+    private void write(byte[] header, byte[] data) throws IOException {
+        replyLock.lock();
+        try {
+            out.write(header);
+            if (data != null) {
+                out.write(data);
+            }
+            out.flush();
+        } finally {
+            replyLock.unlock();
+        }
+    }
+}

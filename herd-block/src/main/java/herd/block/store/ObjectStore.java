@@ -1,0 +1,734 @@
+package herd.block.store;
+
+import static herd.block.volume.AllocationMap.BLOCK_SIZE_BYTES;
+
+import herd.block.Done;
+import herd.block.volume.AllocationMap;
+import herd.block.volume.ObjectError;
+import herd.block.volume.ObjectIo;
+import herd.block.volume.ObjectResult;
+import herd.blockcore.ObjectId;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.channels.OverlappingFileLockException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.Lock;
+import java.util.zip.CRC32C;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One node's objects on disk. Each object is a sparse data file named by {@link ObjectId#hex()}
+ * (offset in file = offset in object, 4 MiB long) plus a checksum file {@code <hex>.crc}
+ * ({@link ChecksumFile}) with an allocation bitmap and a CRC32C per 4 KiB block. Files are spread
+ * over {@value #SUBDIRECTORIES} sub-directories of {@code objects/} by a hash of the id.
+ *
+ * <p>Reads verify every block they touch and answer {@link ObjectError.Corrupt} instead of bad
+ * data; blocks never written read as zeros without touching the disk. A write reaches the page
+ * cache; {@link #sync} forces the data, the checksums and (for created or deleted objects) the
+ * directory. A write that would take the store past its capacity fails with
+ * {@link ObjectError.NoSpace} and changes nothing. Capacity counts allocated 4 KiB data blocks; the
+ * checksum files (about 0.1%) are not counted.
+ *
+ * <p>Java cannot punch holes, so released blocks are zeroed on disk and cleared in the bitmap; an
+ * object whose last block is released is deleted, which frees its space.
+ */
+public final class ObjectStore implements ObjectIo, AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(ObjectStore.class);
+
+    /** Sub-directories of {@code objects/}, so that no directory grows to millions of entries. */
+    public static final int SUBDIRECTORIES = 64;
+    /** Objects kept open (two file descriptors each); idle ones beyond this are closed. */
+    public static final int MAX_OPEN_OBJECTS = 512;
+    /** Corrupt blocks remembered for {@link #corruptionsSeen()} (for repair); older ones drop. */
+    public static final int MAX_REMEMBERED_CORRUPTIONS = 1024;
+
+    private static final String CHECKSUM_SUFFIX = ".crc";
+    private static final byte[] ZERO_OBJECT = new byte[ObjectId.OBJECT_SIZE_BYTES];
+
+    private final Path directory;
+    private final Path objectsDirectory;
+    private final long capacityBytes;
+    private final AtomicLong usedBytes;
+    private final FileChannel lockFile;
+    private final FileLock storeLock;
+    /** Open objects in least-recently-used order; the monitor guards it and every handle's users. */
+    private final LinkedHashMap<ObjectId, ObjectHandle> openObjects = new LinkedHashMap<>(16, 0.75f, true);
+    /** Objects changed since their last sync, open or not: a sync forces their files. */
+    private final Set<ObjectId> unsyncedObjects = ConcurrentHashMap.newKeySet();
+    /** Objects created or deleted since their last sync: their directory must be forced too. */
+    private final Set<ObjectId> directoryChanges = ConcurrentHashMap.newKeySet();
+    private final Map<ObjectError.Corrupt, Boolean> corruptions =
+            java.util.Collections.synchronizedMap(new LinkedHashMap<>(16, 0.75f, false) {
+                @Override
+                protected boolean removeEldestEntry(Map.Entry<ObjectError.Corrupt, Boolean> eldest) {
+                    return size() > MAX_REMEMBERED_CORRUPTIONS;
+                }
+            });
+    private boolean closed;
+
+    private ObjectStore(Path directory, long capacityBytes, long usedBytes, FileChannel lockFile, FileLock storeLock) {
+        this.directory = directory;
+        this.objectsDirectory = directory.resolve("objects");
+        this.capacityBytes = capacityBytes;
+        this.usedBytes = new AtomicLong(usedBytes);
+        this.lockFile = lockFile;
+        this.storeLock = storeLock;
+    }
+
+    /**
+     * Opens (creating if needed) the store in {@code directory}. Takes an exclusive lock on the
+     * directory, removes the leftovers of objects whose creation a crash interrupted and counts the
+     * used space.
+     *
+     * @throws IOException when the directory cannot be used, with the reason and the path
+     */
+    public static ObjectStore open(Path directory, long capacityBytes) throws IOException {
+        if (capacityBytes <= 0) {
+            throw new IllegalArgumentException("store capacity must be positive, got " + capacityBytes + " bytes");
+        }
+        Path objects = directory.resolve("objects");
+        for (int subdirectory = 0; subdirectory < SUBDIRECTORIES; subdirectory++) {
+            Files.createDirectories(objects.resolve(subdirectoryName(subdirectory)));
+        }
+        forceDirectory(objects);
+        forceDirectory(directory);
+        FileChannel lockFile = FileChannel.open(directory.resolve("lock"), StandardOpenOption.CREATE,
+                StandardOpenOption.WRITE);
+        FileLock storeLock;
+        try {
+            storeLock = lockFile.tryLock();
+        } catch (OverlappingFileLockException e) {
+            storeLock = null; // this process has it open already
+        }
+        if (storeLock == null) {
+            lockFile.close();
+            throw new IOException("object store " + directory + " is in use by another process; stop it or "
+                    + "choose another directory");
+        }
+        long used = StoreScan.usedBytes(objects);
+        if (used > capacityBytes) {
+            log.warn("object store {} holds {} bytes, more than its capacity of {}; writes that need new space "
+                    + "will fail", directory, used, capacityBytes);
+        }
+        log.info("object store {} opened: {} of {} bytes used", directory, used, capacityBytes);
+        return new ObjectStore(directory, capacityBytes, used, lockFile, storeLock);
+    }
+
+    public Path directory() {
+        return directory;
+    }
+
+    public long capacityBytes() {
+        return capacityBytes;
+    }
+
+    /** Bytes of allocated 4 KiB blocks over all objects. */
+    public long usedBytes() {
+        return usedBytes.get();
+    }
+
+    public long freeBytes() {
+        return Math.max(0, capacityBytes - usedBytes.get());
+    }
+
+    /** Corrupt blocks that reads have met, oldest first, at most {@value #MAX_REMEMBERED_CORRUPTIONS}. */
+    public List<ObjectError.Corrupt> corruptionsSeen() {
+        synchronized (corruptions) {
+            return List.copyOf(corruptions.keySet());
+        }
+    }
+
+    @Override
+    public ObjectResult<Done> read(ObjectId objectId, int offsetInObject, ByteBuffer destination) {
+        int length = destination.remaining();
+        checkRange(offsetInObject, length);
+        return withObject(objectId, false, false, handle -> readLocked(handle, offsetInObject, destination));
+    }
+
+    @Override
+    public ObjectResult<Done> write(ObjectId objectId, int offsetInObject, ByteBuffer source) {
+        int length = source.remaining();
+        checkRange(offsetInObject, length);
+        if (length == 0) {
+            return ObjectResult.done();
+        }
+        return withObject(objectId, true, true, handle -> {
+            ObjectResult<Done> result = writeLocked(handle, offsetInObject, source);
+            deleteIfEmpty(handle);
+            return result;
+        });
+    }
+
+    @Override
+    public ObjectResult<Done> writeZeroes(ObjectId objectId, int offsetInObject, int length, boolean allocate) {
+        checkRange(offsetInObject, length);
+        if (length == 0) {
+            return ObjectResult.done();
+        }
+        if (allocate) {
+            return write(objectId, offsetInObject, ByteBuffer.wrap(ZERO_OBJECT, 0, length).asReadOnlyBuffer());
+        }
+        return absentIsDone(withObject(objectId, false, true, handle -> {
+            ObjectResult<Done> result = zeroLocked(handle, offsetInObject, length);
+            deleteIfEmpty(handle);
+            return result;
+        }));
+    }
+
+    @Override
+    public ObjectResult<Done> trim(ObjectId objectId, int offsetInObject, int length) {
+        checkRange(offsetInObject, length);
+        int firstWholeBlock = Math.ceilDiv(offsetInObject, BLOCK_SIZE_BYTES);
+        int endWholeBlock = (offsetInObject + length) / BLOCK_SIZE_BYTES;
+        if (firstWholeBlock >= endWholeBlock) {
+            return ObjectResult.done();
+        }
+        return absentIsDone(withObject(objectId, false, true, handle -> {
+            releaseBlocks(handle, firstWholeBlock, endWholeBlock);
+            deleteIfEmpty(handle);
+            return ObjectResult.done();
+        }));
+    }
+
+    @Override
+    public ObjectResult<AllocationMap> allocation(ObjectId objectId) {
+        return withObject(objectId, false, false,
+                handle -> ObjectResult.ok(AllocationMap.ofWords(handle.allocationWords)));
+    }
+
+    @Override
+    public ObjectResult<Done> flush(Collection<ObjectId> objectIds) {
+        for (ObjectId objectId : objectIds) {
+            ObjectResult<Done> result = sync(objectId);
+            if (result instanceof ObjectResult.Failed<Done>) {
+                return result;
+            }
+        }
+        return ObjectResult.done();
+    }
+
+    /**
+     * Makes the object's completed changes durable: forces its data and checksum files and, if the
+     * object was created or deleted since its last sync, its directory. An absent object that was
+     * never created has nothing to sync.
+     */
+    public ObjectResult<Done> sync(ObjectId objectId) {
+        ObjectResult<Done> filesSynced = ObjectResult.done();
+        if (unsyncedObjects.remove(objectId)) {
+            filesSynced = absentIsDone(withObject(objectId, false, false, handle -> {
+                handle.data.force(false);
+                handle.checksums.force(false);
+                return ObjectResult.done();
+            }));
+            if (filesSynced instanceof ObjectResult.Failed<Done>) {
+                unsyncedObjects.add(objectId);
+            }
+        }
+        if (filesSynced instanceof ObjectResult.Failed<Done> || !directoryChanges.remove(objectId)) {
+            return filesSynced;
+        }
+        try {
+            forceDirectory(objectDirectory(objectId));
+            return ObjectResult.done();
+        } catch (IOException e) {
+            directoryChanges.add(objectId);
+            return ioFailure(objectId, "cannot sync its directory: " + e);
+        }
+    }
+
+    /** Deletes the object and frees its space; deleting an absent object is done. */
+    public ObjectResult<Done> delete(ObjectId objectId) {
+        return absentIsDone(withObject(objectId, false, true, handle -> {
+            usedBytes.addAndGet(-(long) handle.allocatedBlocks() * BLOCK_SIZE_BYTES);
+            deleteLocked(handle);
+            return ObjectResult.done();
+        }));
+    }
+
+    /** Every object in the store, in id order. */
+    public List<ObjectId> list() throws IOException {
+        List<ObjectId> objectIds = new ArrayList<>();
+        for (int subdirectory = 0; subdirectory < SUBDIRECTORIES; subdirectory++) {
+            try (DirectoryStream<Path> files = Files.newDirectoryStream(
+                    objectsDirectory.resolve(subdirectoryName(subdirectory)), StoreScan::isDataFile)) {
+                for (Path file : files) {
+                    objectIds.add(ObjectId.parseHex(file.getFileName().toString()));
+                }
+            }
+        }
+        objectIds.sort(null);
+        return objectIds;
+    }
+
+    /** Forces every changed object and closes the files; the store cannot be used afterwards. */
+    @Override
+    public void close() throws IOException {
+        synchronized (openObjects) {
+            if (closed) {
+                return;
+            }
+        }
+        for (ObjectId objectId : List.copyOf(unsyncedObjects)) {
+            if (sync(objectId) instanceof ObjectResult.Failed<Done>(ObjectError error)) {
+                log.error("object store {} closes with unsynced data: {}", directory, error.describe());
+            }
+        }
+        synchronized (openObjects) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            for (ObjectHandle handle : openObjects.values()) {
+                handle.closeFiles();
+            }
+            openObjects.clear();
+        }
+        for (ObjectId objectId : directoryChanges) {
+            forceDirectory(objectDirectory(objectId));
+        }
+        storeLock.release();
+        lockFile.close();
+    }
+
+    // ---- operations under the object's lock
+
+    private ObjectResult<Done> readLocked(ObjectHandle handle, int offsetInObject, ByteBuffer destination)
+            throws IOException {
+        int length = destination.remaining();
+        int start = destination.position();
+        int end = offsetInObject + length;
+        int block = offsetInObject / BLOCK_SIZE_BYTES;
+        while (block * BLOCK_SIZE_BYTES < end) {
+            boolean allocated = handle.isAllocated(block);
+            int runEnd = block + 1;
+            while (runEnd * BLOCK_SIZE_BYTES < end && handle.isAllocated(runEnd) == allocated) {
+                runEnd++;
+            }
+            int from = Math.max(offsetInObject, block * BLOCK_SIZE_BYTES);
+            int to = Math.min(end, runEnd * BLOCK_SIZE_BYTES);
+            int destinationIndex = start + (from - offsetInObject);
+            if (allocated) {
+                ByteBuffer blocks = ByteBuffer.allocate((runEnd - block) * BLOCK_SIZE_BYTES);
+                ObjectResult<Done> loaded = loadVerified(handle, block, blocks);
+                if (loaded instanceof ObjectResult.Failed<Done>) {
+                    return loaded;
+                }
+                destination.put(destinationIndex, blocks, from - block * BLOCK_SIZE_BYTES, to - from);
+            } else {
+                destination.put(destinationIndex, ZERO_OBJECT, 0, to - from);
+            }
+            block = runEnd;
+        }
+        destination.position(start + length);
+        return ObjectResult.done();
+    }
+
+    /**
+     * Writes whole blocks: partial first and last blocks are merged with their current content
+     * (which must verify), the data goes to the data file first and the checksums after it.
+     */
+    private ObjectResult<Done> writeLocked(ObjectHandle handle, int offsetInObject, ByteBuffer source)
+            throws IOException {
+        int length = source.remaining();
+        int firstBlock = offsetInObject / BLOCK_SIZE_BYTES;
+        int endBlock = Math.ceilDiv(offsetInObject + length, BLOCK_SIZE_BYTES);
+        ByteBuffer blocks = ByteBuffer.allocate((endBlock - firstBlock) * BLOCK_SIZE_BYTES);
+        ObjectResult<Done> edges = loadPartialEdges(handle, offsetInObject, length, blocks);
+        if (edges instanceof ObjectResult.Failed<Done>) {
+            return edges;
+        }
+        blocks.put(offsetInObject - firstBlock * BLOCK_SIZE_BYTES, source, source.position(), length);
+        int newBlocks = 0;
+        for (int block = firstBlock; block < endBlock; block++) {
+            newBlocks += handle.isAllocated(block) ? 0 : 1;
+        }
+        ObjectResult<Done> reserved = reserve((long) newBlocks * BLOCK_SIZE_BYTES);
+        if (reserved instanceof ObjectResult.Failed<Done>) {
+            return reserved;
+        }
+        try {
+            writeFully(handle.data, blocks, (long) firstBlock * BLOCK_SIZE_BYTES);
+        } catch (IOException e) {
+            usedBytes.addAndGet(-(long) newBlocks * BLOCK_SIZE_BYTES);
+            throw e;
+        }
+        unsyncedObjects.add(handle.objectId);
+        for (int block = firstBlock; block < endBlock; block++) {
+            handle.blockChecksums[block] = crc32c(blocks, (block - firstBlock) * BLOCK_SIZE_BYTES);
+            handle.setAllocated(block, true);
+        }
+        writeChecksums(handle, firstBlock, endBlock);
+        source.position(source.position() + length);
+        return ObjectResult.done();
+    }
+
+    /** Loads the current content of a partially covered first and last block into {@code blocks}. */
+    private ObjectResult<Done> loadPartialEdges(ObjectHandle handle, int offsetInObject, int length,
+            ByteBuffer blocks) throws IOException {
+        int firstBlock = offsetInObject / BLOCK_SIZE_BYTES;
+        int lastBlock = (offsetInObject + length - 1) / BLOCK_SIZE_BYTES;
+        boolean headPartial = offsetInObject % BLOCK_SIZE_BYTES != 0;
+        boolean tailPartial = (offsetInObject + length) % BLOCK_SIZE_BYTES != 0;
+        if (headPartial || (tailPartial && lastBlock == firstBlock)) {
+            ObjectResult<Done> head = loadBlockIfAllocated(handle, firstBlock, blocks, 0);
+            if (head instanceof ObjectResult.Failed<Done>) {
+                return head;
+            }
+        }
+        if (tailPartial && lastBlock != firstBlock) {
+            return loadBlockIfAllocated(handle, lastBlock, blocks, (lastBlock - firstBlock) * BLOCK_SIZE_BYTES);
+        }
+        return ObjectResult.done();
+    }
+
+    private ObjectResult<Done> loadBlockIfAllocated(ObjectHandle handle, int block, ByteBuffer blocks, int index)
+            throws IOException {
+        if (!handle.isAllocated(block)) {
+            return ObjectResult.done();
+        }
+        return loadVerified(handle, block, blocks.slice(index, BLOCK_SIZE_BYTES));
+    }
+
+    /** Fills {@code blocks} (a whole number of blocks) from {@code firstBlock} on and verifies them. */
+    private ObjectResult<Done> loadVerified(ObjectHandle handle, int firstBlock, ByteBuffer blocks)
+            throws IOException {
+        readFully(handle, blocks, (long) firstBlock * BLOCK_SIZE_BYTES);
+        for (int index = 0; index < blocks.limit(); index += BLOCK_SIZE_BYTES) {
+            int block = firstBlock + index / BLOCK_SIZE_BYTES;
+            int actual = crc32c(blocks, index);
+            if (actual != handle.blockChecksums[block]) {
+                ObjectError.Corrupt corrupt = new ObjectError.Corrupt(handle.objectId, block);
+                corruptions.put(corrupt, Boolean.TRUE);
+                log.warn("checksum mismatch in object {} block {}: stored {}, computed {}; this copy is corrupt",
+                        handle.objectId, block, Integer.toHexString(handle.blockChecksums[block]),
+                        Integer.toHexString(actual));
+                return ObjectResult.failed(corrupt);
+            }
+        }
+        return ObjectResult.done();
+    }
+
+    /**
+     * Zeroes a range without allocating: whole blocks are released, the covered part of a partial
+     * block is overwritten with zeros only if the block holds data (a hole already reads as zeros).
+     */
+    private ObjectResult<Done> zeroLocked(ObjectHandle handle, int offsetInObject, int length) throws IOException {
+        int end = offsetInObject + length;
+        int firstWholeBlock = Math.ceilDiv(offsetInObject, BLOCK_SIZE_BYTES);
+        int endWholeBlock = end / BLOCK_SIZE_BYTES;
+        for (int block = offsetInObject / BLOCK_SIZE_BYTES; block * BLOCK_SIZE_BYTES < end; block++) {
+            boolean whole = block >= firstWholeBlock && block < endWholeBlock;
+            if (!whole && handle.isAllocated(block)) {
+                int from = Math.max(offsetInObject, block * BLOCK_SIZE_BYTES);
+                int to = Math.min(end, (block + 1) * BLOCK_SIZE_BYTES);
+                ObjectResult<Done> zeroed = writeLocked(handle, from, ByteBuffer.wrap(ZERO_OBJECT, 0, to - from));
+                if (zeroed instanceof ObjectResult.Failed<Done>) {
+                    return zeroed;
+                }
+            }
+        }
+        if (firstWholeBlock < endWholeBlock) {
+            releaseBlocks(handle, firstWholeBlock, endWholeBlock);
+        }
+        return ObjectResult.done();
+    }
+
+    /**
+     * Releases blocks [firstBlock, endBlock): the bitmap is cleared first and the data zeroed after,
+     * so a crash in between leaves free blocks with stale bytes (never read) rather than data that
+     * fails its checksum.
+     */
+    private void releaseBlocks(ObjectHandle handle, int firstBlock, int endBlock) throws IOException {
+        List<int[]> releasedRuns = new ArrayList<>();
+        int released = 0;
+        for (int block = firstBlock; block < endBlock; block++) {
+            if (handle.isAllocated(block)) {
+                handle.setAllocated(block, false);
+                handle.blockChecksums[block] = 0;
+                released++;
+                int lastRun = releasedRuns.size() - 1;
+                if (lastRun >= 0 && releasedRuns.get(lastRun)[1] == block) {
+                    releasedRuns.get(lastRun)[1] = block + 1;
+                } else {
+                    releasedRuns.add(new int[] {block, block + 1});
+                }
+            }
+        }
+        if (released == 0) {
+            return;
+        }
+        usedBytes.addAndGet(-(long) released * BLOCK_SIZE_BYTES);
+        unsyncedObjects.add(handle.objectId);
+        writeChecksums(handle, firstBlock, endBlock);
+        for (int[] run : releasedRuns) {
+            writeFully(handle.data, ByteBuffer.wrap(ZERO_OBJECT, 0, (run[1] - run[0]) * BLOCK_SIZE_BYTES),
+                    (long) run[0] * BLOCK_SIZE_BYTES);
+        }
+    }
+
+    private void deleteIfEmpty(ObjectHandle handle) throws IOException {
+        if (!handle.deleted && handle.allocatedBlocks() == 0) {
+            deleteLocked(handle);
+        }
+    }
+
+    /** Removes the object's files; holders waiting for the handle see {@code deleted} and retry. */
+    private void deleteLocked(ObjectHandle handle) throws IOException {
+        handle.deleted = true;
+        synchronized (openObjects) {
+            openObjects.remove(handle.objectId, handle);
+        }
+        handle.closeFiles();
+        Files.deleteIfExists(checksumPath(handle.objectId));
+        Files.deleteIfExists(dataPath(handle.objectId));
+        directoryChanges.add(handle.objectId);
+    }
+
+    private void writeChecksums(ObjectHandle handle, int firstBlock, int endBlock) throws IOException {
+        writeFully(handle.checksums, ChecksumFile.encodeBitmap(handle.allocationWords), ChecksumFile.BITMAP_OFFSET);
+        writeFully(handle.checksums, ChecksumFile.encodeChecksums(handle.blockChecksums, firstBlock, endBlock),
+                ChecksumFile.checksumsPosition(firstBlock));
+    }
+
+    // ---- the table of open objects
+
+    @FunctionalInterface
+    private interface LockedOperation<T> {
+        ObjectResult<T> apply(ObjectHandle handle) throws IOException;
+    }
+
+    /**
+     * Runs {@code operation} on the open object under its shared or exclusive lock; starts over if
+     * the object was deleted while this call waited for the lock.
+     */
+    private <T> ObjectResult<T> withObject(ObjectId objectId, boolean create, boolean exclusive,
+            LockedOperation<T> operation) {
+        while (true) {
+            ObjectResult<ObjectHandle> acquired = acquire(objectId, create);
+            if (!(acquired instanceof ObjectResult.Ok<ObjectHandle>(ObjectHandle handle))) {
+                return ObjectResult.failed(((ObjectResult.Failed<ObjectHandle>) acquired).error());
+            }
+            Lock lock = exclusive ? handle.lock.writeLock() : handle.lock.readLock();
+            lock.lock();
+            try {
+                if (!handle.deleted) {
+                    return operation.apply(handle);
+                }
+            } catch (IOException e) {
+                return ioFailure(objectId, e.toString());
+            } finally {
+                lock.unlock();
+                release(handle);
+            }
+        }
+    }
+
+    private ObjectResult<ObjectHandle> acquire(ObjectId objectId, boolean create) {
+        synchronized (openObjects) {
+            if (closed) {
+                return ioFailure(objectId, "the object store " + directory + " is closed");
+            }
+            ObjectHandle handle = openObjects.get(objectId);
+            if (handle == null) {
+                try {
+                    if (Files.exists(dataPath(objectId))) {
+                        handle = openExisting(objectId);
+                    } else if (create) {
+                        handle = createObject(objectId);
+                    } else {
+                        return ObjectResult.failed(new ObjectError.NotFound(objectId));
+                    }
+                } catch (IOException | ChecksumFile.DamagedException e) {
+                    return ioFailure(objectId, "cannot open: " + e.getMessage());
+                }
+                openObjects.put(objectId, handle);
+                closeIdleObjects();
+            }
+            handle.users++;
+            return ObjectResult.ok(handle);
+        }
+    }
+
+    private void release(ObjectHandle handle) {
+        synchronized (openObjects) {
+            handle.users--;
+        }
+    }
+
+    /**
+     * Closes least recently used idle objects beyond the limit. Unsynced changes stay in the page
+     * cache: a later sync opens the files again and forces them (fsync covers the file, not the
+     * descriptor).
+     */
+    private void closeIdleObjects() {
+        Iterator<ObjectHandle> eldestFirst = openObjects.values().iterator();
+        while (openObjects.size() > MAX_OPEN_OBJECTS && eldestFirst.hasNext()) {
+            ObjectHandle handle = eldestFirst.next();
+            if (handle.users == 0) {
+                eldestFirst.remove();
+                try {
+                    handle.closeFiles();
+                } catch (IOException e) {
+                    log.warn("closing idle object {}: {}", handle.objectId, e.toString());
+                }
+            }
+        }
+    }
+
+    private ObjectHandle openExisting(ObjectId objectId) throws IOException, ChecksumFile.DamagedException {
+        FileChannel data = FileChannel.open(dataPath(objectId), StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel checksums;
+        try {
+            checksums = FileChannel.open(checksumPath(objectId), StandardOpenOption.READ, StandardOpenOption.WRITE);
+        } catch (NoSuchFileException e) {
+            data.close();
+            throw new ChecksumFile.DamagedException("checksum file " + checksumPath(objectId) + " is missing");
+        }
+        ObjectHandle handle = new ObjectHandle(objectId, data, checksums);
+        try {
+            ByteBuffer file = ByteBuffer.allocate((int) Math.min(checksums.size(), ChecksumFile.FILE_BYTES + 1));
+            readFully(checksums, file, 0);
+            ChecksumFile.decode(file, handle.allocationWords, handle.blockChecksums);
+        } catch (IOException | ChecksumFile.DamagedException | RuntimeException e) {
+            handle.closeFiles();
+            throw e;
+        }
+        return handle;
+    }
+
+    /** The data file first, then the checksum file: a crash in between leaves a data file that the
+     * next open removes ({@link StoreScan}). */
+    private ObjectHandle createObject(ObjectId objectId) throws IOException {
+        FileChannel data = FileChannel.open(dataPath(objectId), StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel checksums = null;
+        try {
+            // A 4 MiB sparse file: reads past written blocks see zeros, and no write extends it.
+            data.write(ByteBuffer.allocate(1), ObjectId.OBJECT_SIZE_BYTES - 1);
+            checksums = FileChannel.open(checksumPath(objectId), StandardOpenOption.CREATE_NEW,
+                    StandardOpenOption.READ, StandardOpenOption.WRITE);
+            writeFully(checksums, ChecksumFile.empty(), 0);
+        } catch (IOException e) {
+            data.close();
+            if (checksums != null) {
+                checksums.close();
+            }
+            Files.deleteIfExists(checksumPath(objectId));
+            Files.deleteIfExists(dataPath(objectId));
+            throw e;
+        }
+        directoryChanges.add(objectId);
+        unsyncedObjects.add(objectId);
+        return new ObjectHandle(objectId, data, checksums);
+    }
+
+    // ---- helpers
+
+    private ObjectResult<Done> reserve(long bytes) {
+        while (true) {
+            long used = usedBytes.get();
+            if (bytes == 0) {
+                return ObjectResult.done();
+            }
+            if (used + bytes > capacityBytes) {
+                return ObjectResult.failed(new ObjectError.NoSpace(bytes, Math.max(0, capacityBytes - used)));
+            }
+            if (usedBytes.compareAndSet(used, used + bytes)) {
+                return ObjectResult.done();
+            }
+        }
+    }
+
+    private static <T> ObjectResult<T> ioFailure(ObjectId objectId, String detail) {
+        log.warn("I/O error on object {}: {}", objectId, detail);
+        return ObjectResult.failed(new ObjectError.IoFailure(objectId, detail));
+    }
+
+    /** Trims, zeroing and syncs of an object that does not exist have nothing to do. */
+    private static ObjectResult<Done> absentIsDone(ObjectResult<Done> result) {
+        if (result instanceof ObjectResult.Failed<Done>(ObjectError.NotFound absent)) {
+            return ObjectResult.done();
+        }
+        return result;
+    }
+
+    private static void checkRange(int offsetInObject, int length) {
+        if (offsetInObject < 0 || length < 0 || offsetInObject > ObjectId.OBJECT_SIZE_BYTES - length) {
+            throw new IllegalArgumentException("range " + offsetInObject + "+" + length + " is not inside one "
+                    + ObjectId.OBJECT_SIZE_BYTES + "-byte object; split requests at object boundaries");
+        }
+    }
+
+    private static int crc32c(ByteBuffer blocks, int index) {
+        CRC32C crc = new CRC32C();
+        crc.update(blocks.slice(index, BLOCK_SIZE_BYTES));
+        return (int) crc.getValue();
+    }
+
+    private void readFully(ObjectHandle handle, ByteBuffer buffer, long position) throws IOException {
+        readFully(handle.data, buffer, position);
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        buffer.clear();
+        while (buffer.hasRemaining()) {
+            int read = channel.read(buffer, position + buffer.position());
+            if (read < 0) {
+                throw new IOException("file ends at " + (position + buffer.position()) + ", expected "
+                        + (position + buffer.limit()) + " bytes");
+            }
+        }
+        buffer.flip();
+    }
+
+    private static void writeFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        ByteBuffer remaining = buffer.duplicate();
+        remaining.position(0);
+        while (remaining.hasRemaining()) {
+            channel.write(remaining, position + remaining.position());
+        }
+    }
+
+    private static void forceDirectory(Path directory) throws IOException {
+        try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
+            channel.force(true);
+        }
+    }
+
+    static String subdirectoryName(int subdirectory) {
+        return String.format("%02x", subdirectory);
+    }
+
+    static int subdirectoryOf(ObjectId objectId) {
+        // Fibonacci hashing: the volume's consecutive indexes land in different directories.
+        return (int) ((objectId.value() * 0x9E3779B97F4A7C15L) >>> (Long.SIZE - 6));
+    }
+
+    private Path objectDirectory(ObjectId objectId) {
+        return objectsDirectory.resolve(subdirectoryName(subdirectoryOf(objectId)));
+    }
+
+    Path dataPath(ObjectId objectId) {
+        return objectDirectory(objectId).resolve(objectId.hex());
+    }
+
+    Path checksumPath(ObjectId objectId) {
+        return objectDirectory(objectId).resolve(objectId.hex() + CHECKSUM_SUFFIX);
+    }
+}

@@ -1,0 +1,49 @@
+package herd.block.volume;
+
+import herd.blockcore.ObjectId;
+
+/**
+ * An operating error of an object operation: the caller handles it (reads absent objects as zeros,
+ * answers a client with an errno, repairs a corrupt copy from another node). Broken invariants are
+ * not errors of this kind; they throw.
+ */
+public sealed interface ObjectError {
+
+    /** A sentence for logs and for the client. */
+    String describe();
+
+    /** The object has never been written (or was deleted). */
+    record NotFound(ObjectId objectId) implements ObjectError {
+        @Override
+        public String describe() {
+            return "object " + objectId + " does not exist";
+        }
+    }
+
+    /** A block's data does not match its checksum: this copy must not be served. */
+    record Corrupt(ObjectId objectId, int blockIndex) implements ObjectError {
+        @Override
+        public String describe() {
+            return "object " + objectId + " block " + blockIndex + " (bytes "
+                    + (long) blockIndex * AllocationMap.BLOCK_SIZE_BYTES + "..+"
+                    + AllocationMap.BLOCK_SIZE_BYTES + ") fails its checksum";
+        }
+    }
+
+    /** The write needs more space than the store has left; nothing was changed. */
+    record NoSpace(long requestedBytes, long freeBytes) implements ObjectError {
+        @Override
+        public String describe() {
+            return "no space left: the write needs " + requestedBytes + " new bytes, the store has "
+                    + freeBytes + " free";
+        }
+    }
+
+    /** The disk refused an operation (EIO from the kernel, a damaged checksum file, ...). */
+    record IoFailure(ObjectId objectId, String detail) implements ObjectError {
+        @Override
+        public String describe() {
+            return "I/O error on object " + objectId + ": " + detail;
+        }
+    }
+}

@@ -1,0 +1,313 @@
+package herd.block.store;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import herd.block.Done;
+import herd.block.testing.MemoryTempDirFactory;
+import herd.block.volume.AllocationMap;
+import herd.block.volume.ObjectError;
+import herd.block.volume.ObjectResult;
+import herd.blockcore.ObjectId;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Queue;
+import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ObjectStoreTest {
+    private static final int BLOCK = AllocationMap.BLOCK_SIZE_BYTES;
+    private static final long MIB = 1024 * 1024;
+    private static final ObjectId A = ObjectId.of(3, 0);
+    private static final ObjectId B = ObjectId.of(3, 1);
+
+    @TempDir(factory = MemoryTempDirFactory.class)
+    Path directory;
+
+    private ObjectStore store;
+
+    @BeforeEach
+    void open() throws IOException {
+        store = ObjectStore.open(directory, 64 * MIB);
+    }
+
+    @AfterEach
+    void close() throws IOException {
+        store.close();
+    }
+
+    @Test
+    void absentObjectIsNotFound() {
+        assertThat(store.read(A, 0, ByteBuffer.allocate(10))).isEqualTo(failed(new ObjectError.NotFound(A)));
+        assertThat(store.allocation(A)).isEqualTo(failed(new ObjectError.NotFound(A)));
+    }
+
+    @Test
+    void unalignedWriteReadsBackAndNeverWrittenBytesAreZero() {
+        byte[] data = randomBytes(10_000, 1);
+        assertThat(store.write(A, 5_000, ByteBuffer.wrap(data))).isEqualTo(ObjectResult.done());
+
+        byte[] read = read(A, 0, 20_000);
+
+        assertThat(Arrays.copyOfRange(read, 5_000, 15_000)).isEqualTo(data);
+        assertThat(Arrays.copyOfRange(read, 0, 5_000)).containsOnly(0);
+        assertThat(Arrays.copyOfRange(read, 15_000, 20_000)).containsOnly(0);
+        assertThat(allocated(A)).containsExactly(1, 2, 3);
+        assertThat(store.usedBytes()).isEqualTo(3 * BLOCK);
+    }
+
+    @Test
+    void overwritingAllocatedBlocksTakesNoNewSpace() {
+        store.write(A, 0, ByteBuffer.wrap(randomBytes(2 * BLOCK, 2)));
+        store.write(A, 100, ByteBuffer.wrap(randomBytes(BLOCK, 3)));
+
+        assertThat(store.usedBytes()).isEqualTo(2 * BLOCK);
+    }
+
+    @Test
+    void aFlippedByteIsReportedAsTheCorruptBlock() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(randomBytes(4 * BLOCK, 4)));
+        flipByte(store.dataPath(A), 2 * BLOCK + 5);
+
+        assertThat(store.read(A, 2 * BLOCK, ByteBuffer.allocate(10))).isEqualTo(failed(new ObjectError.Corrupt(A, 2)));
+        assertThat(store.read(A, 0, ByteBuffer.allocate(2 * BLOCK))).isInstanceOf(ObjectResult.Ok.class);
+        assertThat(store.write(A, 2 * BLOCK + 1, ByteBuffer.wrap(new byte[1])))
+                .as("a partial write must not bless corrupt data with a new checksum")
+                .isEqualTo(failed(new ObjectError.Corrupt(A, 2)));
+        assertThat(store.corruptionsSeen()).containsExactly(new ObjectError.Corrupt(A, 2));
+
+        store.write(A, 2 * BLOCK, ByteBuffer.wrap(new byte[BLOCK]));
+        assertThat(store.read(A, 2 * BLOCK, ByteBuffer.allocate(BLOCK))).isInstanceOf(ObjectResult.Ok.class);
+    }
+
+    @Test
+    void aWriteBeyondCapacityFailsAndChangesNothing() throws IOException {
+        try (ObjectStore small = ObjectStore.open(directory.resolve("small"), 3 * BLOCK)) {
+            small.write(A, 0, ByteBuffer.wrap(filled(2 * BLOCK, 1)));
+
+            ObjectResult<Done> tooBig = small.write(A, BLOCK, ByteBuffer.wrap(filled(2 * BLOCK + 1, 2)));
+            ObjectResult<Done> newObject = small.write(B, 0, ByteBuffer.wrap(filled(2 * BLOCK, 3)));
+
+            assertThat(tooBig).isEqualTo(failed(new ObjectError.NoSpace(2 * BLOCK, BLOCK)));
+            assertThat(newObject).isEqualTo(failed(new ObjectError.NoSpace(2 * BLOCK, BLOCK)));
+            assertThat(readFrom(small, A, 0, 2 * BLOCK)).containsOnly(1);
+            assertThat(small.usedBytes()).isEqualTo(2 * BLOCK);
+            assertThat(small.list()).containsExactly(A);
+            assertThat(small.write(A, 0, ByteBuffer.wrap(filled(2 * BLOCK, 4)))).as("overwrite needs no space")
+                    .isEqualTo(ObjectResult.done());
+        }
+    }
+
+    @Test
+    void trimReleasesWholeBlocksOnly() {
+        store.write(A, 0, ByteBuffer.wrap(filled(4 * BLOCK, 9)));
+
+        store.trim(A, 100, 3 * BLOCK);
+
+        assertThat(allocated(A)).containsExactly(0, 3);
+        assertThat(read(A, 0, 100)).containsOnly(9);
+        assertThat(read(A, BLOCK, 2 * BLOCK)).containsOnly(0);
+        assertThat(store.usedBytes()).isEqualTo(2 * BLOCK);
+    }
+
+    @Test
+    void writeZeroesZeroesPartialBlocksAndReleasesWholeOnes() {
+        store.write(A, 0, ByteBuffer.wrap(filled(4 * BLOCK, 9)));
+
+        store.writeZeroes(A, 100, 3 * BLOCK, false);
+
+        byte[] read = read(A, 0, 4 * BLOCK);
+        assertThat(Arrays.copyOfRange(read, 0, 100)).containsOnly(9);
+        assertThat(Arrays.copyOfRange(read, 100, 3 * BLOCK + 100)).containsOnly(0);
+        assertThat(Arrays.copyOfRange(read, 3 * BLOCK + 100, 4 * BLOCK)).containsOnly(9);
+        assertThat(allocated(A)).containsExactly(0, 3);
+    }
+
+    @Test
+    void writeZeroesWithAllocateKeepsBlocksAllocated() {
+        store.writeZeroes(A, 0, 2 * BLOCK, true);
+
+        assertThat(allocated(A)).containsExactly(0, 1);
+        assertThat(read(A, 0, 2 * BLOCK)).containsOnly(0);
+    }
+
+    @Test
+    void releasingTheLastBlockDeletesTheObject() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 1)));
+        store.sync(A);
+
+        store.trim(A, 0, ObjectId.OBJECT_SIZE_BYTES);
+
+        assertThat(store.list()).isEmpty();
+        assertThat(Files.exists(store.dataPath(A))).isFalse();
+        assertThat(store.read(A, 0, ByteBuffer.allocate(1))).isEqualTo(failed(new ObjectError.NotFound(A)));
+        assertThat(store.usedBytes()).isZero();
+        assertThat(store.sync(A)).isEqualTo(ObjectResult.done());
+    }
+
+    @Test
+    void listAndDelete() throws IOException {
+        store.write(B, 0, ByteBuffer.wrap(filled(BLOCK, 1)));
+        store.write(A, 0, ByteBuffer.wrap(filled(2 * BLOCK, 1)));
+
+        assertThat(store.list()).containsExactly(A, B);
+        assertThat(store.delete(A)).isEqualTo(ObjectResult.done());
+        assertThat(store.list()).containsExactly(B);
+        assertThat(store.usedBytes()).isEqualTo(BLOCK);
+        assertThat(store.delete(A)).isEqualTo(ObjectResult.done());
+    }
+
+    @Test
+    void dataChecksumsAndUsedSpaceSurviveReopening() throws IOException {
+        byte[] data = randomBytes(3 * BLOCK + 7, 5);
+        store.write(A, 11, ByteBuffer.wrap(data));
+        store.flush(List.of(A));
+        store.close();
+
+        store = ObjectStore.open(directory, 64 * MIB);
+
+        assertThat(store.usedBytes()).isEqualTo(4 * BLOCK);
+        assertThat(Arrays.copyOfRange(read(A, 0, 4 * BLOCK), 11, 11 + data.length)).isEqualTo(data);
+    }
+
+    @Test
+    void openingRemovesHalfCreatedObjects() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 1)));
+        Path checksums = store.checksumPath(A);
+        store.close();
+        Files.delete(checksums);
+
+        store = ObjectStore.open(directory, 64 * MIB);
+
+        assertThat(store.list()).isEmpty();
+        assertThat(store.usedBytes()).isZero();
+    }
+
+    @Test
+    void dataNewerThanItsChecksumAfterACrashReadsAsCorrupt() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(filled(2 * BLOCK, 1)));
+        store.sync(A);
+        store.close();
+        // As if the page cache wrote the data of a later, unsynced write back but not its checksum.
+        try (RandomAccessFile data = new RandomAccessFile(store.dataPath(A).toFile(), "rw")) {
+            data.seek(BLOCK);
+            data.write(filled(BLOCK, 2));
+        }
+
+        store = ObjectStore.open(directory, 64 * MIB);
+
+        assertThat(read(A, 0, BLOCK)).containsOnly(1);
+        assertThat(store.read(A, BLOCK, ByteBuffer.allocate(BLOCK))).isEqualTo(failed(new ObjectError.Corrupt(A, 1)));
+    }
+
+    @Test
+    void concurrentWritersSharingBlocksLoseNothing() throws Exception {
+        int writers = 8;
+        int stripeBytes = 1000; // not block aligned: neighbouring writers share blocks
+        int rounds = 40;
+        List<Thread> threads = new ArrayList<>();
+        Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        for (int writer = 0; writer < writers; writer++) {
+            int owner = writer;
+            threads.add(Thread.ofVirtual().start(() -> {
+                try {
+                    Random random = new Random(owner);
+                    for (int round = 0; round < rounds; round++) {
+                        int stripe = random.nextInt(64) * writers + owner;
+                        byte[] data = randomBytes(stripeBytes, random.nextLong());
+                        ObjectId objectId = random.nextBoolean() ? A : B;
+                        int offset = stripe * stripeBytes;
+                        assertThat(store.write(objectId, offset, ByteBuffer.wrap(data)))
+                                .isEqualTo(ObjectResult.done());
+                        assertThat(read(objectId, offset, stripeBytes)).isEqualTo(data);
+                    }
+                } catch (Throwable failure) {
+                    failures.add(failure);
+                }
+            }));
+        }
+        for (Thread thread : threads) {
+            thread.join();
+        }
+        assertThat(failures).isEmpty();
+        assertThat(store.corruptionsSeen()).isEmpty();
+    }
+
+    @Test
+    void aSecondStoreOnTheSameDirectoryIsRefused() {
+        assertThatThrownBy(() -> ObjectStore.open(directory, MIB)).isInstanceOf(IOException.class)
+                .hasMessageContaining("in use by another process");
+    }
+
+    @Test
+    void rangesOutsideTheObjectAreProgrammingErrors() {
+        assertThatThrownBy(() -> store.write(A, ObjectId.OBJECT_SIZE_BYTES - 1, ByteBuffer.allocate(2)))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("split requests");
+    }
+
+    @Test
+    void manyObjectsStayWithinTheOpenFileLimit() {
+        int objects = ObjectStore.MAX_OPEN_OBJECTS + 40; // every later one evicts an idle one
+        for (int index = 0; index < objects; index++) {
+            store.write(ObjectId.of(9, index), 0, ByteBuffer.wrap(filled(16, (byte) index)));
+        }
+        for (int index = 0; index < objects; index++) {
+            assertThat(read(ObjectId.of(9, index), 0, 16)).containsOnly((byte) index);
+        }
+        assertThat(store.usedBytes()).isEqualTo((long) objects * BLOCK);
+    }
+
+    // ---- helpers
+
+    private byte[] read(ObjectId objectId, int offset, int length) {
+        return readFrom(store, objectId, offset, length);
+    }
+
+    private static byte[] readFrom(ObjectStore store, ObjectId objectId, int offset, int length) {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        assertThat(store.read(objectId, offset, buffer)).isEqualTo(ObjectResult.done());
+        assertThat(buffer.hasRemaining()).isFalse();
+        return buffer.array();
+    }
+
+    private List<Integer> allocated(ObjectId objectId) {
+        AllocationMap map = ((ObjectResult.Ok<AllocationMap>) store.allocation(objectId)).value();
+        return java.util.stream.IntStream.range(0, AllocationMap.BLOCKS_PER_OBJECT).filter(map::isAllocated)
+                .boxed().toList();
+    }
+
+    private static <T> ObjectResult<T> failed(ObjectError error) {
+        return ObjectResult.failed(error);
+    }
+
+    private static byte[] filled(int length, int value) {
+        byte[] bytes = new byte[length];
+        Arrays.fill(bytes, (byte) value);
+        return bytes;
+    }
+
+    private static byte[] randomBytes(int length, long seed) {
+        byte[] bytes = new byte[length];
+        new Random(seed).nextBytes(bytes);
+        return bytes;
+    }
+
+    private static void flipByte(Path file, long position) throws IOException {
+        try (RandomAccessFile data = new RandomAccessFile(file.toFile(), "rw")) {
+            data.seek(position);
+            int value = data.read();
+            data.seek(position);
+            data.write(value ^ 0x01);
+        }
+    }
+}
