@@ -47,6 +47,8 @@ final class TransitionBuilder {
             summarize(i);
         }
         buildActions(all, fenced);
+        addGroupOrderings(all);
+        addConstraintOrderings(all);
         for (Inst i : all) {
             revised.add(new Transition.Placement(i.id, parentId(i), i.def.agent(), List.copyOf(i.runningOn),
                     i.role.text(), effectiveNext(i), effectiveNextRole(i).text(), i.failed(), i.managed()));
@@ -269,6 +271,86 @@ final class TransitionBuilder {
                 action(i.id, "monitor", o.intervalMs(), i.next, false, true, null);
             }
         }
+    }
+
+    // ------------------------------------------------------------------ orderings between resources
+
+    /** The action ids of one instance's task (e.g. every "start" of "web"). */
+    private List<Integer> actionsOf(Inst i, String task) {
+        List<Integer> ids = new ArrayList<>();
+        for (Transition.Action a : actions) {
+            if (!a.pseudo() && a.intervalMs() == 0 && i.id.equals(a.resource()) && task.equals(a.task())) ids.add(a.id());
+        }
+        return ids;
+    }
+
+    private void order(List<Integer> before, List<Integer> after) {
+        for (int b : before) {
+            for (int a : after) {
+                if (b != a) orderings.add(new int[] {b, a});
+            }
+        }
+    }
+
+    /** A group starts its members in order and stops them in reverse, as Pacemaker does. */
+    private void addGroupOrderings(List<Inst> all) {
+        java.util.Set<Scheduler.Unit> seen = new java.util.LinkedHashSet<>();
+        for (Inst i : all) seen.add(i.unit);
+        for (Scheduler.Unit unit : seen) {
+            List<Inst> members = unit.members;
+            for (int k = 0; k + 1 < members.size(); k++) {
+                Inst first = members.get(k);
+                Inst then = members.get(k + 1);
+                order(actionsOf(first, "start"), actionsOf(then, "start"));
+                order(actionsOf(first, "promote"), actionsOf(then, "promote"));
+                order(actionsOf(then, "stop"), actionsOf(first, "stop"));
+                order(actionsOf(then, "demote"), actionsOf(first, "demote"));
+            }
+        }
+    }
+
+    /**
+     * "order first then": the first resource's action before the then resource's, and with a
+     * symmetrical order the reverse actions in reverse (stop then before stop first).
+     */
+    private void addConstraintOrderings(List<Inst> all) {
+        for (herd.scheduler.model.Order o : s.config().orders()) {
+            if ("Serialize".equalsIgnoreCase(o.kind())) continue;
+            String firstAction = o.firstAction() == null || o.firstAction().isBlank() ? "start" : o.firstAction();
+            String thenAction = o.thenAction() == null || o.thenAction().isBlank() ? firstAction : o.thenAction();
+            List<Inst> firsts = instancesOf(all, o.first());
+            List<Inst> thens = instancesOf(all, o.then());
+            for (Inst f : firsts) {
+                for (Inst t : thens) {
+                    order(actionsOf(f, firstAction), actionsOf(t, thenAction));
+                    String undoFirst = inverse(firstAction);
+                    String undoThen = inverse(thenAction);
+                    if (o.symmetrical() && undoFirst != null && undoThen != null) {
+                        order(actionsOf(t, undoThen), actionsOf(f, undoFirst));
+                    }
+                }
+            }
+        }
+    }
+
+    /** The instances a configured id names: a primitive, every member of a group, every copy of a clone. */
+    private static List<Inst> instancesOf(List<Inst> all, String id) {
+        List<Inst> found = new ArrayList<>();
+        for (Inst i : all) {
+            boolean clone = i.unit.clone != null && i.unit.clone.def.id().equals(id);
+            if (i.def.id().equals(id) || i.unit.configId.equals(id) || clone) found.add(i);
+        }
+        return found;
+    }
+
+    private static String inverse(String action) {
+        return switch (action) {
+            case "start" -> "stop";
+            case "stop" -> "start";
+            case "promote" -> "demote";
+            case "demote" -> "promote";
+            default -> null;
+        };
     }
 
     private static boolean isOnFencedNode(Inst i, List<String> fenced) {
