@@ -73,7 +73,10 @@ public final class Coordinator {
         long silentMillis = in.nowMillis() - lastSeen;
         CoordinatorSettings settings = in.settings();
         return switch (status.membership()) {
+            // A new leader first gives every node a full period to find it, on top of the one it owes
+            // heartbeats acknowledged by its predecessor: heartbeats are being re-routed to it.
             case MEMBER -> silentMillis > settings.nodeLostAfterMillis()
+                && in.nowMillis() - in.leaderSinceMillis() > 2 * settings.nodeLostAfterMillis()
                 ? Optional.of(new Command.SetNodeMembership(node, NodeMembership.LOST, "no heartbeat for " + silentMillis + " ms"))
                 : Optional.empty();
             case LOST -> {

@@ -12,7 +12,11 @@ public record CoordinatorSettings(long heartbeatIntervalMillis, long nodeLostAft
 
     public static final long DEFAULT_HEARTBEAT_INTERVAL_MILLIS = 300;
     public static final long DEFAULT_NODE_LOST_AFTER_MILLIS = 1_500;
-    public static final long DEFAULT_LEASE_MILLIS = 2_000;
+    /**
+     * Longer than a leader change takes (an election timeout of up to 2 s, the vote, and the node
+     * finding the new leader), so an election alone never makes nodes stop their resources.
+     */
+    public static final long DEFAULT_LEASE_MILLIS = 5_000;
     public static final long DEFAULT_LEASE_MARGIN_MILLIS = 500;
 
     public CoordinatorSettings {

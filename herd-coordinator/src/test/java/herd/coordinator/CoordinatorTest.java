@@ -204,7 +204,7 @@ class CoordinatorTest {
         cluster(DB, "n1", "n2");
         runFor(2_000);
         alive.remove("n2");
-        runFor(4_000);
+        runFor(SETTINGS.nodeLostAfterMillis() + SETTINGS.leaseMillis() + SETTINGS.leaseMarginMillis());
         assertThat(state.nodeStatus("n2").membership()).isEqualTo(NodeMembership.DOWN);
 
         alive.add("n2");

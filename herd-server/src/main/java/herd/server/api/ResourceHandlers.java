@@ -38,6 +38,7 @@ final class ResourceHandlers {
         switch (request.path()) {
             case "/v1/internal/heartbeat" -> heartbeat(request);
             case "/v1/internal/actions" -> action(request);
+            case "/v1/internal/results" -> results(request);
             case "/v1/resources/status" -> status(request);
             case "/v1/resources/cleanup" -> cleanup(request);
             default -> {
@@ -89,6 +90,27 @@ final class ResourceHandlers {
             body.put("rc", record.rc()).put("execStatus", record.execStatus()).put("exitReason", record.exitReason());
         }
         ApiServer.Responses.json(request.exchange(), 200, body);
+    }
+
+    /** Results a node reports (normally to the leader, which writes them straight into its log). */
+    private void results(ApiServer.Request request) throws ApiException, IOException {
+        request.requireMethod("POST");
+        JsonNode body = request.jsonBody();
+        String node = requiredText(body, "node");
+        OperationRecord[] operations;
+        try {
+            operations = JsonViews.MAPPER.treeToValue(body.path("operations"), OperationRecord[].class);
+        } catch (com.fasterxml.jackson.core.JacksonException e) {
+            throw ApiException.badRequest("\"operations\" is not a list of operation results: " + e.getOriginalMessage());
+        }
+        if (operations == null) {
+            throw ApiException.badRequest("the body needs \"operations\"");
+        }
+        Outcome outcome = cluster.submit(new Command.RecordOperations(node, java.util.List.of(operations)));
+        if (outcome instanceof Outcome.Rejected rejected) {
+            throw ApiException.of(rejected.rejection());
+        }
+        ApiServer.Responses.json(request.exchange(), 200, JsonViews.object().put("result", ((Outcome.Applied) outcome).description()));
     }
 
     private void status(ApiServer.Request request) throws ApiException, IOException {

@@ -37,6 +37,9 @@ public final class NodeAgent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
     /** How often the lease is checked; well under the margin the leader adds. */
     static final long LEASE_CHECK_INTERVAL_MILLIS = 50;
+    /** Monitor results waiting to be reported; beyond this they are dropped (and the next change reported). */
+    static final int REPORT_QUEUE_MAX = 1_000;
+    static final long REPORT_TIMEOUT_MILLIS = 10_000;
 
     private final String nodeName;
     private final ClusterAccess access;
@@ -49,8 +52,8 @@ public final class NodeAgent implements AutoCloseable {
 
     /** Calls are numbered from the clock at start, so numbers keep increasing across restarts. */
     private final AtomicLong lastCallId = new AtomicLong(System.currentTimeMillis() * 1000);
-    /** What this node believes it runs: resource to the request that started (or found) it. */
-    private final Map<String, ActionRequest> active = new ConcurrentHashMap<>();
+    /** What this node believes it runs, in start order: resource to the request that started (or found) it. */
+    private final Map<String, ActionRequest> active = java.util.Collections.synchronizedMap(new java.util.LinkedHashMap<>());
     /** Recurring monitors running here: resource to their requests. */
     private final Map<String, Set<ActionRequest>> recurring = new ConcurrentHashMap<>();
     private volatile long lastAckSentAtMillis;
@@ -58,6 +61,8 @@ public final class NodeAgent implements AutoCloseable {
     private volatile String noQuorumPolicy = "stop";
     private volatile String leaderAddress;
     private volatile boolean running = true;
+    private final java.util.concurrent.BlockingQueue<OperationRecord> pendingReports =
+        new java.util.concurrent.LinkedBlockingQueue<>(REPORT_QUEUE_MAX);
     private final List<Thread> threads = new ArrayList<>();
 
     /**
@@ -91,6 +96,7 @@ public final class NodeAgent implements AutoCloseable {
     public void start() {
         threads.add(Thread.ofVirtual().name("herd-heartbeat").start(this::heartbeatLoop));
         threads.add(Thread.ofVirtual().name("herd-lease").start(this::leaseLoop));
+        threads.add(Thread.ofVirtual().name("herd-reports").start(this::reportLoop));
     }
 
     public Executor executor() {
@@ -110,43 +116,60 @@ public final class NodeAgent implements AutoCloseable {
         }
     }
 
+    /**
+     * Heartbeats the leader this node last found; when that fails, asks every server at once, so a
+     * new leader is found within one round instead of after a timeout per dead server.
+     */
     private HeartbeatVerdict sendHeartbeat() {
         if (local != null) {
             HeartbeatVerdict verdict = local.heartbeat(nodeName);
             if (verdict != null) {
+                leaderAddress = null;
                 return verdict;
             }
         }
-        Set<String> candidates = new LinkedHashSet<>();
-        if (leaderAddress != null) {
-            candidates.add(leaderAddress);
-        }
-        candidates.addAll(serverAddresses.get());
-        for (String address : candidates) {
-            try {
-                PeerApi.Reply reply = peers.post(address, "/v1/internal/heartbeat", JsonViews.object().put("node", nodeName),
-                    Duration.ofMillis(settings.heartbeatIntervalMillis() * 2));
-                if (!reply.ok()) {
-                    continue;
-                }
-                HeartbeatVerdict verdict = verdictOf(reply.body());
-                if (HeartbeatVerdict.NOT_LEADER.equals(verdict.verdict())) {
-                    if (verdict.leaderAddress() != null && !verdict.leaderAddress().isEmpty()) {
-                        leaderAddress = verdict.leaderAddress();
-                    }
-                    continue;
-                }
-                leaderAddress = address;
+        String cached = leaderAddress;
+        if (cached != null) {
+            HeartbeatVerdict verdict = heartbeatTo(cached);
+            if (verdict != null && !HeartbeatVerdict.NOT_LEADER.equals(verdict.verdict())) {
                 return verdict;
-            } catch (java.io.IOException e) {
-                log.debug("heartbeat to {} failed: {}", address, e.toString());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                return null;
             }
+        }
+        List<String> servers = serverAddresses.get();
+        List<java.util.concurrent.Future<HeartbeatVerdict>> answers = new ArrayList<>();
+        try (var parallel = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            for (String address : servers) {
+                answers.add(parallel.submit(() -> heartbeatTo(address)));
+            }
+            for (int i = 0; i < answers.size(); i++) {
+                HeartbeatVerdict verdict = answers.get(i).get();
+                if (verdict != null && !HeartbeatVerdict.NOT_LEADER.equals(verdict.verdict())) {
+                    leaderAddress = servers.get(i);
+                    return verdict;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            log.debug("heartbeat round failed: {}", e.toString());
         }
         leaderAddress = null;
         return null;
+    }
+
+    /** One heartbeat to one server: its verdict, or null when it did not answer. */
+    private HeartbeatVerdict heartbeatTo(String address) {
+        try {
+            PeerApi.Reply reply = peers.post(address, "/v1/internal/heartbeat", JsonViews.object().put("node", nodeName),
+                Duration.ofMillis(settings.heartbeatIntervalMillis() * 2));
+            return reply.ok() ? verdictOf(reply.body()) : null;
+        } catch (java.io.IOException e) {
+            log.debug("heartbeat to {} failed: {}", address, e.toString());
+            return null;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return null;
+        }
     }
 
     static HeartbeatVerdict verdictOf(JsonNode body) {
@@ -196,7 +219,9 @@ public final class NodeAgent implements AutoCloseable {
             return;
         }
         log.warn("{} lost its lease ({}): stopping {} resources", nodeName, why, active.size());
-        for (ActionRequest started : List.copyOf(active.values())) {
+        List<ActionRequest> newestFirst = new ArrayList<>(active.values());
+        java.util.Collections.reverse(newestFirst); // a group stops in reverse
+        for (ActionRequest started : newestFirst) {
             OperationResult result = run(started, "stop", 0);
             log.warn("{} stopped {} on lease loss: {}", nodeName, started.resource(), result);
             if (result.succeeded()) {
@@ -255,14 +280,8 @@ public final class NodeAgent implements AutoCloseable {
             return; // already running: the leader re-sent it before the first result was recorded
         }
         monitors.add(request);
-        executor.startRecurring(operationRequest(request, request.operation(), request.intervalMillis()), result -> {
-            OperationRecord record = record(request, result);
-            try {
-                report(List.of(record));
-            } catch (ApiException e) {
-                log.warn("{} could not record {}: {}", nodeName, result, e.getMessage());
-            }
-        });
+        executor.startRecurring(operationRequest(request, request.operation(), request.intervalMillis()),
+            result -> reportLater(record(request, result)));
     }
 
     /** Stops the resource's recurring monitors and records them as cancelled, as Pacemaker does before a stop. */
@@ -313,10 +332,57 @@ public final class NodeAgent implements AutoCloseable {
         return reason.length() <= herd.core.Limits.MAX_REASON_CHARS ? reason : reason.substring(0, herd.core.Limits.MAX_REASON_CHARS);
     }
 
+    /**
+     * Records results in the cluster state, through the leader this node heartbeats to (it submits
+     * them straight to its own Raft server), else through the cluster client.
+     */
     private void report(List<OperationRecord> records) throws ApiException {
-        Outcome outcome = access.submit(new Command.RecordOperations(nodeName, records));
+        Command command = new Command.RecordOperations(nodeName, records);
+        String leader = leaderAddress;
+        if (leader != null) {
+            try {
+                PeerApi.Reply reply = peers.post(leader, "/v1/internal/results",
+                    JsonViews.MAPPER.valueToTree(command), Duration.ofMillis(REPORT_TIMEOUT_MILLIS));
+                if (reply.ok()) {
+                    return;
+                }
+                log.debug("{}: the leader did not record results ({}); trying the cluster client", nodeName, reply.errorMessage());
+            } catch (java.io.IOException e) {
+                log.debug("{}: reporting to {} failed: {}", nodeName, leader, e.toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new ApiException(503, herd.core.ErrorCode.UNAVAILABLE, "interrupted while reporting results");
+            }
+        }
+        Outcome outcome = access.submit(command);
         if (outcome instanceof Outcome.Rejected rejected) {
             log.warn("{}: results not recorded: {}", nodeName, rejected.rejection().message());
+        }
+    }
+
+    /**
+     * Recurring results are reported from a queue of their own, so a slow or unreachable leader never
+     * holds up the executor (which runs the next operation, e.g. a stop on lease loss).
+     */
+    private void reportLater(OperationRecord record) {
+        if (!pendingReports.offer(record)) {
+            log.warn("{}: {} results wait to be reported; dropping {} (the next change is reported again)", nodeName,
+                REPORT_QUEUE_MAX, record.resource() + "_" + record.operationName());
+        }
+    }
+
+    private void reportLoop() {
+        while (running) {
+            try {
+                OperationRecord first = pendingReports.take();
+                List<OperationRecord> batch = new ArrayList<>(List.of(first));
+                pendingReports.drainTo(batch, herd.core.Limits.MAX_OPERATIONS_PER_REPORT - 1);
+                report(batch);
+            } catch (InterruptedException e) {
+                return;
+            } catch (ApiException e) {
+                log.warn("{} could not record monitor results: {}", nodeName, e.getMessage());
+            }
         }
     }
 

@@ -1,0 +1,172 @@
+package herd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import herd.it.netns.AddressSampler;
+import herd.it.netns.BridgedNetwork;
+import herd.it.netns.Commands;
+import herd.it.netns.HoldTimeline;
+import herd.it.netns.Namespaces;
+import herd.it.netns.NetnsCluster;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Without fencing, safety comes from leases. Three servers in network namespaces run a group of a
+ * floating IP (herd:floating-ip) and a web server (herd:process); the test cuts the node running it
+ * off the network. That node stops the group by itself when its lease runs out, and the others
+ * start it only after lease + margin: the floating address, sampled in every namespace, is never
+ * held twice, and the web server answers on it again from the new node. When the cut heals, the
+ * node rejoins and the group stays where it is.
+ *
+ * <p>Needs root, iproute2 and curl; skipped otherwise.
+ */
+@Timeout(240)
+class ResourceLeaseIT {
+    private static final String SUBNET = "10.213.8";
+    private static final int FLOATING_HOST = 100;
+    private static final int WEB_PORT = 8080;
+    /** The default lease: a cut-off node stops its resources within it. */
+    private static final long LEASE_MILLIS = herd.coordinator.CoordinatorSettings.DEFAULT_LEASE_MILLIS;
+    /**
+     * Stopping the group (SIGTERM to the web server, ip addr del) and noticing it: tens of
+     * milliseconds on an idle machine, up to a second or two on a loaded 2-core one.
+     */
+    private static final long STOP_MARGIN_MILLIS = 2_500;
+    private static final Duration SAMPLE_PERIOD = Duration.ofMillis(50);
+    private static final Duration STEP_LIMIT = Duration.ofSeconds(40);
+    private static final Path HERD_JAR = Path.of("..", "herd-cli", "target", "herd.jar").toAbsolutePath().normalize();
+
+    @BeforeAll
+    static void requireNetworkNamespaces() {
+        Optional<String> reason = NetnsCluster.unavailableReason();
+        assumeTrue(reason.isEmpty(), () -> "skipping the lease test: " + reason.orElseThrow());
+    }
+
+    @Test
+    void aCutOffNodeStopsItsGroupWithinItsLeaseBeforeAnotherNodeStartsIt(@TempDir Path work) throws Exception {
+        try (Namespaces namespaces = new Namespaces()) {
+            BridgedNetwork network = BridgedNetwork.create(namespaces, SUBNET, 3);
+            String floating = network.spareAddressWithPrefix(FLOATING_HOST);
+            String floatingIp = floating.substring(0, floating.indexOf('/'));
+            String prefix = floating.substring(floating.indexOf('/') + 1);
+            NetnsCluster.Hooks noHooks = new NetnsCluster.Hooks("true", "true");
+            try (NetnsCluster cluster = NetnsCluster.start(network, work, HERD_JAR, List.of(), server -> noHooks);
+                 AddressSampler sampler = new AddressSampler(network, floatingIp, SAMPLE_PERIOD)) {
+                String crm = "primitive ip herd:floating-ip params ip=" + floatingIp + " cidr_netmask=" + prefix + " nic="
+                    + BridgedNetwork.DEVICE + " op monitor interval=2s timeout=10s\n"
+                    + "primitive web herd:process params command=\"python3 -m http.server " + WEB_PORT + " --bind 0.0.0.0\" "
+                    + "check_http=http://127.0.0.1:" + WEB_PORT + "/ op monitor interval=2s timeout=20s\n"
+                    + "group service ip web\n"
+                    + "rsc_defaults resource-stickiness=100\n";
+                NetnsCluster.ApiResponse load = cluster.api(1, "PUT", "/v1/configuration",
+                    HttpKv.JSON.createObjectNode().put("crm", crm).toString(), Duration.ofSeconds(30));
+                assertThat(load.ok()).as(load.text()).isTrue();
+
+                int holder = awaitGroupOn(cluster, network, 0);
+                awaitCondition(() -> webAnswers(network, floatingIp), "the web server answers on " + floatingIp, cluster);
+
+                long cutAtMillis = sampler.nowMillis();
+                network.isolate(holder);
+                int taker = awaitGroupOn(cluster, network, holder);
+                awaitCondition(() -> webAnswers(network, floatingIp), "the web server answers again on " + floatingIp, cluster);
+                Thread.sleep(1_000);
+                HoldTimeline cut = sampler.timeline();
+
+                String evidence = "\nchanges seen: " + cut.changes() + "\n" + cluster.diagnostics();
+                assertThat(cut.firstSeenWithout(holder, cutAtMillis)).as("s%d dropped the address%s", holder, evidence).isPresent();
+                assertThat(cut.firstSeenHeldByOtherThan(holder, cutAtMillis)).as("another took the address%s", evidence).isPresent();
+                long dropMillis = cut.firstSeenWithout(holder, cutAtMillis).orElseThrow() - cutAtMillis;
+                long takeMillis = cut.firstSeenHeldByOtherThan(holder, cutAtMillis).orElseThrow().atMillis() - cutAtMillis;
+                long overlapMillis = cut.longestPossibleOverlap().map(HoldTimeline.Overlap::lengthMillis).orElse(0L);
+                System.out.printf("lease: cut off s%d; it dropped %s %d ms after the cut (lease %d ms); s%d took it %d ms "
+                    + "after the cut; longest possible double hold %d ms%n", holder, floatingIp, dropMillis, LEASE_MILLIS,
+                    taker, takeMillis, overlapMillis);
+                assertThat(dropMillis).as("ms until the cut-off node stopped the group" + evidence)
+                    .isLessThanOrEqualTo(LEASE_MILLIS + STOP_MARGIN_MILLIS);
+                assertThat(overlapMillis).as("two nodes held the floating address" + evidence).isZero();
+                assertThat(takeMillis).as("the group started elsewhere before the lease had expired" + evidence)
+                    .isGreaterThan(LEASE_MILLIS);
+
+                network.reconnect(holder);
+                awaitCondition(() -> nodeState(cluster, taker, NetnsCluster.name(holder)).equals("online"),
+                    "s" + holder + " rejoins after the cut heals", cluster);
+                Thread.sleep(3_000);
+                assertThat(sampler.timeline().holdersAtEnd()).as("the group stays on s%d", taker).containsExactly(taker);
+            }
+        }
+    }
+
+    private static boolean webAnswers(BridgedNetwork network, String ip) {
+        return Commands.run(Namespaces.inside(network.hubNamespace(), List.of("curl", "-sf", "-o", "/dev/null",
+            "--max-time", "2", "http://" + ip + ":" + WEB_PORT + "/")), Duration.ofSeconds(5)).ok();
+    }
+
+    /** Waits until a server other than {@code notOn} (0: any) runs the whole group; returns it. */
+    private static int awaitGroupOn(NetnsCluster cluster, BridgedNetwork network, int notOn) throws InterruptedException {
+        int[] found = new int[1];
+        awaitCondition(() -> {
+            for (int asked = 1; asked <= network.serverCount(); asked++) {
+                if (asked == notOn) {
+                    continue;
+                }
+                NetnsCluster.ApiResponse status = cluster.api(asked, "GET", "/v1/resources/status?consistency=local", null,
+                    Duration.ofSeconds(5));
+                if (!status.ok()) {
+                    continue;
+                }
+                String ipNode = startedOn(status.body(), "ip");
+                String webNode = startedOn(status.body(), "web");
+                if (ipNode != null && ipNode.equals(webNode) && !ipNode.equals(notOn == 0 ? "" : NetnsCluster.name(notOn))) {
+                    found[0] = Integer.parseInt(ipNode.substring(1));
+                    return true;
+                }
+            }
+            return false;
+        }, "the group runs on a server other than s" + notOn, cluster);
+        return found[0];
+    }
+
+    private static String startedOn(JsonNode status, String resource) {
+        for (JsonNode line : status.path("resources")) {
+            if (line.path("id").asText().equals(resource) && line.path("role").asText().equals("Started")
+                && line.path("nodes").size() == 1 && !line.path("failed").asBoolean()) {
+                return line.path("nodes").get(0).asText();
+            }
+        }
+        return null;
+    }
+
+    private static String nodeState(NetnsCluster cluster, int asked, String node) {
+        NetnsCluster.ApiResponse status = cluster.api(asked, "GET", "/v1/resources/status", null, Duration.ofSeconds(5));
+        if (!status.ok()) {
+            return "";
+        }
+        for (JsonNode line : status.body().path("nodes")) {
+            if (line.path("name").asText().equals(node)) {
+                return line.path("state").asText();
+            }
+        }
+        return "";
+    }
+
+    private static void awaitCondition(BooleanSupplier condition, String what, NetnsCluster cluster)
+        throws InterruptedException {
+        long deadline = System.nanoTime() + STEP_LIMIT.toNanos();
+        while (!condition.getAsBoolean()) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("timed out waiting: " + what + "\n" + cluster.diagnostics());
+            }
+            Thread.sleep(100);
+        }
+    }
+}
