@@ -80,7 +80,7 @@ public final class ClusterState {
             case Command.KvPut put -> kv.put(put.key(), put.value(), put.expectRevision());
             case Command.KvDelete delete -> kv.delete(delete.key(), delete.expectRevision());
             case Command.RestoreKeys restore -> restoreKeys(restore);
-            case Command.SetResourceConfiguration set -> setResourceConfiguration(set.crmText());
+            case Command.SetResourceConfiguration set -> setResourceConfiguration(set);
             case Command.InitCluster init -> initCluster(init);
             case Command.RegisterNode register -> registerNode(register.node());
             case Command.RemoveNode remove -> removeNode(remove.name());
@@ -193,8 +193,12 @@ public final class ClusterState {
         return new Outcome.Applied("restored " + restore.keys().size() + " keys" + (restore.last() ? "; restore complete" : ""));
     }
 
-    private Outcome setResourceConfiguration(String crmText) {
-        resourceConfiguration = crmText;
+    private Outcome setResourceConfiguration(Command.SetResourceConfiguration set) {
+        if (set.expectVersion() != null && set.expectVersion() != resourceConfigurationVersion) {
+            return new Outcome.Rejected(new Rejection(ErrorCode.REVISION_MISMATCH, "the configuration changed meanwhile (version "
+                + resourceConfigurationVersion + ", expected " + set.expectVersion() + "): read it again and retry"));
+        }
+        resourceConfiguration = set.crmText();
         resourceConfigurationVersion++;
         return new Outcome.Applied("resource configuration version " + resourceConfigurationVersion);
     }

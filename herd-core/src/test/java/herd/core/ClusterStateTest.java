@@ -129,10 +129,15 @@ class ClusterStateTest {
 
         apply(new Command.SetResourceConfiguration("primitive a ocf:heartbeat:Dummy\n"));
         apply(new Command.SetResourceConfiguration("primitive b ocf:heartbeat:Dummy\n"));
+        assertRejected(apply(new Command.SetResourceConfiguration("primitive c ocf:heartbeat:Dummy\n", 1L)),
+            ErrorCode.REVISION_MISMATCH);
+        assertThat(apply(new Command.SetResourceConfiguration("primitive c ocf:heartbeat:Dummy\n", 2L)))
+            .isInstanceOf(Outcome.Applied.class);
+        apply(new Command.SetResourceConfiguration("primitive b ocf:heartbeat:Dummy\n", 3L));
         assertRejected(apply(new Command.SetResourceConfiguration("x".repeat(Limits.MAX_RESOURCE_CONFIGURATION_BYTES + 1))),
             ErrorCode.VALUE_TOO_LARGE);
 
-        QueryResult expected = new QueryResult.ResourceConfigurationText("primitive b ocf:heartbeat:Dummy\n", 2);
+        QueryResult expected = new QueryResult.ResourceConfigurationText("primitive b ocf:heartbeat:Dummy\n", 4);
         assertThat(state.query(new Query.ResourceConfiguration())).isEqualTo(expected);
         assertThat(roundTrip(state).query(new Query.ResourceConfiguration())).isEqualTo(expected);
     }

@@ -50,9 +50,15 @@ public sealed interface Command {
     /**
      * Replaces the resource configuration (resources, constraints, properties) with {@code crmText},
      * in crm shell syntax as the scheduler prints it. The API layer parses and validates the text
-     * with the scheduler's model before it enters the log.
+     * with the scheduler's model before it enters the log. With {@code expectVersion} set, only if the
+     * current configuration has that version: how an edit (move, ban, standby) avoids losing another.
      */
-    record SetResourceConfiguration(String crmText) implements Command {}
+    record SetResourceConfiguration(String crmText, Long expectVersion) implements Command {
+        /** Replaces whatever configuration is there. */
+        public SetResourceConfiguration(String crmText) {
+            this(crmText, null);
+        }
+    }
 
     /** Forgets a node. */
     record RemoveNode(String name) implements Command {}
