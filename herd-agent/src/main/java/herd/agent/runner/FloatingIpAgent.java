@@ -96,7 +96,10 @@ public final class FloatingIpAgent implements AgentRunner {
         if (!answer.succeeded()) {
             return answer;
         }
-        announce(address, remaining(deadlineNanos));
+        // The address works as soon as it is added; the gratuitous ARP only refreshes neighbours' caches,
+        // and arping lingers about a second after sending, so the start does not wait for it.
+        long announceTimeoutMillis = remaining(deadlineNanos);
+        Thread.ofVirtual().name("herd-arping").start(() -> announce(address, announceTimeoutMillis));
         return AgentAnswer.ok();
     }
 
