@@ -129,6 +129,10 @@ public final class Coordinator {
         // Probes first: nothing starts or stops anywhere while a node may still discover that it runs
         // something (Pacemaker's probe barrier), or a start could race a copy nobody knows about.
         boolean probing = transition.actions().stream().anyMatch(Coordinator::isProbe);
+        // One wave at a time: an action still running is invisible to the scheduler (a start in flight
+        // looks like a stopped resource), so while any is in flight nothing new is sent, as Pacemaker
+        // lets a transition complete before it runs the next. Found by the simulation (herd-sim).
+        boolean waveInFlight = in.actionsInFlight().stream().anyMatch(key -> key.endsWith("_0"));
         Map<Integer, Boolean> ready = new HashMap<>();
         for (Action action : transition.actions()) {
             boolean isReady = action.runnable() && predecessors.getOrDefault(action.id(), List.of()).stream()
@@ -144,19 +148,21 @@ public final class Coordinator {
                 }
                 continue;
             }
-            if (!isReady || (probing && !isProbe(action))) {
-                waiting.add(describe(action) + ": waits for earlier actions" + (isReady ? " (probes)" : ""));
+            if (!isReady || (probing && !isProbe(action)) || waveInFlight) {
+                waiting.add(describe(action) + ": waits for " + (waveInFlight ? "the actions in flight"
+                    : isReady ? "the probes" : "earlier actions"));
                 continue;
             }
             if (!reachable(in, action.node())) {
                 waiting.add(describe(action) + ": node " + action.node() + " is not heartbeating");
                 continue;
             }
-            String key = ActionRequest.keyOf(action.node(), action.resource(), action.task(), 0);
+            String resource = executorId(in.config(), action.resource());
+            String key = ActionRequest.keyOf(action.node(), resource, action.task(), 0);
             if (in.actionsInFlight().contains(key)) {
                 continue;
             }
-            request(in.config(), key, action.node(), action.resource(), action.task(), 0, expectedRc(action.task(), 0, null))
+            request(in.config(), key, action.node(), resource, action.task(), 0, expectedRc(action.task(), 0, null))
                 .ifPresentOrElse(actions::add, () -> waiting.add(describe(action) + ": not in the configuration"));
         }
     }
@@ -181,18 +187,19 @@ public final class Coordinator {
             if (primitive.isEmpty()) {
                 continue;
             }
+            String resource = executorId(in.config(), placement.resource());
             for (String node : placement.currentNodes()) {
                 if (!reachable(in, node)) {
                     continue;
                 }
-                NodeStatus.ResourceHistory history = statusOf(in, node).resources().get(placement.resource());
+                NodeStatus.ResourceHistory history = statusOf(in, node).resources().get(resource);
                 for (Operation monitor : monitorsFor(primitive.get(), role)) {
                     String slot = "monitor_" + monitor.intervalMs();
-                    String key = ActionRequest.keyOf(node, placement.resource(), "monitor", monitor.intervalMs());
+                    String key = ActionRequest.keyOf(node, resource, "monitor", monitor.intervalMs());
                     if ((history != null && history.operations().containsKey(slot)) || in.actionsInFlight().contains(key)) {
                         continue;
                     }
-                    request(in.config(), key, node, placement.resource(), "monitor", monitor.intervalMs(),
+                    request(in.config(), key, node, resource, "monitor", monitor.intervalMs(),
                         expectedRc("monitor", monitor.intervalMs(), role)).ifPresent(actions::add);
                 }
             }
@@ -227,6 +234,34 @@ public final class Coordinator {
                                                    String operation, long intervalMillis, int expectedRc) {
         return primitive(config, resource).map(primitive -> new ActionRequest(key, node, resource, primitive.agent(), operation,
             intervalMillis, timeoutMillis(config, primitive, operation, intervalMillis), expectedRc, primitive.params()));
+    }
+
+    /**
+     * The id a node's executor and history use for a resource instance. The copies of an anonymous
+     * clone are interchangeable and at most one runs per node, so, as in Pacemaker, a node knows its
+     * copy by the primitive's id ("web", not "web:2"); the scheduler maps it back to an instance. A
+     * globally-unique clone's copies keep their numbers.
+     */
+    static String executorId(Configuration config, String instanceId) {
+        int colon = instanceId.lastIndexOf(':');
+        if (colon < 0) {
+            return instanceId;
+        }
+        String base = instanceId.substring(0, colon);
+        for (herd.scheduler.model.Resource resource : config.resources()) {
+            if (resource instanceof herd.scheduler.model.Clone clone && contains(clone.child(), base)) {
+                boolean unique = herd.scheduler.Scheduler.isTrue(clone.meta().getOrDefault("globally-unique", "false"));
+                return unique ? instanceId : base;
+            }
+        }
+        return instanceId;
+    }
+
+    private static boolean contains(herd.scheduler.model.Resource resource, String id) {
+        if (resource.id().equals(id)) {
+            return true;
+        }
+        return resource instanceof herd.scheduler.model.Group group && group.members().stream().anyMatch(m -> m.id().equals(id));
     }
 
     /** The primitive behind a resource or clone instance id ("web" or "web:2"). */

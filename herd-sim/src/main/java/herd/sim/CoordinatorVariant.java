@@ -1,0 +1,47 @@
+package herd.sim;
+
+import herd.coordinator.Coordinator;
+import herd.coordinator.Decisions;
+import herd.core.command.Command;
+import herd.core.resource.NodeMembership;
+import herd.core.resource.NodeStatus;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The leader's decision function the simulation drives: {@link #REAL} is herd's coordinator;
+ * {@link #FORGETS_ACTIONS_IN_FLIGHT} and {@link #RECOVERS_WITHOUT_WAITING} are deliberately unsafe,
+ * to prove the invariant checker catches what they break.
+ */
+@FunctionalInterface
+public interface CoordinatorVariant {
+    Decisions decide(Coordinator.Input input);
+
+    CoordinatorVariant REAL = Coordinator::decide;
+
+    /**
+     * UNSAFE: the coordinator without its knowledge of actions in flight. A start still running is
+     * invisible to the scheduler, so a node joining meanwhile gets the same exclusive resource started
+     * too (seed 14): why the coordinator sends one wave of actions at a time.
+     */
+    CoordinatorVariant FORGETS_ACTIONS_IN_FLIGHT = input -> Coordinator.decide(new Coordinator.Input(input.config(),
+        input.view(), input.lastAckedHeartbeatMillis(), input.leaderSinceMillis(), input.nowMillis(), java.util.Set.of(),
+        input.fencingInFlight(), input.settings()));
+
+    /**
+     * UNSAFE: declares a lost node down at once, without waiting for its lease to expire or for it to
+     * be fenced, so its resources are started elsewhere while it may still run them.
+     */
+    CoordinatorVariant RECOVERS_WITHOUT_WAITING = input -> {
+        List<Command> premature = new ArrayList<>();
+        for (NodeStatus status : input.view().statuses()) {
+            if (status.membership() == NodeMembership.LOST) {
+                premature.add(new Command.SetNodeMembership(status.node(), NodeMembership.DOWN, "recovered without waiting"));
+            }
+        }
+        if (premature.isEmpty()) {
+            return REAL.decide(input);
+        }
+        return new Decisions(premature, List.of(), List.of(), null, List.of());
+    };
+}
