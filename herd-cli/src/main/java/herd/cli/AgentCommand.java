@@ -32,6 +32,9 @@ final class AgentCommand implements Callable<Integer> {
     String leaderHook;
     @Option(names = "--follower-hook", paramLabel = "COMMAND", description = "Command run when this server stops being leader; stored for later starts.")
     String followerHook;
+    @Option(names = "--nbd-address", paramLabel = "HOST:PORT",
+        description = "Where this node serves volumes over NBD (default: the API host, port 10809); stored for later starts.")
+    String nbdAddress;
 
     @Override
     public Integer call() throws Exception {
@@ -47,6 +50,13 @@ final class AgentCommand implements Callable<Integer> {
         if (!dataDir.isInitialised() && joinSpec == null) {
             throw new CliException(ExitCode.USAGE, dataDir.root() + " holds no herd node: run 'herd init' first, or start a new server with --join");
         }
+        if (nbdAddress != null) {
+            if (!dataDir.isInitialised()) {
+                throw new CliException(ExitCode.USAGE, "--nbd-address is stored in the node's configuration, which a joining "
+                    + "server does not have yet: start it without --nbd-address, then once more with it");
+            }
+            storeNbdAddress(dataDir, nbdAddress);
+        }
         System.setProperty("herd.node", dataDir.isInitialised() ? dataDir.readConfig().name() : name);
         // gRPC logs through java.util.logging in two-line records; only its warnings matter here
         java.util.logging.Logger.getLogger("").setLevel(java.util.logging.Level.WARNING);
@@ -54,6 +64,17 @@ final class AgentCommand implements Callable<Integer> {
         Runtime.getRuntime().addShutdownHook(new Thread(daemon::close, "herd-shutdown"));
         daemon.awaitStop();
         return ExitCode.OK;
+    }
+
+    /** Checks the NBD address and writes it into the node's configuration. */
+    static herd.server.config.NodeConfig storeNbdAddress(DataDir dataDir, String nbdAddress) throws java.io.IOException {
+        var invalid = NameRules.checkAddress("NBD", nbdAddress);
+        if (invalid.isPresent()) {
+            throw new CliException(ExitCode.USAGE, invalid.get().message());
+        }
+        herd.server.config.NodeConfig config = dataDir.readConfig().withNbdAddress(nbdAddress);
+        dataDir.writeConfig(config);
+        return config;
     }
 
     /** Splits a hook command on spaces; quote-free by design, a hook needing more can be a script. */

@@ -31,6 +31,9 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--snapshot-every", paramLabel = "ENTRIES", defaultValue = "0",
         description = "Take a Raft snapshot (and purge the log) every ENTRIES entries (default: the control plane's, 10000).")
     long snapshotEvery;
+    @Option(names = "--nbd-address", paramLabel = "HOST:PORT",
+        description = "Where this node serves volumes over NBD (default: the API host, port 10809).")
+    String nbdAddress;
     @Spec CommandSpec spec;
 
     @Override
@@ -40,6 +43,9 @@ final class InitCommand implements Callable<Integer> {
         DataDir dataDir = new DataDir(data);
         NodeConfig config = Init.run(dataDir, new Init.Request(clusterName, name, address, raft, zone, timeouts[0], timeouts[1],
             snapshotEvery));
+        if (nbdAddress != null) {
+            config = AgentCommand.storeNbdAddress(dataDir, nbdAddress);
+        }
         var out = spec.commandLine().getOut();
         out.println("Created cluster '" + config.clusterName() + "' with server " + config.name() + " in " + dataDir.root());
         out.println("  admin token:    " + dataDir.adminTokenFile() + "  (give it to the CLI with --data or --token-file)");

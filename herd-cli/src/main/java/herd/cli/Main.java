@@ -10,7 +10,8 @@ import picocli.CommandLine.Command;
         "key-value store (more to come: resources, fencing, replicated block storage).", "",
         "Start here: 'herd demo' runs a local 3-server cluster; docs/operations.md explains real ones."},
     subcommands = {InitCommand.class, AgentCommand.class, JoinCommand.class, StatusCommand.class, ServerCommands.class,
-        NodeCommands.class, ResourceCommands.class, KvCommands.class, ConfigureCommands.class, ConfigureCommands.Import.class,
+        NodeCommands.class, ResourceCommands.class, ConstraintCommands.class, FenceCommand.class, VolumeCommands.class, KvCommands.class,
+        ConfigureCommands.class, ConfigureCommands.Import.class,
         BackupCommand.class, RestoreCommand.class, SimulateCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 unavailable, 6 unauthorized."})
 public final class Main {

@@ -37,6 +37,10 @@ final class StatusCommand implements Callable<Integer> {
             JsonNode status = Failures.check(client.get("/v1/status")).body();
             JsonNode servers = Failures.check(client.get("/v1/servers")).body();
             JsonNode resources = Failures.check(client.get("/v1/resources/status")).body();
+            // a node of an older version has no /v1/constraints: the status is still worth showing
+            ApiClient.Response constraints = client.get("/v1/constraints");
+            JsonNode operatorConstraints = constraints.ok() ? constraints.body().path("operatorConstraints")
+                : new ObjectMapper().createArrayNode();
             if (watch) {
                 out.print("\u001b[H\u001b[2J");
             }
@@ -45,9 +49,11 @@ final class StatusCommand implements Callable<Integer> {
                 all.set("cluster", status);
                 all.set("servers", servers.path("servers"));
                 all.set("resources", resources);
+                all.set("operatorConstraints", operatorConstraints);
                 out.println(new ObjectMapper().writerWithDefaultPrettyPrinter().writeValueAsString(all));
             } else {
                 print(out, status, servers, resources);
+                printOperatorConstraints(out, operatorConstraints);
             }
             out.flush();
             if (!watch) {
@@ -133,6 +139,24 @@ final class StatusCommand implements Callable<Integer> {
                 + (resource.path("managed").asBoolean(true) ? "" : " (unmanaged)");
             out.println((parent == null ? "  * " : "    * ") + resource.path("id").asText() + "\t("
                 + resource.path("agent").asText() + "):\t " + resource.path("role").asText() + where + flags);
+        }
+        out.println();
+    }
+
+    /** What move and ban added (cli-prefer-*, cli-ban-*), so an operator sees what pins a resource. */
+    static void printOperatorConstraints(PrintWriter out, JsonNode constraints) {
+        if (constraints.isEmpty()) {
+            return;
+        }
+        out.println("Operator constraints:");
+        for (JsonNode c : constraints) {
+            boolean ban = c.path("kind").asText().equals("ban");
+            String expires = c.path("expires").isTextual() ? c.path("expires").asText() : null;
+            String lifetime = expires == null ? "permanent"
+                : c.path("expired").asBoolean() ? "expired " + expires : "until " + expires;
+            out.println("  * " + c.path("id").asText() + ": " + c.path("resource").asText() + (ban ? " banned from " : " prefers ")
+                + c.path("node").asText() + " (" + lifetime + "; 'herd resource clear " + c.path("resource").asText()
+                + "' removes it)");
         }
         out.println();
     }

@@ -32,6 +32,8 @@ public final class ClusterState {
     private boolean restoring;
     /** Every node's membership and resource history, and recent fencing results. */
     private final ResourceStatusTable resourceStatus = new ResourceStatusTable();
+    /** The volume catalog and every volume's inode. */
+    private final herd.core.volume.VolumeTable volumes = new herd.core.volume.VolumeTable();
 
     public ClusterState() {
         this(new KvStore());
@@ -88,6 +90,15 @@ public final class ClusterState {
             case Command.SetNodeMembership set -> setNodeMembership(set);
             case Command.RecordFencing fencing -> recordFencing(fencing.event());
             case Command.CleanupResource cleanup -> cleanupResource(cleanup);
+            case Command.CreateVolume create -> volumes.create(create);
+            case Command.ResizeVolume resize -> volumes.resize(resize);
+            case Command.DeleteVolume delete -> volumes.delete(delete);
+            case Command.SnapshotVolume snapshot -> volumes.snapshot(snapshot);
+            case Command.CloneVolume clone -> volumes.cloneVolume(clone);
+            case Command.RollbackVolume rollback -> volumes.rollback(rollback);
+            case Command.AttachVolume attach -> volumes.attach(attach);
+            case Command.DetachVolume detach -> volumes.detach(detach);
+            case Command.SetInodeEntries set -> volumes.setInodeEntries(set);
         };
     }
 
@@ -114,6 +125,9 @@ public final class ClusterState {
             case Query.ResourceConfiguration ignored ->
                 new QueryResult.ResourceConfigurationText(resourceConfiguration, resourceConfigurationVersion);
             case Query.ResourceStatus ignored -> resourceStatusView();
+            case Query.Volumes ignored -> volumes.list();
+            case Query.VolumeInfo info -> volumes.info(info.name());
+            case Query.VolumeTree ignored -> volumes.tree();
         };
     }
 
@@ -248,7 +262,7 @@ public final class ClusterState {
     public StateImage image() {
         return new StateImage(StateImage.FORMAT_VERSION, lastAppliedIndex, clusterName, restoring, kv.revision(),
             kv.compactedRevision(), kv.allKeys(), kv.history(), new ArrayList<>(nodes.values()), resourceConfiguration,
-            resourceConfigurationVersion, resourceStatus.all(), resourceStatus.fencingHistory());
+            resourceConfigurationVersion, resourceStatus.all(), resourceStatus.fencingHistory(), volumes.image());
     }
 
     public static ClusterState fromImage(StateImage image) {
@@ -268,6 +282,7 @@ public final class ClusterState {
         }
         state.resourceStatus.load(image.nodeStatuses() == null ? List.of() : image.nodeStatuses(),
             image.fencingHistory() == null ? List.of() : image.fencingHistory());
+        state.volumes.load(image.volumes());
         return state;
     }
 

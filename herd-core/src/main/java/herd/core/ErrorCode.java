@@ -23,6 +23,8 @@ public enum ErrorCode {
     NO_LEADER,
     UNAVAILABLE,
     MEMBERSHIP_REFUSED,
+    /** The request contradicts the current state (a name taken, a volume attached elsewhere). */
+    CONFLICT,
     INTERNAL;
 
     public String wireName() {

@@ -19,7 +19,17 @@ public record StateImage(
     String resourceConfiguration,
     long resourceConfigurationVersion,
     List<herd.core.resource.NodeStatus> nodeStatuses,
-    List<herd.core.resource.FencingEvent> fencingHistory) {
+    List<herd.core.resource.FencingEvent> fencingHistory,
+    herd.core.volume.VolumeImage volumes) {
 
     public static final int FORMAT_VERSION = 1;
+
+    /** An image without volumes (as written before volumes were part of the state). */
+    public StateImage(int formatVersion, long lastAppliedIndex, String clusterName, boolean restoring, long revision,
+                      long compactedRevision, List<KeyValue> keys, List<KvEvent> history, List<NodeInfo> nodes,
+                      String resourceConfiguration, long resourceConfigurationVersion,
+                      List<herd.core.resource.NodeStatus> nodeStatuses, List<herd.core.resource.FencingEvent> fencingHistory) {
+        this(formatVersion, lastAppliedIndex, clusterName, restoring, revision, compactedRevision, keys, history, nodes,
+            resourceConfiguration, resourceConfigurationVersion, nodeStatuses, fencingHistory, null);
+    }
 }

@@ -114,11 +114,20 @@ public final class Daemon implements AutoCloseable {
         ApiServer api = new ApiServer(socketAddress(config.apiAddress()), access, new Authenticator(adminToken, nodeToken),
             config.name());
         api.serveResources(access, agent, coordinator);
+        herd.server.storage.NodeStorage storage = startStorage(dataDir, config, access);
+        api.serveVolumes(access, storage.gateway());
         api.start();
         agent.start();
         log.info("{} serves the API on {} and Raft on {} (cluster {}, data in {})", config.name(), config.apiAddress(),
             config.raftAddress(), config.clusterName(), dataDir.root());
-        return new Daemon(api, List.of(coordinator, agent, node, hooks));
+        return new Daemon(api, List.of(storage, coordinator, agent, node, hooks));
+    }
+
+    /** The object store in DATA/objects and the NBD server (see herd.server.storage.StorageSettings). */
+    private static herd.server.storage.NodeStorage startStorage(DataDir dataDir, NodeConfig config, ClusterAccess access)
+        throws IOException {
+        return herd.server.storage.NodeStorage.start(dataDir.root(), config.name(),
+            herd.server.storage.StorageSettings.of(config, System.getenv()), access);
     }
 
     /** Every server's API address from this node's replica, for heartbeats when the leader is unknown. */
@@ -144,11 +153,13 @@ public final class Daemon implements AutoCloseable {
         ApiServer api = new ApiServer(socketAddress(config.apiAddress()), access,
             new Authenticator(dataDir.readAdminToken(), nodeToken), config.name());
         api.serveResources(access, agent, null);
+        herd.server.storage.NodeStorage storage = startStorage(dataDir, config, access);
+        api.serveVolumes(access, storage.gateway());
         api.start();
         agent.start();
         log.info("{} (worker) serves the API on {} (cluster {}, data in {})", config.name(), config.apiAddress(),
             config.clusterName(), dataDir.root());
-        return new Daemon(api, List.of(agent, access));
+        return new Daemon(api, List.of(storage, agent, access));
     }
 
     static ControlPlaneConfig controlPlaneConfig(DataDir dataDir, NodeConfig config, ClusterSecret secret) {

@@ -22,6 +22,15 @@ import herd.core.cluster.NodeInfo;
     @JsonSubTypes.Type(value = Command.SetNodeMembership.class, name = "set-node-membership"),
     @JsonSubTypes.Type(value = Command.RecordFencing.class, name = "record-fencing"),
     @JsonSubTypes.Type(value = Command.CleanupResource.class, name = "cleanup-resource"),
+    @JsonSubTypes.Type(value = Command.CreateVolume.class, name = "create-volume"),
+    @JsonSubTypes.Type(value = Command.ResizeVolume.class, name = "resize-volume"),
+    @JsonSubTypes.Type(value = Command.DeleteVolume.class, name = "delete-volume"),
+    @JsonSubTypes.Type(value = Command.SnapshotVolume.class, name = "snapshot-volume"),
+    @JsonSubTypes.Type(value = Command.CloneVolume.class, name = "clone-volume"),
+    @JsonSubTypes.Type(value = Command.RollbackVolume.class, name = "rollback-volume"),
+    @JsonSubTypes.Type(value = Command.AttachVolume.class, name = "attach-volume"),
+    @JsonSubTypes.Type(value = Command.DetachVolume.class, name = "detach-volume"),
+    @JsonSubTypes.Type(value = Command.SetInodeEntries.class, name = "set-inode-entries"),
 })
 public sealed interface Command {
 
@@ -77,4 +86,32 @@ public sealed interface Command {
 
     /** Forgets a resource's history and fail counts on {@code node}, or everywhere when it is null. */
     record CleanupResource(String resource, String node) implements Command {}
+
+    // ---- volumes (see herd.core.volume and docs/storage.md) ----
+
+    /** A new, empty working volume; {@code createdMillis} comes from the client so every server stores the same. */
+    record CreateVolume(String name, long sizeBytes, int copies, String tag, long createdMillis) implements Command {}
+
+    /** Grows a working volume to {@code sizeBytes}. */
+    record ResizeVolume(String name, long sizeBytes) implements Command {}
+
+    /** Deletes a detached volume or a snapshot (kept hidden while clones read through it). */
+    record DeleteVolume(String name) implements Command {}
+
+    /** Freezes {@code volume} as read-only {@code snapshot}; the volume continues under a new id. */
+    record SnapshotVolume(String volume, String snapshot, String tag, long createdMillis) implements Command {}
+
+    /** A new working volume reading through to {@code snapshot} until it writes its own objects. */
+    record CloneVolume(String snapshot, String newName, long createdMillis) implements Command {}
+
+    /** Returns a detached volume to one of its own snapshots. */
+    record RollbackVolume(String volume, String snapshot) implements Command {}
+
+    /** Records that {@code node}'s gateway serves the volume (one writer at a time). */
+    record AttachVolume(String volume, String node) implements Command {}
+
+    record DetachVolume(String volume) implements Command {}
+
+    /** First writes of a volume's gateway: the volume now owns these object indexes. */
+    record SetInodeEntries(int volumeId, java.util.List<herd.core.volume.InodeEntry> entries) implements Command {}
 }

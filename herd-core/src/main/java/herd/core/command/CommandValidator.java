@@ -31,6 +31,15 @@ public final class CommandValidator {
             case Command.SetNodeMembership set -> ResourceCommandRules.checkMembership(set);
             case Command.RecordFencing fencing -> ResourceCommandRules.checkFencing(fencing.event());
             case Command.CleanupResource cleanup -> ResourceCommandRules.checkCleanup(cleanup);
+            case Command.CreateVolume create -> herd.core.volume.VolumeRules.checkCreate(create);
+            case Command.ResizeVolume resize -> herd.core.volume.VolumeRules.checkResize(resize);
+            case Command.DeleteVolume delete -> herd.core.volume.VolumeRules.present("volume or snapshot", delete.name());
+            case Command.SnapshotVolume snapshot -> herd.core.volume.VolumeRules.checkSnapshot(snapshot);
+            case Command.CloneVolume clone -> herd.core.volume.VolumeRules.checkClone(clone);
+            case Command.RollbackVolume rollback -> herd.core.volume.VolumeRules.checkRollback(rollback);
+            case Command.AttachVolume attach -> herd.core.volume.VolumeRules.checkAttach(attach);
+            case Command.DetachVolume detach -> herd.core.volume.VolumeRules.present("volume", detach.volume());
+            case Command.SetInodeEntries set -> herd.core.volume.VolumeRules.checkInodeEntries(set);
         };
     }
 

@@ -14,6 +14,9 @@ import herd.core.kv.WatchFilter;
     @JsonSubTypes.Type(value = Query.Summary.class, name = "summary"),
     @JsonSubTypes.Type(value = Query.ResourceConfiguration.class, name = "resource-configuration"),
     @JsonSubTypes.Type(value = Query.ResourceStatus.class, name = "resource-status"),
+    @JsonSubTypes.Type(value = Query.Volumes.class, name = "volumes"),
+    @JsonSubTypes.Type(value = Query.VolumeInfo.class, name = "volume-info"),
+    @JsonSubTypes.Type(value = Query.VolumeTree.class, name = "volume-tree"),
 })
 public sealed interface Query {
     record KvGet(String key) implements Query {}
@@ -30,4 +33,13 @@ public sealed interface Query {
 
     /** The configuration with every node's membership and resource history: what the scheduler needs. */
     record ResourceStatus() implements Query {}
+
+    /** The live volumes and snapshots, by name. */
+    record Volumes() implements Query {}
+
+    /** One volume or snapshot with its chain and the chain's inodes (what a gateway serves it from). */
+    record VolumeInfo(String name) implements Query {}
+
+    /** The parent/child forest of volumes, snapshots and clones. */
+    record VolumeTree() implements Query {}
 }

@@ -19,6 +19,9 @@ import java.util.List;
     @JsonSubTypes.Type(value = QueryResult.Refused.class, name = "refused"),
     @JsonSubTypes.Type(value = QueryResult.ResourceConfigurationText.class, name = "resource-configuration"),
     @JsonSubTypes.Type(value = QueryResult.ResourceStatusView.class, name = "resource-status"),
+    @JsonSubTypes.Type(value = QueryResult.VolumeList.class, name = "volume-list"),
+    @JsonSubTypes.Type(value = QueryResult.VolumeDetail.class, name = "volume-detail"),
+    @JsonSubTypes.Type(value = QueryResult.VolumeForest.class, name = "volume-forest"),
 })
 public sealed interface QueryResult {
     /** {@code kv} is null when the key does not exist. */
@@ -48,4 +51,15 @@ public sealed interface QueryResult {
                               List<herd.core.resource.NodeStatus> statuses,
                               List<herd.core.resource.FencingEvent> fencingHistory, long lastAppliedIndex)
         implements QueryResult {}
+
+    record VolumeList(List<herd.core.volume.VolumeRow> volumes) implements QueryResult {}
+
+    /**
+     * One entry: its listing row, how many entries its own inode has, its chain (the entry, its
+     * parent, ... up to a root) with each one's inode, and the catalog's next id.
+     */
+    record VolumeDetail(herd.core.volume.VolumeRow row, int inodeEntries, List<herd.core.volume.VolumeRecord> chain,
+                        List<herd.core.volume.InodeRecord> chainInodes, long catalogNextId) implements QueryResult {}
+
+    record VolumeForest(List<herd.core.volume.VolumeTreeNode> roots) implements QueryResult {}
 }

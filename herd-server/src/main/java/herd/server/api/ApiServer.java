@@ -34,8 +34,10 @@ public final class ApiServer implements AutoCloseable {
     private final KvHandlers kv;
     private final ClusterHandlers clusterHandlers;
     private final ConfigurationHandlers configuration;
+    private final OperatorHandlers operator;
     private final String nodeName;
     private volatile ResourceHandlers resources;
+    private volatile VolumeHandlers volumes;
 
     public ApiServer(InetSocketAddress address, ClusterAccess cluster, Authenticator authenticator, String nodeName)
         throws IOException {
@@ -44,6 +46,7 @@ public final class ApiServer implements AutoCloseable {
         this.kv = new KvHandlers(cluster);
         this.clusterHandlers = new ClusterHandlers(cluster);
         this.configuration = new ConfigurationHandlers(cluster);
+        this.operator = new OperatorHandlers(cluster);
         this.http = HttpServer.create(address, 512);
         this.http.createContext("/", this::handle);
         this.http.setExecutor(executor);
@@ -53,6 +56,11 @@ public final class ApiServer implements AutoCloseable {
     public void serveResources(ClusterAccess cluster, herd.server.resources.NodeAgent agent,
                                herd.server.resources.LeaderCoordinator coordinator) {
         this.resources = new ResourceHandlers(cluster, agent, coordinator);
+    }
+
+    /** Serves the volume API too, changing volumes this node serves through its gateway. */
+    public void serveVolumes(ClusterAccess cluster, herd.server.storage.VolumeGateway gateway) {
+        this.volumes = new VolumeHandlers(cluster, gateway);
     }
 
     public void start() {
@@ -103,6 +111,13 @@ public final class ApiServer implements AutoCloseable {
         String path = request.path();
         ResourceHandlers resourceHandlers = resources;
         if (resourceHandlers != null && resourceHandlers.handle(request)) {
+            return;
+        }
+        if (operator.handle(request)) {
+            return;
+        }
+        VolumeHandlers volumeHandlers = volumes;
+        if (volumeHandlers != null && volumeHandlers.handle(request)) {
             return;
         }
         if (path.startsWith("/v1/kv/")) {

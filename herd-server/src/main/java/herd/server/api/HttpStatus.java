@@ -12,7 +12,7 @@ final class HttpStatus {
                 ADDRESS_INVALID -> 400;
             case UNAUTHORIZED -> 401;
             case KEY_NOT_FOUND, NODE_NOT_FOUND, NOT_FOUND -> 404;
-            case REVISION_MISMATCH, NODE_EXISTS, MEMBERSHIP_REFUSED -> 409;
+            case REVISION_MISMATCH, NODE_EXISTS, MEMBERSHIP_REFUSED, CONFLICT -> 409;
             case REVISION_COMPACTED -> 410;
             case NO_LEADER, UNAVAILABLE -> 503;
             case INTERNAL -> 500;

@@ -50,19 +50,21 @@ final class ResourceHandlers {
 
     private void heartbeat(ApiServer.Request request) throws ApiException, IOException {
         request.requireMethod("POST");
-        String node = requiredText(request.jsonBody(), "node");
-        NodeAgent.HeartbeatVerdict verdict = coordinator == null ? null : coordinator.heartbeat(node);
+        JsonNode body = request.jsonBody();
+        String node = requiredText(body, "node");
+        boolean busy = body.path("busy").asBoolean(false);
+        NodeAgent.HeartbeatVerdict verdict = coordinator == null ? null : coordinator.heartbeat(node, busy);
         if (verdict == null) {
             verdict = new NodeAgent.HeartbeatVerdict(NodeAgent.HeartbeatVerdict.NOT_LEADER, leaderAddress(), null);
         }
-        var body = JsonViews.object().put("verdict", verdict.verdict());
+        var answer = JsonViews.object().put("verdict", verdict.verdict());
         if (verdict.leaderAddress() != null) {
-            body.put("leaderAddress", verdict.leaderAddress());
+            answer.put("leaderAddress", verdict.leaderAddress());
         }
         if (verdict.noQuorumPolicy() != null) {
-            body.put("noQuorumPolicy", verdict.noQuorumPolicy());
+            answer.put("noQuorumPolicy", verdict.noQuorumPolicy());
         }
-        ApiServer.Responses.json(request.exchange(), 200, body);
+        ApiServer.Responses.json(request.exchange(), 200, answer);
     }
 
     /** The leader's API address as this node knows it, or null. */

@@ -20,6 +20,8 @@ import java.util.List;
  * @param followerHook command run when this server stops being leader (may be null)
  * @param electionTimeoutMinMillis lower end of the election timeout; 0 for the control plane's default
  * @param snapshotThresholdEntries a snapshot is taken after this many log entries; 0 for the default
+ * @param nbdAddress HOST:PORT the node's NBD server listens on; null for the API host with port 10809
+ *        (see herd.server.storage.StorageSettings)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record NodeConfig(
@@ -37,10 +39,26 @@ public record NodeConfig(
     List<String> followerHook,
     long electionTimeoutMinMillis,
     long electionTimeoutMaxMillis,
-    long snapshotThresholdEntries) {
+    long snapshotThresholdEntries,
+    String nbdAddress) {
 
     public static final String SERVER = "server";
     public static final String WORKER = "worker";
+
+    /** A configuration with the default NBD address (as written before the setting existed). */
+    public NodeConfig(String name, String role, String clusterName, String apiAddress, String raftAddress, String zone,
+                      String groupId, boolean founder, java.util.Map<String, String> initialRaftPeers,
+                      List<String> serverApiAddresses, List<String> leaderHook, List<String> followerHook,
+                      long electionTimeoutMinMillis, long electionTimeoutMaxMillis, long snapshotThresholdEntries) {
+        this(name, role, clusterName, apiAddress, raftAddress, zone, groupId, founder, initialRaftPeers, serverApiAddresses,
+            leaderHook, followerHook, electionTimeoutMinMillis, electionTimeoutMaxMillis, snapshotThresholdEntries, null);
+    }
+
+    public NodeConfig withNbdAddress(String address) {
+        return new NodeConfig(name, role, clusterName, apiAddress, raftAddress, zone, groupId, founder,
+            initialRaftPeers, serverApiAddresses, leaderHook, followerHook, electionTimeoutMinMillis, electionTimeoutMaxMillis,
+            snapshotThresholdEntries, address);
+    }
 
     public boolean isServer() {
         return SERVER.equals(role);
@@ -49,6 +67,6 @@ public record NodeConfig(
     public NodeConfig withHooks(List<String> leader, List<String> follower) {
         return new NodeConfig(name, role, clusterName, apiAddress, raftAddress, zone, groupId, founder,
             initialRaftPeers, serverApiAddresses, leader, follower, electionTimeoutMinMillis, electionTimeoutMaxMillis,
-            snapshotThresholdEntries);
+            snapshotThresholdEntries, nbdAddress);
     }
 }

@@ -60,6 +60,12 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
     private volatile long leaderSinceMillis;
     private volatile Thread loop;
     private final Map<String, Long> ackedHeartbeats = new ConcurrentHashMap<>();
+    /**
+     * Nodes that have told this leader they run nothing an earlier leader asked for (no operation
+     * running, every result recorded). Until every member has, no action is sent: a start the old
+     * leader sent may still be running, and the state cannot show it yet.
+     */
+    private final Set<String> settledNodes = ConcurrentHashMap.newKeySet();
     /** Action key to the time after which it counts as lost and may be sent again. */
     private final Map<String, Long> actionsInFlight = new ConcurrentHashMap<>();
     /** Node to the time after which fencing may be tried again (in flight until then). */
@@ -91,6 +97,7 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
             leading = true;
             leaderSinceMillis = System.currentTimeMillis();
             ackedHeartbeats.clear();
+            settledNodes.clear();
             actionsInFlight.clear();
             fencingInFlight.clear();
             loop = Thread.ofVirtual().name("herd-coordinator").start(this::run);
@@ -106,7 +113,7 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
     }
 
     @Override
-    public NodeAgent.HeartbeatVerdict heartbeat(String node) {
+    public NodeAgent.HeartbeatVerdict heartbeat(String node, boolean busy) {
         if (!leading || access == null) {
             return null;
         }
@@ -115,7 +122,8 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
             ResourceStatusView view = view();
             NodeStatus status = view.statuses().stream().filter(s -> s.node().equals(node)).findFirst().orElse(null);
             if (status == null) {
-                return new NodeAgent.HeartbeatVerdict(NodeAgent.HeartbeatVerdict.LOST, null, policy);
+                // Not registered yet (a server being added): neither a member nor lost.
+                return new NodeAgent.HeartbeatVerdict(NodeAgent.HeartbeatVerdict.UNKNOWN, null, policy);
             }
             if (status.membership() == NodeMembership.LOST) {
                 return new NodeAgent.HeartbeatVerdict(NodeAgent.HeartbeatVerdict.LOST, null, policy);
@@ -124,6 +132,9 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
             return null;
         }
         ackedHeartbeats.put(node, System.currentTimeMillis());
+        if (!busy) {
+            settledNodes.add(node);
+        }
         return new NodeAgent.HeartbeatVerdict(NodeAgent.HeartbeatVerdict.ACK, null, policy);
     }
 
@@ -169,9 +180,22 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
             log.info("{}", outcome instanceof Outcome.Applied applied ? applied.description() : outcome);
         }
         decisions.fences().forEach(fence -> startFencing(fence, view));
+        List<String> unsettled = unsettledNodes(view);
+        if (!unsettled.isEmpty() && !decisions.actions().isEmpty()) {
+            log.debug("{}: waiting for {} to report what an earlier leader asked of them", nodeName, unsettled);
+            return;
+        }
         for (ActionRequest action : decisions.actions()) {
             dispatch(action, view);
         }
+    }
+
+    /** Members (and lost nodes) that have not yet told this leader they hold nothing outstanding. */
+    private List<String> unsettledNodes(ResourceStatusView view) {
+        return view.statuses().stream()
+            .filter(status -> status.membership() != NodeMembership.DOWN && !settledNodes.contains(status.node()))
+            .map(NodeStatus::node)
+            .toList();
     }
 
     private ResourceStatusView view() throws ApiException {

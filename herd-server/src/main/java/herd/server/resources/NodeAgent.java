@@ -40,6 +40,7 @@ public final class NodeAgent implements AutoCloseable {
     /** Monitor results waiting to be reported; beyond this they are dropped (and the next change reported). */
     static final int REPORT_QUEUE_MAX = 1_000;
     static final long REPORT_TIMEOUT_MILLIS = 10_000;
+    static final long REPORT_RETRY_MILLIS = 200;
 
     private final String nodeName;
     private final ClusterAccess access;
@@ -61,6 +62,14 @@ public final class NodeAgent implements AutoCloseable {
     private volatile String noQuorumPolicy = "stop";
     private volatile String leaderAddress;
     private volatile boolean running = true;
+    /** Operations the leader sent that are running or whose result is not recorded yet. */
+    private final java.util.concurrent.atomic.AtomicInteger operationsOutstanding = new java.util.concurrent.atomic.AtomicInteger();
+    /**
+     * False until this process has cleared what the cluster state recorded of its resources before it
+     * (re)started: its monitors are gone with the old process, so it probes everything again.
+     */
+    private volatile boolean historyReset;
+    private final java.util.concurrent.atomic.AtomicBoolean resetting = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.BlockingQueue<OperationRecord> pendingReports =
         new java.util.concurrent.LinkedBlockingQueue<>(REPORT_QUEUE_MAX);
     private final List<Thread> threads = new ArrayList<>();
@@ -82,8 +91,11 @@ public final class NodeAgent implements AutoCloseable {
 
     /** The coordinator on this process, for a server; lets its own node heartbeat without HTTP. */
     public interface LocalCoordinatorLink {
-        /** @return the verdict, or null when this server does not lead */
-        HeartbeatVerdict heartbeat(String node);
+        /**
+         * @param busy the node still runs an operation or holds a result it has not recorded
+         * @return the verdict, or null when this server does not lead
+         */
+        HeartbeatVerdict heartbeat(String node, boolean busy);
     }
 
     /** The leader's answer to a heartbeat. */
@@ -91,6 +103,8 @@ public final class NodeAgent implements AutoCloseable {
         public static final String ACK = "ack";
         public static final String LOST = "lost";
         public static final String NOT_LEADER = "not-leader";
+        /** The leader does not know this node yet: no acknowledgement, nothing to stop. */
+        public static final String UNKNOWN = "unknown";
     }
 
     public void start() {
@@ -122,7 +136,7 @@ public final class NodeAgent implements AutoCloseable {
      */
     private HeartbeatVerdict sendHeartbeat() {
         if (local != null) {
-            HeartbeatVerdict verdict = local.heartbeat(nodeName);
+            HeartbeatVerdict verdict = local.heartbeat(nodeName, busy());
             if (verdict != null) {
                 leaderAddress = null;
                 return verdict;
@@ -160,7 +174,8 @@ public final class NodeAgent implements AutoCloseable {
     /** One heartbeat to one server: its verdict, or null when it did not answer. */
     private HeartbeatVerdict heartbeatTo(String address) {
         try {
-            PeerApi.Reply reply = peers.post(address, "/v1/internal/heartbeat", JsonViews.object().put("node", nodeName),
+            PeerApi.Reply reply = peers.post(address, "/v1/internal/heartbeat",
+                JsonViews.object().put("node", nodeName).put("busy", busy()),
                 Duration.ofMillis(settings.heartbeatIntervalMillis() * 2));
             return reply.ok() ? verdictOf(reply.body()) : null;
         } catch (java.io.IOException e) {
@@ -172,6 +187,11 @@ public final class NodeAgent implements AutoCloseable {
         }
     }
 
+    /** Tells a new leader whether this node still runs or holds anything an earlier leader asked for. */
+    private boolean busy() {
+        return operationsOutstanding.get() > 0 || !pendingReports.isEmpty();
+    }
+
     static HeartbeatVerdict verdictOf(JsonNode body) {
         return new HeartbeatVerdict(body.path("verdict").asText(), body.path("leaderAddress").asText(null),
             body.path("noQuorumPolicy").asText("stop"));
@@ -180,6 +200,16 @@ public final class NodeAgent implements AutoCloseable {
     private void onVerdict(HeartbeatVerdict verdict, long sentAtMillis) {
         noQuorumPolicy = verdict.noQuorumPolicy() == null ? "stop" : verdict.noQuorumPolicy();
         if (HeartbeatVerdict.ACK.equals(verdict.verdict())) {
+            if (!historyReset && resetting.compareAndSet(false, true)) {
+                // Off the heartbeat thread: heartbeats must keep flowing while the reset talks to the cluster.
+                Thread.ofVirtual().name("herd-history-reset").start(() -> {
+                    try {
+                        resetOwnHistory();
+                    } finally {
+                        resetting.set(false);
+                    }
+                });
+            }
             lastAckSentAtMillis = Math.max(lastAckSentAtMillis, sentAtMillis);
             if (!inGoodStanding) {
                 log.info("{} is a member: the leader acknowledges its heartbeats", nodeName);
@@ -188,6 +218,32 @@ public final class NodeAgent implements AutoCloseable {
         } else if (HeartbeatVerdict.LOST.equals(verdict.verdict()) && inGoodStanding) {
             log.warn("{}: the leader declared this node lost; stopping its resources", nodeName);
             loseStanding("the leader declared this node lost");
+        }
+    }
+
+    /**
+     * A process that (re)starts knows nothing of what ran before it, and the recurring monitors of its
+     * predecessor are gone; so before it runs anything it has the cluster forget what this node
+     * recorded, and the leader probes every resource here again (nothing else starts meanwhile).
+     */
+    private void resetOwnHistory() {
+        try {
+            herd.core.command.QueryResult.ResourceStatusView view = (herd.core.command.QueryResult.ResourceStatusView)
+                access.query(new herd.core.command.Query.ResourceStatus(), true);
+            for (herd.core.resource.NodeStatus status : view.statuses()) {
+                if (status.node().equals(nodeName)) {
+                    for (String resource : status.resources().keySet()) {
+                        access.submit(new Command.CleanupResource(resource, nodeName));
+                    }
+                    if (!status.resources().isEmpty()) {
+                        log.info("{} restarted: forgot the history of {} resources here; they are probed again", nodeName,
+                            status.resources().size());
+                    }
+                }
+            }
+            historyReset = true;
+        } catch (ApiException | RuntimeException e) {
+            log.warn("{} could not clear its earlier history yet ({}); runs nothing until it has", nodeName, e.getMessage());
         }
     }
 
@@ -227,6 +283,7 @@ public final class NodeAgent implements AutoCloseable {
             if (result.succeeded()) {
                 active.remove(started.resource());
             }
+            reportLater(record(started, result)); // recorded when the leader is reachable again, unless lost by then
         }
     }
 
@@ -245,18 +302,33 @@ public final class NodeAgent implements AutoCloseable {
         if (!nodeName.equals(request.node())) {
             throw ApiException.badRequest("this is node " + nodeName + ", not " + request.node());
         }
+        if (!historyReset) {
+            throw new ApiException(503, herd.core.ErrorCode.UNAVAILABLE, "node " + nodeName
+                + " has just started and is clearing its earlier history: retry in a moment");
+        }
         if (request.intervalMillis() > 0) {
             startRecurring(request);
             return null;
         }
-        if (List.of("stop", "promote", "demote").contains(request.operation())) {
-            cancelMonitors(request.resource());
+        operationsOutstanding.incrementAndGet();
+        try {
+            if (List.of("stop", "promote", "demote").contains(request.operation())) {
+                cancelMonitors(request.resource());
+            }
+            OperationResult result = run(request, request.operation(), 0);
+            OperationRecord record = record(request, result);
+            track(request, record);
+            try {
+                report(List.of(record));
+            } catch (ApiException e) {
+                // The result must not be lost: it is recorded as soon as the leader can be reached again.
+                reportLater(record);
+                throw e;
+            }
+            return record;
+        } finally {
+            operationsOutstanding.decrementAndGet();
         }
-        OperationResult result = run(request, request.operation(), 0);
-        OperationRecord record = record(request, result);
-        track(request, record);
-        report(List.of(record));
-        return record;
     }
 
     private void track(ActionRequest request, OperationRecord record) {
@@ -276,9 +348,9 @@ public final class NodeAgent implements AutoCloseable {
 
     private void startRecurring(ActionRequest request) {
         Set<ActionRequest> monitors = recurring.computeIfAbsent(request.resource(), r -> ConcurrentHashMap.newKeySet());
-        if (monitors.stream().anyMatch(m -> m.intervalMillis() == request.intervalMillis())) {
-            return; // already running: the leader re-sent it before the first result was recorded
-        }
+        // A re-sent monitor (its first result was lost, or a cleanup erased it) replaces the running one,
+        // which then reports its first result again.
+        monitors.removeIf(m -> m.intervalMillis() == request.intervalMillis());
         monitors.add(request);
         executor.startRecurring(operationRequest(request, request.operation(), request.intervalMillis()),
             result -> reportLater(record(request, result)));
@@ -371,17 +443,27 @@ public final class NodeAgent implements AutoCloseable {
         }
     }
 
+    /** Records queued results in order, retrying until they are recorded or refused (e.g. the node was declared lost). */
     private void reportLoop() {
+        List<OperationRecord> batch = new ArrayList<>();
         while (running) {
             try {
-                OperationRecord first = pendingReports.take();
-                List<OperationRecord> batch = new ArrayList<>(List.of(first));
-                pendingReports.drainTo(batch, herd.core.Limits.MAX_OPERATIONS_PER_REPORT - 1);
+                if (batch.isEmpty()) {
+                    batch.add(pendingReports.take());
+                    pendingReports.drainTo(batch, herd.core.Limits.MAX_OPERATIONS_PER_REPORT - 1);
+                }
                 report(batch);
+                batch.clear();
             } catch (InterruptedException e) {
                 return;
             } catch (ApiException e) {
-                log.warn("{} could not record monitor results: {}", nodeName, e.getMessage());
+                if (e.status() < 500) {
+                    log.warn("{}: {} results refused, dropped: {}", nodeName, batch.size(), e.getMessage());
+                    batch.clear();
+                } else {
+                    log.debug("{}: results not recorded yet ({}); retrying", nodeName, e.getMessage());
+                    sleep(REPORT_RETRY_MILLIS);
+                }
             }
         }
     }

@@ -1,0 +1,229 @@
+package herd.cli;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import herd.server.storage.Sizes;
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.time.ZoneId;
+import java.time.format.DateTimeFormatter;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+import picocli.CommandLine.Model.CommandSpec;
+
+/** {@code herd volume ...}: block volumes, snapshots and clones, served over NBD (see docs/storage.md). */
+@Command(name = "volume", description = "Create, list, snapshot and clone block volumes (served over NBD; see docs/storage.md).",
+    subcommands = {VolumeCommands.Create.class, VolumeCommands.ListVolumes.class, VolumeCommands.Info.class,
+        VolumeCommands.Resize.class, VolumeCommands.Delete.class, VolumeCommands.Snapshot.class,
+        VolumeCommands.CloneSnapshot.class, VolumeCommands.Rollback.class, VolumeCommands.Tree.class})
+public final class VolumeCommands {
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final DateTimeFormatter CREATED = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
+
+    static String volumePath(String name, String action) {
+        String encoded = URLEncoder.encode(name, StandardCharsets.UTF_8);
+        return "/v1/volumes/" + encoded + (action.isEmpty() ? "" : "/" + action);
+    }
+
+    static long parseSize(String size) {
+        try {
+            return Sizes.parse(size, "size");
+        } catch (IllegalArgumentException e) {
+            throw new CliException(ExitCode.USAGE, e.getMessage());
+        }
+    }
+
+    abstract static class VolumeCommand implements Callable<Integer> {
+        @Mixin ClientOptions options;
+        @Spec CommandSpec spec;
+
+        PrintWriter out() {
+            return spec.commandLine().getOut();
+        }
+
+        void print(JsonNode body, String line) {
+            if (options.json()) {
+                try {
+                    out().println(JSON.writerWithDefaultPrettyPrinter().writeValueAsString(body));
+                } catch (IOException e) {
+                    throw new IllegalStateException(e);
+                }
+            } else {
+                out().println(line);
+            }
+            out().flush();
+        }
+
+        JsonNode post(String path, ObjectNode body) {
+            return Failures.check(options.client().post(path, body)).body();
+        }
+    }
+
+    @Command(name = "create", description = "Create an empty volume of SIZE (like 10G; K, M, G, T are powers of 1024).")
+    static final class Create extends VolumeCommand {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Parameters(index = "1", paramLabel = "SIZE") String size;
+        @Option(names = "--copies", paramLabel = "N", defaultValue = "1",
+            description = "Copies of each object (only 1 until replication exists).") int copies;
+        @Option(names = "--tag", paramLabel = "TAG", defaultValue = "", description = "Free text shown by list.") String tag;
+
+        @Override
+        public Integer call() {
+            ObjectNode body = JSON.createObjectNode().put("name", name).put("sizeBytes", parseSize(size))
+                .put("copies", copies).put("tag", tag);
+            JsonNode created = post("/v1/volumes", body);
+            print(created, "created volume " + name + " (id " + created.path("id").asLong() + ", "
+                + Sizes.format(created.path("sizeBytes").asLong()) + ")");
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "list", description = "List volumes and snapshots (like dog vdi list).")
+    static final class ListVolumes extends VolumeCommand {
+        @Override
+        public Integer call() {
+            JsonNode body = Failures.check(options.client().get("/v1/volumes")).body();
+            if (options.json()) {
+                print(body, "");
+                return ExitCode.OK;
+            }
+            Table table = new Table("NAME", "ID", "SIZE", "USED", "SHARED", "CREATED", "COPIES", "TAG");
+            for (JsonNode volume : body.path("volumes")) {
+                String name = (volume.path("kind").asText().equals("snapshot") ? "s " : "  ") + volume.path("name").asText();
+                table.row(name, volume.path("id").asLong(), Sizes.format(volume.path("sizeBytes").asLong()),
+                    Sizes.format(volume.path("usedBytes").asLong()), Sizes.format(volume.path("sharedBytes").asLong()),
+                    CREATED.format(Instant.ofEpochMilli(volume.path("createdMillis").asLong())), volume.path("copies").asInt(),
+                    volume.path("tag").asText());
+            }
+            table.print(out());
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "info", description = "Show one volume or snapshot.")
+    static final class Info extends VolumeCommand {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+
+        @Override
+        public Integer call() {
+            JsonNode volume = Failures.check(options.client().get(volumePath(name, ""))).body();
+            StringBuilder text = new StringBuilder();
+            text.append("name:      ").append(volume.path("name").asText()).append('\n')
+                .append("kind:      ").append(volume.path("kind").asText()).append('\n')
+                .append("id:        ").append(volume.path("id").asLong()).append('\n')
+                .append("size:      ").append(Sizes.format(volume.path("sizeBytes").asLong()))
+                .append(" (").append(volume.path("sizeBytes").asLong()).append(" bytes)\n")
+                .append("used:      ").append(Sizes.format(volume.path("usedBytes").asLong())).append('\n')
+                .append("shared:    ").append(Sizes.format(volume.path("sharedBytes").asLong())).append('\n')
+                .append("copies:    ").append(volume.path("copies").asInt()).append('\n')
+                .append("created:   ").append(CREATED.format(Instant.ofEpochMilli(volume.path("createdMillis").asLong()))).append('\n')
+                .append("tag:       ").append(volume.path("tag").asText()).append('\n')
+                .append("attached:  ").append(volume.path("attachedNode").asText("-")).append('\n')
+                .append("objects:   ").append(volume.path("inodeEntries").asInt()).append(" written by it\n")
+                .append("parents:   ").append(volume.path("chain").isEmpty() ? "-" : String.join(" <- ",
+                    JSON.convertValue(volume.path("chain"), String[].class)));
+            print(volume, text.toString());
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "resize", description = "Grow a volume to SIZE (volumes only grow).")
+    static final class Resize extends VolumeCommand {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Parameters(index = "1", paramLabel = "SIZE") String size;
+
+        @Override
+        public Integer call() {
+            JsonNode resized = post(volumePath(name, "resize"), JSON.createObjectNode().put("sizeBytes", parseSize(size)));
+            print(resized, "resized volume " + name + " to " + Sizes.format(resized.path("sizeBytes").asLong()));
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "delete", description = "Delete a volume or snapshot (a volume served here is detached first).")
+    static final class Delete extends VolumeCommand {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+
+        @Override
+        public Integer call() {
+            print(Failures.check(options.client().delete(volumePath(name, ""))).body(), "deleted " + name);
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "snapshot", description = "Freeze volume NAME as read-only snapshot SNAP (copy-on-write, instant).")
+    static final class Snapshot extends VolumeCommand {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Parameters(index = "1", paramLabel = "SNAP") String snapshot;
+        @Option(names = "--tag", paramLabel = "TAG", defaultValue = "", description = "Free text shown by list.") String tag;
+
+        @Override
+        public Integer call() {
+            JsonNode taken = post(volumePath(name, "snapshot"), JSON.createObjectNode().put("snapshot", snapshot).put("tag", tag));
+            print(taken, "took snapshot " + snapshot + " of volume " + name + " (id " + taken.path("id").asLong() + ")");
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "clone", description = "Create volume NEW from snapshot SNAP (copy-on-write, instant).")
+    static final class CloneSnapshot extends VolumeCommand {
+        @Parameters(index = "0", paramLabel = "SNAP") String snapshot;
+        @Parameters(index = "1", paramLabel = "NEW") String newName;
+
+        @Override
+        public Integer call() {
+            JsonNode cloned = post(volumePath(snapshot, "clone"), JSON.createObjectNode().put("newName", newName));
+            print(cloned, "cloned snapshot " + snapshot + " as volume " + newName + " (id " + cloned.path("id").asLong() + ")");
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "rollback", description = "Return volume NAME to its snapshot SNAP (what it wrote since is dropped).")
+    static final class Rollback extends VolumeCommand {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Parameters(index = "1", paramLabel = "SNAP") String snapshot;
+
+        @Override
+        public Integer call() {
+            print(post(volumePath(name, "rollback"), JSON.createObjectNode().put("snapshot", snapshot)),
+                "rolled volume " + name + " back to snapshot " + snapshot);
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "tree", description = "Show which volumes and snapshots read through which snapshots.")
+    static final class Tree extends VolumeCommand {
+        @Override
+        public Integer call() {
+            JsonNode body = Failures.check(options.client().get("/v1/volumes/tree")).body();
+            if (options.json()) {
+                print(body, "");
+                return ExitCode.OK;
+            }
+            for (JsonNode root : body.path("roots")) {
+                printNode(root, "", "");
+            }
+            out().flush();
+            return ExitCode.OK;
+        }
+
+        private void printNode(JsonNode node, String firstPrefix, String childPrefix) {
+            String kind = node.path("kind").asText().equals("snapshot") ? "snapshot" : "volume";
+            out().println(firstPrefix + node.path("name").asText() + " (" + kind
+                + (node.path("deleted").asBoolean() ? ", deleted" : "") + ", id " + node.path("id").asLong() + ")");
+            JsonNode children = node.path("children");
+            for (int i = 0; i < children.size(); i++) {
+                boolean last = i == children.size() - 1;
+                printNode(children.get(i), childPrefix + (last ? "└─ " : "├─ "), childPrefix + (last ? "   " : "│  "));
+            }
+        }
+    }
+}

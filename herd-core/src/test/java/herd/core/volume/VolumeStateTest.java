@@ -1,0 +1,151 @@
+package herd.core.volume;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import herd.core.ClusterState;
+import herd.core.ErrorCode;
+import herd.core.Rejection;
+import herd.core.StateImage;
+import herd.core.codec.Codec;
+import herd.core.command.Command;
+import herd.core.command.Outcome;
+import herd.core.command.Query;
+import herd.core.command.QueryResult;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** Volumes as part of the cluster state: commands, refusals, queries and snapshots of the state. */
+class VolumeStateTest {
+    private static final long GIB = 1L << 30;
+    private static final int OBJECT_BYTES = 4 * 1024 * 1024;
+
+    private final ClusterState state = new ClusterState();
+    private long index;
+
+    private Outcome apply(Command command) {
+        return state.apply(++index, command);
+    }
+
+    private QueryResult.VolumeDetail info(String name) {
+        return (QueryResult.VolumeDetail) state.query(new Query.VolumeInfo(name));
+    }
+
+    private static Rejection rejection(Outcome outcome) {
+        assertThat(outcome).isInstanceOf(Outcome.Rejected.class);
+        return ((Outcome.Rejected) outcome).rejection();
+    }
+
+    @Test
+    void createSnapshotCloneAndFirstWritesShowInTheQueries() {
+        assertThat(apply(new Command.CreateVolume("vm1", 10 * GIB, 1, "web", 1000))).isInstanceOf(Outcome.Applied.class);
+        int firstId = info("vm1").row().volume().id();
+        assertThat(apply(new Command.SetInodeEntries(firstId, List.of(new InodeEntry(0, firstId), new InodeEntry(3, firstId)))))
+            .isInstanceOf(Outcome.Applied.class);
+        assertThat(apply(new Command.SnapshotVolume("vm1", "vm1.monday", "daily", 2000))).isInstanceOf(Outcome.Applied.class);
+        assertThat(apply(new Command.CloneVolume("vm1.monday", "vm2", 3000))).isInstanceOf(Outcome.Applied.class);
+
+        QueryResult.VolumeDetail snapshot = info("vm1.monday");
+        assertThat(snapshot.row().volume().id()).isEqualTo(firstId);
+        assertThat(snapshot.row().volume().isSnapshot()).isTrue();
+        assertThat(snapshot.inodeEntries()).isEqualTo(2);
+        assertThat(snapshot.row().usedBytes()).isEqualTo(2L * OBJECT_BYTES);
+
+        QueryResult.VolumeDetail volume = info("vm1");
+        assertThat(volume.row().volume().id()).isNotEqualTo(firstId);
+        assertThat(volume.row().volume().parentId()).isEqualTo(firstId);
+        assertThat(volume.chain()).extracting(VolumeRecord::name).containsExactly("vm1", "vm1.monday");
+        assertThat(volume.chainInodes().get(1).indexes()).containsExactly(0, 3);
+        assertThat(volume.row().usedBytes()).isZero();
+        assertThat(volume.row().sharedBytes()).isEqualTo(2L * OBJECT_BYTES);
+
+        QueryResult.VolumeList list = (QueryResult.VolumeList) state.query(new Query.Volumes());
+        assertThat(list.volumes()).extracting(row -> row.volume().name()).containsExactly("vm1", "vm1.monday", "vm2");
+        QueryResult.VolumeForest tree = (QueryResult.VolumeForest) state.query(new Query.VolumeTree());
+        assertThat(tree.roots()).singleElement().satisfies(root -> {
+            assertThat(root.volume().name()).isEqualTo("vm1.monday");
+            assertThat(root.children()).extracting(child -> child.volume().name()).containsExactly("vm1", "vm2");
+        });
+    }
+
+    @Test
+    void badInputIsRefusedWithAMessageAndChangesNothing() {
+        assertThat(rejection(apply(new Command.CreateVolume("vm1", GIB, 2, "", 1))).message())
+            .contains("replication is not available yet").contains("--copies 1");
+        assertThat(rejection(apply(new Command.CreateVolume("vm1", 0, 1, "", 1))).message()).contains("size 0 bytes is not valid");
+        assertThat(rejection(apply(new Command.CreateVolume("bad name", GIB, 1, "", 1))).code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        apply(new Command.CreateVolume("vm1", GIB, 1, "", 1));
+        Rejection duplicate = rejection(apply(new Command.CreateVolume("vm1", GIB, 1, "", 1)));
+        assertThat(duplicate.message()).contains("'vm1' is taken");
+        assertThat(rejection(apply(new Command.DeleteVolume("nope"))).code()).isEqualTo(ErrorCode.NOT_FOUND);
+        assertThat(((QueryResult.VolumeList) state.query(new Query.Volumes())).volumes()).hasSize(1);
+        assertThat(state.query(new Query.VolumeInfo("nope"))).isInstanceOf(QueryResult.Refused.class);
+    }
+
+    @Test
+    void anAttachedVolumeHasOneWriter() {
+        apply(new Command.CreateVolume("vm1", GIB, 1, "", 1));
+        assertThat(apply(new Command.AttachVolume("vm1", "s1"))).isInstanceOf(Outcome.Applied.class);
+        assertThat(rejection(apply(new Command.AttachVolume("vm1", "s2"))).message()).contains("attached to node 's1'");
+        assertThat(rejection(apply(new Command.DeleteVolume("vm1"))).message()).contains("detach it first");
+        assertThat(apply(new Command.DetachVolume("vm1"))).isInstanceOf(Outcome.Applied.class);
+        assertThat(apply(new Command.DeleteVolume("vm1"))).isInstanceOf(Outcome.Applied.class);
+    }
+
+    @Test
+    void inodeEntriesAreRefusedForSnapshotsAndIndexesOutsideTheVolume() {
+        apply(new Command.CreateVolume("vm1", 2L * OBJECT_BYTES, 1, "", 1));
+        int firstId = info("vm1").row().volume().id();
+        assertThat(rejection(apply(new Command.SetInodeEntries(firstId, List.of(new InodeEntry(0, firstId),
+            new InodeEntry(2, firstId))))).message()).contains("does not fit");
+        assertThat(info("vm1").inodeEntries()).as("nothing half-applied").isZero();
+        assertThat(rejection(apply(new Command.SetInodeEntries(firstId, List.of(new InodeEntry(0, 999))))).message())
+            .contains("owner must be");
+        assertThat(rejection(apply(new Command.SetInodeEntries(firstId, List.of()))).code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        apply(new Command.SnapshotVolume("vm1", "snap", "", 2));
+        assertThat(rejection(apply(new Command.SetInodeEntries(firstId, List.of(new InodeEntry(0, firstId))))).message())
+            .contains("read-only snapshot 'snap'");
+    }
+
+    @Test
+    void commandsAndAnswersSurviveTheCodec() {
+        List<Command> commands = List.of(new Command.CreateVolume("vm1", GIB, 1, "t", 5), new Command.ResizeVolume("vm1", 2 * GIB),
+            new Command.SnapshotVolume("vm1", "s", "t", 6), new Command.CloneVolume("s", "vm2", 7),
+            new Command.RollbackVolume("vm1", "s"), new Command.AttachVolume("vm2", "n1"), new Command.DetachVolume("vm2"),
+            new Command.SetInodeEntries(3, List.of(new InodeEntry(1, 3))), new Command.DeleteVolume("vm2"));
+        for (Command command : commands) {
+            assertThat(Codec.decodeCommand(Codec.encode(command))).isEqualTo(command);
+            assertThat(apply(Codec.decodeCommand(Codec.encode(command)))).as(command.toString()).isInstanceOf(Outcome.Applied.class);
+        }
+        QueryResult detail = state.query(new Query.VolumeInfo("vm1"));
+        assertThat(Codec.decodeQueryResult(Codec.encode(detail))).isEqualTo(detail);
+        QueryResult tree = state.query(new Query.VolumeTree());
+        assertThat(Codec.decodeQueryResult(Codec.encode(tree))).isEqualTo(tree);
+    }
+
+    @Test
+    void aStateImageKeepsTheVolumesAndAnOldImageLoadsWithoutThem() throws Exception {
+        apply(new Command.CreateVolume("vm1", GIB, 1, "", 1));
+        int id = info("vm1").row().volume().id();
+        apply(new Command.SetInodeEntries(id, List.of(new InodeEntry(5, id))));
+        apply(new Command.SnapshotVolume("vm1", "snap", "", 2));
+        apply(new Command.AttachVolume("vm1", "s1"));
+
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Codec.writeImage(state.image(), out);
+        ClusterState restored = ClusterState.fromImage(Codec.readImage(new ByteArrayInputStream(out.toByteArray())));
+        assertThat(restored.query(new Query.VolumeInfo("vm1"))).isEqualTo(info("vm1"));
+        assertThat(restored.query(new Query.Volumes())).isEqualTo(state.query(new Query.Volumes()));
+        assertThat(restored.image()).isEqualTo(state.image());
+
+        String withoutVolumes = out.toString(StandardCharsets.UTF_8).replaceAll(",\"volumes\":\\{.*\\}\\}$", "}");
+        StateImage old = Codec.readImage(new ByteArrayInputStream(withoutVolumes.getBytes(StandardCharsets.UTF_8)));
+        assertThat(old.volumes()).isNull();
+        ClusterState fromOld = ClusterState.fromImage(old);
+        assertThat(((QueryResult.VolumeList) fromOld.query(new Query.Volumes())).volumes()).isEmpty();
+        assertThat(fromOld.apply(old.lastAppliedIndex() + 1, new Command.CreateVolume("vm1", GIB, 1, "", 1)))
+            .isInstanceOf(Outcome.Applied.class);
+    }
+}

@@ -1,0 +1,192 @@
+package herd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Volumes on a real herd server, written and read by qemu-io and qemu-img over NBD: snapshots and
+ * clones are copy-on-write (the snapshot and the clone keep the old bytes while the volume moves
+ * on), a snapshot taken while a client is connected splits that client's writes cleanly, bad input
+ * gets clear errors, and the data survives a SIGKILL of the server.
+ */
+class VolumeTest {
+    private static final long TOOL_TIMEOUT_SECONDS = 60;
+
+    @TempDir Path root;
+    private HerdCluster cluster;
+    private int nbdPort;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void snapshotsAndClonesKeepTheirDataAndTheVolumeSurvivesARestart() throws Exception {
+        nbdPort = HerdCluster.freePortPair();
+        cluster = HerdCluster.start(root.resolve("cluster"), 1, "--nbd-address", "127.0.0.1:" + nbdPort);
+
+        herd("volume", "create", "vol", "64M", "--tag", "test");
+        qemuIo("vol", "write -P 0xab 0 8M");
+        herd("volume", "snapshot", "vol", "snap");
+        qemuIo("vol", "write -P 0xcd 1M 2M");
+        herd("volume", "clone", "snap", "vol-clone");
+
+        qemuIo("vol", "read -P 0xab 0 1M", "read -P 0xcd 1M 2M", "read -P 0xab 3M 5M", "read -P 0 8M 56M");
+        qemuIo("vol-clone", "read -P 0xab 0 8M", "read -P 0 8M 56M");
+        qemuIoReadOnly("snap", "read -P 0xab 0 8M");
+        assertThat(qemuImgCompare("snap", "vol-clone").exitCode()).as("snapshot and clone are identical").isZero();
+        assertThat(qemuImgCompare("snap", "vol").exitCode()).as("the volume moved on").isEqualTo(1);
+
+        ToolResult writeToSnapshot = run(List.of("qemu-io", "-f", "raw", "-c", "write -P 1 0 4k", uri("snap")));
+        assertThat(writeToSnapshot.exitCode()).isNotZero();
+        assertThat(writeToSnapshot.output()).as("qemu opens a read-only export only read-only").contains("Permission denied");
+
+        HerdCluster.CliResult list = herd("volume", "list");
+        assertThat(list.stdout()).contains("vol-clone").contains("snap").contains("test");
+        assertThat(herd("volume", "tree").stdout()).contains("snap (snapshot").contains("├─ vol (volume").contains("└─ vol-clone");
+        assertThat(herd("volume", "info", "vol").stdout()).contains("parents:   snap").contains("attached:  s1");
+
+        herd("volume", "delete", "vol-clone");
+        assertThat(herd("volume", "list").stdout()).doesNotContain("vol-clone");
+        ToolResult gone = run(List.of("qemu-io", "-f", "raw", "-c", "read 0 4k", uri("vol-clone")));
+        assertThat(gone.exitCode()).isNotZero();
+        assertThat(gone.output()).contains("'vol-clone' does not exist");
+
+        cluster.kill("s1");
+        cluster.restart("s1");
+        cluster.leader();
+        qemuIo("vol", "read -P 0xab 0 1M", "read -P 0xcd 1M 2M", "read -P 0xab 3M 5M");
+        qemuIoReadOnly("snap", "read -P 0xab 0 8M");
+    }
+
+    @Test
+    void aSnapshotTakenWhileAClientWritesSplitsItsWritesAndBadInputIsRefused() throws Exception {
+        nbdPort = HerdCluster.freePortPair();
+        cluster = HerdCluster.start(root.resolve("cluster"), 1, "--nbd-address", "127.0.0.1:" + nbdPort);
+        herd("volume", "create", "db", "16M");
+
+        Process client = new ProcessBuilder("qemu-io", "-f", "raw", uri("db")).redirectErrorStream(true).start();
+        try (Writer commands = new java.io.OutputStreamWriter(client.getOutputStream(), StandardCharsets.UTF_8);
+             BufferedReader output = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8))) {
+            interact(commands, output, "write -P 0x11 0 6M", "wrote");
+            herd("volume", "snapshot", "db", "db.before");
+            interact(commands, output, "write -P 0x22 2M 6M", "wrote");
+            interact(commands, output, "flush", "");
+            commands.write("quit\n");
+        } finally {
+            if (!client.waitFor(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                client.destroyForcibly();
+            }
+        }
+        qemuIoReadOnly("db.before", "read -P 0x11 0 6M", "read -P 0 6M 10M");
+        qemuIo("db", "read -P 0x11 0 2M", "read -P 0x22 2M 6M", "read -P 0 8M 8M");
+
+        assertRefused(herd(false, "volume", "create", "big", "1G", "--copies", "2"), "replication is not available yet");
+        assertRefused(herd(false, "volume", "create", "db", "1G"), "the name 'db' is taken");
+        assertRefused(herd(false, "volume", "create", "empty", "0"), "size 0 bytes is not valid");
+        assertRefused(herd(false, "volume", "create", "odd", "ten"), "is not a size");
+        assertRefused(herd(false, "volume", "rollback", "db", "nope"), "there is no snapshot named 'nope'");
+        assertRefused(herd(false, "volume", "resize", "db", "8M"), "volumes only grow");
+        assertThat(herd("volume", "list").stdout()).doesNotContain("big").doesNotContain("empty").doesNotContain("odd");
+
+        herd("volume", "rollback", "db", "db.before");
+        qemuIo("db", "read -P 0x11 0 6M", "read -P 0 6M 10M");
+        herd("volume", "resize", "db", "32M");
+        qemuIo("db", "read -P 0x11 0 6M", "write -P 0x33 30M 2M", "read -P 0x33 30M 2M");
+    }
+
+    // ------------------------------------------------------------------ helpers
+
+    private String uri(String export) {
+        return "nbd://127.0.0.1:" + nbdPort + "/" + export;
+    }
+
+    private HerdCluster.CliResult herd(String... args) throws Exception {
+        return herd(true, args);
+    }
+
+    private HerdCluster.CliResult herd(boolean mustSucceed, String... args) throws Exception {
+        HerdCluster.CliResult result = cluster.cliAgainstCluster(args);
+        if (mustSucceed) {
+            assertThat(result.exitCode()).as("herd " + String.join(" ", args) + ": " + result).isZero();
+        }
+        return result;
+    }
+
+    private static void assertRefused(HerdCluster.CliResult result, String message) {
+        assertThat(result.exitCode()).as(result.toString()).isNotZero();
+        assertThat(result.stderr()).contains(message);
+    }
+
+    private void qemuIo(String export, String... commands) throws Exception {
+        qemuIo(export, false, commands);
+    }
+
+    private void qemuIoReadOnly(String export, String... commands) throws Exception {
+        qemuIo(export, true, commands);
+    }
+
+    private void qemuIo(String export, boolean readOnly, String... commands) throws Exception {
+        List<String> command = new ArrayList<>(List.of("qemu-io", "-f", "raw"));
+        if (readOnly) {
+            command.add("-r");
+        }
+        for (String each : commands) {
+            command.addAll(List.of("-c", each));
+        }
+        command.add(uri(export));
+        ToolResult result = run(command);
+        assertThat(result.exitCode()).as(String.join(" ", command) + "\n" + result.output() + "\nserver log:\n"
+            + cluster.log("s1")).isZero();
+        assertThat(result.output()).doesNotContain("Pattern verification failed");
+    }
+
+    private ToolResult qemuImgCompare(String first, String second) throws Exception {
+        return run(List.of("qemu-img", "compare", "-f", "raw", "-F", "raw", uri(first), uri(second)));
+    }
+
+    /** Sends one qemu-io command and waits for the line that says it finished. */
+    private static void interact(Writer commands, BufferedReader output, String command, String doneMarker) throws IOException {
+        commands.write(command + "\n");
+        commands.flush();
+        if (doneMarker.isEmpty()) {
+            return;
+        }
+        String line;
+        while ((line = output.readLine()) != null) {
+            assertThat(line).as("qemu-io said").doesNotContain("failed");
+            if (line.contains(doneMarker)) {
+                return;
+            }
+        }
+        throw new AssertionError("qemu-io ended before '" + command + "' finished");
+    }
+
+    record ToolResult(int exitCode, String output) {}
+
+    private static ToolResult run(List<String> command) throws Exception {
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError(command + " did not finish");
+        }
+        return new ToolResult(process.exitValue(), output);
+    }
+}

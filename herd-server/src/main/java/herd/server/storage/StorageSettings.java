@@ -1,0 +1,41 @@
+package herd.server.storage;
+
+import herd.server.config.NodeConfig;
+import java.util.Map;
+import java.util.OptionalLong;
+
+/**
+ * Where a node keeps and serves volume data. Pure: the environment comes in as a map.
+ *
+ * <ul>
+ *   <li>NBD address: node.json's {@code nbdAddress} (set with {@code --nbd-address} on
+ *       {@code herd init} or {@code herd agent}); by default the API's host with port 10809, the port
+ *       NBD clients assume. When the default port is taken (several nodes on one machine), the node
+ *       logs a warning and serves no NBD; a configured address that cannot be bound stops the node.</li>
+ *   <li>Capacity of the object store: {@code HERD_STORAGE_CAPACITY} (like {@code 100G}); by default
+ *       the file system's free space when the node starts.</li>
+ * </ul>
+ */
+public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, OptionalLong capacityBytes) {
+    public static final int DEFAULT_NBD_PORT = 10809;
+    public static final String CAPACITY_VARIABLE = "HERD_STORAGE_CAPACITY";
+
+    public static StorageSettings of(NodeConfig config, Map<String, String> environment) {
+        String capacity = environment.get(CAPACITY_VARIABLE);
+        OptionalLong capacityBytes = capacity == null || capacity.isBlank() ? OptionalLong.empty()
+            : OptionalLong.of(Sizes.parse(capacity, CAPACITY_VARIABLE));
+        if (capacityBytes.isPresent() && capacityBytes.getAsLong() <= 0) {
+            throw new IllegalArgumentException(CAPACITY_VARIABLE + "=" + capacity + " leaves no room for data: give a size like 100G");
+        }
+        boolean configured = config.nbdAddress() != null && !config.nbdAddress().isBlank();
+        return new StorageSettings(nbdAddress(config), configured, capacityBytes);
+    }
+
+    static String nbdAddress(NodeConfig config) {
+        if (config.nbdAddress() != null && !config.nbdAddress().isBlank()) {
+            return config.nbdAddress();
+        }
+        String api = config.apiAddress();
+        return api.substring(0, api.lastIndexOf(':')) + ":" + DEFAULT_NBD_PORT;
+    }
+}

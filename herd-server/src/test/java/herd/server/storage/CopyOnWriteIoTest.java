@@ -1,0 +1,150 @@
+package herd.server.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import herd.block.Done;
+import herd.block.store.ObjectStore;
+import herd.block.volume.ObjectError;
+import herd.block.volume.ObjectResult;
+import herd.blockcore.ObjectId;
+import herd.core.ClusterState;
+import herd.core.command.Command;
+import herd.core.command.Outcome;
+import herd.core.command.Query;
+import herd.core.command.QueryResult;
+import herd.core.volume.InodeEntry;
+import herd.server.config.NodeConfig;
+import java.nio.ByteBuffer;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The gateway's copy-on-write over a real object store, with the cluster state applied in memory. */
+class CopyOnWriteIoTest {
+    private static final int OBJECT = ObjectId.OBJECT_SIZE_BYTES;
+
+    @TempDir Path directory;
+    private ObjectStore store;
+    private final ClusterState state = new ClusterState();
+    private final List<Command.SetInodeEntries> commits = new ArrayList<>();
+    private long index;
+    private boolean refuseCommits;
+
+    @BeforeEach
+    void open() throws Exception {
+        store = ObjectStore.open(directory, 64L * OBJECT);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        store.close();
+    }
+
+    private void apply(Command command) {
+        assertThat(state.apply(++index, command)).as(command.toString()).isInstanceOf(Outcome.Applied.class);
+    }
+
+    private VolumeView view(String name) {
+        return VolumeView.of((QueryResult.VolumeDetail) state.query(new Query.VolumeInfo(name)));
+    }
+
+    private CopyOnWriteIo io(String name) {
+        return new CopyOnWriteIo(store, (volumeId, objectIndex) -> {
+            if (refuseCommits) {
+                return Optional.of("no leader");
+            }
+            Command.SetInodeEntries set = new Command.SetInodeEntries(volumeId, List.of(new InodeEntry(objectIndex, volumeId)));
+            commits.add(set);
+            Outcome outcome = state.apply(++index, set);
+            return outcome instanceof Outcome.Rejected rejected ? Optional.of(rejected.rejection().message()) : Optional.empty();
+        }, view(name));
+    }
+
+    private static ByteBuffer filled(int length, int value) {
+        byte[] bytes = new byte[length];
+        Arrays.fill(bytes, (byte) value);
+        return ByteBuffer.wrap(bytes);
+    }
+
+    private static byte[] read(CopyOnWriteIo io, int objectIndex, int offset, int length) {
+        ByteBuffer buffer = ByteBuffer.allocate(length);
+        ObjectResult<Done> result = io.read(ObjectId.of(12345, objectIndex), offset, buffer);
+        if (result instanceof ObjectResult.Failed<Done>(ObjectError.NotFound absent)) {
+            return new byte[length];
+        }
+        assertThat(result).isInstanceOf(ObjectResult.Ok.class);
+        return buffer.array();
+    }
+
+    @Test
+    void theFirstWriteCopiesTheSnapshotsObjectAndCommitsOnce() {
+        apply(new Command.CreateVolume("vol", 4L * OBJECT, 1, "", 1));
+        CopyOnWriteIo volume = io("vol");
+        assertThat(volume.write(ObjectId.of(0, 1), 0, filled(8192, 0xab))).isInstanceOf(ObjectResult.Ok.class);
+        assertThat(commits).hasSize(1);
+        apply(new Command.SnapshotVolume("vol", "snap", "", 2));
+
+        CopyOnWriteIo continued = io("vol");
+        assertThat(continued.write(ObjectId.of(0, 1), 4096, filled(100, 0xcd))).isInstanceOf(ObjectResult.Ok.class);
+        assertThat(continued.write(ObjectId.of(0, 1), 4196, filled(100, 0xce))).isInstanceOf(ObjectResult.Ok.class);
+        assertThat(commits).as("one commit per new object").hasSize(2);
+
+        byte[] now = read(continued, 1, 0, 8192);
+        assertThat(now[0]).isEqualTo((byte) 0xab);
+        assertThat(now[4096]).isEqualTo((byte) 0xcd);
+        assertThat(now[4196]).isEqualTo((byte) 0xce);
+        assertThat(now[4400]).as("copied from the snapshot").isEqualTo((byte) 0xab);
+        byte[] frozen = read(io("snap"), 1, 0, 8192);
+        assertThat(frozen).containsOnly((byte) 0xab);
+        assertThat(read(continued, 2, 0, 16)).containsOnly((byte) 0);
+    }
+
+    @Test
+    void aRefusedCommitFailsTheWriteAndTheNextWriteTriesAgain() {
+        apply(new Command.CreateVolume("vol", 2L * OBJECT, 1, "", 1));
+        CopyOnWriteIo volume = io("vol");
+        refuseCommits = true;
+        ObjectResult<Done> refused = volume.write(ObjectId.of(0, 0), 0, filled(512, 1));
+        assertThat(refused).isInstanceOfSatisfying(ObjectResult.Failed.class,
+            failed -> assertThat(failed.error().describe()).contains("cannot record the new object").contains("no leader"));
+        assertThat(volume.view().ownsIndex(0)).isFalse();
+        refuseCommits = false;
+        assertThat(volume.write(ObjectId.of(0, 0), 0, filled(512, 2))).isInstanceOf(ObjectResult.Ok.class);
+        assertThat(volume.view().ownsIndex(0)).isTrue();
+    }
+
+    @Test
+    void aSnapshotIsReadOnlyAndADetachedViewRefusesEverything() throws Exception {
+        apply(new Command.CreateVolume("vol", 2L * OBJECT, 1, "", 1));
+        apply(new Command.SnapshotVolume("vol", "snap", "", 2));
+        assertThat(io("snap").write(ObjectId.of(0, 0), 0, filled(512, 1))).isInstanceOf(ObjectResult.Failed.class);
+        CopyOnWriteIo volume = io("vol");
+        volume.whilePaused(() -> null, () -> volume.view().closed());
+        ObjectResult<Done> read = volume.read(ObjectId.of(0, 0), 0, ByteBuffer.allocate(512));
+        assertThat(read).isInstanceOfSatisfying(ObjectResult.Failed.class,
+            failed -> assertThat(failed.error().describe()).contains("detached from this node"));
+    }
+
+    @Test
+    void sizesAndSettings() {
+        assertThat(Sizes.parse("10G", "size")).isEqualTo(10L << 30);
+        assertThat(Sizes.parse("512", "size")).isEqualTo(512);
+        assertThat(Sizes.format(64L << 20)).isEqualTo("64M");
+        assertThat(Sizes.format(1536)).isEqualTo("1.5K");
+        assertThatThrownBy(() -> Sizes.parse("ten", "size")).hasMessageContaining("like 10G");
+        NodeConfig config = new NodeConfig("s1", NodeConfig.SERVER, "c", "10.0.0.1:7100", "10.0.0.1:7101", "s1", "g", true,
+            Map.of(), List.of(), null, null, 0, 0, 0);
+        assertThat(StorageSettings.of(config, Map.of()).nbdAddress()).isEqualTo("10.0.0.1:10809");
+        assertThat(StorageSettings.of(config.withNbdAddress("127.0.0.1:9999"), Map.of("HERD_STORAGE_CAPACITY", "1G")))
+            .isEqualTo(new StorageSettings("127.0.0.1:9999", true, java.util.OptionalLong.of(1L << 30)));
+        assertThatThrownBy(() -> StorageSettings.of(config, Map.of("HERD_STORAGE_CAPACITY", "0"))).hasMessageContaining("no room");
+    }
+}
