@@ -142,8 +142,42 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
         return leading;
     }
 
-    private void run() {
+    /**
+     * Wakes the loop: after every commit (an operation result, a membership change) and when an
+     * action in flight completes, so the next wave goes out at once instead of at the next tick.
+     */
+    private final java.util.concurrent.Semaphore wake = new java.util.concurrent.Semaphore(0);
+
+    private void forwardCommits() {
         long seenIndex = 0;
+        while (leading && !Thread.currentThread().isInterrupted()) {
+            try {
+                ClusterAccess cluster = access;
+                if (cluster == null) {
+                    Thread.sleep(TICK_MILLIS);
+                    continue;
+                }
+                long index = cluster.appliedSignal().awaitAbove(seenIndex, TICK_MILLIS);
+                if (index > seenIndex) {
+                    seenIndex = index;
+                    wake.release();
+                }
+            } catch (InterruptedException e) {
+                return;
+            }
+        }
+    }
+
+    private void run() {
+        Thread forwarder = Thread.ofVirtual().name("herd-coordinator-wake").start(this::forwardCommits);
+        try {
+            loop();
+        } finally {
+            forwarder.interrupt();
+        }
+    }
+
+    private void loop() {
         while (leading && !Thread.currentThread().isInterrupted()) {
             try {
                 if (access == null) {
@@ -151,7 +185,8 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
                     continue;
                 }
                 tick();
-                seenIndex = access.appliedSignal().awaitAbove(seenIndex, TICK_MILLIS);
+                wake.tryAcquire(TICK_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                wake.drainPermits();
             } catch (InterruptedException e) {
                 return;
             } catch (ApiException e) {
@@ -230,9 +265,14 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
                 send(action, view);
                 if (action.intervalMillis() == 0) {
                     actionsInFlight.remove(action.key());
+                    wake.release();
                 }
             } catch (Exception e) {
-                log.warn("{}: could not run {} on {}: {}", nodeName, action.key(), action.node(), e.getMessage());
+                if (e.getMessage() != null && e.getMessage().contains("answered 503")) {
+                    log.debug("{}: {} on {} not run yet: {}", nodeName, action.key(), action.node(), e.getMessage());
+                } else {
+                    log.warn("{}: could not run {} on {}: {}", nodeName, action.key(), action.node(), e.getMessage());
+                }
                 actionsInFlight.remove(action.key());
             }
         });
