@@ -1,9 +1,12 @@
 package herd.it;
 
+import static herd.it.NamespaceGroups.awaitCondition;
+import static herd.it.NamespaceGroups.awaitGroupOn;
+import static herd.it.NamespaceGroups.nodeField;
+import static herd.it.NamespaceGroups.webAnswers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import herd.it.netns.AddressSampler;
 import herd.it.netns.BridgedNetwork;
 import herd.it.netns.Commands;
@@ -16,7 +19,6 @@ import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -37,9 +39,9 @@ class ResourceFencingIT {
     private static final String SUBNET = "10.213.9";
     private static final int FLOATING_HOST = 100;
     private static final int WEB_PORT = 8080;
+    private static final List<String> GROUP = List.of("ip", "db", "web");
     private static final int DB_PORT = 5433;
     private static final Duration SAMPLE_PERIOD = Duration.ofMillis(50);
-    private static final Duration STEP_LIMIT = Duration.ofSeconds(40);
     private static final Path HERD_JAR = Path.of("..", "herd-cli", "target", "herd.jar").toAbsolutePath().normalize();
 
     @BeforeAll
@@ -79,13 +81,13 @@ class ResourceFencingIT {
                     HttpKv.JSON.createObjectNode().put("crm", crm).toString(), Duration.ofSeconds(30));
                 assertThat(load.ok()).as(load.text()).isTrue();
 
-                int holder = awaitGroupOn(cluster, network, 0);
-                awaitCondition(() -> webAnswers(network, floatingIp), "the web server answers on " + floatingIp, cluster);
+                int holder = awaitGroupOn(cluster, network, 0, GROUP);
+                awaitCondition(() -> webAnswers(network, floatingIp, WEB_PORT), "the web server answers on " + floatingIp, cluster);
 
                 long deathAtMillis = sampler.nowMillis();
                 killEverythingIn(network.serverNamespace(holder)); // herd and its services die; the NIC stays up
-                int taker = awaitGroupOn(cluster, network, holder);
-                awaitCondition(() -> webAnswers(network, floatingIp), "the web server answers again on " + floatingIp, cluster);
+                int taker = awaitGroupOn(cluster, network, holder, GROUP);
+                awaitCondition(() -> webAnswers(network, floatingIp, WEB_PORT), "the web server answers again on " + floatingIp, cluster);
                 long backAtMillis = sampler.nowMillis();
                 HoldTimeline timeline = sampler.timeline();
 
@@ -132,66 +134,5 @@ class ResourceFencingIT {
         // Every process but the test's own address monitor (an `ip monitor` running in the namespace).
         Commands.run(List.of("sh", "-c", "for pid in $(ip netns pids " + namespace + "); do "
             + "[ \"$(cat /proc/$pid/comm 2>/dev/null)\" = ip ] || kill -9 $pid 2>/dev/null; done; true"), Duration.ofSeconds(10)).orThrow();
-    }
-
-    private static boolean webAnswers(BridgedNetwork network, String ip) {
-        return Commands.run(Namespaces.inside(network.hubNamespace(), List.of("curl", "-sf", "-o", "/dev/null",
-            "--max-time", "2", "http://" + ip + ":" + WEB_PORT + "/")), Duration.ofSeconds(5)).ok();
-    }
-
-    /** Waits until a server other than {@code notOn} (0: any) runs the whole group; returns it. */
-    private static int awaitGroupOn(NetnsCluster cluster, BridgedNetwork network, int notOn) throws InterruptedException {
-        int[] found = new int[1];
-        awaitCondition(() -> {
-            for (int asked = 1; asked <= network.serverCount(); asked++) {
-                if (asked == notOn) {
-                    continue;
-                }
-                NetnsCluster.ApiResponse status = cluster.api(asked, "GET", "/v1/resources/status?consistency=local", null,
-                    Duration.ofSeconds(5));
-                if (!status.ok()) {
-                    continue;
-                }
-                String node = startedOn(status.body(), "ip");
-                if (node != null && node.equals(startedOn(status.body(), "db")) && node.equals(startedOn(status.body(), "web"))
-                    && !node.equals("s" + notOn)) {
-                    found[0] = Integer.parseInt(node.substring(1));
-                    return true;
-                }
-            }
-            return false;
-        }, "the group runs on a server other than s" + notOn, cluster);
-        return found[0];
-    }
-
-    private static String startedOn(JsonNode status, String resource) {
-        for (JsonNode line : status.path("resources")) {
-            if (line.path("id").asText().equals(resource) && line.path("role").asText().equals("Started")
-                && line.path("nodes").size() == 1 && !line.path("failed").asBoolean()) {
-                return line.path("nodes").get(0).asText();
-            }
-        }
-        return null;
-    }
-
-    private static String nodeField(NetnsCluster cluster, int asked, String node, String field) {
-        NetnsCluster.ApiResponse status = cluster.api(asked, "GET", "/v1/resources/status", null, Duration.ofSeconds(5));
-        for (JsonNode line : status.body().path("nodes")) {
-            if (line.path("name").asText().equals(node)) {
-                return line.path(field).asText();
-            }
-        }
-        return "";
-    }
-
-    private static void awaitCondition(BooleanSupplier condition, String what, NetnsCluster cluster)
-        throws InterruptedException {
-        long deadline = System.nanoTime() + STEP_LIMIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting: " + what + "\n" + cluster.diagnostics());
-            }
-            Thread.sleep(100);
-        }
     }
 }

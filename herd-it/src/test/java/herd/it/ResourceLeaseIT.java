@@ -1,12 +1,14 @@
 package herd.it;
 
+import static herd.it.NamespaceGroups.awaitCondition;
+import static herd.it.NamespaceGroups.awaitGroupOn;
+import static herd.it.NamespaceGroups.nodeField;
+import static herd.it.NamespaceGroups.webAnswers;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import herd.it.netns.AddressSampler;
 import herd.it.netns.BridgedNetwork;
-import herd.it.netns.Commands;
 import herd.it.netns.HoldTimeline;
 import herd.it.netns.Namespaces;
 import herd.it.netns.NetnsCluster;
@@ -14,7 +16,6 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -35,6 +36,7 @@ class ResourceLeaseIT {
     private static final String SUBNET = "10.213.8";
     private static final int FLOATING_HOST = 100;
     private static final int WEB_PORT = 8080;
+    private static final List<String> GROUP = List.of("ip", "web");
     /** The default lease: a cut-off node stops its resources within it. */
     private static final long LEASE_MILLIS = herd.coordinator.CoordinatorSettings.DEFAULT_LEASE_MILLIS;
     /**
@@ -43,7 +45,6 @@ class ResourceLeaseIT {
      */
     private static final long STOP_MARGIN_MILLIS = 2_500;
     private static final Duration SAMPLE_PERIOD = Duration.ofMillis(50);
-    private static final Duration STEP_LIMIT = Duration.ofSeconds(40);
     private static final Path HERD_JAR = Path.of("..", "herd-cli", "target", "herd.jar").toAbsolutePath().normalize();
 
     @BeforeAll
@@ -72,13 +73,13 @@ class ResourceLeaseIT {
                     HttpKv.JSON.createObjectNode().put("crm", crm).toString(), Duration.ofSeconds(30));
                 assertThat(load.ok()).as(load.text()).isTrue();
 
-                int holder = awaitGroupOn(cluster, network, 0);
-                awaitCondition(() -> webAnswers(network, floatingIp), "the web server answers on " + floatingIp, cluster);
+                int holder = awaitGroupOn(cluster, network, 0, GROUP);
+                awaitCondition(() -> webAnswers(network, floatingIp, WEB_PORT), "the web server answers on " + floatingIp, cluster);
 
                 long cutAtMillis = sampler.nowMillis();
                 network.isolate(holder);
-                int taker = awaitGroupOn(cluster, network, holder);
-                awaitCondition(() -> webAnswers(network, floatingIp), "the web server answers again on " + floatingIp, cluster);
+                int taker = awaitGroupOn(cluster, network, holder, GROUP);
+                awaitCondition(() -> webAnswers(network, floatingIp, WEB_PORT), "the web server answers again on " + floatingIp, cluster);
                 Thread.sleep(1_000);
                 HoldTimeline cut = sampler.timeline();
 
@@ -98,75 +99,11 @@ class ResourceLeaseIT {
                     .isGreaterThan(LEASE_MILLIS);
 
                 network.reconnect(holder);
-                awaitCondition(() -> nodeState(cluster, taker, NetnsCluster.name(holder)).equals("online"),
+                awaitCondition(() -> nodeField(cluster, taker, NetnsCluster.name(holder), "state").equals("online"),
                     "s" + holder + " rejoins after the cut heals", cluster);
                 Thread.sleep(3_000);
                 assertThat(sampler.timeline().holdersAtEnd()).as("the group stays on s%d", taker).containsExactly(taker);
             }
-        }
-    }
-
-    private static boolean webAnswers(BridgedNetwork network, String ip) {
-        return Commands.run(Namespaces.inside(network.hubNamespace(), List.of("curl", "-sf", "-o", "/dev/null",
-            "--max-time", "2", "http://" + ip + ":" + WEB_PORT + "/")), Duration.ofSeconds(5)).ok();
-    }
-
-    /** Waits until a server other than {@code notOn} (0: any) runs the whole group; returns it. */
-    private static int awaitGroupOn(NetnsCluster cluster, BridgedNetwork network, int notOn) throws InterruptedException {
-        int[] found = new int[1];
-        awaitCondition(() -> {
-            for (int asked = 1; asked <= network.serverCount(); asked++) {
-                if (asked == notOn) {
-                    continue;
-                }
-                NetnsCluster.ApiResponse status = cluster.api(asked, "GET", "/v1/resources/status?consistency=local", null,
-                    Duration.ofSeconds(5));
-                if (!status.ok()) {
-                    continue;
-                }
-                String ipNode = startedOn(status.body(), "ip");
-                String webNode = startedOn(status.body(), "web");
-                if (ipNode != null && ipNode.equals(webNode) && !ipNode.equals(notOn == 0 ? "" : NetnsCluster.name(notOn))) {
-                    found[0] = Integer.parseInt(ipNode.substring(1));
-                    return true;
-                }
-            }
-            return false;
-        }, "the group runs on a server other than s" + notOn, cluster);
-        return found[0];
-    }
-
-    private static String startedOn(JsonNode status, String resource) {
-        for (JsonNode line : status.path("resources")) {
-            if (line.path("id").asText().equals(resource) && line.path("role").asText().equals("Started")
-                && line.path("nodes").size() == 1 && !line.path("failed").asBoolean()) {
-                return line.path("nodes").get(0).asText();
-            }
-        }
-        return null;
-    }
-
-    private static String nodeState(NetnsCluster cluster, int asked, String node) {
-        NetnsCluster.ApiResponse status = cluster.api(asked, "GET", "/v1/resources/status", null, Duration.ofSeconds(5));
-        if (!status.ok()) {
-            return "";
-        }
-        for (JsonNode line : status.body().path("nodes")) {
-            if (line.path("name").asText().equals(node)) {
-                return line.path("state").asText();
-            }
-        }
-        return "";
-    }
-
-    private static void awaitCondition(BooleanSupplier condition, String what, NetnsCluster cluster)
-        throws InterruptedException {
-        long deadline = System.nanoTime() + STEP_LIMIT.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting: " + what + "\n" + cluster.diagnostics());
-            }
-            Thread.sleep(100);
         }
     }
 }
