@@ -10,8 +10,8 @@ import picocli.CommandLine.Command;
         "key-value store (more to come: resources, fencing, replicated block storage).", "",
         "Start here: 'herd demo' runs a local 3-server cluster; docs/operations.md explains real ones."},
     subcommands = {InitCommand.class, AgentCommand.class, JoinCommand.class, StatusCommand.class, ServerCommands.class,
-        NodeCommands.class, ResourceCommands.class, ConstraintCommands.class, FenceCommand.class, VolumeCommands.class, KvCommands.class,
-        ConfigureCommands.class, ConfigureCommands.Import.class,
+        NodeCommands.class, ResourceCommands.class, ConstraintCommands.class, FenceCommand.class, VolumeCommands.class,
+        StorageCommands.class, KvCommands.class, ConfigureCommands.class, ConfigureCommands.Import.class,
         BackupCommand.class, RestoreCommand.class, SimulateCommand.class, DemoCommand.class, CommandLine.HelpCommand.class},
     footer = {"", "Exit codes: 0 ok, 1 failure, 2 usage, 3 not found, 4 conflict, 5 unavailable, 6 unauthorized."})
 public final class Main {
@@ -20,7 +20,18 @@ public final class Main {
     }
 
     static int run(String... args) {
+        return run(null, null, args);
+    }
+
+    /** Runs one command writing to {@code out} and {@code err} (null: standard output, standard error), as tests do. */
+    static int run(PrintWriter out, PrintWriter errors, String... args) {
         CommandLine commandLine = new CommandLine(new Main());
+        if (out != null) {
+            commandLine.setOut(out);
+        }
+        if (errors != null) {
+            commandLine.setErr(errors);
+        }
         commandLine.setExecutionExceptionHandler(Main::oneLineError);
         commandLine.setParameterExceptionHandler((e, argv) -> {
             PrintWriter err = e.getCommandLine().getErr();

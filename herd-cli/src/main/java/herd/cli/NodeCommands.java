@@ -2,6 +2,11 @@ package herd.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import herd.server.storage.Sizes;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -108,7 +113,8 @@ final class NodeCommands {
         }
     }
 
-    @Command(name = "list", description = "Show every node: NAME ROLE ADDRESS ZONE.")
+    @Command(name = "list", description = {"Show every node: NAME ROLE ADDRESS ZONE VNODES CAPACITY USED USE%% (like 'dog node list').",
+        "The storage columns are '-' for a node that offers no storage or does not answer (see herd storage status)."})
     static final class ListNodes implements Callable<Integer> {
         @Mixin ClientOptions options;
         @Spec CommandSpec spec;
@@ -121,13 +127,63 @@ final class NodeCommands {
                 spec.commandLine().getOut().flush();
                 return ExitCode.OK;
             }
-            Table table = new Table("NAME", "ROLE", "ADDRESS", "ZONE");
-            for (JsonNode node : body.path("nodes")) {
-                table.row(node.path("name").asText(), node.path("role").asText(), node.path("apiAddress").asText(),
-                    node.path("zone").asText());
-            }
-            table.print(spec.commandLine().getOut());
+            nodeTable(body, storageStatus()).print(spec.commandLine().getOut());
             return ExitCode.OK;
         }
+
+        /** The storage status, or null when the server has none (an older one) or it cannot be read now. */
+        private JsonNode storageStatus() {
+            try {
+                ApiClient.Response response = options.client().get(StorageCommands.STATUS_PATH);
+                return response.ok() && response.body() != null && response.body().isObject() ? response.body() : null;
+            } catch (CliException e) {
+                return null;
+            }
+        }
+    }
+
+    /**
+     * The table of {@code herd node list}: the nodes of {@code GET /v1/nodes}, with the storage columns
+     * from {@code GET /v1/storage/status} (matched by name) unless {@code storage} is null.
+     */
+    static Table nodeTable(JsonNode nodes, JsonNode storage) {
+        Table table = storage == null ? new Table("NAME", "ROLE", "ADDRESS", "ZONE")
+            : new Table("NAME", "ROLE", "ADDRESS", "ZONE", "VNODES", "CAPACITY", "USED", "USE%");
+        Map<String, JsonNode> stores = new HashMap<>();
+        if (storage != null) {
+            for (JsonNode store : storage.path("nodes")) {
+                stores.put(store.path("name").asText(), store);
+            }
+        }
+        for (JsonNode node : nodes.path("nodes")) {
+            String name = node.path("name").asText();
+            List<Object> row = new ArrayList<>(List.of(name, node.path("role").asText(), node.path("apiAddress").asText(),
+                node.path("zone").asText()));
+            if (storage != null) {
+                row.addAll(List.of(storageCells(stores.get(name))));
+            }
+            table.row(row.toArray());
+        }
+        return table;
+    }
+
+    /**
+     * VNODES CAPACITY USED USE% of one node: {@code -} for a node that offers no storage; an unreachable
+     * one shows what the cluster map knows (vnodes, capacity) and {@code -} for its use.
+     */
+    static String[] storageCells(JsonNode store) {
+        if (store == null || store.isMissingNode()) {
+            return new String[] {"-", "-", "-", "-"};
+        }
+        JsonNode local = store.path("local");
+        long capacity = local.isObject() ? local.path("capacityBytes").asLong(store.path("capacityBytes").asLong())
+            : store.path("capacityBytes").asLong();
+        int vnodes = store.path("vnodes").asInt();
+        String capacityText = capacity > 0 ? Sizes.format(capacity) : "-";
+        if (!local.isObject()) {
+            return new String[] {vnodes > 0 ? String.valueOf(vnodes) : "-", capacityText, "-", "-"};
+        }
+        long used = local.path("usedBytes").asLong();
+        return new String[] {String.valueOf(vnodes), capacityText, Sizes.format(used), StorageCommands.usePercent(used, capacity)};
     }
 }

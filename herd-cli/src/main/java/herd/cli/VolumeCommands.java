@@ -71,19 +71,26 @@ public final class VolumeCommands {
     static final class Create extends VolumeCommand {
         @Parameters(index = "0", paramLabel = "NAME") String name;
         @Parameters(index = "1", paramLabel = "SIZE") String size;
-        @Option(names = "--copies", paramLabel = "N", defaultValue = "1",
-            description = "Copies of each object (only 1 until replication exists).") int copies;
+        @Option(names = "--copies", paramLabel = "N",
+            description = "Copies of each object, each in another zone; default: the cluster's, see herd storage format.")
+        Integer copies;
         @Option(names = "--tag", paramLabel = "TAG", defaultValue = "", description = "Free text shown by list.") String tag;
 
         @Override
         public Integer call() {
             ObjectNode body = JSON.createObjectNode().put("name", name).put("sizeBytes", parseSize(size))
-                .put("copies", copies).put("tag", tag);
+                .put("copies", copies == null ? 0 : copies).put("tag", tag);
             JsonNode created = post("/v1/volumes", body);
             print(created, "created volume " + name + " (id " + created.path("id").asLong() + ", "
-                + Sizes.format(created.path("sizeBytes").asLong()) + ")");
+                + Sizes.format(created.path("sizeBytes").asLong()) + copiesText(created) + ")");
             return ExitCode.OK;
         }
+    }
+
+    /** {@code , 2 copies} from a created volume; empty when the answer does not say. */
+    static String copiesText(JsonNode volume) {
+        int copies = volume.path("copies").asInt(0);
+        return copies <= 0 ? "" : ", " + copies + (copies == 1 ? " copy" : " copies");
     }
 
     @Command(name = "list", description = "List volumes and snapshots (like dog vdi list).")

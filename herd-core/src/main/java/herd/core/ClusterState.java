@@ -34,6 +34,8 @@ public final class ClusterState {
     private final ResourceStatusTable resourceStatus = new ResourceStatusTable();
     /** The volume catalog and every volume's inode. */
     private final herd.core.volume.VolumeTable volumes = new herd.core.volume.VolumeTable();
+    /** Storage nodes, the default copies and the storage epochs. */
+    private final herd.core.storage.StorageTable storage = new herd.core.storage.StorageTable();
 
     public ClusterState() {
         this(new KvStore());
@@ -78,6 +80,14 @@ public final class ClusterState {
             return new Outcome.Rejected(new Rejection(ErrorCode.UNAVAILABLE,
                 "the cluster is restoring a backup: retry in a moment"));
         }
+        Outcome outcome = applyValid(command);
+        if (outcome instanceof Outcome.Applied && changesStorageMembership(command)) {
+            storage.refresh(nodes, upNodes());
+        }
+        return outcome;
+    }
+
+    private Outcome applyValid(Command command) {
         return switch (command) {
             case Command.KvPut put -> kv.put(put.key(), put.value(), put.expectRevision());
             case Command.KvDelete delete -> kv.delete(delete.key(), delete.expectRevision());
@@ -90,7 +100,7 @@ public final class ClusterState {
             case Command.SetNodeMembership set -> setNodeMembership(set);
             case Command.RecordFencing fencing -> recordFencing(fencing.event());
             case Command.CleanupResource cleanup -> cleanupResource(cleanup);
-            case Command.CreateVolume create -> volumes.create(create);
+            case Command.CreateVolume create -> createVolume(create);
             case Command.ResizeVolume resize -> volumes.resize(resize);
             case Command.DeleteVolume delete -> volumes.delete(delete);
             case Command.SnapshotVolume snapshot -> volumes.snapshot(snapshot);
@@ -99,7 +109,64 @@ public final class ClusterState {
             case Command.AttachVolume attach -> volumes.attach(attach);
             case Command.DetachVolume detach -> volumes.detach(detach);
             case Command.SetInodeEntries set -> volumes.setInodeEntries(set);
+            case Command.RegisterStorage register ->
+                onKnownNode(register.node(), () -> storage.register(register.node(), register.capacityBytes()));
+            case Command.SetStorageDefaults defaults -> storage.setDefaultCopies(defaults.copies(), nodes);
+            case Command.ReportStorageRecovered recovered ->
+                onKnownNode(recovered.node(), () -> storage.recovered(recovered.node(), recovered.epoch()));
         };
+    }
+
+    private Outcome onKnownNode(String node, java.util.function.Supplier<Outcome> change) {
+        return unknownNode(node).<Outcome>map(Outcome.Rejected::new).orElseGet(change);
+    }
+
+    private static boolean changesStorageMembership(Command command) {
+        return command instanceof Command.RegisterStorage || command instanceof Command.SetNodeMembership
+            || command instanceof Command.RecordFencing || command instanceof Command.RemoveNode;
+    }
+
+    /** Nodes that heartbeat: the ones whose stores take part in the current storage epoch. */
+    private java.util.Set<String> upNodes() {
+        java.util.Set<String> up = new java.util.TreeSet<>();
+        for (String name : nodes.keySet()) {
+            if (resourceStatus.status(name).membership() == herd.core.resource.NodeMembership.MEMBER) {
+                up.add(name);
+            }
+        }
+        return up;
+    }
+
+    /** Copies 0 means the cluster's default; more copies than zones can never be placed. */
+    private Outcome createVolume(Command.CreateVolume create) {
+        int copies = create.copies() == 0 ? storage.defaultCopies() : create.copies();
+        if (copies > 1) {
+            Optional<Rejection> refusal = storage.copiesRefusal(copies, "volume '" + create.name() + "'", nodes);
+            if (refusal.isPresent()) {
+                return new Outcome.Rejected(refusal.get());
+            }
+        }
+        return volumes.create(new Command.CreateVolume(create.name(), create.sizeBytes(), copies, create.tag(),
+            create.createdMillis()));
+    }
+
+    public herd.core.storage.StorageTable storage() {
+        return storage;
+    }
+
+    private QueryResult.StorageMap storageMap() {
+        List<herd.core.storage.StorageNodeView> views = new ArrayList<>();
+        for (herd.core.storage.StorageRegistration registration : storage.registrations()) {
+            NodeInfo node = nodes.get(registration.node());
+            if (node != null) {
+                views.add(new herd.core.storage.StorageNodeView(node.name(), node.zone(), registration.capacityBytes(),
+                    node.apiAddress(), resourceStatus.status(node.name()).membership().name()));
+            }
+        }
+        Map<Integer, Integer> copies = new TreeMap<>();
+        volumes.catalog().entries().forEach(volume -> copies.put(volume.id(), volume.copies()));
+        return new QueryResult.StorageMap(storage.defaultCopies(), storage.epochs(), storage.recoveredEpochs(), views, copies,
+            lastAppliedIndex);
     }
 
     /**
@@ -128,6 +195,7 @@ public final class ClusterState {
             case Query.Volumes ignored -> volumes.list();
             case Query.VolumeInfo info -> volumes.info(info.name());
             case Query.VolumeTree ignored -> volumes.tree();
+            case Query.StorageMap ignored -> storageMap();
         };
     }
 
@@ -169,7 +237,12 @@ public final class ClusterState {
 
     private Outcome recordFencing(herd.core.resource.FencingEvent event) {
         Optional<Rejection> unknown = unknownNode(event.target());
-        unknown.ifPresentOrElse(ignored -> {}, () -> resourceStatus.recordFencing(event));
+        unknown.ifPresentOrElse(ignored -> {}, () -> {
+            resourceStatus.recordFencing(event);
+            if (event.succeeded()) {
+                volumes.releaseAttachmentsOf(event.target()); // a fenced node writes nothing any more
+            }
+        });
         return outcome(unknown, (event.succeeded() ? "fenced node " : "failed to fence node ") + event.target()
             + ": " + event.detail());
     }
@@ -249,6 +322,7 @@ public final class ClusterState {
                 + "': 'herd server list' and 'herd node list' show the names"));
         }
         resourceStatus.forget(name);
+        storage.unregister(name);
         return new Outcome.Applied("removed node " + name);
     }
 
@@ -262,7 +336,7 @@ public final class ClusterState {
     public StateImage image() {
         return new StateImage(StateImage.FORMAT_VERSION, lastAppliedIndex, clusterName, restoring, kv.revision(),
             kv.compactedRevision(), kv.allKeys(), kv.history(), new ArrayList<>(nodes.values()), resourceConfiguration,
-            resourceConfigurationVersion, resourceStatus.all(), resourceStatus.fencingHistory(), volumes.image());
+            resourceConfigurationVersion, resourceStatus.all(), resourceStatus.fencingHistory(), volumes.image(), storage.image());
     }
 
     public static ClusterState fromImage(StateImage image) {
@@ -283,6 +357,7 @@ public final class ClusterState {
         state.resourceStatus.load(image.nodeStatuses() == null ? List.of() : image.nodeStatuses(),
             image.fencingHistory() == null ? List.of() : image.fencingHistory());
         state.volumes.load(image.volumes());
+        state.storage.load(image.storage());
         return state;
     }
 

@@ -20,7 +20,8 @@ public record StateImage(
     long resourceConfigurationVersion,
     List<herd.core.resource.NodeStatus> nodeStatuses,
     List<herd.core.resource.FencingEvent> fencingHistory,
-    herd.core.volume.VolumeImage volumes) {
+    herd.core.volume.VolumeImage volumes,
+    herd.core.storage.StorageImage storage) {
 
     public static final int FORMAT_VERSION = 1;
 
@@ -30,6 +31,6 @@ public record StateImage(
                       String resourceConfiguration, long resourceConfigurationVersion,
                       List<herd.core.resource.NodeStatus> nodeStatuses, List<herd.core.resource.FencingEvent> fencingHistory) {
         this(formatVersion, lastAppliedIndex, clusterName, restoring, revision, compactedRevision, keys, history, nodes,
-            resourceConfiguration, resourceConfigurationVersion, nodeStatuses, fencingHistory, null);
+            resourceConfiguration, resourceConfigurationVersion, nodeStatuses, fencingHistory, null, null);
     }
 }

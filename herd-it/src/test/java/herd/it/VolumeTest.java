@@ -96,7 +96,7 @@ class VolumeTest {
         qemuIoReadOnly("db.before", "read -P 0x11 0 6M", "read -P 0 6M 10M");
         qemuIo("db", "read -P 0x11 0 2M", "read -P 0x22 2M 6M", "read -P 0 8M 8M");
 
-        assertRefused(herd(false, "volume", "create", "big", "1G", "--copies", "2"), "replication is not available yet");
+        assertRefused(herd(false, "volume", "create", "big", "1G", "--copies", "2"), "span 1 zone(s)");
         assertRefused(herd(false, "volume", "create", "db", "1G"), "the name 'db' is taken");
         assertRefused(herd(false, "volume", "create", "empty", "0"), "size 0 bytes is not valid");
         assertRefused(herd(false, "volume", "create", "odd", "ten"), "is not a size");

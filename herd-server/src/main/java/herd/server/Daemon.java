@@ -114,8 +114,8 @@ public final class Daemon implements AutoCloseable {
         ApiServer api = new ApiServer(socketAddress(config.apiAddress()), access, new Authenticator(adminToken, nodeToken),
             config.name());
         api.serveResources(access, agent, coordinator);
-        herd.server.storage.NodeStorage storage = startStorage(dataDir, config, access);
-        api.serveVolumes(access, storage.gateway());
+        herd.server.storage.NodeStorage storage = startStorage(dataDir, config, access, nodeToken);
+        api.serveVolumes(access, storage);
         api.start();
         agent.start();
         log.info("{} serves the API on {} and Raft on {} (cluster {}, data in {})", config.name(), config.apiAddress(),
@@ -124,10 +124,10 @@ public final class Daemon implements AutoCloseable {
     }
 
     /** The object store in DATA/objects and the NBD server (see herd.server.storage.StorageSettings). */
-    private static herd.server.storage.NodeStorage startStorage(DataDir dataDir, NodeConfig config, ClusterAccess access)
-        throws IOException {
+    private static herd.server.storage.NodeStorage startStorage(DataDir dataDir, NodeConfig config, ClusterAccess access,
+                                                                String nodeToken) throws IOException {
         return herd.server.storage.NodeStorage.start(dataDir.root(), config.name(),
-            herd.server.storage.StorageSettings.of(config, System.getenv()), access);
+            herd.server.storage.StorageSettings.of(config, System.getenv()), access, nodeToken);
     }
 
     /** Every server's API address from this node's replica, for heartbeats when the leader is unknown. */
@@ -153,8 +153,8 @@ public final class Daemon implements AutoCloseable {
         ApiServer api = new ApiServer(socketAddress(config.apiAddress()), access,
             new Authenticator(dataDir.readAdminToken(), nodeToken), config.name());
         api.serveResources(access, agent, null);
-        herd.server.storage.NodeStorage storage = startStorage(dataDir, config, access);
-        api.serveVolumes(access, storage.gateway());
+        herd.server.storage.NodeStorage storage = startStorage(dataDir, config, access, nodeToken);
+        api.serveVolumes(access, storage);
         api.start();
         agent.start();
         log.info("{} (worker) serves the API on {} (cluster {}, data in {})", config.name(), config.apiAddress(),

@@ -31,6 +31,9 @@ import herd.core.cluster.NodeInfo;
     @JsonSubTypes.Type(value = Command.AttachVolume.class, name = "attach-volume"),
     @JsonSubTypes.Type(value = Command.DetachVolume.class, name = "detach-volume"),
     @JsonSubTypes.Type(value = Command.SetInodeEntries.class, name = "set-inode-entries"),
+    @JsonSubTypes.Type(value = Command.RegisterStorage.class, name = "register-storage"),
+    @JsonSubTypes.Type(value = Command.SetStorageDefaults.class, name = "set-storage-defaults"),
+    @JsonSubTypes.Type(value = Command.ReportStorageRecovered.class, name = "report-storage-recovered"),
 })
 public sealed interface Command {
 
@@ -114,4 +117,13 @@ public sealed interface Command {
 
     /** First writes of a volume's gateway: the volume now owns these object indexes. */
     record SetInodeEntries(int volumeId, java.util.List<herd.core.volume.InodeEntry> entries) implements Command {}
+
+    /** Node {@code node} offers storage: its object store may hold {@code capacityBytes}. */
+    record RegisterStorage(String node, long capacityBytes) implements Command {}
+
+    /** The number of copies volumes keep unless they ask otherwise ({@code herd storage format --copies N}). */
+    record SetStorageDefaults(int copies) implements Command {}
+
+    /** Node {@code node} holds a complete copy of every object that storage epoch {@code epoch} places on it. */
+    record ReportStorageRecovered(String node, long epoch) implements Command {}
 }

@@ -40,6 +40,17 @@ public final class CommandValidator {
             case Command.AttachVolume attach -> herd.core.volume.VolumeRules.checkAttach(attach);
             case Command.DetachVolume detach -> herd.core.volume.VolumeRules.present("volume", detach.volume());
             case Command.SetInodeEntries set -> herd.core.volume.VolumeRules.checkInodeEntries(set);
+            case Command.RegisterStorage register -> NameRules.checkName("node", register.node())
+                .or(() -> register.capacityBytes() > 0 ? Optional.empty() : Optional.of(new Rejection(
+                    herd.core.ErrorCode.BAD_REQUEST, "node " + register.node() + " offers " + register.capacityBytes()
+                    + " bytes of storage: give more than 0 (HERD_STORAGE_CAPACITY, like 100G)")));
+            case Command.SetStorageDefaults defaults -> defaults.copies() >= 1
+                && defaults.copies() <= herd.core.storage.StorageTable.MAX_COPIES ? Optional.empty()
+                : Optional.of(new Rejection(herd.core.ErrorCode.BAD_REQUEST, "--copies " + defaults.copies()
+                    + " is not possible: give 1 to " + herd.core.storage.StorageTable.MAX_COPIES + ", at most one per zone"));
+            case Command.ReportStorageRecovered recovered -> NameRules.checkName("node", recovered.node())
+                .or(() -> recovered.epoch() >= 0 ? Optional.empty() : Optional.of(new Rejection(
+                    herd.core.ErrorCode.BAD_REQUEST, "epoch " + recovered.epoch() + " is negative")));
         };
     }
 

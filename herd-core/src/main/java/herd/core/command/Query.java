@@ -17,6 +17,7 @@ import herd.core.kv.WatchFilter;
     @JsonSubTypes.Type(value = Query.Volumes.class, name = "volumes"),
     @JsonSubTypes.Type(value = Query.VolumeInfo.class, name = "volume-info"),
     @JsonSubTypes.Type(value = Query.VolumeTree.class, name = "volume-tree"),
+    @JsonSubTypes.Type(value = Query.StorageMap.class, name = "storage-map"),
 })
 public sealed interface Query {
     record KvGet(String key) implements Query {}
@@ -42,4 +43,7 @@ public sealed interface Query {
 
     /** The parent/child forest of volumes, snapshots and clones. */
     record VolumeTree() implements Query {}
+
+    /** The storage nodes, epochs and every catalog entry's copies: what the data path places objects by. */
+    record StorageMap() implements Query {}
 }

@@ -22,6 +22,7 @@ import java.util.List;
     @JsonSubTypes.Type(value = QueryResult.VolumeList.class, name = "volume-list"),
     @JsonSubTypes.Type(value = QueryResult.VolumeDetail.class, name = "volume-detail"),
     @JsonSubTypes.Type(value = QueryResult.VolumeForest.class, name = "volume-forest"),
+    @JsonSubTypes.Type(value = QueryResult.StorageMap.class, name = "storage-map"),
 })
 public sealed interface QueryResult {
     /** {@code kv} is null when the key does not exist. */
@@ -62,4 +63,16 @@ public sealed interface QueryResult {
                         List<herd.core.volume.InodeRecord> chainInodes, long catalogNextId) implements QueryResult {}
 
     record VolumeForest(List<herd.core.volume.VolumeTreeNode> roots) implements QueryResult {}
+
+    /**
+     * Where objects live: the default copies, the kept epochs (the last is current), how far each
+     * node's recovery got, every storage node, and the copies of every catalog entry by volume id.
+     */
+    record StorageMap(int defaultCopies, List<herd.core.storage.StorageEpoch> epochs, java.util.Map<String, Long> recoveredEpochs,
+                      List<herd.core.storage.StorageNodeView> nodes, java.util.Map<Integer, Integer> copiesByVolumeId,
+                      long lastAppliedIndex) implements QueryResult {
+        public herd.core.storage.StorageEpoch current() {
+            return epochs.isEmpty() ? new herd.core.storage.StorageEpoch(0, List.of()) : epochs.get(epochs.size() - 1);
+        }
+    }
 }

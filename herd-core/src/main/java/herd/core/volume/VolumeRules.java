@@ -16,21 +16,20 @@ import java.util.Optional;
 public final class VolumeRules {
     private VolumeRules() {}
 
-    /** Copies a volume may have while replication is not built: the one on the node serving it. */
-    public static final int SUPPORTED_COPIES = 1;
     /** Most inode entries one command carries, so a log entry stays small. */
     public static final int MAX_INODE_ENTRIES_PER_COMMAND = 1024;
 
     public static Optional<Rejection> checkCreate(Command.CreateVolume create) {
-        CatalogResult alone = VolumeCatalog.empty().create(create.name(), create.sizeBytes(), create.copies(),
+        if (create.copies() < 0 || create.copies() > herd.core.storage.StorageTable.MAX_COPIES) {
+            return Optional.of(new Rejection(ErrorCode.BAD_REQUEST, create.copies() + " copies asked for volume '"
+                + create.name() + "': give 1 to " + herd.core.storage.StorageTable.MAX_COPIES
+                + " (one per zone), or leave it out for the cluster's default"));
+        }
+        int copiesToCheck = create.copies() == 0 ? 1 : create.copies(); // 0: the default, resolved on apply
+        CatalogResult alone = VolumeCatalog.empty().create(create.name(), create.sizeBytes(), copiesToCheck,
             create.createdMillis(), tagOrEmpty(create.tag()));
         if (alone instanceof CatalogResult.Refused refused) {
             return Optional.of(rejection(refused));
-        }
-        if (create.copies() > SUPPORTED_COPIES) {
-            return Optional.of(new Rejection(ErrorCode.BAD_REQUEST, create.copies() + " copies asked for volume '"
-                + create.name() + "', but replication is not available yet: every volume has one copy, on the node that "
-                + "serves it; create it with --copies 1"));
         }
         return Optional.empty();
     }

@@ -76,6 +76,11 @@ public final class VolumeTable {
             "attached volume " + attach.volume() + " to node " + attach.node());
     }
 
+    /** Detaches every volume attached to {@code node}. */
+    public void releaseAttachmentsOf(String node) {
+        catalog = catalog.releaseAttachmentsOf(node).catalog();
+    }
+
     public Outcome detach(Command.DetachVolume detach) {
         return change(catalog.detach(detach.volume()), "detached volume " + detach.volume());
     }

@@ -72,8 +72,12 @@ class VolumeStateTest {
 
     @Test
     void badInputIsRefusedWithAMessageAndChangesNothing() {
-        assertThat(rejection(apply(new Command.CreateVolume("vm1", GIB, 2, "", 1))).message())
-            .contains("replication is not available yet").contains("--copies 1");
+        Rejection moreThanZones = rejection(apply(new Command.CreateVolume("vm1", GIB, 2, "", 1)));
+        assertThat(moreThanZones.code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(moreThanZones.message()).contains("2 copies asked for volume 'vm1'").contains("span 0 zone(s)")
+            .contains("add storage nodes in other zones");
+        assertThat(rejection(apply(new Command.CreateVolume("vm1", GIB, 9, "", 1))).message()).contains("give 1 to 8");
+        assertThat(rejection(apply(new Command.CreateVolume("vm1", GIB, -1, "", 1))).code()).isEqualTo(ErrorCode.BAD_REQUEST);
         assertThat(rejection(apply(new Command.CreateVolume("vm1", 0, 1, "", 1))).message()).contains("size 0 bytes is not valid");
         assertThat(rejection(apply(new Command.CreateVolume("bad name", GIB, 1, "", 1))).code()).isEqualTo(ErrorCode.BAD_REQUEST);
         apply(new Command.CreateVolume("vm1", GIB, 1, "", 1));

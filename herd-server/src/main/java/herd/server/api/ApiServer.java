@@ -38,6 +38,7 @@ public final class ApiServer implements AutoCloseable {
     private final String nodeName;
     private volatile ResourceHandlers resources;
     private volatile VolumeHandlers volumes;
+    private volatile StorageHandlers storage;
 
     public ApiServer(InetSocketAddress address, ClusterAccess cluster, Authenticator authenticator, String nodeName)
         throws IOException {
@@ -58,9 +59,10 @@ public final class ApiServer implements AutoCloseable {
         this.resources = new ResourceHandlers(cluster, agent, coordinator);
     }
 
-    /** Serves the volume API too, changing volumes this node serves through its gateway. */
-    public void serveVolumes(ClusterAccess cluster, herd.server.storage.VolumeGateway gateway) {
-        this.volumes = new VolumeHandlers(cluster, gateway);
+    /** Serves the volume and storage APIs too, changing volumes this node serves through its gateway. */
+    public void serveVolumes(ClusterAccess cluster, herd.server.storage.NodeStorage storage) {
+        this.volumes = new VolumeHandlers(cluster, storage.gateway());
+        this.storage = new StorageHandlers(cluster, storage);
     }
 
     public void start() {
@@ -118,6 +120,10 @@ public final class ApiServer implements AutoCloseable {
         }
         VolumeHandlers volumeHandlers = volumes;
         if (volumeHandlers != null && volumeHandlers.handle(request)) {
+            return;
+        }
+        StorageHandlers storageHandlers = storage;
+        if (storageHandlers != null && storageHandlers.handle(request)) {
             return;
         }
         if (path.startsWith("/v1/kv/")) {

@@ -123,7 +123,7 @@ final class VolumeHandlers {
         JsonNode body = request.jsonBody();
         String name = requiredText(body, "name");
         long sizeBytes = size(body);
-        int copies = body.path("copies").asInt(1);
+        int copies = body.path("copies").asInt(0); // 0: the cluster's default (herd storage format)
         String tag = body.path("tag").asText("");
         submit(new Command.CreateVolume(name, sizeBytes, copies, tag, System.currentTimeMillis()));
         respondWith(request, 201, name);

@@ -11,49 +11,162 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A node's block storage: the object store in {@code DATA/objects} and the NBD server that serves
- * volumes from it through the {@link VolumeGateway}. One copy of each object, on the node serving
- * the volume, until replication exists.
+ * A node's block storage: the object store in {@code DATA/objects} with its copies' stamps, the object
+ * service other nodes reach it through, the replicated data path and the NBD server that serves
+ * volumes through the {@link VolumeGateway}, and recovery after membership changes. On start the node
+ * offers its store's capacity to the cluster (a {@code RegisterStorage} entry), which makes it part of
+ * the next storage epoch.
  */
 public final class NodeStorage implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeStorage.class);
 
+    private final String nodeName;
     private final ObjectStore store;
+    private final StampLog stamps;
+    private final StorageMaps maps;
+    private final ObjectService service;
+    private final ReplicatedObjectIo replicated;
+    private final StorageRecovery recovery;
     private final VolumeGateway gateway;
     private final NbdServer nbd;
+    private final Thread registration;
 
-    private NodeStorage(ObjectStore store, VolumeGateway gateway, NbdServer nbd) {
+    private NodeStorage(String nodeName, ObjectStore store, StampLog stamps, StorageMaps maps, ObjectService service,
+                        ReplicatedObjectIo replicated, StorageRecovery recovery, VolumeGateway gateway, NbdServer nbd,
+                        Thread registration) {
+        this.nodeName = nodeName;
         this.store = store;
+        this.stamps = stamps;
+        this.maps = maps;
+        this.service = service;
+        this.replicated = replicated;
+        this.recovery = recovery;
         this.gateway = gateway;
         this.nbd = nbd;
+        this.registration = registration;
     }
 
-    /** Opens the store under {@code dataRoot} and starts serving NBD as {@code settings} say. */
-    public static NodeStorage start(Path dataRoot, String nodeName, StorageSettings settings, ClusterAccess cluster)
-        throws IOException {
+    /**
+     * Opens the store under {@code dataRoot}, starts serving NBD as {@code settings} say, and offers the
+     * store to the cluster in the background (calls to other nodes authenticate with {@code nodeToken}).
+     */
+    public static NodeStorage start(Path dataRoot, String nodeName, StorageSettings settings, ClusterAccess cluster,
+                                    String nodeToken) throws IOException {
         Path directory = dataRoot.resolve("objects");
         Files.createDirectories(directory);
         ObjectStore store = openStore(directory, settings);
+        StampLog stamps = null;
+        StorageMaps maps = null;
         try {
-            VolumeGateway gateway = new VolumeGateway(nodeName, cluster, store);
-            NbdServer nbd = new NbdServer(socketAddress(settings.nbdAddress()), gateway);
-            try {
-                nbd.start();
-            } catch (IOException e) {
-                if (settings.nbdAddressConfigured()) {
-                    throw e;
-                }
-                log.warn("{} serves no volumes over NBD: {}; give the node its own address with --nbd-address HOST:PORT",
-                    nodeName, e.getMessage());
-                return new NodeStorage(store, gateway, null);
+            stamps = StampLog.open(dataRoot.resolve("object-stamps"));
+            maps = new StorageMaps(cluster);
+            ObjectPeers peers = new ObjectPeers(nodeToken);
+            ObjectService service = new ObjectService(nodeName, store, stamps, maps, peers);
+            ReplicatedObjectIo replicated = new ReplicatedObjectIo(service, maps, peers);
+            StorageRecovery recovery = new StorageRecovery(nodeName, service, maps, peers, cluster,
+                settings.recoveryBytesPerSecond());
+            VolumeGateway gateway = new VolumeGateway(nodeName, cluster, replicated);
+            NbdServer nbd = startNbd(nodeName, settings, gateway);
+            if (nbd != null) {
+                log.info("{} serves volumes over NBD on {} from {} ({} bytes capacity)", nodeName, nbd.localAddress(),
+                    directory, store.capacityBytes());
             }
-            log.info("{} serves volumes over NBD on {} from {} ({} bytes capacity)", nodeName, nbd.localAddress(), directory,
-                store.capacityBytes());
-            return new NodeStorage(store, gateway, nbd);
+            Thread registration = Thread.ofVirtual().name("herd-storage-register").start(
+                () -> register(nodeName, store.capacityBytes(), cluster));
+            recovery.start();
+            return new NodeStorage(nodeName, store, stamps, maps, service, replicated, recovery, gateway, nbd, registration);
         } catch (IOException | RuntimeException e) {
+            if (maps != null) {
+                maps.close();
+            }
+            if (stamps != null) {
+                stamps.close();
+            }
             store.close();
             throw e;
         }
+    }
+
+    /** The NBD server, or null when the default address was taken (several nodes on one machine). */
+    private static NbdServer startNbd(String nodeName, StorageSettings settings, VolumeGateway gateway) throws IOException {
+        NbdServer nbd = new NbdServer(socketAddress(settings.nbdAddress()), gateway);
+        try {
+            nbd.start();
+            return nbd;
+        } catch (IOException e) {
+            if (settings.nbdAddressConfigured()) {
+                throw e;
+            }
+            log.warn("{} serves no volumes over NBD: {}; give the node its own address with --nbd-address HOST:PORT",
+                nodeName, e.getMessage());
+            return null;
+        }
+    }
+
+    /** Offers the store to the cluster, retrying until the cluster has a leader and knows this node. */
+    private static void register(String nodeName, long capacityBytes, ClusterAccess cluster) {
+        while (!Thread.currentThread().isInterrupted()) {
+            try {
+                herd.core.command.Outcome outcome = cluster.submit(new herd.core.command.Command.RegisterStorage(nodeName,
+                    capacityBytes));
+                if (outcome instanceof herd.core.command.Outcome.Applied) {
+                    log.info("{} offers {} bytes of storage", nodeName, capacityBytes);
+                    return;
+                }
+                log.debug("storage registration refused, trying again: {}", outcome); // not added to the cluster yet
+            } catch (herd.server.api.ApiException | RuntimeException e) {
+                log.debug("storage registration waits for the cluster: {}", e.toString());
+            }
+            StorageMaps.sleepQuietly(1000);
+        }
+    }
+
+    /** This node's object service, which the API serves to the other nodes. */
+    public ObjectService objectService() {
+        return service;
+    }
+
+    /** A storage node's own report ({@code /v1/storage/local}), this node's without a call; empty when it does not answer. */
+    public java.util.Optional<com.fasterxml.jackson.databind.JsonNode> peerStatus(herd.core.command.QueryResult.StorageMap map,
+                                                                                 String node) {
+        if (node.equals(nodeName)) {
+            return java.util.Optional.of(localStatus());
+        }
+        return service.peers().localStatus(map, node);
+    }
+
+    /** This node's storage as {@code herd storage status} shows it. */
+    public com.fasterxml.jackson.databind.node.ObjectNode localStatus() {
+        var status = herd.server.api.JsonViews.object();
+        var map = maps.current();
+        StorageRecovery.Progress progress = recovery.progress();
+        long objects;
+        try {
+            objects = store.list().size();
+        } catch (IOException e) {
+            objects = -1;
+        }
+        status.put("node", nodeName).put("epoch", map.current().epoch())
+            .put("member", map.current().hasMember(nodeName))
+            .put("capacityBytes", store.capacityBytes()).put("usedBytes", store.usedBytes())
+            .put("objects", objects)
+            .put("corruptBlocksSeen", store.corruptionsSeen().size())
+            .put("corruptCopiesSeen", replicated.corruptCopiesSeen())
+            .put("repairs", service.repairs())
+            .put("copiesPulled", service.copiesPulled())
+            .put("bytesPulled", service.bytesPulled());
+        long toGo = progress.objectsToGo();
+        double rate = progress.bytesPerSecond();
+        double bytesPerObject = progress.objectsDone() == 0 ? 0 : (double) progress.bytesCopied() / progress.objectsDone();
+        long elapsed = Math.max(1, (progress.finishedMillis() > 0 ? progress.finishedMillis() : System.currentTimeMillis())
+            - progress.startedMillis());
+        double secondsPerObject = progress.objectsDone() == 0 ? 0 : elapsed / 1000.0 / progress.objectsDone();
+        status.putObject("recovery").put("epoch", progress.epoch()).put("state", progress.state())
+            .put("objectsTotal", progress.objectsTotal()).put("objectsDone", progress.objectsDone())
+            .put("objectsToGo", toGo).put("bytesCopied", progress.bytesCopied())
+            .put("bytesToGoEstimate", (long) (toGo * bytesPerObject))
+            .put("bytesPerSecond", (long) rate).put("secondsLeftEstimate", Math.round(toGo * secondsPerObject));
+        return status;
     }
 
     /**
@@ -85,10 +198,14 @@ public final class NodeStorage implements AutoCloseable {
 
     @Override
     public void close() throws IOException {
+        registration.interrupt();
+        recovery.close();
         if (nbd != null) {
             nbd.close();
         }
+        maps.close();
         store.close();
+        stamps.close();
     }
 
     private static InetSocketAddress socketAddress(String hostPort) {

@@ -14,11 +14,18 @@ import java.util.OptionalLong;
  *       logs a warning and serves no NBD; a configured address that cannot be bound stops the node.</li>
  *   <li>Capacity of the object store: {@code HERD_STORAGE_CAPACITY} (like {@code 100G}); by default
  *       the file system's free space when the node starts.</li>
+ *   <li>Recovery rate: {@code HERD_RECOVERY_RATE} bytes per second this node copies at most while it
+ *       recovers objects after a membership change (like {@code 50M}); by default
+ *       {@link #DEFAULT_RECOVERY_BYTES_PER_SECOND}.</li>
  * </ul>
  */
-public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, OptionalLong capacityBytes) {
+public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, OptionalLong capacityBytes,
+                              long recoveryBytesPerSecond) {
     public static final int DEFAULT_NBD_PORT = 10809;
     public static final String CAPACITY_VARIABLE = "HERD_STORAGE_CAPACITY";
+    public static final String RECOVERY_RATE_VARIABLE = "HERD_RECOVERY_RATE";
+    /** Enough to restore a node's worth of data in reasonable time, while leaving a disk's bandwidth to clients. */
+    public static final long DEFAULT_RECOVERY_BYTES_PER_SECOND = 200L << 20;
 
     public static StorageSettings of(NodeConfig config, Map<String, String> environment) {
         String capacity = environment.get(CAPACITY_VARIABLE);
@@ -27,8 +34,14 @@ public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, O
         if (capacityBytes.isPresent() && capacityBytes.getAsLong() <= 0) {
             throw new IllegalArgumentException(CAPACITY_VARIABLE + "=" + capacity + " leaves no room for data: give a size like 100G");
         }
+        String rate = environment.get(RECOVERY_RATE_VARIABLE);
+        long recoveryRate = rate == null || rate.isBlank() ? DEFAULT_RECOVERY_BYTES_PER_SECOND
+            : Sizes.parse(rate, RECOVERY_RATE_VARIABLE);
+        if (recoveryRate <= 0) {
+            throw new IllegalArgumentException(RECOVERY_RATE_VARIABLE + "=" + rate + " would stop recovery: give a rate like 100M");
+        }
         boolean configured = config.nbdAddress() != null && !config.nbdAddress().isBlank();
-        return new StorageSettings(nbdAddress(config), configured, capacityBytes);
+        return new StorageSettings(nbdAddress(config), configured, capacityBytes, recoveryRate);
     }
 
     static String nbdAddress(NodeConfig config) {

@@ -144,7 +144,8 @@ class CopyOnWriteIoTest {
             Map.of(), List.of(), null, null, 0, 0, 0);
         assertThat(StorageSettings.of(config, Map.of()).nbdAddress()).isEqualTo("10.0.0.1:10809");
         assertThat(StorageSettings.of(config.withNbdAddress("127.0.0.1:9999"), Map.of("HERD_STORAGE_CAPACITY", "1G")))
-            .isEqualTo(new StorageSettings("127.0.0.1:9999", true, java.util.OptionalLong.of(1L << 30)));
+            .isEqualTo(new StorageSettings("127.0.0.1:9999", true, java.util.OptionalLong.of(1L << 30),
+                StorageSettings.DEFAULT_RECOVERY_BYTES_PER_SECOND));
         assertThatThrownBy(() -> StorageSettings.of(config, Map.of("HERD_STORAGE_CAPACITY", "0"))).hasMessageContaining("no room");
     }
 }

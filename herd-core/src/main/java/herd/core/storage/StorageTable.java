@@ -1,0 +1,156 @@
+package herd.core.storage;
+
+import herd.blockcore.placement.Ring;
+import herd.blockcore.placement.StorageNode;
+import herd.core.ErrorCode;
+import herd.core.Rejection;
+import herd.core.cluster.NodeInfo;
+import herd.core.command.Outcome;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * The storage part of the cluster state: which nodes offer storage, the cluster's default number of
+ * copies, the storage epochs and how far each node's recovery got. Owned by
+ * {@link herd.core.ClusterState}, which serialises access.
+ *
+ * <p>The members of an epoch are the registered nodes that are up (heartbeating members of the
+ * cluster). Every change of that set starts a new epoch; the last {@link #KEPT_EPOCHS} are kept so
+ * that a node recovering after several changes can still find where an object's copies were.
+ */
+public final class StorageTable {
+    /** Epochs kept in the state: enough to look back over a burst of membership changes. */
+    public static final int KEPT_EPOCHS = 64;
+    /** Most copies of one object: one per zone, and more than this buys nothing but cost. */
+    public static final int MAX_COPIES = 8;
+
+    private int defaultCopies = 1;
+    private final Map<String, StorageRegistration> registrations = new TreeMap<>();
+    private final List<StorageEpoch> epochs = new ArrayList<>();
+    private final Map<String, Long> recoveredEpochs = new TreeMap<>();
+
+    public int defaultCopies() {
+        return defaultCopies;
+    }
+
+    /** The current epoch (epoch 0 with no members before any node offered storage). */
+    public StorageEpoch current() {
+        return epochs.isEmpty() ? new StorageEpoch(0, List.of()) : epochs.get(epochs.size() - 1);
+    }
+
+    public List<StorageEpoch> epochs() {
+        return List.copyOf(epochs);
+    }
+
+    public Map<String, Long> recoveredEpochs() {
+        return Map.copyOf(recoveredEpochs);
+    }
+
+    public List<StorageRegistration> registrations() {
+        return List.copyOf(registrations.values());
+    }
+
+    /** Zones of the registered storage nodes, up or not: how many copies a volume may ask for. */
+    public int zoneCount(Map<String, NodeInfo> nodes) {
+        return (int) registrations.keySet().stream().map(nodes::get).filter(java.util.Objects::nonNull)
+            .map(NodeInfo::zone).distinct().count();
+    }
+
+    // ---- commands ----
+
+    public Outcome register(String node, long capacityBytes) {
+        StorageRegistration previous = registrations.put(node, new StorageRegistration(node, capacityBytes));
+        return new Outcome.Applied((previous == null ? "node " + node + " offers " : "node " + node + " now offers ")
+            + capacityBytes + " bytes of storage");
+    }
+
+    public Outcome unregister(String node) {
+        registrations.remove(node);
+        recoveredEpochs.remove(node);
+        return new Outcome.Applied("node " + node + " offers no storage any more");
+    }
+
+    public Outcome setDefaultCopies(int copies, Map<String, NodeInfo> nodes) {
+        int zones = zoneCount(nodes);
+        if (copies > 1 && copies > zones) { // one copy needs no zone yet, as for CreateVolume
+            return new Outcome.Rejected(tooManyCopies(copies, zones, "the cluster default"));
+        }
+        defaultCopies = copies;
+        return new Outcome.Applied("volumes keep " + copies + " cop" + (copies == 1 ? "y" : "ies") + " by default");
+    }
+
+    /** Records that {@code node} holds every object the ring of {@code epoch} gives it. */
+    public Outcome recovered(String node, long epoch) {
+        long current = current().epoch();
+        if (epoch > current) {
+            return new Outcome.Rejected(new Rejection(ErrorCode.BAD_REQUEST, "epoch " + epoch
+                + " has not started (the current epoch is " + current + ")"));
+        }
+        recoveredEpochs.merge(node, epoch, Math::max);
+        return new Outcome.Applied("node " + node + " recovered epoch " + epoch);
+    }
+
+    /** Why a volume cannot keep {@code copies} copies, if it cannot: more copies than zones. */
+    public Optional<Rejection> copiesRefusal(int copies, String what, Map<String, NodeInfo> nodes) {
+        int zones = zoneCount(nodes);
+        return copies <= zones ? Optional.empty() : Optional.of(tooManyCopies(copies, zones, what));
+    }
+
+    private static Rejection tooManyCopies(int copies, int zones, String what) {
+        return new Rejection(ErrorCode.BAD_REQUEST, copies + " copies asked for " + what + ", but the storage nodes span "
+            + zones + " zone(s) and copies of one object never share a zone: ask for at most " + zones
+            + " or add storage nodes in other zones (herd node list shows them)");
+    }
+
+    /**
+     * Starts a new epoch when the set of up storage nodes differs from the current epoch's. Runs after
+     * every command that may change it; a node's zone and capacity come from its records.
+     */
+    public void refresh(Map<String, NodeInfo> nodes, Set<String> upNodes) {
+        List<StorageNode> members = new ArrayList<>();
+        for (StorageRegistration registration : registrations.values()) {
+            NodeInfo node = nodes.get(registration.node());
+            if (node != null && upNodes.contains(registration.node())) {
+                members.add(new StorageNode(node.name(), node.zone(), registration.capacityBytes()));
+            }
+        }
+        StorageEpoch current = current();
+        if (members.equals(current.members())) {
+            return;
+        }
+        epochs.add(new StorageEpoch(current.epoch() + 1, members));
+        while (epochs.size() > KEPT_EPOCHS) {
+            epochs.remove(0);
+        }
+    }
+
+    /** The epoch with this number, if it is still kept. */
+    public Optional<StorageEpoch> epoch(long number) {
+        return epochs.stream().filter(e -> e.epoch() == number).findFirst();
+    }
+
+    public Ring ring() {
+        return current().ring();
+    }
+
+    // ---- images ----
+
+    public StorageImage image() {
+        return new StorageImage(defaultCopies, registrations(), epochs(), recoveredEpochs());
+    }
+
+    public void load(StorageImage image) {
+        StorageImage source = image == null ? StorageImage.empty() : image;
+        defaultCopies = source.defaultCopies() < 1 ? 1 : source.defaultCopies();
+        registrations.clear();
+        source.registrations().forEach(r -> registrations.put(r.node(), r));
+        epochs.clear();
+        epochs.addAll(source.epochs());
+        recoveredEpochs.clear();
+        recoveredEpochs.putAll(source.recoveredEpochs());
+    }
+}

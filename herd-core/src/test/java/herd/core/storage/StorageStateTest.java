@@ -1,0 +1,437 @@
+package herd.core.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import herd.blockcore.placement.StorageNode;
+import herd.core.ClusterState;
+import herd.core.ErrorCode;
+import herd.core.Rejection;
+import herd.core.StateImage;
+import herd.core.cluster.NodeInfo;
+import herd.core.codec.Codec;
+import herd.core.command.Command;
+import herd.core.command.Outcome;
+import herd.core.command.Query;
+import herd.core.command.QueryResult;
+import herd.core.resource.FencingEvent;
+import herd.core.resource.NodeMembership;
+import herd.core.volume.VolumeRecord;
+import java.io.ByteArrayInputStream;
+import java.io.ByteArrayOutputStream;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Storage nodes, storage epochs and copies as part of the replicated cluster state. */
+class StorageStateTest {
+    private static final long GIB = 1L << 30;
+    private static final NodeInfo S1 = new NodeInfo("s1", NodeInfo.Role.SERVER, "127.0.0.1:7100", "127.0.0.1:7101", null);
+
+    private final ClusterState state = new ClusterState();
+    private long index;
+    private int nextPort = 7200;
+
+    @BeforeEach
+    void cluster() {
+        assertApplied(apply(new Command.InitCluster("prod", S1, false)));
+    }
+
+    // ---- helpers ----
+
+    private Outcome apply(Command command) {
+        return state.apply(++index, command);
+    }
+
+    /** Registers a worker in {@code zone} (null: its own name) that offers {@code capacity} bytes; it stays down. */
+    private void storageNode(String name, String zone, long capacity) {
+        assertApplied(apply(new Command.RegisterNode(new NodeInfo(name, NodeInfo.Role.WORKER, "127.0.0.1:" + nextPort++, null,
+            zone))));
+        assertApplied(apply(new Command.RegisterStorage(name, capacity)));
+    }
+
+    private Outcome membership(String node, NodeMembership membership) {
+        return apply(new Command.SetNodeMembership(node, membership, "test"));
+    }
+
+    private QueryResult.StorageMap map() {
+        return storageMap(state);
+    }
+
+    private static QueryResult.StorageMap storageMap(ClusterState of) {
+        return (QueryResult.StorageMap) of.query(new Query.StorageMap());
+    }
+
+    private long epoch() {
+        return map().current().epoch();
+    }
+
+    private List<String> members() {
+        return map().current().members().stream().map(StorageNode::name).toList();
+    }
+
+    private VolumeRecord volume(String name) {
+        return ((QueryResult.VolumeDetail) state.query(new Query.VolumeInfo(name))).row().volume();
+    }
+
+    private List<QueryResult> answers(ClusterState of) {
+        return List.of(of.query(new Query.StorageMap()), of.query(new Query.Volumes()), of.query(new Query.Nodes()),
+            of.query(new Query.ResourceStatus()), of.query(new Query.Summary()));
+    }
+
+    private static void assertApplied(Outcome outcome) {
+        assertThat(outcome).isInstanceOf(Outcome.Applied.class);
+    }
+
+    private static Rejection rejection(Outcome outcome) {
+        assertThat(outcome).isInstanceOf(Outcome.Rejected.class);
+        return ((Outcome.Rejected) outcome).rejection();
+    }
+
+    private static ClusterState roundTrip(ClusterState original) throws Exception {
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Codec.writeImage(original.image(), out);
+        return ClusterState.fromImage(Codec.readImage(new ByteArrayInputStream(out.toByteArray())));
+    }
+
+    // ---- registration ----
+
+    @Test
+    void storageOfAnUnknownNodeIsRefusedAndChangesNothing() {
+        Rejection unknown = rejection(apply(new Command.RegisterStorage("ghost", 10 * GIB)));
+        assertThat(unknown.code()).isEqualTo(ErrorCode.NODE_NOT_FOUND);
+        assertThat(unknown.message()).contains("'ghost'");
+        assertThat(rejection(apply(new Command.ReportStorageRecovered("ghost", 0))).code()).isEqualTo(ErrorCode.NODE_NOT_FOUND);
+        assertThat(rejection(apply(new Command.RegisterStorage("s1", 0))).message()).contains("more than 0");
+        assertThat(rejection(apply(new Command.RegisterStorage("BAD NAME", GIB))).code()).isNotNull();
+
+        QueryResult.StorageMap map = map();
+        assertThat(map.nodes()).isEmpty();
+        assertThat(map.epochs()).isEmpty();
+        assertThat(map.recoveredEpochs()).isEmpty();
+        assertThat(map.current()).isEqualTo(new StorageEpoch(0, List.of()));
+        assertThat(state.storage().registrations()).isEmpty();
+    }
+
+    @Test
+    void registeringAgainReplacesTheCapacityAndShowsInTheMap() {
+        storageNode("w1", "rack-a", 10 * GIB);
+        assertApplied(apply(new Command.RegisterStorage("w1", 20 * GIB)));
+
+        assertThat(map().nodes()).containsExactly(new StorageNodeView("w1", "rack-a", 20 * GIB, "127.0.0.1:7200", "DOWN"));
+        assertThat(map().epochs()).as("a node that is down is in no epoch").isEmpty();
+    }
+
+    // ---- epochs ----
+
+    @Test
+    void epochsStartWhenStorageNodesBecomeMembers() {
+        storageNode("w1", "rack-a", 10 * GIB);
+        storageNode("w2", "rack-b", 20 * GIB);
+        assertThat(epoch()).isZero();
+
+        assertApplied(membership("w1", NodeMembership.MEMBER));
+        assertThat(epoch()).isEqualTo(1);
+        assertThat(map().current().members()).containsExactly(new StorageNode("w1", "rack-a", 10 * GIB));
+
+        assertApplied(membership("w2", NodeMembership.MEMBER));
+        assertThat(epoch()).isEqualTo(2);
+        assertThat(map().current().members()).containsExactly(new StorageNode("w1", "rack-a", 10 * GIB),
+            new StorageNode("w2", "rack-b", 20 * GIB));
+
+        assertApplied(membership("w2", NodeMembership.MEMBER));
+        assertApplied(membership("s1", NodeMembership.MEMBER));
+        assertThat(epoch()).as("the same members, and a node without storage, start no epoch").isEqualTo(2);
+
+        assertApplied(apply(new Command.RegisterStorage("w2", 40 * GIB)));
+        assertThat(epoch()).as("a member's new capacity changes its weight").isEqualTo(3);
+        assertThat(map().current().members()).contains(new StorageNode("w2", "rack-b", 40 * GIB));
+
+        assertApplied(apply(new Command.RegisterStorage("s1", 5 * GIB)));
+        assertThat(epoch()).as("a member that starts offering storage joins at once").isEqualTo(4);
+        assertThat(members()).containsExactly("s1", "w1", "w2");
+        assertThat(map().current().members().get(0).zone()).as("a zone defaults to the node's name").isEqualTo("s1");
+
+        assertThat(map().epochs()).extracting(StorageEpoch::epoch).containsExactly(1L, 2L, 3L, 4L);
+        assertThat(map().nodes()).extracting(StorageNodeView::name, StorageNodeView::membership)
+            .containsExactly(org.assertj.core.groups.Tuple.tuple("s1", "MEMBER"), org.assertj.core.groups.Tuple.tuple("w1", "MEMBER"),
+                org.assertj.core.groups.Tuple.tuple("w2", "MEMBER"));
+    }
+
+    @Test
+    void anEpochEndsWhenANodeIsLostOrDownAndAnotherStartsWhenItIsBack() {
+        storageNode("w1", "rack-a", 10 * GIB);
+        storageNode("w2", "rack-b", 10 * GIB);
+        membership("w1", NodeMembership.MEMBER);
+        membership("w2", NodeMembership.MEMBER);
+        assertThat(epoch()).isEqualTo(2);
+
+        assertApplied(membership("w2", NodeMembership.LOST));
+        assertThat(epoch()).isEqualTo(3);
+        assertThat(members()).containsExactly("w1");
+        assertThat(map().nodes()).filteredOn(n -> n.name().equals("w2")).singleElement()
+            .extracting(StorageNodeView::membership).isEqualTo("LOST");
+
+        assertThat(rejection(membership("w2", NodeMembership.MEMBER)).message()).contains("is lost");
+        assertThat(epoch()).as("a refused change starts no epoch").isEqualTo(3);
+
+        assertApplied(membership("w2", NodeMembership.DOWN));
+        assertThat(epoch()).as("lost to down: still not a member").isEqualTo(3);
+
+        assertApplied(membership("w2", NodeMembership.MEMBER));
+        assertThat(epoch()).isEqualTo(4);
+        assertThat(members()).containsExactly("w1", "w2");
+
+        assertApplied(membership("w1", NodeMembership.DOWN));
+        assertThat(epoch()).isEqualTo(5);
+        assertThat(members()).containsExactly("w2");
+
+        assertApplied(apply(new Command.ReportStorageRecovered("w2", 5)));
+        assertApplied(apply(new Command.RemoveNode("w2")));
+        assertThat(epoch()).as("a removed node leaves the epoch").isEqualTo(6);
+        assertThat(members()).isEmpty();
+        assertThat(map().nodes()).extracting(StorageNodeView::name).containsExactly("w1");
+        assertThat(map().recoveredEpochs()).as("its recovery is forgotten").isEmpty();
+        assertThat(state.storage().registrations()).extracting(StorageRegistration::node).containsExactly("w1");
+
+        assertThat(map().epochs()).extracting(e -> e.members().stream().map(StorageNode::name).toList())
+            .containsExactly(List.of("w1"), List.of("w1", "w2"), List.of("w1"), List.of("w1", "w2"), List.of("w2"), List.of());
+        assertThat(state.storage().epoch(3)).map(e -> e.hasMember("w2")).contains(false);
+        assertThat(state.storage().epoch(4)).map(e -> e.hasMember("w2")).contains(true);
+    }
+
+    @Test
+    void onlyTheLast64EpochsAreKept() {
+        storageNode("w1", "rack-a", 10 * GIB);
+        storageNode("w2", "rack-b", 10 * GIB);
+        membership("w2", NodeMembership.MEMBER);
+        for (int i = 0; i < 50; i++) {
+            membership("w1", NodeMembership.MEMBER);
+            membership("w1", NodeMembership.DOWN);
+        }
+        long last = 1 + 100;
+        assertThat(epoch()).isEqualTo(last);
+
+        List<StorageEpoch> epochs = map().epochs();
+        assertThat(epochs).hasSize(StorageTable.KEPT_EPOCHS);
+        assertThat(epochs.get(0).epoch()).isEqualTo(last - StorageTable.KEPT_EPOCHS + 1);
+        for (int i = 1; i < epochs.size(); i++) {
+            assertThat(epochs.get(i).epoch()).isEqualTo(epochs.get(i - 1).epoch() + 1);
+        }
+        assertThat(state.storage().epoch(last - StorageTable.KEPT_EPOCHS)).isEmpty();
+        assertThat(state.storage().epoch(last - StorageTable.KEPT_EPOCHS + 1)).isPresent();
+        assertThat(members()).containsExactly("w2");
+
+        assertApplied(apply(new Command.ReportStorageRecovered("w2", 1)));
+        assertThat(map().recoveredEpochs()).as("an epoch no longer kept may still be reported").containsEntry("w2", 1L);
+    }
+
+    @Test
+    void recoveryKeepsTheHighestEpochAndRefusesOneThatHasNotStarted() {
+        storageNode("w1", "rack-a", 10 * GIB);
+        storageNode("w2", "rack-b", 10 * GIB);
+        membership("w1", NodeMembership.MEMBER);
+        membership("w2", NodeMembership.MEMBER);
+        membership("w2", NodeMembership.DOWN);
+        assertThat(epoch()).isEqualTo(3);
+
+        assertApplied(apply(new Command.ReportStorageRecovered("w1", 2)));
+        assertApplied(apply(new Command.ReportStorageRecovered("w1", 3)));
+        assertApplied(apply(new Command.ReportStorageRecovered("w1", 1)));
+        assertThat(map().recoveredEpochs()).isEqualTo(Map.of("w1", 3L));
+
+        Rejection future = rejection(apply(new Command.ReportStorageRecovered("w1", 4)));
+        assertThat(future.code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(future.message()).contains("epoch 4").contains("current epoch is 3");
+        assertThat(rejection(apply(new Command.ReportStorageRecovered("w2", -1))).message()).contains("negative");
+        assertThat(map().recoveredEpochs()).isEqualTo(Map.of("w1", 3L));
+
+        assertApplied(apply(new Command.ReportStorageRecovered("w2", 0)));
+        assertThat(map().recoveredEpochs()).isEqualTo(Map.of("w1", 3L, "w2", 0L));
+    }
+
+    // ---- copies ----
+
+    @Test
+    void theDefaultCopiesAreBoundByTheZonesAndUsedForVolumesThatDoNotAsk() {
+        assertThat(map().defaultCopies()).isEqualTo(1);
+        assertApplied(apply(new Command.SetStorageDefaults(1)));
+        assertThat(rejection(apply(new Command.SetStorageDefaults(0))).code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(rejection(apply(new Command.SetStorageDefaults(9))).message()).contains("give 1 to 8");
+
+        storageNode("w1", "rack-a", 10 * GIB);
+        storageNode("w2", "rack-a", 10 * GIB);
+        Rejection oneZone = rejection(apply(new Command.SetStorageDefaults(2)));
+        assertThat(oneZone.code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(oneZone.message()).contains("2 copies").contains("the cluster default").contains("1 zone(s)");
+        assertThat(map().defaultCopies()).isEqualTo(1);
+
+        storageNode("w3", "rack-b", 10 * GIB);
+        assertApplied(apply(new Command.SetStorageDefaults(2)));
+        assertThat(map().defaultCopies()).as("zones count registered nodes, up or not").isEqualTo(2);
+        assertThat(rejection(apply(new Command.SetStorageDefaults(3))).message()).contains("2 zone(s)");
+
+        assertApplied(apply(new Command.CreateVolume("vm1", GIB, 0, "", 1)));
+        assertApplied(apply(new Command.CreateVolume("vm2", GIB, 1, "", 2)));
+        assertThat(volume("vm1").copies()).isEqualTo(2);
+        assertThat(volume("vm2").copies()).isEqualTo(1);
+        assertThat(map().copiesByVolumeId()).isEqualTo(Map.of(volume("vm1").id(), 2, volume("vm2").id(), 1));
+
+        assertApplied(apply(new Command.SnapshotVolume("vm1", "vm1.snap", "", 3)));
+        assertThat(volume("vm1.snap").copies()).isEqualTo(2);
+        assertThat(map().copiesByVolumeId()).hasSize(3).containsValues(2, 2, 1);
+    }
+
+    @Test
+    void aVolumeWithMoreCopiesThanZonesIsRefusedAndChangesNothing() {
+        storageNode("w1", "rack-a", 10 * GIB);
+        storageNode("w2", "rack-b", 10 * GIB);
+        membership("w1", NodeMembership.MEMBER);
+        StateImage before = state.image();
+
+        Rejection three = rejection(apply(new Command.CreateVolume("vm1", GIB, 3, "", 1)));
+        assertThat(three.code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(three.message()).contains("3 copies asked for volume 'vm1'").contains("span 2 zone(s)");
+        assertThat(rejection(apply(new Command.CreateVolume("vm1", GIB, 9, "", 1))).message()).contains("give 1 to 8");
+        assertThat(rejection(apply(new Command.CreateVolume("vm1", GIB, -1, "", 1))).code()).isEqualTo(ErrorCode.BAD_REQUEST);
+
+        assertThat(((QueryResult.VolumeList) state.query(new Query.Volumes())).volumes()).isEmpty();
+        assertThat(state.image()).usingRecursiveComparison().ignoringFields("lastAppliedIndex").isEqualTo(before);
+
+        assertApplied(apply(new Command.CreateVolume("vm1", GIB, 2, "", 1)));
+        assertThat(volume("vm1").copies()).isEqualTo(2);
+
+        assertApplied(apply(new Command.SetStorageDefaults(2)));
+        assertApplied(apply(new Command.RemoveNode("w2")));
+        Rejection byDefault = rejection(apply(new Command.CreateVolume("vm2", GIB, 0, "", 2)));
+        assertThat(byDefault.message()).as("the default, too, needs its zones").contains("2 copies asked for volume 'vm2'")
+            .contains("1 zone(s)");
+        assertThat(((QueryResult.VolumeList) state.query(new Query.Volumes())).volumes()).hasSize(1);
+    }
+
+    // ---- fencing ----
+
+    @Test
+    void fencingANodeReleasesItsVolumesAndEndsItsEpoch() {
+        storageNode("w1", "rack-a", 10 * GIB);
+        storageNode("w2", "rack-b", 10 * GIB);
+        membership("w1", NodeMembership.MEMBER);
+        membership("w2", NodeMembership.MEMBER);
+        apply(new Command.CreateVolume("vm1", GIB, 2, "", 1));
+        apply(new Command.CreateVolume("vm2", GIB, 2, "", 1));
+        assertApplied(apply(new Command.AttachVolume("vm1", "w1")));
+        assertApplied(apply(new Command.AttachVolume("vm2", "w2")));
+        long epochBefore = epoch();
+
+        assertApplied(apply(new Command.RecordFencing(new FencingEvent("w1", false, "ipmi timed out", 10))));
+        assertThat(volume("vm1").attachedNode()).as("a failed fencing releases nothing").isEqualTo("w1");
+        assertThat(epoch()).isEqualTo(epochBefore);
+
+        assertApplied(apply(new Command.RecordFencing(new FencingEvent("w1", true, "fence-ipmi", 20))));
+        assertThat(volume("vm1").attachedNode()).isNull();
+        assertThat(volume("vm2").attachedNode()).isEqualTo("w2");
+        assertThat(state.nodeStatus("w1").membership()).isEqualTo(NodeMembership.DOWN);
+        assertThat(epoch()).isEqualTo(epochBefore + 1);
+        assertThat(members()).containsExactly("w2");
+
+        assertApplied(apply(new Command.AttachVolume("vm1", "w2")));
+        assertThat(rejection(apply(new Command.RecordFencing(new FencingEvent("ghost", true, "x", 30)))).code())
+            .isEqualTo(ErrorCode.NODE_NOT_FOUND);
+        assertThat(volume("vm1").attachedNode()).isEqualTo("w2");
+    }
+
+    // ---- images and codec ----
+
+    /** Nodes in two zones, a default, several epochs, a recovery report and volumes. */
+    private void richState() {
+        storageNode("w1", "rack-a", 10 * GIB);
+        storageNode("w2", "rack-b", 20 * GIB);
+        storageNode("w3", null, 30 * GIB);
+        membership("w1", NodeMembership.MEMBER);
+        membership("w2", NodeMembership.MEMBER);
+        membership("w3", NodeMembership.MEMBER);
+        membership("w3", NodeMembership.LOST);
+        apply(new Command.SetStorageDefaults(2));
+        apply(new Command.ReportStorageRecovered("w1", 3));
+        apply(new Command.ReportStorageRecovered("w2", 4));
+        apply(new Command.CreateVolume("vm1", GIB, 0, "", 1));
+        apply(new Command.CreateVolume("vm2", GIB, 3, "", 2));
+        apply(new Command.AttachVolume("vm1", "w1"));
+        assertThat(map().defaultCopies()).isEqualTo(2);
+        assertThat(epoch()).isEqualTo(4);
+        assertThat(map().copiesByVolumeId()).hasSize(2);
+    }
+
+    @Test
+    void aStateImageKeepsTheStorageState() throws Exception {
+        richState();
+
+        ClusterState restored = roundTrip(state);
+
+        assertThat(answers(restored)).isEqualTo(answers(state));
+        assertThat(restored.image()).isEqualTo(state.image());
+        assertThat(restored.image().storage()).isEqualTo(state.storage().image());
+
+        long next = state.lastAppliedIndex() + 1;
+        for (Command command : List.of(new Command.SetNodeMembership("w3", NodeMembership.DOWN, "lease expired"),
+            new Command.SetNodeMembership("w3", NodeMembership.MEMBER, "heartbeat"),
+            new Command.ReportStorageRecovered("w3", 6), new Command.ReportStorageRecovered("w3", 7),
+            new Command.CreateVolume("vm3", GIB, 4, "", 3), new Command.RegisterStorage("w1", 50 * GIB))) {
+            assertThat(restored.apply(next, command)).as(command.toString()).isEqualTo(state.apply(next, command));
+            next++;
+        }
+        assertThat(answers(restored)).isEqualTo(answers(state));
+        assertThat(storageMap(restored).current().epoch()).isEqualTo(6);
+    }
+
+    @Test
+    void anImageWithoutStorageLoadsAsNone() throws Exception {
+        richState();
+        StateImage image = state.image();
+        StateImage withoutStorage = new StateImage(image.formatVersion(), image.lastAppliedIndex(), image.clusterName(),
+            image.restoring(), image.revision(), image.compactedRevision(), image.keys(), image.history(), image.nodes(),
+            image.resourceConfiguration(), image.resourceConfigurationVersion(), image.nodeStatuses(), image.fencingHistory(),
+            image.volumes(), null);
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        Codec.writeImage(withoutStorage, out);
+        StateImage read = Codec.readImage(new ByteArrayInputStream(out.toByteArray()));
+        assertThat(read.storage()).isNull();
+
+        ClusterState old = ClusterState.fromImage(read);
+        QueryResult.StorageMap map = storageMap(old);
+        assertThat(map.defaultCopies()).isEqualTo(1);
+        assertThat(map.epochs()).isEmpty();
+        assertThat(map.nodes()).isEmpty();
+        assertThat(map.recoveredEpochs()).isEmpty();
+        assertThat(old.image().storage()).isEqualTo(StorageImage.empty());
+
+        assertApplied(old.apply(image.lastAppliedIndex() + 1, new Command.RegisterStorage("w1", GIB)));
+        assertThat(storageMap(old).current().members()).as("w1 is a member").containsExactly(new StorageNode("w1", "rack-a", GIB));
+    }
+
+    @Test
+    void theStorageCommandsQueryAndAnswerSurviveTheCodec() {
+        richState();
+        for (Command command : List.of(new Command.RegisterStorage("w1", 123 * GIB), new Command.SetStorageDefaults(2),
+            new Command.ReportStorageRecovered("w2", 4))) {
+            Command decoded = Codec.decodeCommand(Codec.encode(command));
+            assertThat(decoded).isEqualTo(command);
+            Outcome outcome = apply(decoded);
+            assertThat(outcome).as(command.toString()).isInstanceOf(Outcome.Applied.class);
+            assertThat(Codec.decodeOutcome(Codec.encode(outcome))).isEqualTo(outcome);
+        }
+        Outcome refused = apply(new Command.ReportStorageRecovered("w2", 99));
+        assertThat(Codec.decodeOutcome(Codec.encode(refused))).isEqualTo(refused);
+
+        Query query = new Query.StorageMap();
+        assertThat(Codec.decodeQuery(Codec.encode(query))).isEqualTo(query);
+        QueryResult result = state.query(query);
+        QueryResult decoded = Codec.decodeQueryResult(Codec.encode(result));
+        assertThat(decoded).isEqualTo(result);
+        assertThat(((QueryResult.StorageMap) decoded).current().members()).hasSize(2);
+        assertThat(((QueryResult.StorageMap) decoded).copiesByVolumeId()).isEqualTo(map().copiesByVolumeId());
+
+        QueryResult empty = new ClusterState().query(query);
+        assertThat(Codec.decodeQueryResult(Codec.encode(empty))).isEqualTo(empty);
+    }
+}

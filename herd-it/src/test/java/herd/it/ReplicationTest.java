@@ -1,0 +1,225 @@
+package herd.it;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Predicate;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Volumes kept as two copies on a three-node cluster (each node its own zone), written and read by
+ * qemu-io over NBD: every object has its copies on two nodes; a node holding copies is killed and
+ * the data reads back and takes writes at once, and the survivors restore two copies of everything;
+ * the killed node comes back with old copies that never win over the newer ones; a damaged block is
+ * served from the good copy and the damaged one is repaired.
+ */
+class ReplicationTest {
+    private static final long TOOL_TIMEOUT_SECONDS = 120;
+    private static final Duration SETTLE = Duration.ofSeconds(90);
+    /** Objects the writes below create: 0-7 (0..32M) and 10-11 (40M..48M). */
+    private static final int OBJECTS_WRITTEN = 10;
+
+    @TempDir Path root;
+    private HerdCluster cluster;
+    private int nbdPort;
+
+    @AfterEach
+    void stop() throws InterruptedException {
+        if (cluster != null) {
+            cluster.close();
+        }
+    }
+
+    @Test
+    void twoCopiesSurviveANodeLossRecoverAndRepairADamagedBlock() throws Exception {
+        nbdPort = HerdCluster.freePortPair();
+        cluster = HerdCluster.start(root.resolve("cluster"), 3, "--nbd-address", "127.0.0.1:" + nbdPort);
+        awaitStorage("all three nodes in the storage epoch", status -> membersInEpoch(status) == 3);
+
+        HerdCluster.CliResult tooMany = cluster.cliAgainstCluster("volume", "create", "wide", "16M", "--copies", "4");
+        assertThat(tooMany.exitCode()).isNotZero();
+        assertThat(tooMany.stderr()).contains("3 zone(s)");
+
+        herd("volume", "create", "vol", "64M", "--copies", "2");
+        qemuIo("vol", "write -P 0xab 0 32M", "write -P 0xcd 40M 8M", "flush");
+        Map<String, Set<String>> holders = awaitCopies(2, Set.of("s1", "s2", "s3"));
+        assertThat(holders).hasSize(OBJECTS_WRITTEN);
+
+        // the node to lose: the one other than s1 (which serves the volume) holding the most copies
+        String victim = Stream.of("s2", "s3").max((a, b) -> Long.compare(copiesOn(holders, a), copiesOn(holders, b))).orElseThrow();
+        String survivor = victim.equals("s2") ? "s3" : "s2";
+        cluster.kill(victim);
+        qemuIo("vol", "read -P 0xab 0 32M", "read -P 0xcd 40M 8M", "read -P 0 32M 8M");
+        qemuIo("vol", "write -P 0xef 0 4M", "write -P 0x12 44M 4M", "flush");
+        awaitCopies(2, Set.of("s1", survivor));
+        qemuIo("vol", "read -P 0xef 0 4M", "read -P 0xab 4M 28M", "read -P 0xcd 40M 4M", "read -P 0x12 44M 4M");
+
+        // the victim returns with copies that missed the writes above: they must not come back
+        cluster.restart(victim);
+        awaitStorage("the returning node recovered", status -> membersInEpoch(status) == 3 && everyMemberRecovered(status));
+        awaitCopies(2, Set.of("s1", "s2", "s3"));
+        qemuIo("vol", "read -P 0xef 0 4M", "read -P 0xab 4M 28M", "read -P 0xcd 40M 4M", "read -P 0x12 44M 4M");
+
+        // a damaged block in s1's copy (s1 reads its own copy first) is served from the other copy, then repaired
+        Map<String, Set<String>> now = awaitCopies(2, Set.of("s1", "s2", "s3"));
+        String damagedObject = now.entrySet().stream().filter(e -> e.getValue().contains("s1")).map(Map.Entry::getKey)
+            .filter(hex -> hex.endsWith("00000001")).findFirst() // object 1 of the volume: bytes 4M..8M, all 0xab
+            .orElseGet(() -> now.entrySet().stream().filter(e -> e.getValue().contains("s1")).map(Map.Entry::getKey)
+                .filter(hex -> !hex.endsWith("00000000") && !hex.endsWith("0000000b")).findFirst().orElseThrow());
+        flipByte(objectFile("s1", damagedObject), 8192 + 17);
+        int index = Integer.parseInt(damagedObject.substring(8), 16);
+        String expected = index <= 7 ? "0xab" : "0xcd";
+        qemuIo("vol", "read -P " + expected + " " + (index * 4L << 20) + " 4M");
+        awaitStorage("s1 repaired its damaged copy", status -> localOf(status, "s1").path("repairs").asLong() >= 1);
+        qemuIo("vol", "read -P " + expected + " " + (index * 4L << 20) + " 4M");
+    }
+
+    // ---- storage state ----
+
+    private JsonNode storageStatus() throws Exception {
+        HttpKv.Reply reply = cluster.clientOf("s1").getJson("/v1/storage/status");
+        assertThat(reply.status()).as(reply.body().toString()).isEqualTo(200);
+        return reply.body();
+    }
+
+    private void awaitStorage(String what, Predicate<JsonNode> condition) throws Exception {
+        long deadline = System.nanoTime() + SETTLE.toNanos();
+        JsonNode last = null;
+        while (System.nanoTime() < deadline) {
+            last = storageStatus();
+            if (condition.test(last)) {
+                return;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("waited " + SETTLE.toSeconds() + " s for " + what + "; storage status: " + last);
+    }
+
+    private static int membersInEpoch(JsonNode status) {
+        int members = 0;
+        for (JsonNode node : status.path("nodes")) {
+            members += node.path("inEpoch").asBoolean() ? 1 : 0;
+        }
+        return members;
+    }
+
+    private static boolean everyMemberRecovered(JsonNode status) {
+        for (JsonNode node : status.path("nodes")) {
+            if (node.path("inEpoch").asBoolean() && node.path("recoveredEpoch").asLong() < status.path("epoch").asLong()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static JsonNode localOf(JsonNode status, String name) {
+        for (JsonNode node : status.path("nodes")) {
+            if (node.path("name").asText().equals(name)) {
+                return node.path("local");
+            }
+        }
+        return com.fasterxml.jackson.databind.node.MissingNode.getInstance();
+    }
+
+    /**
+     * Waits until every object of the volume has exactly {@code copies} copies, all on {@code nodes},
+     * counting the object files in each node's store; returns each object's holders.
+     */
+    private Map<String, Set<String>> awaitCopies(int copies, Set<String> nodes) throws Exception {
+        long deadline = System.nanoTime() + SETTLE.toNanos();
+        Map<String, Set<String>> holders = Map.of();
+        while (System.nanoTime() < deadline) {
+            holders = holders(nodes);
+            boolean complete = holders.size() == OBJECTS_WRITTEN
+                && holders.values().stream().allMatch(h -> h.size() == copies);
+            if (complete) {
+                return holders;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("waited " + SETTLE.toSeconds() + " s for " + copies + " copies of " + OBJECTS_WRITTEN
+            + " objects on " + nodes + "; holders now: " + holders + "\nstorage: " + storageStatus());
+    }
+
+    /** Object (hex id) to the nodes among {@code nodes} whose store holds it, from the files on disk. */
+    private Map<String, Set<String>> holders(Set<String> nodes) throws IOException {
+        Map<String, Set<String>> holders = new HashMap<>();
+        for (String node : nodes) {
+            Path objects = cluster.server(node).data.resolve("objects").resolve("objects");
+            if (!Files.isDirectory(objects)) {
+                continue;
+            }
+            try (Stream<Path> files = Files.walk(objects)) {
+                for (Path file : files.filter(Files::isRegularFile).toList()) {
+                    String name = file.getFileName().toString();
+                    if (name.matches("[0-9a-f]{16}")) {
+                        holders.computeIfAbsent(name, k -> new TreeSet<>()).add(node);
+                    }
+                }
+            }
+        }
+        return holders;
+    }
+
+    private static long copiesOn(Map<String, Set<String>> holders, String node) {
+        return holders.values().stream().filter(h -> h.contains(node)).count();
+    }
+
+    private Path objectFile(String node, String hex) throws IOException {
+        try (Stream<Path> files = Files.walk(cluster.server(node).data.resolve("objects").resolve("objects"))) {
+            return files.filter(f -> f.getFileName().toString().equals(hex)).findFirst().orElseThrow();
+        }
+    }
+
+    private static void flipByte(Path file, long offset) throws IOException {
+        try (RandomAccessFile data = new RandomAccessFile(file.toFile(), "rw")) {
+            data.seek(offset);
+            int value = data.read();
+            data.seek(offset);
+            data.write(value ^ 0xff);
+            data.getFD().sync();
+        }
+    }
+
+    // ---- tools ----
+
+    private HerdCluster.CliResult herd(String... args) throws Exception {
+        HerdCluster.CliResult result = cluster.cliAgainstCluster(args);
+        assertThat(result.exitCode()).as(String.join(" ", args) + ": " + result).isZero();
+        return result;
+    }
+
+    private void qemuIo(String export, String... commands) throws Exception {
+        List<String> command = new ArrayList<>(List.of("qemu-io", "-f", "raw"));
+        for (String each : commands) {
+            command.addAll(List.of("-c", each));
+        }
+        command.add("nbd://127.0.0.1:" + nbdPort + "/" + export);
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        process.getOutputStream().close();
+        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!process.waitFor(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError(command + " did not finish");
+        }
+        assertThat(process.exitValue()).as(String.join(" ", command) + "\n" + output + "\ns1 log:\n" + cluster.log("s1"))
+            .isZero();
+        assertThat(output).as(String.join(" ", command)).doesNotContain("Pattern verification failed").doesNotContain("error");
+    }
+}

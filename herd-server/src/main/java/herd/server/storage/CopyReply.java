@@ -1,0 +1,37 @@
+package herd.server.storage;
+
+import herd.block.volume.ObjectError;
+import herd.block.volume.ObjectResult;
+
+/**
+ * The answer of one copy's node to an object operation: done, an operating error of that copy, or
+ * "retry": the node cannot answer for this epoch right now (the epoch moved on, it has not caught up,
+ * it is unreachable, or a copy it needs is). The replicated client waits for a new epoch on retry.
+ */
+sealed interface CopyReply<T> {
+    record Ok<T>(T value) implements CopyReply<T> {}
+
+    record Failed<T>(ObjectError error) implements CopyReply<T> {}
+
+    record Retry<T>(String reason) implements CopyReply<T> {}
+
+    static <T> CopyReply<T> of(ObjectResult<T> result) {
+        return switch (result) {
+            case ObjectResult.Ok<T> ok -> new Ok<>(ok.value());
+            case ObjectResult.Failed<T> failed -> new Failed<>(failed.error());
+        };
+    }
+
+    static <T> CopyReply<T> retry(String reason) {
+        return new Retry<>(reason);
+    }
+
+    /** The same failure or retry for another value type. */
+    @SuppressWarnings("unchecked")
+    default <U> CopyReply<U> cast() {
+        if (this instanceof Ok<T>) {
+            throw new IllegalStateException("an Ok reply carries a value and cannot change type");
+        }
+        return (CopyReply<U>) this;
+    }
+}

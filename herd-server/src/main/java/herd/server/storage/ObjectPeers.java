@@ -1,0 +1,162 @@
+package herd.server.storage;
+
+import herd.block.Done;
+import herd.block.volume.AllocationMap;
+import herd.block.volume.ObjectError;
+import herd.blockcore.ObjectId;
+import herd.core.command.QueryResult;
+import herd.core.storage.StorageNodeView;
+import java.io.IOException;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Optional;
+import java.util.stream.Collectors;
+
+/**
+ * Object operations on another node's copies, over its API ({@code /v1/internal/objects}, see
+ * {@link ObjectWire}), authenticated with the node token. A node that cannot be reached, or answers
+ * "retry", gives {@link CopyReply.Retry}: the caller waits for the next epoch.
+ */
+final class ObjectPeers {
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
+    /** Long enough for a 4 MiB copy on a busy disk; a node that takes longer is treated as unreachable. */
+    static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(10);
+
+    private final String nodeToken;
+    private final HttpClient http = HttpClient.newBuilder().connectTimeout(CONNECT_TIMEOUT)
+        .version(HttpClient.Version.HTTP_1_1).build();
+
+    ObjectPeers(String nodeToken) {
+        this.nodeToken = nodeToken;
+    }
+
+    CopyReply<Done> read(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, ByteBuffer into) {
+        int length = into.remaining();
+        return call(map, node, "GET", ObjectWire.path(id, "") + "?epoch=" + epoch + "&offset=" + offset + "&length=" + length,
+            null, body -> {
+                if (body.length != length) {
+                    return new CopyReply.Failed<>(new ObjectError.IoFailure(id, "node " + node + " sent " + body.length
+                        + " bytes for a read of " + length));
+                }
+                into.put(body);
+                return new CopyReply.Ok<>(Done.DONE);
+            });
+    }
+
+    CopyReply<Done> write(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, ByteBuffer source) {
+        byte[] bytes = new byte[source.remaining()];
+        source.get(bytes);
+        return call(map, node, "PUT", ObjectWire.path(id, "") + "?epoch=" + epoch + "&offset=" + offset, bytes, ObjectPeers::done);
+    }
+
+    CopyReply<Done> writeZeroes(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, int length,
+                                boolean allocate) {
+        return call(map, node, "POST", ObjectWire.path(id, "/zeroes") + "?epoch=" + epoch + "&offset=" + offset + "&length="
+            + length + "&allocate=" + allocate, new byte[0], ObjectPeers::done);
+    }
+
+    CopyReply<Done> trim(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, int length) {
+        return call(map, node, "POST", ObjectWire.path(id, "/trim") + "?epoch=" + epoch + "&offset=" + offset + "&length="
+            + length, new byte[0], ObjectPeers::done);
+    }
+
+    CopyReply<AllocationMap> allocation(QueryResult.StorageMap map, String node, long epoch, ObjectId id) {
+        return call(map, node, "GET", ObjectWire.path(id, "/allocation") + "?epoch=" + epoch, null,
+            body -> new CopyReply.Ok<>(ObjectWire.decodeAllocation(body)));
+    }
+
+    CopyReply<Done> flush(QueryResult.StorageMap map, String node, Collection<ObjectId> ids) {
+        String body = ids.stream().map(ObjectId::hex).collect(Collectors.joining("\n"));
+        return call(map, node, "POST", ObjectWire.FLUSH_PATH, body.getBytes(StandardCharsets.US_ASCII), ObjectPeers::done);
+    }
+
+    CopyReply<ObjectService.StampInfo> stamp(QueryResult.StorageMap map, String node, long epoch, ObjectId id) {
+        return call(map, node, "GET", ObjectWire.path(id, "/stamp") + "?epoch=" + epoch, null,
+            body -> new CopyReply.Ok<>(ObjectWire.decodeStamp(body)));
+    }
+
+    CopyReply<ObjectCopy> copyOut(QueryResult.StorageMap map, String node, long epoch, ObjectId id) {
+        return call(map, node, "GET", ObjectWire.path(id, "/copy") + "?epoch=" + epoch, null,
+            body -> new CopyReply.Ok<>(ObjectWire.decodeCopy(body)));
+    }
+
+    CopyReply<Done> repair(QueryResult.StorageMap map, String node, long epoch, ObjectId id, String source) {
+        return call(map, node, "POST", ObjectWire.path(id, "/repair") + "?epoch=" + epoch + "&from=" + source, new byte[0],
+            ObjectPeers::done);
+    }
+
+    /** The objects a node holds. */
+    CopyReply<List<ObjectId>> list(QueryResult.StorageMap map, String node) {
+        return call(map, node, "GET", ObjectWire.LIST_PATH, null, body -> {
+            List<ObjectId> ids = new ArrayList<>();
+            for (String line : new String(body, StandardCharsets.US_ASCII).split("\n")) {
+                if (!line.isBlank()) {
+                    ids.add(ObjectId.parseHex(line.strip()));
+                }
+            }
+            return new CopyReply.Ok<>(ids);
+        });
+    }
+
+    /** A node's report of its store and recovery ({@code GET /v1/storage/local}); empty when it does not answer. */
+    java.util.Optional<com.fasterxml.jackson.databind.JsonNode> localStatus(QueryResult.StorageMap map, String node) {
+        CopyReply<com.fasterxml.jackson.databind.JsonNode> reply = call(map, node, "GET", "/v1/storage/local", null, body -> {
+            try {
+                return new CopyReply.Ok<>(herd.server.api.JsonViews.MAPPER.readTree(body));
+            } catch (IOException e) {
+                return CopyReply.retry("unreadable status: " + e.getMessage());
+            }
+        });
+        return reply instanceof CopyReply.Ok<com.fasterxml.jackson.databind.JsonNode> ok ? java.util.Optional.of(ok.value())
+            : java.util.Optional.empty();
+    }
+
+    private interface BodyDecoder<T> {
+        CopyReply<T> decode(byte[] body);
+    }
+
+    private static CopyReply<Done> done(byte[] ignored) {
+        return new CopyReply.Ok<>(Done.DONE);
+    }
+
+    private <T> CopyReply<T> call(QueryResult.StorageMap map, String node, String method, String pathAndQuery, byte[] body,
+                                  BodyDecoder<T> decoder) {
+        ObjectId about = pathAndQuery.startsWith(ObjectWire.PREFIX) && pathAndQuery.length() >= ObjectWire.PREFIX.length() + 16
+            && !pathAndQuery.startsWith(ObjectWire.FLUSH_PATH)
+            ? ObjectId.parseHex(pathAndQuery.substring(ObjectWire.PREFIX.length(), ObjectWire.PREFIX.length() + 16))
+            : new ObjectId(0);
+        Optional<StorageNodeView> view = StorageMaps.node(map, node);
+        if (view.isEmpty()) {
+            return CopyReply.retry("node " + node + " is not a storage node of this epoch");
+        }
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + view.get().apiAddress() + pathAndQuery))
+            .timeout(REQUEST_TIMEOUT)
+            .header("Authorization", "Bearer " + nodeToken)
+            .method(method, body == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofByteArray(body))
+            .build();
+        try {
+            HttpResponse<byte[]> response = http.send(request, HttpResponse.BodyHandlers.ofByteArray());
+            if (response.statusCode() / 100 == 2) {
+                return decoder.decode(response.body());
+            }
+            return ObjectWire.decodeError(response.statusCode(), response.headers().firstValue(ObjectWire.ERROR_HEADER),
+                new String(response.body(), StandardCharsets.UTF_8), node, about);
+        } catch (IOException e) {
+            return CopyReply.retry("node " + node + " is unreachable: " + e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return CopyReply.retry("interrupted while calling node " + node);
+        } catch (RuntimeException e) { // an answer that does not decode: that node runs another herd version
+            return new CopyReply.Failed<>(new ObjectError.IoFailure(about, "bad answer from node " + node
+                + " to " + method + " " + pathAndQuery + ": " + e));
+        }
+    }
+}

@@ -1,0 +1,396 @@
+package herd.server.storage;
+
+import herd.block.Done;
+import herd.block.store.ObjectStore;
+import herd.block.volume.AllocationMap;
+import herd.block.volume.ObjectError;
+import herd.block.volume.ObjectResult;
+import herd.blockcore.ObjectId;
+import herd.core.command.QueryResult;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's copies of objects, as the other nodes and its own gateway reach them: every operation
+ * names the storage epoch its caller placed the object by, and is refused ("retry") when that epoch is
+ * over, so a writer that missed a membership change can never update a copy that recovery already
+ * moved past.
+ *
+ * <p>Before the first operation on an object in an epoch, the copy here is brought up to date
+ * ({@link #ensureCurrent}): the nodes that any kept epoch placed the object on are asked for their
+ * copy's stamp (see {@link StampLog}); when one has a newer stamp than this node's copy, its copy
+ * replaces this one. Only then is the copy stamped with the epoch and used. Writes therefore never
+ * land on a stale copy, and recovery in the background is the same step run for every object.
+ *
+ * <p>Locks: operations on one object share a read lock; replacing a copy takes the write lock, so no
+ * write is lost under a replacement.
+ */
+public final class ObjectService {
+    private static final Logger log = LoggerFactory.getLogger(ObjectService.class);
+    /** How long an operation for an epoch this node has not seen yet waits for the cluster state to catch up. */
+    static final Duration EPOCH_CATCH_UP = Duration.ofSeconds(5);
+    private static final int LOCK_STRIPES = 256;
+
+    /** A copy's stamp and whether the object exists here. */
+    public record StampInfo(long stamp, boolean exists) {}
+
+    private final String self;
+    private final ObjectStore store;
+    private final StampLog stamps;
+    private final StorageMaps maps;
+    private final ObjectPeers peers;
+    private final ReadWriteLock[] locks = new ReadWriteLock[LOCK_STRIPES];
+    private final AtomicLong copiesPulled = new AtomicLong();
+    private final AtomicLong bytesPulled = new AtomicLong();
+    private final AtomicLong repairs = new AtomicLong();
+
+    ObjectService(String self, ObjectStore store, StampLog stamps, StorageMaps maps, ObjectPeers peers) {
+        this.self = self;
+        this.store = store;
+        this.stamps = stamps;
+        this.maps = maps;
+        this.peers = peers;
+        for (int i = 0; i < LOCK_STRIPES; i++) {
+            locks[i] = new ReentrantReadWriteLock();
+        }
+    }
+
+    public String nodeName() {
+        return self;
+    }
+
+    ObjectStore store() {
+        return store;
+    }
+
+    StorageMaps maps() {
+        return maps;
+    }
+
+    ObjectPeers peers() {
+        return peers;
+    }
+
+    // ---- the data path: operations of a writer or reader placed by an epoch ----
+
+    public CopyReply<Done> read(long epoch, ObjectId objectId, int offset, ByteBuffer destination) {
+        return onCurrentCopy(epoch, objectId, () -> CopyReply.of(store.read(objectId, offset, destination)));
+    }
+
+    public CopyReply<Done> write(long epoch, ObjectId objectId, int offset, ByteBuffer source) {
+        return onCurrentCopy(epoch, objectId, () -> CopyReply.of(store.write(objectId, offset, source)));
+    }
+
+    public CopyReply<Done> writeZeroes(long epoch, ObjectId objectId, int offset, int length, boolean allocate) {
+        return onCurrentCopy(epoch, objectId, () -> CopyReply.of(store.writeZeroes(objectId, offset, length, allocate)));
+    }
+
+    public CopyReply<Done> trim(long epoch, ObjectId objectId, int offset, int length) {
+        return onCurrentCopy(epoch, objectId, () -> CopyReply.of(store.trim(objectId, offset, length)));
+    }
+
+    public CopyReply<AllocationMap> allocation(long epoch, ObjectId objectId) {
+        return onCurrentCopy(epoch, objectId, () -> CopyReply.of(store.allocation(objectId)));
+    }
+
+    /** Makes the objects' completed changes durable. No epoch: durability of what was written never hurts. */
+    public CopyReply<Done> flush(Collection<ObjectId> objectIds) {
+        return CopyReply.of(store.flush(objectIds));
+    }
+
+    // ---- what other nodes ask of a holder ----
+
+    /** This copy's stamp, for a node deciding which copy is newest. */
+    public CopyReply<StampInfo> stamp(long epoch, ObjectId objectId) {
+        Optional<CopyReply<StampInfo>> refused = gate(epoch);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        return new CopyReply.Ok<>(stampInfo(objectId));
+    }
+
+    /** The whole copy as it is here, for a node that replaces its own copy with it. */
+    public CopyReply<ObjectCopy> copyOut(long epoch, ObjectId objectId) {
+        Optional<CopyReply<ObjectCopy>> refused = gate(epoch);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        ReadWriteLock lock = lockOf(objectId);
+        lock.readLock().lock();
+        try {
+            return readWholeCopy(objectId);
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Replaces this node's copy with {@code source}'s (whose copy read well where this one failed its checksum). */
+    public CopyReply<Done> repairFrom(long epoch, ObjectId objectId, String source) {
+        Optional<CopyReply<Done>> refused = gate(epoch);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        ReadWriteLock lock = lockOf(objectId);
+        lock.writeLock().lock();
+        try {
+            CopyReply<ObjectCopy> copy = peers.copyOut(maps.current(), source, epoch, objectId);
+            if (!(copy instanceof CopyReply.Ok<ObjectCopy> ok)) {
+                return copy.cast();
+            }
+            CopyReply<Done> installed = install(objectId, ok.value());
+            if (installed instanceof CopyReply.Ok<Done>) {
+                stamps.set(objectId, epoch);
+                repairs.incrementAndGet();
+                log.warn("repaired object {} on this node from node {} (a block failed its checksum here)", objectId, source);
+            }
+            return installed;
+        } catch (IOException e) {
+            return new CopyReply.Failed<>(new ObjectError.IoFailure(objectId, "cannot record its stamp: " + e.getMessage()));
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    public List<ObjectId> list() throws IOException {
+        return store.list();
+    }
+
+    // ---- bringing a copy up to date ----
+
+    /**
+     * Makes this node's copy of the object current for {@code epoch}: replaced by a newer copy from
+     * another node when there is one, removed when the newest word is that the object no longer exists.
+     */
+    public CopyReply<Done> ensureCurrent(long epoch, ObjectId objectId) {
+        OptionalLong stamp = stamps.epoch(objectId);
+        if (stamp.isPresent() && stamp.getAsLong() >= epoch) {
+            return new CopyReply.Ok<>(Done.DONE);
+        }
+        ReadWriteLock lock = lockOf(objectId);
+        lock.writeLock().lock();
+        try {
+            stamp = stamps.epoch(objectId);
+            if (stamp.isPresent() && stamp.getAsLong() >= epoch) {
+                return new CopyReply.Ok<>(Done.DONE);
+            }
+            QueryResult.StorageMap map = maps.current();
+            if (map.current().epoch() != epoch) {
+                return CopyReply.retry("storage epoch " + epoch + " is over (this node is at " + map.current().epoch() + ")");
+            }
+            CopyReply<Done> updated = updateFromNewest(map, epoch, objectId);
+            if (updated instanceof CopyReply.Ok<Done>) {
+                stamps.set(objectId, epoch);
+            }
+            return updated;
+        } catch (IOException e) {
+            return new CopyReply.Failed<>(new ObjectError.IoFailure(objectId, "cannot record its stamp: " + e.getMessage()));
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** A holder's answer about its copy. */
+    private record HolderStamp(String node, StampInfo info) {}
+
+    private CopyReply<Done> updateFromNewest(QueryResult.StorageMap map, long epoch, ObjectId objectId) {
+        StampInfo mine = stampInfo(objectId);
+        List<HolderStamp> newer = new ArrayList<>();
+        for (String holder : maps.possibleHolders(map, objectId)) {
+            if (holder.equals(self)) {
+                continue;
+            }
+            switch (peers.stamp(map, holder, epoch, objectId)) {
+                case CopyReply.Ok<StampInfo> ok -> {
+                    if (isNewer(ok.value(), mine)) {
+                        newer.add(new HolderStamp(holder, ok.value()));
+                    }
+                }
+                case CopyReply.Retry<StampInfo> retry -> {
+                    return CopyReply.retry("node " + holder + ", which may hold object " + objectId + ", cannot answer: "
+                        + retry.reason());
+                }
+                case CopyReply.Failed<StampInfo> failed ->
+                    log.warn("node {} could not tell its copy of {}: {}", holder, objectId, failed.error().describe());
+            }
+        }
+        if (newer.isEmpty()) {
+            return new CopyReply.Ok<>(Done.DONE); // this copy (or its absence) is the newest there is
+        }
+        newer.sort(Comparator.comparingLong((HolderStamp h) -> h.info().stamp()).reversed());
+        if (!newer.get(0).info().exists()) {
+            return dropCopy(objectId); // the object was removed after this copy was last current
+        }
+        CopyReply<Done> last = CopyReply.retry("no newer copy of object " + objectId + " could be read");
+        for (HolderStamp holder : newer) {
+            if (!holder.info().exists()) {
+                continue;
+            }
+            CopyReply<ObjectCopy> copy = peers.copyOut(map, holder.node(), epoch, objectId);
+            if (copy instanceof CopyReply.Ok<ObjectCopy> ok) {
+                return install(objectId, ok.value());
+            }
+            last = copy.cast();
+            log.warn("could not copy object {} from node {}: {}", objectId, holder.node(), copy);
+        }
+        return last;
+    }
+
+    /** Newer: a higher stamp; at an equal stamp a copy that exists beats an absence this node has not stamped. */
+    private static boolean isNewer(StampInfo theirs, StampInfo mine) {
+        return theirs.stamp() > mine.stamp() || (theirs.stamp() == mine.stamp() && theirs.exists() && !mine.exists()
+            && mine.stamp() < 0);
+    }
+
+    private StampInfo stampInfo(ObjectId objectId) {
+        boolean exists = !(store.allocation(objectId) instanceof ObjectResult.Failed<AllocationMap> failed
+            && failed.error() instanceof ObjectError.NotFound);
+        return new StampInfo(stamps.epoch(objectId).orElse(-1), exists);
+    }
+
+    private CopyReply<Done> dropCopy(ObjectId objectId) {
+        return CopyReply.of(store.delete(objectId));
+    }
+
+    /** Replaces the copy here by {@code copy}: its allocated blocks are written and synced. Holds the write lock. */
+    private CopyReply<Done> install(ObjectId objectId, ObjectCopy copy) {
+        ObjectResult<Done> deleted = store.delete(objectId);
+        if (deleted instanceof ObjectResult.Failed<Done>) {
+            return CopyReply.of(deleted);
+        }
+        int position = 0;
+        AllocationMap allocation = copy.allocation();
+        for (int block = 0; block < AllocationMap.BLOCKS_PER_OBJECT; ) {
+            if (!allocation.isAllocated(block)) {
+                block++;
+                continue;
+            }
+            int first = block;
+            while (block < AllocationMap.BLOCKS_PER_OBJECT && allocation.isAllocated(block)) {
+                block++;
+            }
+            int length = (block - first) * AllocationMap.BLOCK_SIZE_BYTES;
+            ObjectResult<Done> written = store.write(objectId, first * AllocationMap.BLOCK_SIZE_BYTES,
+                ByteBuffer.wrap(copy.allocatedBlocks(), position, length));
+            if (written instanceof ObjectResult.Failed<Done>) {
+                return CopyReply.of(written);
+            }
+            position += length;
+        }
+        ObjectResult<Done> synced = allocation.isEmpty() ? ObjectResult.done() : store.sync(objectId);
+        copiesPulled.incrementAndGet();
+        bytesPulled.addAndGet(copy.allocatedBlocks().length);
+        return CopyReply.of(synced);
+    }
+
+    private CopyReply<ObjectCopy> readWholeCopy(ObjectId objectId) {
+        ObjectResult<AllocationMap> allocation = store.allocation(objectId);
+        if (!(allocation instanceof ObjectResult.Ok<AllocationMap> ok)) {
+            return CopyReply.of(allocation).cast();
+        }
+        AllocationMap map = ok.value();
+        byte[] blocks = new byte[map.allocatedBlocks() * AllocationMap.BLOCK_SIZE_BYTES];
+        ByteBuffer into = ByteBuffer.wrap(blocks);
+        for (int block = 0; block < AllocationMap.BLOCKS_PER_OBJECT; ) {
+            if (!map.isAllocated(block)) {
+                block++;
+                continue;
+            }
+            int first = block;
+            while (block < AllocationMap.BLOCKS_PER_OBJECT && map.isAllocated(block)) {
+                block++;
+            }
+            into.limit(into.position() + (block - first) * AllocationMap.BLOCK_SIZE_BYTES);
+            ObjectResult<Done> read = store.read(objectId, first * AllocationMap.BLOCK_SIZE_BYTES, into);
+            if (read instanceof ObjectResult.Failed<Done> failed) {
+                return new CopyReply.Failed<>(failed.error());
+            }
+        }
+        return new CopyReply.Ok<>(new ObjectCopy(stamps.epoch(objectId).orElse(-1), map, blocks));
+    }
+
+    /**
+     * Removes this node's copy when the current epoch does not place the object here and every node
+     * of the epoch has finished its recovery (so the copies that replace this one are complete).
+     */
+    boolean dropIfSurplus(QueryResult.StorageMap map, ObjectId objectId) {
+        long epoch = map.current().epoch();
+        if (maps.placement(map, map.current(), objectId).contains(self)) {
+            return false;
+        }
+        ReadWriteLock lock = lockOf(objectId);
+        lock.writeLock().lock();
+        try {
+            if (store.delete(objectId) instanceof ObjectResult.Ok<Done>) {
+                stamps.forget(objectId);
+                log.debug("dropped object {}: epoch {} places it elsewhere", objectId, epoch);
+                return true;
+            }
+            return false;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    // ---- helpers ----
+
+    private <T> CopyReply<T> onCurrentCopy(long epoch, ObjectId objectId, Supplier<CopyReply<T>> operation) {
+        Optional<CopyReply<T>> refused = gate(epoch);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        CopyReply<Done> current = ensureCurrent(epoch, objectId);
+        if (!(current instanceof CopyReply.Ok<Done>)) {
+            return current.cast();
+        }
+        ReadWriteLock lock = lockOf(objectId);
+        lock.readLock().lock();
+        try {
+            return operation.get();
+        } finally {
+            lock.readLock().unlock();
+        }
+    }
+
+    /** Refuses an epoch that is over; waits a little for one this node has not learned yet. */
+    private <T> Optional<CopyReply<T>> gate(long epoch) {
+        if (maps.epoch() < epoch) {
+            maps.awaitEpoch(epoch, EPOCH_CATCH_UP);
+        }
+        long known = maps.epoch();
+        if (known == epoch) {
+            return Optional.empty();
+        }
+        return Optional.of(CopyReply.retry(known > epoch
+            ? "storage epoch " + epoch + " is over: the current epoch is " + known
+            : "node " + self + " has not learned storage epoch " + epoch + " yet (it knows " + known + ")"));
+    }
+
+    private ReadWriteLock lockOf(ObjectId objectId) {
+        return locks[Math.floorMod(Long.hashCode(objectId.value() * 0x9E3779B97F4A7C15L), LOCK_STRIPES)];
+    }
+
+    long copiesPulled() {
+        return copiesPulled.get();
+    }
+
+    long bytesPulled() {
+        return bytesPulled.get();
+    }
+
+    long repairs() {
+        return repairs.get();
+    }
+}

@@ -1,0 +1,306 @@
+package herd.server.storage;
+
+import herd.block.Done;
+import herd.block.volume.AllocationMap;
+import herd.block.volume.ObjectError;
+import herd.block.volume.ObjectIo;
+import herd.block.volume.ObjectResult;
+import herd.blockcore.ObjectId;
+import herd.core.command.QueryResult;
+import java.nio.ByteBuffer;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The gateway's {@link ObjectIo}: every object lives on the nodes the current epoch's ring places it
+ * on. A change goes to all of them at once and is acknowledged only when all have it (DRBD's
+ * protocol C); a read is served by the first copy that reads well, this node's own first, and a copy
+ * that fails its checksum is repaired from the one that read well.
+ *
+ * <p>When a node cannot answer (it died, or the epoch moved on), nothing is acknowledged: the
+ * operation waits for the cluster to take the node out (a new epoch, whose ring places the object on
+ * the survivors) and runs again there, up to {@link #GIVE_UP_AFTER}. Clients see a slower request,
+ * not an error, as long as a copy survives.
+ */
+final class ReplicatedObjectIo implements ObjectIo {
+    private static final Logger log = LoggerFactory.getLogger(ReplicatedObjectIo.class);
+    /** How long an operation keeps waiting for the cluster to settle before the client gets an I/O error. */
+    static final Duration GIVE_UP_AFTER = Duration.ofSeconds(60);
+
+    private final String self;
+    private final ObjectService local;
+    private final StorageMaps maps;
+    private final ObjectPeers peers;
+    private final ExecutorService fanOut = Executors.newVirtualThreadPerTaskExecutor();
+    private final AtomicLong corruptCopiesSeen = new AtomicLong();
+
+    ReplicatedObjectIo(ObjectService local, StorageMaps maps, ObjectPeers peers) {
+        this.self = local.nodeName();
+        this.local = local;
+        this.maps = maps;
+        this.peers = peers;
+    }
+
+    long corruptCopiesSeen() {
+        return corruptCopiesSeen.get();
+    }
+
+    // ---- reads: the first good copy ----
+
+    @Override
+    public ObjectResult<Done> read(ObjectId id, int offset, ByteBuffer destination) {
+        return readFirstGood(id, (map, node, epoch) -> {
+            ByteBuffer attempt = destination.duplicate();
+            CopyReply<Done> reply = node.equals(self) ? local.read(epoch, id, offset, attempt)
+                : peers.read(map, node, epoch, id, offset, attempt);
+            if (reply instanceof CopyReply.Ok<Done>) {
+                destination.position(attempt.position());
+            }
+            return reply;
+        });
+    }
+
+    @Override
+    public ObjectResult<AllocationMap> allocation(ObjectId id) {
+        return readFirstGood(id, (map, node, epoch) -> node.equals(self) ? local.allocation(epoch, id)
+            : peers.allocation(map, node, epoch, id));
+    }
+
+    private interface CopyCall<T> {
+        CopyReply<T> call(QueryResult.StorageMap map, String node, long epoch);
+    }
+
+    private <T> ObjectResult<T> readFirstGood(ObjectId id, CopyCall<T> call) {
+        Retrying retrying = new Retrying(id);
+        while (true) {
+            QueryResult.StorageMap map = maps.current();
+            long epoch = map.current().epoch();
+            List<String> copies = selfFirst(maps.placement(map, map.current(), id));
+            List<String> badCopies = new ArrayList<>();
+            ObjectError firstError = null;
+            String retryReason = copies.isEmpty() ? "no storage node is up" : null;
+            for (String node : copies) {
+                switch (call.call(map, node, epoch)) {
+                    case CopyReply.Ok<T> ok -> {
+                        badCopies.forEach(bad -> repairLater(map, epoch, id, bad, node));
+                        return ObjectResult.ok(ok.value());
+                    }
+                    case CopyReply.Failed<T> failed when failed.error() instanceof ObjectError.NotFound -> {
+                        return ObjectResult.failed(new ObjectError.NotFound(id)); // that copy is current: absent
+                    }
+                    case CopyReply.Failed<T> failed -> {
+                        firstError = firstError == null ? failed.error() : firstError;
+                        if (failed.error() instanceof ObjectError.Corrupt) {
+                            badCopies.add(node);
+                            corruptCopiesSeen.incrementAndGet();
+                        }
+                        log.warn("copy of object {} on node {} failed: {}", id, node, failed.error().describe());
+                    }
+                    case CopyReply.Retry<T> retry -> retryReason = retry.reason();
+                }
+            }
+            if (retryReason == null) {
+                return ObjectResult.failed(firstError); // every copy answered, none well
+            }
+            if (!retrying.waitAfter(epoch, retryReason)) {
+                return ObjectResult.failed(retrying.giveUp(retryReason));
+            }
+        }
+    }
+
+    // ---- changes: every copy, acknowledged when all have it ----
+
+    @Override
+    public ObjectResult<Done> write(ObjectId id, int offset, ByteBuffer source) {
+        byte[] data = new byte[source.remaining()];
+        source.get(data);
+        return changeEveryCopy(id, (map, node, epoch) -> node.equals(self)
+            ? local.write(epoch, id, offset, ByteBuffer.wrap(data))
+            : peers.write(map, node, epoch, id, offset, ByteBuffer.wrap(data)));
+    }
+
+    @Override
+    public ObjectResult<Done> writeZeroes(ObjectId id, int offset, int length, boolean allocate) {
+        return changeEveryCopy(id, (map, node, epoch) -> node.equals(self)
+            ? local.writeZeroes(epoch, id, offset, length, allocate)
+            : peers.writeZeroes(map, node, epoch, id, offset, length, allocate));
+    }
+
+    @Override
+    public ObjectResult<Done> trim(ObjectId id, int offset, int length) {
+        return changeEveryCopy(id, (map, node, epoch) -> node.equals(self) ? local.trim(epoch, id, offset, length)
+            : peers.trim(map, node, epoch, id, offset, length));
+    }
+
+    private ObjectResult<Done> changeEveryCopy(ObjectId id, CopyCall<Done> call) {
+        Retrying retrying = new Retrying(id);
+        while (true) {
+            QueryResult.StorageMap map = maps.current();
+            long epoch = map.current().epoch();
+            List<String> copies = maps.placement(map, map.current(), id);
+            Map<String, CopyReply<Done>> replies = onEveryNode(copies, node -> call.call(map, node, epoch));
+            String retryReason = copies.isEmpty() ? "no storage node is up" : null;
+            List<String> corrupt = new ArrayList<>();
+            String healthy = null;
+            for (Map.Entry<String, CopyReply<Done>> reply : replies.entrySet()) {
+                switch (reply.getValue()) {
+                    case CopyReply.Ok<Done> ignored -> healthy = reply.getKey();
+                    case CopyReply.Retry<Done> retry -> retryReason = retry.reason();
+                    case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.Corrupt -> {
+                        corrupt.add(reply.getKey()); // a partial write into a damaged block is refused: repair, then redo
+                        corruptCopiesSeen.incrementAndGet();
+                    }
+                    case CopyReply.Failed<Done> failed -> {
+                        return ObjectResult.failed(failed.error()); // no space or a failing disk: the client must know
+                    }
+                }
+            }
+            if (retryReason == null && corrupt.isEmpty()) {
+                return ObjectResult.done();
+            }
+            if (retryReason == null && healthy != null) {
+                String source = healthy;
+                corrupt.forEach(bad -> repairNow(map, epoch, id, bad, source));
+                continue;
+            }
+            if (!retrying.waitAfter(epoch, retryReason == null ? "every copy is damaged" : retryReason)) {
+                return ObjectResult.failed(retrying.giveUp(retryReason));
+            }
+        }
+    }
+
+    @Override
+    public ObjectResult<Done> flush(Collection<ObjectId> objectIds) {
+        if (objectIds.isEmpty()) {
+            return ObjectResult.done();
+        }
+        Retrying retrying = new Retrying(objectIds.iterator().next());
+        while (true) {
+            QueryResult.StorageMap map = maps.current();
+            long epoch = map.current().epoch();
+            Map<String, List<ObjectId>> byNode = new LinkedHashMap<>();
+            for (ObjectId id : objectIds) {
+                maps.placement(map, map.current(), id).forEach(node -> byNode.computeIfAbsent(node, n -> new ArrayList<>()).add(id));
+            }
+            Map<String, CopyReply<Done>> replies = onEveryNode(List.copyOf(byNode.keySet()), node -> node.equals(self)
+                ? local.flush(byNode.get(node)) : peers.flush(map, node, byNode.get(node)));
+            String retryReason = null;
+            for (CopyReply<Done> reply : replies.values()) {
+                if (reply instanceof CopyReply.Failed<Done> failed) {
+                    return ObjectResult.failed(failed.error());
+                }
+                if (reply instanceof CopyReply.Retry<Done> retry) {
+                    retryReason = retry.reason();
+                }
+            }
+            if (retryReason == null) {
+                return ObjectResult.done();
+            }
+            if (!retrying.waitAfter(epoch, retryReason)) {
+                return ObjectResult.failed(retrying.giveUp(retryReason));
+            }
+        }
+    }
+
+    // ---- helpers ----
+
+    private interface NodeCall {
+        CopyReply<Done> call(String node);
+    }
+
+    /** Runs the call on every node at once (this node's own in this thread) and collects the replies. */
+    private Map<String, CopyReply<Done>> onEveryNode(List<String> nodes, NodeCall call) {
+        Map<String, CopyReply<Done>> replies = new LinkedHashMap<>();
+        if (nodes.size() == 1) {
+            replies.put(nodes.get(0), call.call(nodes.get(0)));
+            return replies;
+        }
+        Map<String, Future<CopyReply<Done>>> pending = new LinkedHashMap<>();
+        for (String node : nodes) {
+            if (!node.equals(self)) {
+                pending.put(node, fanOut.submit(() -> call.call(node)));
+            }
+        }
+        if (nodes.contains(self)) {
+            replies.put(self, call.call(self));
+        }
+        pending.forEach((node, future) -> replies.put(node, await(node, future)));
+        return replies;
+    }
+
+    private static CopyReply<Done> await(String node, Future<CopyReply<Done>> future) {
+        try {
+            return future.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return CopyReply.retry("interrupted while waiting for node " + node);
+        } catch (ExecutionException e) {
+            return CopyReply.retry("the call to node " + node + " failed: " + e.getCause());
+        }
+    }
+
+    private List<String> selfFirst(List<String> placement) {
+        if (!placement.contains(self) || placement.get(0).equals(self)) {
+            return placement;
+        }
+        List<String> ordered = new ArrayList<>(placement.size());
+        ordered.add(self);
+        placement.stream().filter(node -> !node.equals(self)).forEach(ordered::add);
+        return ordered;
+    }
+
+    private void repairLater(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source) {
+        fanOut.submit(() -> repairNow(map, epoch, id, damaged, source));
+    }
+
+    private void repairNow(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source) {
+        CopyReply<Done> reply = damaged.equals(self) ? local.repairFrom(epoch, id, source)
+            : peers.repair(map, damaged, epoch, id, source);
+        if (reply instanceof CopyReply.Ok<Done>) {
+            log.warn("object {}: the copy on node {} failed its checksum and was repaired from node {}", id, damaged, source);
+        } else {
+            log.warn("object {}: the damaged copy on node {} could not be repaired from node {}: {}", id, damaged, source, reply);
+        }
+    }
+
+    /** The waiting between attempts of one operation: short pauses, a new epoch when one comes, a deadline. */
+    private final class Retrying {
+        private final ObjectId id;
+        private final long deadline = System.nanoTime() + GIVE_UP_AFTER.toNanos();
+        private long pauseMillis = 20;
+        private boolean logged;
+
+        Retrying(ObjectId id) {
+            this.id = id;
+        }
+
+        /** Waits for a new epoch (or a short pause); false when the deadline has passed. */
+        boolean waitAfter(long epoch, String reason) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            if (!logged) {
+                log.info("object {} waits for the cluster: {}", id, reason);
+                logged = true;
+            }
+            maps.awaitEpochAfter(epoch, Duration.ofMillis(pauseMillis));
+            pauseMillis = Math.min(pauseMillis * 2, 500);
+            return true;
+        }
+
+        ObjectError giveUp(String reason) {
+            return new ObjectError.IoFailure(id, "no copy could be reached for " + GIVE_UP_AFTER.toSeconds() + " s: " + reason);
+        }
+    }
+}

@@ -1,0 +1,92 @@
+package herd.server.storage;
+
+import herd.blockcore.ObjectId;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.Map;
+import java.util.OptionalLong;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * Each local copy's stamp: the last storage epoch in which this node knew the copy to be current
+ * (it was placed here and brought up to date, or written). Recovery trusts the copy with the highest
+ * stamp among the nodes that may hold an object, so a copy that missed writes while its node was away
+ * or outside the object's placement never wins over a newer one. A stamp also records that an object
+ * did not exist at that epoch (the stamp of an absent copy), so an old copy elsewhere is not brought
+ * back.
+ *
+ * <p>Kept in memory and in an append-only file of 17-byte records (object id, epoch), synced
+ * on every append: a stamp changes at most once per object and epoch, and a stamp lost in a crash
+ * would let a stale copy win. The file is rewritten compactly when it is opened.
+ */
+final class StampLog implements AutoCloseable {
+    private static final int RECORD_BYTES = Long.BYTES * 2;
+
+    private final Path file;
+    private final Map<ObjectId, Long> stamps = new ConcurrentHashMap<>();
+    private FileChannel channel;
+
+    private StampLog(Path file) {
+        this.file = file;
+    }
+
+    static StampLog open(Path file) throws IOException {
+        StampLog log = new StampLog(file);
+        if (Files.exists(file)) {
+            ByteBuffer all = ByteBuffer.wrap(Files.readAllBytes(file));
+            while (all.remaining() >= RECORD_BYTES) { // a torn last record is ignored
+                ObjectId objectId = new ObjectId(all.getLong());
+                log.stamps.merge(objectId, all.getLong(), Math::max);
+            }
+        }
+        log.compact();
+        return log;
+    }
+
+    private void compact() throws IOException {
+        Path temporary = file.resolveSibling(file.getFileName() + ".new");
+        try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
+                StandardOpenOption.TRUNCATE_EXISTING)) {
+            for (Map.Entry<ObjectId, Long> entry : stamps.entrySet()) {
+                out.write(record(entry.getKey(), entry.getValue()));
+            }
+            out.force(true);
+        }
+        Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
+    }
+
+    /** The copy's stamp, or empty when it never had one. */
+    OptionalLong epoch(ObjectId objectId) {
+        Long stamp = stamps.get(objectId);
+        return stamp == null ? OptionalLong.empty() : OptionalLong.of(stamp);
+    }
+
+    /** Records a stamp durably. */
+    synchronized void set(ObjectId objectId, long epoch) throws IOException {
+        channel.write(record(objectId, epoch));
+        channel.force(false);
+        stamps.put(objectId, epoch);
+    }
+
+    /** Forgets a copy that was removed from this node (its absence needs no stamp: it is not placed here). */
+    void forget(ObjectId objectId) {
+        stamps.remove(objectId);
+    }
+
+    private static ByteBuffer record(ObjectId objectId, long epoch) {
+        ByteBuffer buffer = ByteBuffer.allocate(RECORD_BYTES);
+        buffer.putLong(objectId.value()).putLong(epoch).flip();
+        return buffer;
+    }
+
+    @Override
+    public synchronized void close() throws IOException {
+        channel.close();
+    }
+}

@@ -1,0 +1,160 @@
+package herd.server.storage;
+
+import herd.blockcore.ObjectId;
+import herd.blockcore.placement.Ring;
+import herd.core.command.Query;
+import herd.core.command.QueryResult;
+import herd.core.storage.StorageEpoch;
+import herd.core.storage.StorageNodeView;
+import herd.server.ClusterAccess;
+import herd.server.api.ApiException;
+import java.time.Duration;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's copy of the storage map (storage nodes, epochs, copies per volume), refreshed from the
+ * cluster state every {@link #REFRESH_MILLIS} and whenever the data path meets a newer epoch, and
+ * the placement of objects computed from it. The rings of the kept epochs are built once each.
+ */
+final class StorageMaps implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StorageMaps.class);
+    static final long REFRESH_MILLIS = 500;
+
+    private final ClusterAccess cluster;
+    private final Map<Long, Ring> ringsByEpoch = new ConcurrentHashMap<>();
+    private final ScheduledExecutorService refresher = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread thread = new Thread(r, "herd-storage-map");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private volatile QueryResult.StorageMap current =
+        new QueryResult.StorageMap(1, List.of(), Map.of(), List.of(), Map.of(), 0);
+
+    StorageMaps(ClusterAccess cluster) {
+        this.cluster = cluster;
+        refresher.scheduleWithFixedDelay(this::refreshQuietly, 0, REFRESH_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    QueryResult.StorageMap current() {
+        return current;
+    }
+
+    long epoch() {
+        return current.current().epoch();
+    }
+
+    /** Reads the map from the cluster state now; false when the cluster cannot answer. */
+    boolean refresh() {
+        try {
+            if (cluster.query(new Query.StorageMap(), false) instanceof QueryResult.StorageMap fresh) {
+                synchronized (this) {
+                    if (fresh.lastAppliedIndex() >= current.lastAppliedIndex()) {
+                        if (fresh.current().epoch() != current.current().epoch()) {
+                            log.info("storage epoch {}: {}", fresh.current().epoch(), describe(fresh.current()));
+                        }
+                        current = fresh;
+                        notifyAll();
+                    }
+                }
+                return true;
+            }
+        } catch (ApiException | RuntimeException e) {
+            log.debug("storage map not refreshed: {}", e.toString());
+        }
+        return false;
+    }
+
+    private void refreshQuietly() {
+        refresh();
+    }
+
+    /** Waits until this node knows an epoch at least {@code epoch}; false when it did not within the timeout. */
+    boolean awaitEpoch(long epoch, Duration timeout) {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (epoch() < epoch) {
+            if (System.nanoTime() > deadline) {
+                return false;
+            }
+            refresh();
+            if (epoch() < epoch) {
+                sleepQuietly(50);
+            }
+        }
+        return true;
+    }
+
+    /** Waits until the epoch moves past {@code epoch} (a lost node was taken out); false on timeout. */
+    boolean awaitEpochAfter(long epoch, Duration timeout) {
+        return awaitEpoch(epoch + 1, timeout);
+    }
+
+    Ring ring(StorageEpoch epoch) {
+        return ringsByEpoch.computeIfAbsent(epoch.epoch(), e -> {
+            if (ringsByEpoch.size() > 2 * herd.core.storage.StorageTable.KEPT_EPOCHS) {
+                ringsByEpoch.clear();
+            }
+            return epoch.ring();
+        });
+    }
+
+    /** Copies the object keeps: its volume's, or the cluster's default for an unknown volume. */
+    static int copies(QueryResult.StorageMap map, ObjectId objectId) {
+        return map.copiesByVolumeId().getOrDefault(objectId.volumeId(), map.defaultCopies());
+    }
+
+    /**
+     * The nodes that hold the object in {@code epoch}: its copies, or fewer when fewer zones are up
+     * (a degraded volume keeps what it can until the zones come back).
+     */
+    List<String> placement(QueryResult.StorageMap map, StorageEpoch epoch, ObjectId objectId) {
+        Ring ring = ring(epoch);
+        int copies = Math.min(copies(map, objectId), ring.zoneCount());
+        return copies == 0 ? List.of() : ring.placement(objectId, copies);
+    }
+
+    /** Nodes of the current epoch that any kept epoch placed the object on: where its copies may be. */
+    Set<String> possibleHolders(QueryResult.StorageMap map, ObjectId objectId) {
+        StorageEpoch now = map.current();
+        Set<String> holders = new LinkedHashSet<>();
+        for (int i = map.epochs().size() - 1; i >= 0; i--) {
+            for (String node : placement(map, map.epochs().get(i), objectId)) {
+                if (now.hasMember(node)) {
+                    holders.add(node);
+                }
+            }
+        }
+        return holders;
+    }
+
+    static Optional<StorageNodeView> node(QueryResult.StorageMap map, String name) {
+        return map.nodes().stream().filter(n -> n.name().equals(name)).findFirst();
+    }
+
+    private static String describe(StorageEpoch epoch) {
+        return epoch.members().isEmpty() ? "no storage nodes"
+            : String.join(", ", epoch.members().stream().map(m -> m.name() + " (zone " + m.zone() + ")").toList());
+    }
+
+    static void sleepQuietly(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        refresher.shutdownNow();
+    }
+}

@@ -1,0 +1,206 @@
+package herd.server.storage;
+
+import herd.blockcore.ObjectId;
+import herd.core.command.Command;
+import herd.core.command.QueryResult;
+import herd.server.ClusterAccess;
+import herd.server.api.ApiException;
+import java.io.IOException;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Recovery on this node, Sheepdog's way: after every epoch change, each node brings every object the
+ * new ring places on it up to date ({@link ObjectService#ensureCurrent}: fetched from the node with the
+ * newest copy when its own is missing or old), at a limited rate, while I/O goes on. Then it commits
+ * that it recovered the epoch. Once every node of the epoch has, copies the ring no longer places on
+ * this node are dropped: their replacements are complete by then.
+ *
+ * <p>The objects to look at are the ones this node holds and the ones the other nodes of the epoch
+ * hold (asked for their lists), so an object survives as long as any up node has a copy.
+ */
+final class StorageRecovery implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StorageRecovery.class);
+    /** Pause between looks at the storage map when there is nothing to do. */
+    private static final long IDLE_MILLIS = 500;
+
+    /** Progress of the current or last pass, for {@code herd storage status}. */
+    record Progress(long epoch, String state, long objectsTotal, long objectsDone, long bytesCopied, long startedMillis,
+                    long finishedMillis) {
+        double bytesPerSecond() {
+            long end = finishedMillis > 0 ? finishedMillis : System.currentTimeMillis();
+            long elapsed = Math.max(1, end - startedMillis);
+            return bytesCopied * 1000.0 / elapsed;
+        }
+
+        long objectsToGo() {
+            return Math.max(0, objectsTotal - objectsDone);
+        }
+    }
+
+    private final String self;
+    private final ObjectService service;
+    private final StorageMaps maps;
+    private final ObjectPeers peers;
+    private final ClusterAccess cluster;
+    private final long bytesPerSecondLimit;
+    private final Thread worker;
+    private volatile boolean closed;
+    private volatile Progress progress = new Progress(0, "idle", 0, 0, 0, System.currentTimeMillis(), 0);
+    private long recoveredEpoch = -1;
+    private long trimmedEpoch = -1;
+
+    StorageRecovery(String self, ObjectService service, StorageMaps maps, ObjectPeers peers, ClusterAccess cluster,
+                    long bytesPerSecondLimit) {
+        this.self = self;
+        this.service = service;
+        this.maps = maps;
+        this.peers = peers;
+        this.cluster = cluster;
+        this.bytesPerSecondLimit = bytesPerSecondLimit;
+        this.worker = Thread.ofPlatform().daemon().name("herd-storage-recovery").unstarted(this::run);
+    }
+
+    void start() {
+        worker.start();
+    }
+
+    Progress progress() {
+        return progress;
+    }
+
+    private void run() {
+        while (!closed) {
+            try {
+                QueryResult.StorageMap map = maps.current();
+                long epoch = map.current().epoch();
+                if (map.current().hasMember(self) && recoveredEpoch != epoch) {
+                    if (recover(map)) {
+                        recoveredEpoch = epoch;
+                    }
+                } else if (recoveredEpoch == epoch && trimmedEpoch != epoch && everyMemberRecovered(map)) {
+                    dropSurplus(map);
+                    trimmedEpoch = epoch;
+                }
+                StorageMaps.sleepQuietly(IDLE_MILLIS);
+            } catch (RuntimeException e) {
+                log.warn("storage recovery pass failed, trying again: {}", e.toString());
+                StorageMaps.sleepQuietly(IDLE_MILLIS * 4);
+            }
+        }
+    }
+
+    /** One pass over the epoch; true when every object placed here is current and the cluster knows it. */
+    private boolean recover(QueryResult.StorageMap map) {
+        long epoch = map.current().epoch();
+        List<ObjectId> placedHere = objectsPlacedHere(map);
+        if (placedHere == null) {
+            return false;
+        }
+        long started = System.currentTimeMillis();
+        long pulledBefore = service.bytesPulled();
+        progress = new Progress(epoch, "recovering", placedHere.size(), 0, 0, started, 0);
+        if (!placedHere.isEmpty()) {
+            log.info("recovery of epoch {}: {} objects placed on this node to check", epoch, placedHere.size());
+        }
+        int done = 0;
+        for (ObjectId id : placedHere) {
+            if (closed || maps.epoch() != epoch) {
+                return false; // a newer epoch: its own pass starts over
+            }
+            CopyReply<?> reply = service.ensureCurrent(epoch, id);
+            if (reply instanceof CopyReply.Retry<?> retry) {
+                log.info("recovery of epoch {} waits: {}", epoch, retry.reason());
+                return false;
+            }
+            if (reply instanceof CopyReply.Failed<?> failed) {
+                log.warn("recovery of epoch {}: object {} could not be brought up to date: {}", epoch, id,
+                    failed.error().describe());
+                return false;
+            }
+            done++;
+            long copied = service.bytesPulled() - pulledBefore;
+            progress = new Progress(epoch, "recovering", placedHere.size(), done, copied, started, 0);
+            throttle(copied, started);
+        }
+        try {
+            cluster.submit(new Command.ReportStorageRecovered(self, epoch));
+        } catch (ApiException e) {
+            return false;
+        }
+        Progress finished = new Progress(epoch, "complete", placedHere.size(), done, service.bytesPulled() - pulledBefore,
+            started, System.currentTimeMillis());
+        progress = finished;
+        if (finished.bytesCopied() > 0) {
+            log.info("recovery of epoch {} complete: {} objects checked, {} bytes copied at {} bytes/s", epoch,
+                done, finished.bytesCopied(), (long) finished.bytesPerSecond());
+        }
+        return true;
+    }
+
+    /** Sorted ids of every object an up node holds that this epoch places here; null when a node did not answer. */
+    private List<ObjectId> objectsPlacedHere(QueryResult.StorageMap map) {
+        Set<ObjectId> all = new TreeSet<>();
+        try {
+            all.addAll(service.list());
+        } catch (IOException e) {
+            log.warn("cannot list this node's objects: {}", e.toString());
+            return null;
+        }
+        for (var member : map.current().members()) {
+            if (member.name().equals(self)) {
+                continue;
+            }
+            CopyReply<List<ObjectId>> listed = peers.list(map, member.name());
+            if (!(listed instanceof CopyReply.Ok<List<ObjectId>> ok)) {
+                log.info("recovery of epoch {} waits for node {}'s object list: {}", map.current().epoch(), member.name(), listed);
+                return null;
+            }
+            all.addAll(ok.value());
+        }
+        return all.stream().filter(id -> maps.placement(map, map.current(), id).contains(self)).toList();
+    }
+
+    private boolean everyMemberRecovered(QueryResult.StorageMap map) {
+        long epoch = map.current().epoch();
+        return map.current().members().stream()
+            .allMatch(member -> map.recoveredEpochs().getOrDefault(member.name(), -1L) >= epoch);
+    }
+
+    private void dropSurplus(QueryResult.StorageMap map) {
+        int dropped = 0;
+        try {
+            for (ObjectId id : service.list()) {
+                if (maps.epoch() != map.current().epoch()) {
+                    return;
+                }
+                if (service.dropIfSurplus(map, id)) {
+                    dropped++;
+                }
+            }
+        } catch (IOException e) {
+            log.warn("cannot list this node's objects: {}", e.toString());
+        }
+        if (dropped > 0) {
+            log.info("epoch {}: dropped {} copies placed elsewhere now that every node recovered", map.current().epoch(), dropped);
+        }
+    }
+
+    /** Keeps copying under the rate limit, so recovery leaves the disk and network to clients. */
+    private void throttle(long copiedBytes, long startedMillis) {
+        long dueMillis = startedMillis + copiedBytes * 1000 / bytesPerSecondLimit;
+        long wait = dueMillis - System.currentTimeMillis();
+        if (wait > 0) {
+            StorageMaps.sleepQuietly(wait);
+        }
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        worker.interrupt();
+    }
+}
