@@ -90,6 +90,43 @@ class ReplicationTest {
         qemuIo("vol", "read -P " + expected + " " + (index * 4L << 20) + " 4M");
     }
 
+    @Test
+    void fioVerifiesItsRandomWritesWhileANodeHoldingCopiesIsKilled() throws Exception {
+        nbdPort = HerdCluster.freePortPair();
+        cluster = HerdCluster.start(root.resolve("cluster"), 3, "--nbd-address", "127.0.0.1:" + nbdPort);
+        awaitStorage("all three nodes in the storage epoch", status -> membersInEpoch(status) == 3);
+        herd("storage", "format", "--copies", "2");
+        herd("volume", "create", "db", "64M"); // the cluster's default: 2 copies
+        assertThat(herd("volume", "info", "db").stdout()).contains("copies:    2");
+
+        List<String> fio = List.of("fio", "--name=kill", "--ioengine=nbd", "--uri=nbd://127.0.0.1:" + nbdPort + "/db",
+            "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=64M", "--verify=crc32c", "--do_verify=1",
+            "--randrepeat=1", "--output-format=normal");
+        Process client = new ProcessBuilder(fio).redirectErrorStream(true).start();
+        client.getOutputStream().close();
+        Thread.sleep(1500); // in the middle of the writes
+        String victim = "s3";
+        cluster.kill(victim);
+        String output = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(client.waitFor(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("fio finished").isTrue();
+        assertThat(client.exitValue()).as(String.join(" ", fio) + "\n" + output + "\ns1 log:\n" + cluster.log("s1")).isZero();
+        assertThat(output).contains("err= 0").doesNotContain("verify: bad");
+        System.out.println("fio while " + victim + " was killed 1.5 s in:\n" + output);
+
+        awaitCopies(2, Set.of("s1", "s2"), 16);
+        cluster.restart(victim);
+        awaitStorage("the returning node recovered", status -> membersInEpoch(status) == 3 && everyMemberRecovered(status));
+        awaitCopies(2, Set.of("s1", "s2", "s3"), 16);
+        Process verify = new ProcessBuilder(List.of("fio", "--name=kill", "--ioengine=nbd",
+            "--uri=nbd://127.0.0.1:" + nbdPort + "/db", "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=64M",
+            "--verify=crc32c", "--verify_only=1", "--randrepeat=1")).redirectErrorStream(true).start();
+        verify.getOutputStream().close();
+        String verified = new String(verify.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        assertThat(verify.waitFor(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS)).isTrue();
+        assertThat(verify.exitValue()).as(verified).isZero();
+        assertThat(verified).doesNotContain("verify: bad");
+    }
+
     // ---- storage state ----
 
     private JsonNode storageStatus() throws Exception {
@@ -142,18 +179,22 @@ class ReplicationTest {
      * counting the object files in each node's store; returns each object's holders.
      */
     private Map<String, Set<String>> awaitCopies(int copies, Set<String> nodes) throws Exception {
+        return awaitCopies(copies, nodes, OBJECTS_WRITTEN);
+    }
+
+    private Map<String, Set<String>> awaitCopies(int copies, Set<String> nodes, int objects) throws Exception {
         long deadline = System.nanoTime() + SETTLE.toNanos();
         Map<String, Set<String>> holders = Map.of();
         while (System.nanoTime() < deadline) {
             holders = holders(nodes);
-            boolean complete = holders.size() == OBJECTS_WRITTEN
+            boolean complete = holders.size() == objects
                 && holders.values().stream().allMatch(h -> h.size() == copies);
             if (complete) {
                 return holders;
             }
             Thread.sleep(250);
         }
-        throw new AssertionError("waited " + SETTLE.toSeconds() + " s for " + copies + " copies of " + OBJECTS_WRITTEN
+        throw new AssertionError("waited " + SETTLE.toSeconds() + " s for " + copies + " copies of " + objects
             + " objects on " + nodes + "; holders now: " + holders + "\nstorage: " + storageStatus());
     }
 
