@@ -196,6 +196,8 @@ public final class ClusterState {
             case Query.VolumeInfo info -> volumes.info(info.name());
             case Query.VolumeTree ignored -> volumes.tree();
             case Query.StorageMap ignored -> storageMap();
+            case Query.ReclaimableObjects ignored -> new QueryResult.ObjectIds(herd.blockcore.volume.ObjectMap
+                .reclaimable(volumes.catalog(), volumes.inodes()).stream().map(herd.blockcore.ObjectId::value).toList());
         };
     }
 

@@ -88,6 +88,15 @@ class ReplicationTest {
         qemuIo("vol", "read -P " + expected + " " + (index * 4L << 20) + " 4M");
         awaitStorage("s1 repaired its damaged copy", status -> localOf(status, "s1").path("repairs").asLong() >= 1);
         qemuIo("vol", "read -P " + expected + " " + (index * 4L << 20) + " 4M");
+
+        // a deleted volume's objects are reclaimed on every node
+        herd("volume", "create", "scratch", "16M", "--copies", "2");
+        qemuIo("scratch", "write -P 0x5a 0 12M", "flush");
+        awaitCopies(2, Set.of("s1", "s2", "s3"), OBJECTS_WRITTEN + 3);
+        HttpKv.Reply detached = cluster.clientOf("s1").send("POST", "/v1/volumes/scratch/detach", "{}", cluster.adminToken());
+        assertThat(detached.status()).as(detached.body().toString()).isEqualTo(200);
+        herd("volume", "delete", "scratch");
+        awaitCopies(2, Set.of("s1", "s2", "s3"), OBJECTS_WRITTEN);
     }
 
     @Test

@@ -18,6 +18,7 @@ import herd.core.kv.WatchFilter;
     @JsonSubTypes.Type(value = Query.VolumeInfo.class, name = "volume-info"),
     @JsonSubTypes.Type(value = Query.VolumeTree.class, name = "volume-tree"),
     @JsonSubTypes.Type(value = Query.StorageMap.class, name = "storage-map"),
+    @JsonSubTypes.Type(value = Query.ReclaimableObjects.class, name = "reclaimable-objects"),
 })
 public sealed interface Query {
     record KvGet(String key) implements Query {}
@@ -46,4 +47,7 @@ public sealed interface Query {
 
     /** The storage nodes, epochs and every catalog entry's copies: what the data path places objects by. */
     record StorageMap() implements Query {}
+
+    /** The objects no live volume or snapshot can read any more: every node deletes its copies of them. */
+    record ReclaimableObjects() implements Query {}
 }

@@ -23,6 +23,7 @@ import java.util.List;
     @JsonSubTypes.Type(value = QueryResult.VolumeDetail.class, name = "volume-detail"),
     @JsonSubTypes.Type(value = QueryResult.VolumeForest.class, name = "volume-forest"),
     @JsonSubTypes.Type(value = QueryResult.StorageMap.class, name = "storage-map"),
+    @JsonSubTypes.Type(value = QueryResult.ObjectIds.class, name = "object-ids"),
 })
 public sealed interface QueryResult {
     /** {@code kv} is null when the key does not exist. */
@@ -75,4 +76,7 @@ public sealed interface QueryResult {
             return epochs.isEmpty() ? new herd.core.storage.StorageEpoch(0, List.of()) : epochs.get(epochs.size() - 1);
         }
     }
+
+    /** Object ids (the raw 64-bit values of {@link herd.blockcore.ObjectId}), in id order. */
+    record ObjectIds(List<Long> objectIds) implements QueryResult {}
 }

@@ -344,6 +344,21 @@ public final class ObjectService {
         }
     }
 
+    /** Deletes this node's copy of an object no volume can read any more. */
+    boolean reclaim(ObjectId objectId) {
+        ReadWriteLock lock = lockOf(objectId);
+        lock.writeLock().lock();
+        try {
+            boolean deleted = store.delete(objectId) instanceof ObjectResult.Ok<Done>;
+            if (deleted) {
+                stamps.forget(objectId);
+            }
+            return deleted;
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
     // ---- helpers ----
 
     private <T> CopyReply<T> onCurrentCopy(long epoch, ObjectId objectId, Supplier<CopyReply<T>> operation) {

@@ -24,6 +24,8 @@ import org.slf4j.LoggerFactory;
  */
 final class StorageRecovery implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StorageRecovery.class);
+    /** How often a node deletes its copies of objects no volume reads any more (deleted or rolled back). */
+    private static final long RECLAIM_EVERY_MILLIS = 5_000;
     /** Pause between looks at the storage map when there is nothing to do. */
     private static final long IDLE_MILLIS = 500;
 
@@ -52,6 +54,7 @@ final class StorageRecovery implements AutoCloseable {
     private volatile Progress progress = new Progress(0, "idle", 0, 0, 0, System.currentTimeMillis(), 0);
     private long recoveredEpoch = -1;
     private long trimmedEpoch = -1;
+    private long nextReclaimMillis;
 
     StorageRecovery(String self, ObjectService service, StorageMaps maps, ObjectPeers peers, ClusterAccess cluster,
                     long bytesPerSecondLimit) {
@@ -84,6 +87,9 @@ final class StorageRecovery implements AutoCloseable {
                 } else if (recoveredEpoch == epoch && trimmedEpoch != epoch && everyMemberRecovered(map)) {
                     dropSurplus(map);
                     trimmedEpoch = epoch;
+                } else if (System.currentTimeMillis() >= nextReclaimMillis) {
+                    reclaim();
+                    nextReclaimMillis = System.currentTimeMillis() + RECLAIM_EVERY_MILLIS;
                 }
                 StorageMaps.sleepQuietly(IDLE_MILLIS);
             } catch (RuntimeException e) {
@@ -186,6 +192,36 @@ final class StorageRecovery implements AutoCloseable {
         }
         if (dropped > 0) {
             log.info("epoch {}: dropped {} copies placed elsewhere now that every node recovered", map.current().epoch(), dropped);
+        }
+    }
+
+    /**
+     * Deletes local copies of the objects the cluster state names reclaimable. Such an object is
+     * never written again (volume ids are not reused), so deleting it races with nothing.
+     */
+    private void reclaim() {
+        QueryResult.ObjectIds reclaimable;
+        List<ObjectId> held;
+        try {
+            if (!(cluster.query(new herd.core.command.Query.ReclaimableObjects(), false)
+                    instanceof QueryResult.ObjectIds ids) || ids.objectIds().isEmpty()) {
+                return;
+            }
+            reclaimable = ids;
+            held = service.list();
+        } catch (ApiException | IOException e) {
+            log.debug("reclamation skipped: {}", e.toString());
+            return;
+        }
+        Set<Long> wanted = new java.util.HashSet<>(reclaimable.objectIds());
+        int deleted = 0;
+        for (ObjectId id : held) {
+            if (wanted.contains(id.value()) && service.reclaim(id)) {
+                deleted++;
+            }
+        }
+        if (deleted > 0) {
+            log.info("reclaimed {} objects that no volume or snapshot reads any more", deleted);
         }
     }
 
