@@ -26,6 +26,7 @@ public final class Main {
     /** Runs one command writing to {@code out} and {@code err} (null: standard output, standard error), as tests do. */
     static int run(PrintWriter out, PrintWriter errors, String... args) {
         CommandLine commandLine = new CommandLine(new Main());
+        addHelpOptions(commandLine);
         if (out != null) {
             commandLine.setOut(out);
         }
@@ -41,6 +42,12 @@ public final class Main {
             return ExitCode.USAGE;
         });
         return commandLine.execute(args);
+    }
+
+    /** Every command and subcommand answers -h/--help with its own usage (errors point there). */
+    private static void addHelpOptions(CommandLine commandLine) {
+        commandLine.getCommandSpec().mixinStandardHelpOptions(true);
+        commandLine.getSubcommands().values().forEach(Main::addHelpOptions);
     }
 
     private static int oneLineError(Exception e, CommandLine commandLine, CommandLine.ParseResult parsed) {

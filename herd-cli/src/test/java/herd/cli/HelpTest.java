@@ -1,0 +1,39 @@
+package herd.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import org.junit.jupiter.api.Test;
+
+/** Every command answers --help with its own usage, as the one-line usage errors promise. */
+class HelpTest {
+
+    private record Run(int exitCode, String out, String err) {}
+
+    private static Run herd(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(out, true), new PrintWriter(err, true), args);
+        return new Run(code, out.toString(), err.toString());
+    }
+
+    @Test
+    void subcommandsAnswerHelpWithTheirUsage() {
+        Run create = herd("volume", "create", "--help");
+        assertThat(create.exitCode()).isZero();
+        assertThat(create.out()).contains("Usage: herd volume create").contains("--copies");
+        Run group = herd("volume", "--help");
+        assertThat(group.exitCode()).isZero();
+        assertThat(group.out()).contains("Usage: herd volume").contains("snapshot");
+        assertThat(herd("storage", "status", "-h").out()).contains("Usage: herd storage status");
+    }
+
+    @Test
+    void aUsageErrorPointsToAHelpThatWorks() {
+        Run missing = herd("volume", "create");
+        assertThat(missing.exitCode()).isEqualTo(ExitCode.USAGE);
+        assertThat(missing.err()).contains("Try 'herd volume create --help'.");
+        assertThat(herd("volume", "create", "--help").exitCode()).isZero();
+    }
+}
