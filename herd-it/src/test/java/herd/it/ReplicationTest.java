@@ -97,6 +97,16 @@ class ReplicationTest {
         assertThat(detached.status()).as(detached.body().toString()).isEqualTo(200);
         herd("volume", "delete", "scratch");
         awaitCopies(2, Set.of("s1", "s2", "s3"), OBJECTS_WRITTEN);
+
+        // a node holding the only copy of an object may not be removed
+        herd("volume", "create", "single", "4M", "--copies", "1");
+        qemuIo("single", "write -P 0x77 0 4M", "flush");
+        Map<String, Set<String>> all = holders(Set.of("s1", "s2", "s3"));
+        String soleHolder = all.values().stream().filter(h -> h.size() == 1).findFirst().orElseThrow().iterator().next();
+        HerdCluster.CliResult removal = cluster.cliAgainstCluster("server", "remove", soleHolder);
+        assertThat(removal.exitCode()).as(removal.toString()).isNotZero();
+        assertThat(removal.stderr()).contains("holds the only copy of 1 object");
+        assertThat(cluster.cliAgainstCluster("server", "list").stdout()).contains(soleHolder);
     }
 
     @Test

@@ -63,6 +63,7 @@ public final class ApiServer implements AutoCloseable {
     public void serveVolumes(ClusterAccess cluster, herd.server.storage.NodeStorage storage) {
         this.volumes = new VolumeHandlers(cluster, storage.gateway());
         this.storage = new StorageHandlers(cluster, storage);
+        clusterHandlers.checkStorageBeforeRemoval(storage::removalRefusal);
     }
 
     public void start() {

@@ -49,6 +49,7 @@ final class ClusterHandlers {
                 } else if (parts.length == 1 && method.equals("POST")) {
                     addServer(request);
                 } else if (parts.length == 2 && method.equals("DELETE")) {
+                    refuseLosingLastCopies(parts[1]);
                     cluster.removeServer(parts[1]);
                     ApiServer.Responses.json(request.exchange(), 200, JsonViews.object().put("result", "removed server " + parts[1]));
                 } else if (parts.length == 3 && parts[2].equals("transfer-leadership") && method.equals("POST")) {
@@ -154,5 +155,19 @@ final class ClusterHandlers {
             throw ApiException.badRequest("the body needs \"" + field + "\" as a non-empty string");
         }
         return value.textValue();
+    }
+
+    /** Set when this node serves storage: why a node may not be removed (it holds the only copy of data). */
+    private volatile java.util.function.Function<String, java.util.Optional<String>> storageRemovalCheck = name -> java.util.Optional.empty();
+
+    void checkStorageBeforeRemoval(java.util.function.Function<String, java.util.Optional<String>> check) {
+        this.storageRemovalCheck = check;
+    }
+
+    private void refuseLosingLastCopies(String name) throws ApiException {
+        java.util.Optional<String> refusal = storageRemovalCheck.apply(name);
+        if (refusal.isPresent()) {
+            throw new ApiException(409, ErrorCode.CONFLICT, refusal.get());
+        }
     }
 }

@@ -121,6 +121,46 @@ public final class NodeStorage implements AutoCloseable {
         }
     }
 
+    /**
+     * Why {@code node} may not leave the cluster now, if it may not: it holds the only copy of some
+     * object (asked of every node of the epoch). A node that is not in the epoch (down) has nothing
+     * reachable to check.
+     */
+    public java.util.Optional<String> removalRefusal(String node) {
+        herd.core.command.QueryResult.StorageMap map = maps.current();
+        if (!map.current().hasMember(node)) {
+            return java.util.Optional.empty();
+        }
+        java.util.Map<herd.blockcore.ObjectId, Integer> holderCounts = new java.util.HashMap<>();
+        java.util.Set<herd.blockcore.ObjectId> onNode = java.util.Set.of();
+        for (var member : map.current().members()) {
+            java.util.List<herd.blockcore.ObjectId> held;
+            if (member.name().equals(nodeName)) {
+                try {
+                    held = store.list();
+                } catch (IOException e) {
+                    return java.util.Optional.of("this node cannot list its objects (" + e.getMessage() + "): try again");
+                }
+            } else if (service.peers().list(map, member.name()) instanceof CopyReply.Ok<java.util.List<herd.blockcore.ObjectId>> ok) {
+                held = ok.value();
+            } else {
+                return java.util.Optional.of("node " + member.name() + " did not say which objects it holds, so it is not "
+                    + "known whether " + node + " holds the only copy of some: try again when every storage node answers");
+            }
+            held.forEach(id -> holderCounts.merge(id, 1, Integer::sum));
+            if (member.name().equals(node)) {
+                onNode = java.util.Set.copyOf(held);
+            }
+        }
+        long lastCopies = onNode.stream().filter(id -> holderCounts.getOrDefault(id, 0) == 1).count();
+        if (lastCopies == 0) {
+            return java.util.Optional.empty();
+        }
+        return java.util.Optional.of("node " + node + " holds the only copy of " + lastCopies + " object(s) (volumes with 1 "
+            + "copy, or recovery not finished: see herd storage status); removing it would lose them. Wait for recovery, "
+            + "or stop the node first if its data may be lost");
+    }
+
     /** This node's object service, which the API serves to the other nodes. */
     public ObjectService objectService() {
         return service;
