@@ -121,6 +121,19 @@ class FenceAgentTest {
     }
 
     @Test
+    void aRebootThroughSeveralDevicesTurnsAllOffBeforeAnyOn() throws Exception {
+        Path journal = temp.resolve("journal");
+        List<List<FenceDevice>> levels = List.of(List.of(
+            script("psu-a", "echo \"psu-a $HERD_FENCE_ACTION\" >> " + journal),
+            script("psu-b", "echo \"psu-b $HERD_FENCE_ACTION\" >> " + journal)));
+
+        FencingOutcome outcome = new Fencer(runner).fence(levels, "node2", FenceAction.REBOOT, TIMEOUT_MILLIS);
+
+        assertThat(outcome.success()).isTrue();
+        assertThat(Files.readAllLines(journal)).containsExactly("psu-a off", "psu-b off", "psu-a on", "psu-b on");
+    }
+
+    @Test
     void whenEveryLevelFailsTheOutcomeListsEveryFailure() {
         List<List<FenceDevice>> levels = List.of(List.of(script("a", "echo broken a >&2; exit 1")),
             List.of(script("b", "echo broken b >&2; exit 1")));

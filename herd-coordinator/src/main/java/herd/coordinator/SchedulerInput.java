@@ -42,8 +42,7 @@ public final class SchedulerInput {
         if (!fencingInUse) {
             properties.put("stonith-enabled", "false");
         }
-        Configuration effective = new Configuration(properties, config.resourceDefaults(), config.operationDefaults(),
-            nodeConfigs, config.resources(), config.locations(), config.colocations(), config.orders(), config.tickets());
+        Configuration effective = config.withProperties(properties).withNodes(nodeConfigs);
         List<NodeState> nodeStates = new ArrayList<>();
         for (NodeConfig node : nodeConfigs) {
             NodeStatus status = statusByNode.getOrDefault(node.uname(), NodeStatus.down(node.uname(), "never joined"));

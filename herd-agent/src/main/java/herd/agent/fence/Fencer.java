@@ -9,6 +9,10 @@ import org.slf4j.LoggerFactory;
  * Fences a node through fencing levels, as Pacemaker's fencing topology does: levels are tried in
  * order; a level succeeds when every device in it succeeds (devices run one after another, and the
  * level stops at its first failure); the first level that succeeds ends the attempt.
+ *
+ * <p>A reboot through a level of several devices (say, the two power supplies of one machine) is
+ * done as Pacemaker does it: every device turns the node off first, then every device turns it on,
+ * so the node is never left powered by one supply while the other cycles.
  */
 public final class Fencer {
 
@@ -40,6 +44,21 @@ public final class Fencer {
 
     private boolean runLevel(List<FenceDevice> level, String targetNode, FenceAction action, long timeoutMillis,
                              List<FenceResult> attempts) {
+        if (action == FenceAction.REBOOT && level.size() > 1) {
+            // off everywhere is what makes the node safe; a failed "on" is logged but the node is fenced
+            if (!runDevices(level, targetNode, FenceAction.OFF, timeoutMillis, attempts)) {
+                return false;
+            }
+            if (!runDevices(level, targetNode, FenceAction.ON, timeoutMillis, attempts)) {
+                log.warn("{} was turned off by every device of its level but not back on: power it on by hand", targetNode);
+            }
+            return true;
+        }
+        return runDevices(level, targetNode, action, timeoutMillis, attempts);
+    }
+
+    private boolean runDevices(List<FenceDevice> level, String targetNode, FenceAction action, long timeoutMillis,
+                               List<FenceResult> attempts) {
         for (FenceDevice device : level) {
             FenceResult result = runner.fence(device, targetNode, action, timeoutMillis);
             attempts.add(result);

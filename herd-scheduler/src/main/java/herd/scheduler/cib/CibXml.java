@@ -5,6 +5,7 @@ import herd.scheduler.model.Clone;
 import herd.scheduler.model.Colocation;
 import herd.scheduler.model.Configuration;
 import herd.scheduler.model.Expression;
+import herd.scheduler.model.FencingLevel;
 import herd.scheduler.model.Group;
 import herd.scheduler.model.Location;
 import herd.scheduler.model.NodeConfig;
@@ -184,8 +185,50 @@ public final class CibXml {
                 }
             }
         }
+        List<FencingLevel> fencing = new ArrayList<>();
+        Element topology = child(configuration, "fencing-topology");
+        if (topology != null) for (Element level : children(topology, "fencing-level")) fencing.add(readFencingLevel(level));
         return new Configuration(props, rscDefaults, opDefaults, nodes, resources, locations, colocations, orders,
-                tickets);
+                tickets, fencing);
+    }
+
+    /**
+     * {@code <fencing-level id=".." target="node1" index="1" devices="dev1,dev2"/>}. A target-pattern
+     * of ".*" (every node) is read as the levels for all nodes; other patterns and target-attribute are
+     * refused. Whether the devices and the node exist is the Validator's business.
+     */
+    private static FencingLevel readFencingLevel(Element level) {
+        String id = level.getAttribute("id");
+        String what = "fencing-level" + (id.isEmpty() ? "" : " " + id);
+        String target = level.getAttribute("target").trim();
+        String pattern = level.getAttribute("target-pattern").trim();
+        if (target.equals(FencingLevel.ALL_NODES)) {
+            throw new CibException(what + ": target \"*\" is not a node name; for every node write target-pattern=\".*\"");
+        }
+        if (level.hasAttribute("target-attribute") || level.hasAttribute("target-value")) {
+            throw new CibException(what + ": target-attribute is not supported; herd supports target=\"NODE\" and "
+                    + "target-pattern=\".*\" (every node): write one level per node instead");
+        }
+        if (!pattern.isEmpty()) {
+            if (!pattern.equals(".*") && !pattern.equals("^.*$")) {
+                throw new CibException(what + ": target-pattern \"" + pattern + "\" is not supported; herd supports "
+                        + "target=\"NODE\" and target-pattern=\".*\" (every node): write one level per node instead");
+            }
+            if (!target.isEmpty()) throw new CibException(what + ": has both target and target-pattern; give one");
+            target = FencingLevel.ALL_NODES;
+        }
+        if (target.isEmpty()) throw new CibException(what + ": has no target (target=\"NODE\")");
+        int index;
+        try {
+            index = Integer.parseInt(level.getAttribute("index").trim());
+        } catch (NumberFormatException e) {
+            throw new CibException(what + ": index \"" + level.getAttribute("index") + "\" is not a number (1, 2, ...)");
+        }
+        List<String> devices = new ArrayList<>();
+        for (String d : level.getAttribute("devices").split(",")) {
+            if (!d.isBlank()) devices.add(d.trim());
+        }
+        return new FencingLevel(target, index, devices);
     }
 
     private final Map<String, String> primitiveTemplate = new HashMap<>();

@@ -4,6 +4,7 @@ import herd.scheduler.model.Clone;
 import herd.scheduler.model.Colocation;
 import herd.scheduler.model.Configuration;
 import herd.scheduler.model.Expression;
+import herd.scheduler.model.FencingLevel;
 import herd.scheduler.model.Group;
 import herd.scheduler.model.Location;
 import herd.scheduler.model.NodeConfig;
@@ -171,7 +172,15 @@ public final class ConfigurationEdits {
                 resources.add(top);
             }
         }
+        List<String> levels = config.fencingTopology().stream()
+            .filter(l -> l.devices().stream().anyMatch(goneIds::contains)).map(FencingLevel::describe).toList();
+        if (!levels.isEmpty() && !force) {
+            throw new IllegalArgumentException(id + " is a device of the fencing topology (" + String.join(", ", levels)
+                + "): take it out of fencing_topology first, or delete with --force, which takes it out of those levels "
+                + "(a level left without devices is dropped)");
+        }
         Configuration withoutResource = withResources(config, resources);
+        withoutResource = withoutResource.withFencingTopology(withoutDevices(config.fencingTopology(), goneIds));
         return valid(withoutConstraints(withoutResource, Set.copyOf(references)));
     }
 
@@ -500,19 +509,29 @@ public final class ConfigurationEdits {
                 continue;
             }
             found = true;
-            addUnlessEmpty(nodes, n, edit);
+            addUnlessEmpty(nodes, n, edit, config);
         }
-        if (!found) addUnlessEmpty(nodes, new NodeConfig(node, node, "member", Map.of(), Map.of(), null), edit);
-        return new Configuration(config.properties(), config.resourceDefaults(), config.operationDefaults(), nodes,
-            config.resources(), config.locations(), config.colocations(), config.orders(), config.tickets());
+        if (!found) addUnlessEmpty(nodes, new NodeConfig(node, node, "member", Map.of(), Map.of(), null), edit, config);
+        // Declared nodes are the ones a fencing level may name: keep every node the topology names declared.
+        if (!nodes.isEmpty()) {
+            for (FencingLevel level : config.fencingTopology()) {
+                String target = level.target();
+                if (!level.forAllNodes() && nodes.stream().noneMatch(n -> n.uname().equals(target))) {
+                    nodes.add(new NodeConfig(target, target, "member", Map.of(), Map.of(), null));
+                }
+            }
+        }
+        return config.withNodes(nodes);
     }
 
-    /** A node entry left with nothing but its name says nothing, so it is dropped. */
-    private static void addUnlessEmpty(List<NodeConfig> nodes, NodeConfig n, java.util.function.Consumer<Map<String, String>> edit) {
+    /** A node entry left with nothing but its name says nothing, so it is dropped (unless a fencing level names it). */
+    private static void addUnlessEmpty(List<NodeConfig> nodes, NodeConfig n, java.util.function.Consumer<Map<String, String>> edit,
+                                       Configuration config) {
         Map<String, String> attributes = new LinkedHashMap<>(n.attributes());
         edit.accept(attributes);
         boolean empty = attributes.isEmpty() && n.utilization().isEmpty() && n.id().equals(n.uname())
-            && (n.type() == null || n.type().equals("member")) && n.score() == null;
+            && (n.type() == null || n.type().equals("member")) && n.score() == null
+            && config.fencingTopology().stream().noneMatch(l -> l.target().equals(n.uname()));
         if (!empty) nodes.add(new NodeConfig(n.id(), n.uname(), n.type(), attributes, n.utilization(), n.score()));
     }
 
@@ -604,7 +623,27 @@ public final class ConfigurationEdits {
 
     private static Configuration withResources(Configuration c, List<Resource> resources) {
         return new Configuration(c.properties(), c.resourceDefaults(), c.operationDefaults(), c.nodes(), resources,
-            c.locations(), c.colocations(), c.orders(), c.tickets());
+            c.locations(), c.colocations(), c.orders(), c.tickets(), c.fencingTopology());
+    }
+
+    /** The topology without these devices: a level left empty is dropped, the target's later levels move up. */
+    private static List<FencingLevel> withoutDevices(List<FencingLevel> topology, Set<String> gone) {
+        List<FencingLevel> out = new ArrayList<>();
+        Map<String, Integer> dropped = new LinkedHashMap<>();
+        List<FencingLevel> sorted = new ArrayList<>(topology);
+        sorted.sort(java.util.Comparator.comparingInt(FencingLevel::index));
+        Map<FencingLevel, FencingLevel> replaced = new java.util.IdentityHashMap<>();
+        for (FencingLevel l : sorted) {
+            List<String> devices = l.devices().stream().filter(d -> !gone.contains(d)).toList();
+            int shift = dropped.getOrDefault(l.target(), 0);
+            if (devices.isEmpty()) {
+                dropped.put(l.target(), shift + 1);
+            } else {
+                replaced.put(l, new FencingLevel(l.target(), l.index() - shift, devices));
+            }
+        }
+        for (FencingLevel l : topology) if (replaced.containsKey(l)) out.add(replaced.get(l));
+        return out;
     }
 
     private static Configuration withoutConstraints(Configuration c, Set<String> ids) {
@@ -613,7 +652,7 @@ public final class ConfigurationEdits {
             c.locations().stream().filter(l -> keep.test(l.id())).toList(),
             c.colocations().stream().filter(x -> keep.test(x.id())).toList(),
             c.orders().stream().filter(x -> keep.test(x.id())).toList(),
-            c.tickets().stream().filter(x -> keep.test(x.id())).toList());
+            c.tickets().stream().filter(x -> keep.test(x.id())).toList(), c.fencingTopology());
     }
 
     private static String only(List<Location> locations, List<Colocation> colocations, List<Order> orders,
@@ -630,6 +669,7 @@ public final class ConfigurationEdits {
 
     private static boolean sameSettings(Configuration a, Configuration b) {
         return a.properties().equals(b.properties()) && a.resourceDefaults().equals(b.resourceDefaults())
-            && a.operationDefaults().equals(b.operationDefaults()) && a.nodes().equals(b.nodes());
+            && a.operationDefaults().equals(b.operationDefaults()) && a.nodes().equals(b.nodes())
+            && a.fencingTopology().equals(b.fencingTopology());
     }
 }

@@ -5,6 +5,7 @@ import herd.scheduler.model.Clone;
 import herd.scheduler.model.Colocation;
 import herd.scheduler.model.Configuration;
 import herd.scheduler.model.Expression;
+import herd.scheduler.model.FencingLevel;
 import herd.scheduler.model.Group;
 import herd.scheduler.model.Location;
 import herd.scheduler.model.NodeConfig;
@@ -26,7 +27,12 @@ import java.util.Map;
  * The crm shell's configuration syntax ({@code crm configure show}): parse it into the model and print
  * the model back. Typographic quotes (“ ” „ ″ ‘ ’) are read as plain quotes, since configurations are
  * often copied from web pages. Statements: node, primitive, group, clone, ms, location (score or
- * rules), colocation, order, rsc_ticket, property, rsc_defaults, op_defaults.
+ * rules), colocation, order, rsc_ticket, fencing_topology, property, rsc_defaults, op_defaults.
+ *
+ * <p>{@code fencing_topology dev1 dev2,dev3} gives every node level 1 = dev1 and level 2 = dev2 and dev3
+ * (a comma joins devices that must all succeed); {@code fencing_topology node-a: ipmi-a,psu-a sbd node-b: ipmi-b}
+ * gives each named node its own levels. A node's levels (and the all-nodes levels) are listed in one
+ * place; a node with levels of its own does not use the all-nodes levels.
  */
 public final class CrmShell {
     private CrmShell() {}
@@ -126,6 +132,8 @@ public final class CrmShell {
         final List<Colocation> colocations = new ArrayList<>();
         final List<Order> orders = new ArrayList<>();
         final List<TicketConstraint> tickets = new ArrayList<>();
+        final List<FencingLevel> fencing = new ArrayList<>();
+        final Map<String, Integer> fencingTargetLine = new LinkedHashMap<>();
         final Map<String, List<Integer>> pendingContainers = new LinkedHashMap<>();
         final Map<String, List<String>> groupMembers = new LinkedHashMap<>();
         final Map<String, Map<String, String>> containerMeta = new LinkedHashMap<>();
@@ -144,11 +152,12 @@ public final class CrmShell {
                 case "colocation", "collocation" -> colocation(line, t);
                 case "order" -> order(line, t);
                 case "rsc_ticket" -> ticket(line, t);
+                case "fencing_topology" -> fencingTopology(line, t);
                 case "property" -> pairs(line, t, 1, props, "property");
                 case "rsc_defaults" -> pairs(line, t, 1, rscDefaults, "rsc_defaults");
                 case "op_defaults" -> pairs(line, t, 1, opDefaults, "op_defaults");
                 default -> throw new CrmSyntaxException(line, "unknown statement '" + kw
-                        + "' (expected node, primitive, group, clone, ms, location, colocation, order, rsc_ticket, property, rsc_defaults or op_defaults)");
+                        + "' (expected node, primitive, group, clone, ms, location, colocation, order, rsc_ticket, fencing_topology, property, rsc_defaults or op_defaults)");
             }
         }
 
@@ -498,6 +507,73 @@ public final class CrmShell {
             }
         }
 
+        /**
+         * {@code fencing_topology STONITH_RESOURCES...} (every node) or {@code fencing_topology NODE: STONITH_RESOURCES... ...},
+         * where STONITH_RESOURCES is {@code rsc[,rsc...]}: one level, whose devices must all succeed.
+         */
+        void fencingTopology(int line, List<String> t) {
+            if (t.size() < 2) {
+                throw new CrmSyntaxException(line, "fencing_topology lists no devices: give 'fencing_topology DEV1 DEV2' "
+                        + "(every node) or 'fencing_topology NODE: DEV1,DEV2 DEV3 ...' (per node)");
+            }
+            boolean perNode = isFencingTarget(t.get(1));
+            String target = perNode ? null : FencingLevel.ALL_NODES;
+            if (!perNode) startTarget(line, target);
+            int index = 0;
+            for (int i = 1; i < t.size(); i++) {
+                String tok = t.get(i);
+                if (isFencingTarget(tok)) {
+                    if (!perNode) {
+                        throw new CrmSyntaxException(line, "fencing_topology: '" + tok + "' names a node after devices for every "
+                                + "node; use either 'fencing_topology DEV...' (every node) or 'fencing_topology NODE: DEV... "
+                                + "NODE: DEV...', each in a statement of its own");
+                    }
+                    if (index == 0 && target != null) {
+                        throw new CrmSyntaxException(line, "fencing_topology: node " + target + " has no devices before '" + tok + "'");
+                    }
+                    target = tok.substring(0, tok.length() - 1);
+                    if (target.startsWith("attr:") || target.contains("=")) {
+                        throw new CrmSyntaxException(line, "fencing_topology: target '" + tok + "' selects nodes by attribute, "
+                                + "which herd does not support; name the node ('NODE:') or leave the target out for every node");
+                    }
+                    if (!target.matches("[A-Za-z0-9_.@-]+")) {
+                        throw new CrmSyntaxException(line, "fencing_topology: '" + target + "' is not a node name");
+                    }
+                    startTarget(line, target);
+                    index = 0;
+                    continue;
+                }
+                if (tok.contains("=") || tok.contains("%")) {
+                    throw new CrmSyntaxException(line, "fencing_topology: '" + tok + "' is neither a node ('NODE:') nor devices "
+                            + "('DEV' or 'DEV1,DEV2'); herd supports targets that name a node only");
+                }
+                List<String> devices = new ArrayList<>();
+                for (String d : tok.split(",", -1)) {
+                    if (!d.matches("[A-Za-z0-9_.#@-]+")) {
+                        throw new CrmSyntaxException(line, "fencing_topology: '" + tok + "' is not a device id or a comma-separated "
+                                + "list of them (DEV1,DEV2, no blanks)");
+                    }
+                    if (devices.contains(d)) throw new CrmSyntaxException(line, "fencing_topology: device " + d + " is listed twice in '" + tok + "'");
+                    devices.add(d);
+                }
+                fencing.add(new FencingLevel(target, ++index, devices));
+            }
+            if (index == 0) throw new CrmSyntaxException(line, "fencing_topology: node " + target + " has no devices");
+        }
+
+        private static boolean isFencingTarget(String tok) {
+            return tok.endsWith(":") && tok.length() > 1;
+        }
+
+        private void startTarget(int line, String target) {
+            Integer prev = fencingTargetLine.putIfAbsent(target, line);
+            if (prev != null) {
+                String who = FencingLevel.ALL_NODES.equals(target) ? "the levels for every node are" : "node " + target + "'s levels are";
+                throw new CrmSyntaxException(line, "fencing_topology: " + who + " already given on line " + prev
+                        + "; list all of them in one place");
+            }
+        }
+
         private static String[] withRole(int line, String tok) {
             int c = tok.indexOf(':');
             if (c < 0) return new String[] {tok, null};
@@ -557,7 +633,10 @@ public final class CrmShell {
                 Resource r = primitives.containsKey(id) ? primitives.get(id) : built.get(id);
                 resources.add(r);
             }
-            return new Configuration(props, rscDefaults, opDefaults, nodes, resources, locations, colocations, orders, tickets);
+            List<FencingLevel> topology = new ArrayList<>(fencing); // as printed: the all-nodes levels first
+            topology.sort(java.util.Comparator.comparing(l -> !l.forAllNodes()));
+            return new Configuration(props, rscDefaults, opDefaults, nodes, resources, locations, colocations, orders, tickets,
+                    topology);
         }
     }
 
@@ -651,6 +730,7 @@ public final class CrmShell {
             for (TicketConstraint x : c.tickets()) if (x.id().equals(t.id())) out.append(' ').append(withRole(x.resource(), x.role()));
             out.append(" loss-policy=").append(t.lossPolicy()).append('\n');
         }
+        fencingTopology(out, c.fencingTopology());
         if (!c.properties().isEmpty()) {
             out.append("property");
             pairsOut(out, c.properties());
@@ -667,6 +747,32 @@ public final class CrmShell {
             out.append('\n');
         }
         return out.toString();
+    }
+
+    /**
+     * The levels for every node in one statement, then every node's levels in another, each target's
+     * levels by index (crm syntax numbers them 1, 2, ... by position, so gaps in the indexes close).
+     */
+    private static void fencingTopology(StringBuilder out, List<FencingLevel> levels) {
+        if (levels.isEmpty()) return;
+        Map<String, List<FencingLevel>> byTarget = new LinkedHashMap<>();
+        boolean all = levels.stream().anyMatch(FencingLevel::forAllNodes);
+        if (all) byTarget.put(FencingLevel.ALL_NODES, new ArrayList<>());
+        for (FencingLevel l : levels) byTarget.computeIfAbsent(l.target(), k -> new ArrayList<>()).add(l);
+        for (List<FencingLevel> ls : byTarget.values()) ls.sort(java.util.Comparator.comparingInt(FencingLevel::index));
+        if (all) {
+            out.append("fencing_topology");
+            for (FencingLevel l : byTarget.get(FencingLevel.ALL_NODES)) out.append(' ').append(String.join(",", l.devices()));
+            out.append('\n');
+        }
+        if (byTarget.size() == (all ? 1 : 0)) return;
+        out.append("fencing_topology");
+        for (Map.Entry<String, List<FencingLevel>> e : byTarget.entrySet()) {
+            if (e.getKey().equals(FencingLevel.ALL_NODES)) continue;
+            out.append(" \\\n    ").append(e.getKey()).append(':');
+            for (FencingLevel l : e.getValue()) out.append(' ').append(String.join(",", l.devices()));
+        }
+        out.append('\n');
     }
 
     private static void collect(Resource r, List<Primitive> prims, List<Resource> containers) {

@@ -4,11 +4,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 
-/** The whole configuration: properties, defaults, nodes, resources and constraints. */
+/**
+ * The whole configuration: properties, defaults, nodes, resources, constraints and the fencing
+ * topology (empty: every fence device is a level of its own, in configuration order).
+ */
 public record Configuration(Map<String, String> properties, Map<String, String> resourceDefaults,
                             Map<String, String> operationDefaults, List<NodeConfig> nodes,
                             List<Resource> resources, List<Location> locations, List<Colocation> colocations,
-                            List<Order> orders, List<TicketConstraint> tickets) {
+                            List<Order> orders, List<TicketConstraint> tickets, List<FencingLevel> fencingTopology) {
     public Configuration {
         properties = Maps.copy(properties);
         resourceDefaults = Maps.copy(resourceDefaults);
@@ -19,6 +22,46 @@ public record Configuration(Map<String, String> properties, Map<String, String> 
         colocations = List.copyOf(colocations);
         orders = List.copyOf(orders);
         tickets = List.copyOf(tickets);
+        fencingTopology = List.copyOf(fencingTopology);
+    }
+
+    /** A configuration without a fencing topology. */
+    public Configuration(Map<String, String> properties, Map<String, String> resourceDefaults,
+                         Map<String, String> operationDefaults, List<NodeConfig> nodes,
+                         List<Resource> resources, List<Location> locations, List<Colocation> colocations,
+                         List<Order> orders, List<TicketConstraint> tickets) {
+        this(properties, resourceDefaults, operationDefaults, nodes, resources, locations, colocations, orders, tickets,
+                List.of());
+    }
+
+    /** This configuration with other nodes (everything else, the fencing topology included, kept). */
+    public Configuration withNodes(List<NodeConfig> newNodes) {
+        return new Configuration(properties, resourceDefaults, operationDefaults, newNodes, resources, locations,
+                colocations, orders, tickets, fencingTopology);
+    }
+
+    /** This configuration with other properties (everything else kept). */
+    public Configuration withProperties(Map<String, String> newProperties) {
+        return new Configuration(newProperties, resourceDefaults, operationDefaults, nodes, resources, locations,
+                colocations, orders, tickets, fencingTopology);
+    }
+
+    /** This configuration with another fencing topology (everything else kept). */
+    public Configuration withFencingTopology(List<FencingLevel> levels) {
+        return new Configuration(properties, resourceDefaults, operationDefaults, nodes, resources, locations,
+                colocations, orders, tickets, levels);
+    }
+
+    /**
+     * The levels that fence {@code node}, sorted by index: its own levels if it has any, otherwise the
+     * levels for all nodes (as Pacemaker prefers a level naming the node over a pattern); empty when
+     * the topology says nothing about the node.
+     */
+    public List<FencingLevel> fencingLevelsFor(String node) {
+        List<FencingLevel> own = fencingTopology.stream().filter(l -> l.target().equals(node)).toList();
+        List<FencingLevel> chosen = own.isEmpty()
+                ? fencingTopology.stream().filter(FencingLevel::forAllNodes).toList() : own;
+        return chosen.stream().sorted(java.util.Comparator.comparingInt(FencingLevel::index)).toList();
     }
 
     public static Configuration empty() {

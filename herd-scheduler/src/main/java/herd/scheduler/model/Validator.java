@@ -6,6 +6,7 @@ import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -67,9 +68,59 @@ public final class Validator {
         for (TicketConstraint t : config.tickets()) {
             if (!ids.containsKey(t.resource())) out.add("rsc_ticket " + t.id() + ": resource '" + t.resource() + "' does not exist");
         }
+        fencingTopology(config, out);
         String cycle = mandatoryCycle(config, topOf);
         if (cycle != null) out.add("order: mandatory orders form a cycle: " + cycle);
         return out;
+    }
+
+    /**
+     * Every level names configured stonith primitives, at most once each; a target has one level per
+     * index, indexes start at 1; a named target is a declared node (when nodes are declared at all).
+     */
+    private static void fencingTopology(Configuration config, List<String> out) {
+        Set<String> nodeNames = new HashSet<>();
+        for (NodeConfig n : config.nodes()) nodeNames.add(n.uname());
+        Set<String> seen = new HashSet<>();
+        Set<String> unknownTargets = new java.util.LinkedHashSet<>();
+        for (FencingLevel l : config.fencingTopology()) {
+            String where = "fencing_topology " + l.describe();
+            if (l.target() == null || l.target().isBlank()) {
+                out.add("fencing_topology level " + l.index() + ": has no target; name a node, or use the form for every node");
+                continue;
+            }
+            if (l.index() < 1) {
+                out.add(where + ": index " + l.index() + " is not valid; levels are numbered 1, 2, ... in the order they are tried");
+            }
+            if (!seen.add(l.target() + "\u0000" + l.index())) {
+                out.add(where + ": is defined twice; give each of " + (l.forAllNodes() ? "the all-nodes" : l.target() + "'s")
+                        + " levels its own index");
+            }
+            if (!l.forAllNodes() && !nodeNames.isEmpty() && !nodeNames.contains(l.target()) && unknownTargets.add(l.target())) {
+                out.add("fencing_topology: node '" + l.target() + "' is not a configured node (nodes: "
+                        + String.join(", ", config.nodes().stream().map(NodeConfig::uname).toList())
+                        + "); correct the name or declare the node");
+            }
+            if (l.devices().isEmpty()) {
+                out.add(where + ": lists no devices; give at least one stonith resource or remove the level");
+            }
+            Set<String> inLevel = new HashSet<>();
+            for (String d : l.devices()) {
+                if (!inLevel.add(d)) {
+                    out.add(where + ": device '" + d + "' is listed twice");
+                    continue;
+                }
+                Optional<Resource> r = config.find(d);
+                if (r.isEmpty()) {
+                    out.add(where + ": device '" + d + "' does not exist; define it (primitive " + d
+                            + " stonith:AGENT ...) or remove it from the level");
+                } else if (!(r.get() instanceof Primitive p) || !p.isFencingDevice()) {
+                    out.add(where + ": '" + d + "' is a " + (r.get() instanceof Primitive p ? "primitive of class "
+                            + p.agentClass() : "group or clone") + ", not a fence device; a level lists stonith primitives only "
+                            + "(primitive ID stonith:AGENT)");
+                }
+            }
+        }
     }
 
     private static void collect(Resource r, String top, Map<String, String> ids, Map<String, String> topOf, List<String> out) {

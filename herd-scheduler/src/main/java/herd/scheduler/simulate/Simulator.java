@@ -77,8 +77,7 @@ public final class Simulator {
                 nodes.add(new NodeConfig(name, name, "member", Map.of(), Map.of(), null));
             }
         }
-        Configuration withNodes = new Configuration(config.properties(), config.resourceDefaults(), config.operationDefaults(),
-            nodes, config.resources(), config.locations(), config.colocations(), config.orders(), config.tickets());
+        Configuration withNodes = config.withNodes(nodes);
         List<NodeState> states = new ArrayList<>();
         for (NodeConfig node : nodes) {
             boolean online = onlineNodes.contains(node.uname());

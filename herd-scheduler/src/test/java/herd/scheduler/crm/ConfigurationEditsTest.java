@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import herd.scheduler.crm.ConfigurationEdits.OperatorConstraint;
 import herd.scheduler.crm.ConfigurationEdits.ResourceChanges;
 import herd.scheduler.model.Configuration;
+import herd.scheduler.model.FencingLevel;
 import herd.scheduler.model.Group;
 import herd.scheduler.model.Primitive;
 import java.time.Duration;
@@ -321,5 +322,40 @@ class ConfigurationEditsTest {
         String text = ConfigurationEdits.apply(CrmShell.format(base()), c -> ConfigurationEdits.setTargetRole(c, "web", "Stopped"));
         assertThat(text).contains("meta target-role=Stopped");
         assertThat(ConfigurationEdits.apply("", c -> c)).isEmpty();
+    }
+
+    private static final String FENCED = """
+        primitive ipmi stonith:fence_ipmilan
+        primitive psu1 stonith:fence_apc
+        primitive psu2 stonith:fence_apc
+        fencing_topology n1: psu1 ipmi,psu2 n2: ipmi psu2
+        """;
+
+    @Test
+    void editsKeepTheFencingTopology() {
+        Configuration c = CrmShell.parse(FENCED);
+        Configuration edited = roundTrip(ConfigurationEdits.setNodeAttribute(c, NODES, "n1", "standby", "on"));
+        assertThat(edited.fencingTopology()).isEqualTo(c.fencingTopology());
+        // Once nodes are declared, a level may only name declared nodes: n2 stays declared with n1.
+        assertThat(edited.nodes()).extracting(n -> n.uname()).containsExactly("n1", "n2");
+        edited = roundTrip(ConfigurationEdits.deleteNodeAttribute(edited, NODES, "n1", "standby"));
+        assertThat(edited.nodes()).extracting(n -> n.uname()).containsExactly("n1", "n2");
+        edited = roundTrip(ConfigurationEdits.createResources(edited, "primitive web ocf:heartbeat:nginx"));
+        assertThat(edited.fencingTopology()).isEqualTo(c.fencingTopology());
+        assertThatThrownBy(() -> ConfigurationEdits.createResources(c, "primitive sbd stonith:sbd\nfencing_topology n3: sbd"))
+            .hasMessageContaining("'resource create' takes primitive, group, clone and ms statements only");
+    }
+
+    @Test
+    void deletingAFenceDeviceOfTheTopologyNeedsForceWhichTakesItOutOfItsLevels() {
+        Configuration c = CrmShell.parse(FENCED);
+        assertThatThrownBy(() -> ConfigurationEdits.deleteResource(c, "psu2", false))
+            .hasMessage("psu2 is a device of the fencing topology (n1 level 2, n2 level 2): take it out of fencing_topology "
+                + "first, or delete with --force, which takes it out of those levels (a level left without devices is dropped)");
+        Configuration forced = roundTrip(ConfigurationEdits.deleteResource(c, "psu1", true));
+        assertThat(forced.fencingTopology()).containsExactly(
+            new FencingLevel("n1", 1, List.of("ipmi", "psu2")),
+            new FencingLevel("n2", 1, List.of("ipmi")),
+            new FencingLevel("n2", 2, List.of("psu2")));
     }
 }

@@ -57,6 +57,11 @@ class CrmShellRoundTripTest {
         if (n > 2) lines.add("colocation co " + scores.get(3) + ": g c:" + (flags.get(4) ? "Master" : "Started"));
         if (n > 2) lines.add("order o " + (flags.get(5) ? "Optional" : "inf") + ": c:promote g:start" + (flags.get(6) ? " symmetrical=false" : ""));
         if (n > 3) lines.add("order chain Mandatory: r3 g r2");
+        if (flags.get(0)) lines.add("fencing_topology r0 r1" + (n > 2 ? ",r" + (n - 1) : ""));
+        if (flags.get(1) || flags.get(2)) {
+            lines.add("fencing_topology " + (flags.get(2) ? "n2: r1" + (flags.get(3) ? " r0,r1" : "") + " " : "")
+                    + "n1: r" + (n - 1) + "," + "r0 \\\n  r1");
+        }
         lines.add("property stonith-enabled=false no-quorum-policy=" + (flags.get(7) ? "stop" : "ignore"));
         lines.add("rsc_defaults resource-stickiness=" + scores.get(4));
         return String.join("\n", lines) + "\n";

@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import herd.scheduler.model.Clone;
 import herd.scheduler.model.Configuration;
 import herd.scheduler.model.Expression;
+import herd.scheduler.model.FencingLevel;
 import herd.scheduler.model.Group;
 import herd.scheduler.model.Location;
 import herd.scheduler.model.Primitive;
@@ -15,6 +16,7 @@ import herd.scheduler.model.Validator;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import org.junit.jupiter.api.Test;
 
 class CrmShellTest {
@@ -115,5 +117,102 @@ class CrmShellTest {
                 "colocation c: resource 'ghost' does not exist",
                 "location l: resource 'ghost2' does not exist",
                 "order: mandatory orders form a cycle: a -> b -> a");
+    }
+
+    private static final String FENCE_DEVICES = """
+            node node-a
+            node node-b
+            primitive ipmi-a stonith:fence_ipmilan params ip=10.0.0.1
+            primitive ipmi-b stonith:fence_ipmilan params ip=10.0.0.2
+            primitive psu-a stonith:fence_apc params port=1
+            primitive sbd stonith:external/sbd
+            primitive web ocf:heartbeat:nginx
+            """;
+
+    @Test
+    void fencingTopologyForEveryNodeGivesOneLevelPerToken() {
+        Configuration c = CrmShell.parse(FENCE_DEVICES + "fencing_topology ipmi-a psu-a,sbd\n");
+        assertThat(c.fencingTopology()).containsExactly(
+                new FencingLevel(FencingLevel.ALL_NODES, 1, List.of("ipmi-a")),
+                new FencingLevel(FencingLevel.ALL_NODES, 2, List.of("psu-a", "sbd")));
+        Validator.requireValid(c);
+        assertThat(CrmShell.format(c)).contains("fencing_topology ipmi-a psu-a,sbd\n");
+    }
+
+    @Test
+    void fencingTopologyPerNodeJoinsCommaSeparatedDevicesIntoOneLevel() {
+        Configuration c = CrmShell.parse(FENCE_DEVICES + "fencing_topology node-a: ipmi-a,psu-a sbd node-b: ipmi-b\n");
+        assertThat(c.fencingTopology()).containsExactly(
+                new FencingLevel("node-a", 1, List.of("ipmi-a", "psu-a")),
+                new FencingLevel("node-a", 2, List.of("sbd")),
+                new FencingLevel("node-b", 1, List.of("ipmi-b")));
+        Validator.requireValid(c);
+        String shown = CrmShell.format(c);
+        assertThat(shown).contains("fencing_topology \\\n    node-a: ipmi-a,psu-a sbd \\\n    node-b: ipmi-b\n");
+        assertThat(CrmShell.parse(shown)).isEqualTo(c);
+    }
+
+    @Test
+    void fencingTopologyForEveryNodeAndPerNodeMayBeGivenInSeparateStatements() {
+        Configuration c = CrmShell.parse(FENCE_DEVICES + "fencing_topology node-b: ipmi-b sbd\nfencing_topology sbd\n");
+        assertThat(c.fencingLevelsFor("node-b")).extracting(FencingLevel::devices).containsExactly(List.of("ipmi-b"), List.of("sbd"));
+        assertThat(c.fencingLevelsFor("node-a")).extracting(FencingLevel::devices).containsExactly(List.of("sbd"));
+        String shown = CrmShell.format(c);
+        assertThat(shown).contains("fencing_topology sbd\nfencing_topology \\\n    node-b: ipmi-b sbd\n");
+        assertThat(CrmShell.parse(shown)).isEqualTo(c);
+    }
+
+    @Test
+    void fencingTopologyErrorsNameTheLineAndTheFix() {
+        assertThatThrownBy(() -> CrmShell.parse("primitive s stonith:x\nfencing_topology\n"))
+                .hasMessageStartingWith("line 2: fencing_topology lists no devices");
+        assertThatThrownBy(() -> CrmShell.parse("fencing_topology s1 node-a: s2"))
+                .hasMessageStartingWith("line 1: fencing_topology: 'node-a:' names a node after devices for every node");
+        assertThatThrownBy(() -> CrmShell.parse("fencing_topology node-a: node-b: s1"))
+                .hasMessage("line 1: fencing_topology: node node-a has no devices before 'node-b:'");
+        assertThatThrownBy(() -> CrmShell.parse("fencing_topology node-a: s1 node-b:"))
+                .hasMessage("line 1: fencing_topology: node node-b has no devices");
+        assertThatThrownBy(() -> CrmShell.parse("fencing_topology node-a: s1,,s2"))
+                .hasMessageContaining("line 1").hasMessageContaining("'s1,,s2' is not a device id");
+        assertThatThrownBy(() -> CrmShell.parse("fencing_topology node-a: s1,s1"))
+                .hasMessageContaining("device s1 is listed twice");
+        assertThatThrownBy(() -> CrmShell.parse("fencing_topology attr:rack=1: s1"))
+                .hasMessageContaining("selects nodes by attribute");
+        assertThatThrownBy(() -> CrmShell.parse("fencing_topology node-a: s1\n\nfencing_topology node-b: s2 node-a: s3\n"))
+                .hasMessage("line 3: fencing_topology: node node-a's levels are already given on line 1; list all of them in one place");
+        assertThatThrownBy(() -> CrmShell.parse("fencing_topology s1\nfencing_topology s2\n"))
+                .hasMessageStartingWith("line 2: fencing_topology: the levels for every node are already given on line 1");
+    }
+
+    @Test
+    void validationRejectsFencingLevelsNamingMissingOrNonStonithDevicesAndUnknownNodes() {
+        Configuration c = CrmShell.parse(FENCE_DEVICES + "fencing_topology node-a: ipmi-a,ghost web node-c: sbd\n");
+        assertThat(Validator.problems(c)).containsExactly(
+                "fencing_topology node-a level 1: device 'ghost' does not exist; define it (primitive ghost stonith:AGENT ...) "
+                        + "or remove it from the level",
+                "fencing_topology node-a level 2: 'web' is a primitive of class ocf, not a fence device; a level lists stonith "
+                        + "primitives only (primitive ID stonith:AGENT)",
+                "fencing_topology: node 'node-c' is not a configured node (nodes: node-a, node-b); correct the name or declare the node");
+        assertThatThrownBy(() -> Validator.requireValid(c)).isInstanceOf(herd.scheduler.model.ConfigurationException.class);
+    }
+
+    @Test
+    void validationRejectsDuplicateAndNonPositiveIndexes() {
+        Configuration parsed = CrmShell.parse(FENCE_DEVICES);
+        Configuration c = parsed.withFencingTopology(List.of(
+                new FencingLevel("node-a", 1, List.of("ipmi-a")),
+                new FencingLevel("node-a", 1, List.of("psu-a")),
+                new FencingLevel("node-b", 0, List.of("ipmi-b")),
+                new FencingLevel(FencingLevel.ALL_NODES, 1, List.of())));
+        assertThat(Validator.problems(c)).containsExactly(
+                "fencing_topology node-a level 1: is defined twice; give each of node-a's levels its own index",
+                "fencing_topology node-b level 0: index 0 is not valid; levels are numbered 1, 2, ... in the order they are tried",
+                "fencing_topology all nodes level 1: lists no devices; give at least one stonith resource or remove the level");
+    }
+
+    @Test
+    void withoutDeclaredNodesAnyTargetIsAccepted() {
+        Configuration c = CrmShell.parse("primitive s stonith:fence_x\nfencing_topology anywhere: s\n");
+        assertThat(Validator.problems(c)).isEmpty();
     }
 }
