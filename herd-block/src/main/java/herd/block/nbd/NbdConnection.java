@@ -45,6 +45,8 @@ final class NbdConnection {
     private final ExportResolver resolver;
     private final String client;
     private final ReentrantLock replyLock = new ReentrantLock();
+    /** Replies written or waiting to be: the last one of a burst flushes the stream for all. */
+    private final java.util.concurrent.atomic.AtomicInteger repliesPending = new java.util.concurrent.atomic.AtomicInteger();
     private final Semaphore requestPermits = new Semaphore(MAX_IN_FLIGHT_REQUESTS);
     private final Semaphore bytePermits = new Semaphore(MAX_IN_FLIGHT_BYTES);
     private DataOutputStream out;
@@ -248,16 +250,27 @@ final class NbdConnection {
         }
     }
 
+    /**
+     * Writes one reply whole. The stream is flushed by the last of the replies that were ready at
+     * once: under load many replies leave in one system call, and a reply never waits for a later one
+     * (a writer that finds no other reply pending flushes).
+     */
     private void write(byte[] header, byte[] data) throws IOException {
+        repliesPending.incrementAndGet();
         replyLock.lock();
         try {
             out.write(header);
             if (data != null) {
                 out.write(data);
             }
-            out.flush();
         } finally {
-            replyLock.unlock();
+            try {
+                if (repliesPending.decrementAndGet() == 0) {
+                    out.flush();
+                }
+            } finally {
+                replyLock.unlock();
+            }
         }
     }
 }

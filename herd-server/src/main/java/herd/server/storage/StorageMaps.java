@@ -62,7 +62,9 @@ final class StorageMaps implements AutoCloseable {
                         if (fresh.current().epoch() != current.current().epoch()) {
                             log.info("storage epoch {}: {}", fresh.current().epoch(), describe(fresh.current()));
                         }
-                        current = fresh;
+                        if (!sameContent(fresh, current)) {
+                            current = fresh; // kept otherwise, so that the placements computed from it stay cached
+                        }
                         notifyAll();
                     }
                 }
@@ -72,6 +74,12 @@ final class StorageMaps implements AutoCloseable {
             log.debug("storage map not refreshed: {}", e.toString());
         }
         return false;
+    }
+
+    private static boolean sameContent(QueryResult.StorageMap a, QueryResult.StorageMap b) {
+        return a.defaultCopies() == b.defaultCopies() && a.epochs().equals(b.epochs())
+            && a.recoveredEpochs().equals(b.recoveredEpochs()) && a.nodes().equals(b.nodes())
+            && a.copiesByVolumeId().equals(b.copiesByVolumeId());
     }
 
     private void refreshQuietly() {
@@ -117,10 +125,39 @@ final class StorageMaps implements AutoCloseable {
      * (a degraded volume keeps what it can until the zones come back).
      */
     List<String> placement(QueryResult.StorageMap map, StorageEpoch epoch, ObjectId objectId) {
+        if (epoch.epoch() != map.current().epoch()) {
+            return computePlacement(map, epoch, objectId);
+        }
+        PlacementCache cache = placementCache;
+        if (cache.map != map) { // a new map (new epoch, or copies changed): start a new cache
+            cache = new PlacementCache(map);
+            placementCache = cache;
+        }
+        PlacementCache current = cache;
+        return cache.byObject.computeIfAbsent(objectId, id -> {
+            if (current.byObject.size() >= MAX_CACHED_PLACEMENTS) {
+                current.byObject.clear();
+            }
+            return computePlacement(map, epoch, id);
+        });
+    }
+
+    private List<String> computePlacement(QueryResult.StorageMap map, StorageEpoch epoch, ObjectId objectId) {
         Ring ring = ring(epoch);
         int copies = Math.min(copies(map, objectId), ring.zoneCount());
         return copies == 0 ? List.of() : ring.placement(objectId, copies);
     }
+
+    /** Placements in the current map: every I/O needs its object's, and the ring walk is not free. */
+    private record PlacementCache(QueryResult.StorageMap map, Map<ObjectId, List<String>> byObject) {
+        PlacementCache(QueryResult.StorageMap map) {
+            this(map, new ConcurrentHashMap<>());
+        }
+    }
+
+    /** Bounds the cache: 64k placements of 4 MiB objects cover 256 GiB of hot data. */
+    private static final int MAX_CACHED_PLACEMENTS = 65_536;
+    private volatile PlacementCache placementCache = new PlacementCache(current);
 
     /** Nodes of the current epoch that any kept epoch placed the object on: where its copies may be. */
     Set<String> possibleHolders(QueryResult.StorageMap map, ObjectId objectId) {
