@@ -25,6 +25,8 @@ public final class ClusterState {
     private final KvStore kv;
     private final Map<String, NodeInfo> nodes = new TreeMap<>();
     private long lastAppliedIndex;
+    /** The index of the last applied command the resource coordinator decides from (not kept in images). */
+    private long resourceChangeIndex;
     /** The resource configuration in crm shell syntax, and how many times it was replaced. */
     private String resourceConfiguration = "";
     private long resourceConfigurationVersion;
@@ -84,6 +86,9 @@ public final class ClusterState {
         if (outcome instanceof Outcome.Applied && changesStorageMembership(command)) {
             storage.refresh(nodes, upNodes());
         }
+        if (outcome instanceof Outcome.Applied && concernsResources(command)) {
+            resourceChangeIndex = index;
+        }
         return outcome;
     }
 
@@ -119,6 +124,20 @@ public final class ClusterState {
 
     private Outcome onKnownNode(String node, java.util.function.Supplier<Outcome> change) {
         return unknownNode(node).<Outcome>map(Outcome.Rejected::new).orElseGet(change);
+    }
+
+    private static boolean concernsResources(Command command) {
+        return switch (command) {
+            case Command.SetResourceConfiguration ignored -> true;
+            case Command.RecordOperations ignored -> true;
+            case Command.SetNodeMembership ignored -> true;
+            case Command.RecordFencing ignored -> true;
+            case Command.CleanupResource ignored -> true;
+            case Command.RegisterNode ignored -> true;
+            case Command.RemoveNode ignored -> true;
+            case Command.InitCluster ignored -> true;
+            default -> false;
+        };
     }
 
     private static boolean changesStorageMembership(Command command) {
@@ -196,6 +215,7 @@ public final class ClusterState {
             case Query.VolumeInfo info -> volumes.info(info.name());
             case Query.VolumeTree ignored -> volumes.tree();
             case Query.StorageMap ignored -> storageMap();
+            case Query.ResourcesChangedAt ignored -> new QueryResult.LogIndex(resourceChangeIndex);
             case Query.ReclaimableObjects ignored -> new QueryResult.ObjectIds(herd.blockcore.volume.ObjectMap
                 .reclaimable(volumes.catalog(), volumes.inodes()).stream().map(herd.blockcore.ObjectId::value).toList());
         };

@@ -256,4 +256,21 @@ class ClusterStateTest {
         assertThat(outcome).isInstanceOf(Outcome.Rejected.class);
         assertThat(((Outcome.Rejected) outcome).rejection().code()).isEqualTo(code);
     }
+
+    @Test
+    void onlyCommandsTheCoordinatorDecidesFromMoveTheResourceChangeIndex() {
+        apply(new Command.InitCluster("prod", S1, false));
+        assertThat(resourcesChangedAt()).isEqualTo(1);
+        apply(new Command.KvPut("k", bytes("v"), null));
+        apply(new Command.CreateVolume("vm1", 1L << 30, 1, "", 0));
+        assertThat(resourcesChangedAt()).as("key and volume writes do not wake the coordinator").isEqualTo(1);
+        apply(new Command.SetNodeMembership("s1", herd.core.resource.NodeMembership.MEMBER, "heartbeating"));
+        assertThat(resourcesChangedAt()).isEqualTo(state.lastAppliedIndex());
+        apply(new Command.SetNodeMembership("nobody", herd.core.resource.NodeMembership.MEMBER, "heartbeating"));
+        assertThat(resourcesChangedAt()).as("a rejected command changes nothing").isEqualTo(state.lastAppliedIndex() - 1);
+    }
+
+    private long resourcesChangedAt() {
+        return ((QueryResult.LogIndex) state.query(new Query.ResourcesChangedAt())).index();
+    }
 }

@@ -19,6 +19,7 @@ import herd.core.kv.WatchFilter;
     @JsonSubTypes.Type(value = Query.VolumeTree.class, name = "volume-tree"),
     @JsonSubTypes.Type(value = Query.StorageMap.class, name = "storage-map"),
     @JsonSubTypes.Type(value = Query.ReclaimableObjects.class, name = "reclaimable-objects"),
+    @JsonSubTypes.Type(value = Query.ResourcesChangedAt.class, name = "resources-changed-at"),
 })
 public sealed interface Query {
     record KvGet(String key) implements Query {}
@@ -50,4 +51,11 @@ public sealed interface Query {
 
     /** The objects no live volume or snapshot can read any more: every node deletes its copies of them. */
     record ReclaimableObjects() implements Query {}
+
+    /**
+     * The log index of the last command that changed what the resource coordinator decides from
+     * (configuration, nodes, operation results, memberships, fencing): the leader re-plans when it
+     * moves, not on every write. Derived, not kept in snapshots (0 after a restart).
+     */
+    record ResourcesChangedAt() implements Query {}
 }

@@ -24,6 +24,7 @@ import java.util.List;
     @JsonSubTypes.Type(value = QueryResult.VolumeForest.class, name = "volume-forest"),
     @JsonSubTypes.Type(value = QueryResult.StorageMap.class, name = "storage-map"),
     @JsonSubTypes.Type(value = QueryResult.ObjectIds.class, name = "object-ids"),
+    @JsonSubTypes.Type(value = QueryResult.LogIndex.class, name = "log-index"),
 })
 public sealed interface QueryResult {
     /** {@code kv} is null when the key does not exist. */
@@ -79,4 +80,7 @@ public sealed interface QueryResult {
 
     /** Object ids (the raw 64-bit values of {@link herd.blockcore.ObjectId}), in id order. */
     record ObjectIds(List<Long> objectIds) implements QueryResult {}
+
+    /** A position in the Raft log. */
+    record LogIndex(long index) implements QueryResult {}
 }

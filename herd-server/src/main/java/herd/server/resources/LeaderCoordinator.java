@@ -150,6 +150,7 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
 
     private void forwardCommits() {
         long seenIndex = 0;
+        long seenResourceChange = -1;
         while (leading && !Thread.currentThread().isInterrupted()) {
             try {
                 ClusterAccess cluster = access;
@@ -160,11 +161,27 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
                 long index = cluster.appliedSignal().awaitAbove(seenIndex, TICK_MILLIS);
                 if (index > seenIndex) {
                     seenIndex = index;
-                    wake.release();
+                    // only commits the plan depends on wake the loop: key-value writes and volume
+                    // metadata do not, and re-planning on each of them took a core under load
+                    long resourceChange = resourceChangeIndex(cluster);
+                    if (resourceChange != seenResourceChange) {
+                        seenResourceChange = resourceChange;
+                        wake.release();
+                    }
                 }
             } catch (InterruptedException e) {
                 return;
             }
+        }
+    }
+
+    /** The index of the last commit the plan depends on; -1 (wake anyway) when it cannot be read. */
+    private static long resourceChangeIndex(ClusterAccess cluster) {
+        try {
+            return cluster.query(new herd.core.command.Query.ResourcesChangedAt(), false)
+                instanceof herd.core.command.QueryResult.LogIndex changed ? changed.index() : -1;
+        } catch (ApiException | RuntimeException e) {
+            return -1;
         }
     }
 
