@@ -44,18 +44,15 @@ final class AgentCommand implements Callable<Integer> {
             if (name == null || address == null || secretFile == null) {
                 throw new CliException(ExitCode.USAGE, "--join needs --name, --address and --secret-file");
             }
+            checkNbdAddress(nbdAddress);
             joinSpec = new Daemon.JoinSpec(name, address, raftAddress != null ? raftAddress : NameRules.defaultRaftAddress(address), zone,
-                secretFile);
+                secretFile, nbdAddress);
         }
         if (!dataDir.isInitialised() && joinSpec == null) {
             throw new CliException(ExitCode.USAGE, dataDir.root() + " holds no herd node: run 'herd init' first, or start a new server with --join");
         }
-        if (nbdAddress != null) {
-            if (!dataDir.isInitialised()) {
-                throw new CliException(ExitCode.USAGE, "--nbd-address is stored in the node's configuration, which a joining "
-                    + "server does not have yet: start it without --nbd-address, then once more with it");
-            }
-            storeNbdAddress(dataDir, nbdAddress);
+        if (nbdAddress != null && dataDir.isInitialised()) {
+            storeNbdAddress(dataDir, nbdAddress); // a joining server stores it once it has been adopted
         }
         System.setProperty("herd.node", dataDir.isInitialised() ? dataDir.readConfig().name() : name);
         // gRPC logs through java.util.logging in two-line records; only its warnings matter here
@@ -68,13 +65,20 @@ final class AgentCommand implements Callable<Integer> {
 
     /** Checks the NBD address and writes it into the node's configuration. */
     static herd.server.config.NodeConfig storeNbdAddress(DataDir dataDir, String nbdAddress) throws java.io.IOException {
+        checkNbdAddress(nbdAddress);
+        herd.server.config.NodeConfig config = dataDir.readConfig().withNbdAddress(nbdAddress);
+        dataDir.writeConfig(config);
+        return config;
+    }
+
+    private static void checkNbdAddress(String nbdAddress) {
+        if (nbdAddress == null) {
+            return;
+        }
         var invalid = NameRules.checkAddress("NBD", nbdAddress);
         if (invalid.isPresent()) {
             throw new CliException(ExitCode.USAGE, invalid.get().message());
         }
-        herd.server.config.NodeConfig config = dataDir.readConfig().withNbdAddress(nbdAddress);
-        dataDir.writeConfig(config);
-        return config;
     }
 
     /** Splits a hook command on spaces; quote-free by design, a hook needing more can be a script. */

@@ -45,7 +45,9 @@ public final class Daemon implements AutoCloseable {
     static final CoordinatorSettings COORDINATOR_SETTINGS = CoordinatorSettings.defaults();
 
     /** How a first start with {@code --join} describes the new server. */
-    public record JoinSpec(String name, String apiAddress, String raftAddress, String zone, Path secretFile) {}
+    /** A server joining: its identity, the cluster secret, and its NBD address (null: the default). */
+    public record JoinSpec(String name, String apiAddress, String raftAddress, String zone, Path secretFile,
+                           String nbdAddress) {}
 
     private final ApiServer api;
     /** What else to close, in order, after the API: the Raft server or client, the hooks. */
@@ -83,6 +85,9 @@ public final class Daemon implements AutoCloseable {
         try (WaitingNode waiting = new WaitingNode(join.name(), join.apiAddress(), join.raftAddress(), join.zone(), dataDir,
             NodeToken.fromClusterSecret(secret))) {
             waiting.awaitAdoption();
+        }
+        if (join.nbdAddress() != null) {
+            dataDir.writeConfig(dataDir.readConfig().withNbdAddress(join.nbdAddress()));
         }
     }
 
