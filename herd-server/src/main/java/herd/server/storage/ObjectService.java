@@ -119,7 +119,7 @@ public final class ObjectService {
         if (refused.isPresent()) {
             return refused.get();
         }
-        return new CopyReply.Ok<>(stampInfo(objectId));
+        return new CopyReply.Ok<>(stampInfo(objectId, epoch));
     }
 
     /** The whole copy as it is here, for a node that replaces its own copy with it. */
@@ -131,7 +131,7 @@ public final class ObjectService {
         ReadWriteLock lock = lockOf(objectId);
         lock.readLock().lock();
         try {
-            return readWholeCopy(objectId);
+            return readWholeCopy(objectId, epoch);
         } finally {
             lock.readLock().unlock();
         }
@@ -152,7 +152,7 @@ public final class ObjectService {
             }
             CopyReply<Done> installed = install(objectId, ok.value());
             if (installed instanceof CopyReply.Ok<Done>) {
-                stamps.set(objectId, epoch);
+                stamps.set(objectId, epoch, ok.value().stamp());
                 repairs.incrementAndGet();
                 log.warn("repaired object {} on this node from node {} (a block failed its checksum here)", objectId, source);
             }
@@ -190,11 +190,12 @@ public final class ObjectService {
             if (map.current().epoch() != epoch) {
                 return CopyReply.retry("storage epoch " + epoch + " is over (this node is at " + map.current().epoch() + ")");
             }
-            CopyReply<Done> updated = updateFromNewest(map, epoch, objectId);
-            if (updated instanceof CopyReply.Ok<Done>) {
-                stamps.set(objectId, epoch);
+            CopyReply<Long> updated = updateFromNewest(map, epoch, objectId);
+            if (updated instanceof CopyReply.Ok<Long> basis) {
+                stamps.set(objectId, epoch, basis.value());
+                return new CopyReply.Ok<>(Done.DONE);
             }
-            return updated;
+            return updated.cast();
         } catch (IOException e) {
             return new CopyReply.Failed<>(new ObjectError.IoFailure(objectId, "cannot record its stamp: " + e.getMessage()));
         } finally {
@@ -205,8 +206,12 @@ public final class ObjectService {
     /** A holder's answer about its copy. */
     private record HolderStamp(String node, StampInfo info) {}
 
-    private CopyReply<Done> updateFromNewest(QueryResult.StorageMap map, long epoch, ObjectId objectId) {
-        StampInfo mine = stampInfo(objectId);
+    /**
+     * Brings the copy here up to the newest one among the possible holders; answers the stamp of the
+     * content it now has (the basis of its new stamp).
+     */
+    private CopyReply<Long> updateFromNewest(QueryResult.StorageMap map, long epoch, ObjectId objectId) {
+        StampInfo mine = stampInfo(objectId, epoch);
         List<HolderStamp> newer = new ArrayList<>();
         for (String holder : maps.possibleHolders(map, objectId)) {
             if (holder.equals(self)) {
@@ -227,20 +232,22 @@ public final class ObjectService {
             }
         }
         if (newer.isEmpty()) {
-            return new CopyReply.Ok<>(Done.DONE); // this copy (or its absence) is the newest there is
+            return new CopyReply.Ok<>(mine.stamp()); // this copy (or its absence) is the newest there is
         }
         newer.sort(Comparator.comparingLong((HolderStamp h) -> h.info().stamp()).reversed());
         if (!newer.get(0).info().exists()) {
-            return dropCopy(objectId); // the object was removed after this copy was last current
+            CopyReply<Done> dropped = dropCopy(objectId); // the object was removed after this copy was last current
+            return dropped instanceof CopyReply.Ok<Done> ? new CopyReply.Ok<>(newer.get(0).info().stamp()) : dropped.cast();
         }
-        CopyReply<Done> last = CopyReply.retry("no newer copy of object " + objectId + " could be read");
+        CopyReply<Long> last = CopyReply.retry("no newer copy of object " + objectId + " could be read");
         for (HolderStamp holder : newer) {
             if (!holder.info().exists()) {
                 continue;
             }
             CopyReply<ObjectCopy> copy = peers.copyOut(map, holder.node(), epoch, objectId);
             if (copy instanceof CopyReply.Ok<ObjectCopy> ok) {
-                return install(objectId, ok.value());
+                CopyReply<Done> installed = install(objectId, ok.value());
+                return installed instanceof CopyReply.Ok<Done> ? new CopyReply.Ok<>(ok.value().stamp()) : installed.cast();
             }
             last = copy.cast();
             log.warn("could not copy object {} from node {}: {}", objectId, holder.node(), copy);
@@ -254,10 +261,20 @@ public final class ObjectService {
             && mine.stamp() < 0);
     }
 
-    private StampInfo stampInfo(ObjectId objectId) {
+    /** This copy as another node compares it during {@code epoch}: its effective stamp and whether it exists. */
+    private StampInfo stampInfo(ObjectId objectId, long epoch) {
         boolean exists = !(store.allocation(objectId) instanceof ObjectResult.Failed<AllocationMap> failed
             && failed.error() instanceof ObjectError.NotFound);
-        return new StampInfo(stamps.epoch(objectId).orElse(-1), exists);
+        return new StampInfo(effectiveStamp(objectId, epoch), exists);
+    }
+
+    /**
+     * The stamp a copy's content is worth during {@code epoch}: a copy already checked in this epoch
+     * is worth what it was brought up to (its basis), not more, since the writes of this epoch reach
+     * every copy anyway; -1 without a stamp.
+     */
+    private long effectiveStamp(ObjectId objectId, long epoch) {
+        return stamps.get(objectId).map(stamp -> stamp.effective(epoch)).orElse(-1L);
     }
 
     private CopyReply<Done> dropCopy(ObjectId objectId) {
@@ -295,7 +312,7 @@ public final class ObjectService {
         return CopyReply.of(synced);
     }
 
-    private CopyReply<ObjectCopy> readWholeCopy(ObjectId objectId) {
+    private CopyReply<ObjectCopy> readWholeCopy(ObjectId objectId, long epoch) {
         ObjectResult<AllocationMap> allocation = store.allocation(objectId);
         if (!(allocation instanceof ObjectResult.Ok<AllocationMap> ok)) {
             return CopyReply.of(allocation).cast();
@@ -318,7 +335,7 @@ public final class ObjectService {
                 return new CopyReply.Failed<>(failed.error());
             }
         }
-        return new CopyReply.Ok<>(new ObjectCopy(stamps.epoch(objectId).orElse(-1), map, blocks));
+        return new CopyReply.Ok<>(new ObjectCopy(effectiveStamp(objectId, epoch), map, blocks));
     }
 
     /**

@@ -14,7 +14,10 @@ import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * Each local copy's stamp: the last storage epoch in which this node knew the copy to be current
- * (it was placed here and brought up to date, or written). Recovery trusts the copy with the highest
+ * (it was placed here and brought up to date, or written), and its basis: the stamp of the newest
+ * copy it was brought up to date from when it got that stamp. Within an epoch, nodes compare bases:
+ * a node that checked its copy earlier in the epoch has no newer data than one that has yet to
+ * check (every write of the epoch reaches every copy, each after its check). Recovery trusts the copy with the highest
  * stamp among the nodes that may hold an object, so a copy that missed writes while its node was away
  * or outside the object's placement never wins over a newer one. A stamp also records that an object
  * did not exist at that epoch (the stamp of an absent copy), so an old copy elsewhere is not brought
@@ -25,10 +28,18 @@ import java.util.concurrent.ConcurrentHashMap;
  * would let a stale copy win. The file is rewritten compactly when it is opened.
  */
 final class StampLog implements AutoCloseable {
-    private static final int RECORD_BYTES = Long.BYTES * 2;
+    /** A copy's stamp and the stamp of the content it was made current from. */
+    record Stamp(long epoch, long basis) {
+        /** What the copy's content is worth against other copies during {@code currentEpoch}. */
+        long effective(long currentEpoch) {
+            return epoch >= currentEpoch ? basis : epoch;
+        }
+    }
+
+    private static final int RECORD_BYTES = Long.BYTES * 3;
 
     private final Path file;
-    private final Map<ObjectId, Long> stamps = new ConcurrentHashMap<>();
+    private final Map<ObjectId, Stamp> stamps = new ConcurrentHashMap<>();
     private FileChannel channel;
 
     private StampLog(Path file) {
@@ -41,7 +52,8 @@ final class StampLog implements AutoCloseable {
             ByteBuffer all = ByteBuffer.wrap(Files.readAllBytes(file));
             while (all.remaining() >= RECORD_BYTES) { // a torn last record is ignored
                 ObjectId objectId = new ObjectId(all.getLong());
-                log.stamps.merge(objectId, all.getLong(), Math::max);
+                Stamp stamp = new Stamp(all.getLong(), all.getLong());
+                log.stamps.merge(objectId, stamp, (a, b) -> b.epoch() >= a.epoch() ? b : a);
             }
         }
         log.compact();
@@ -52,7 +64,7 @@ final class StampLog implements AutoCloseable {
         Path temporary = file.resolveSibling(file.getFileName() + ".new");
         try (FileChannel out = FileChannel.open(temporary, StandardOpenOption.CREATE, StandardOpenOption.WRITE,
                 StandardOpenOption.TRUNCATE_EXISTING)) {
-            for (Map.Entry<ObjectId, Long> entry : stamps.entrySet()) {
+            for (Map.Entry<ObjectId, Stamp> entry : stamps.entrySet()) {
                 out.write(record(entry.getKey(), entry.getValue()));
             }
             out.force(true);
@@ -61,17 +73,23 @@ final class StampLog implements AutoCloseable {
         channel = FileChannel.open(file, StandardOpenOption.WRITE, StandardOpenOption.APPEND);
     }
 
-    /** The copy's stamp, or empty when it never had one. */
+    /** The epoch of the copy's stamp, or empty when it never had one. */
     OptionalLong epoch(ObjectId objectId) {
-        Long stamp = stamps.get(objectId);
-        return stamp == null ? OptionalLong.empty() : OptionalLong.of(stamp);
+        Stamp stamp = stamps.get(objectId);
+        return stamp == null ? OptionalLong.empty() : OptionalLong.of(stamp.epoch());
+    }
+
+    /** The copy's stamp, or empty when it never had one. */
+    java.util.Optional<Stamp> get(ObjectId objectId) {
+        return java.util.Optional.ofNullable(stamps.get(objectId));
     }
 
     /** Records a stamp durably. */
-    synchronized void set(ObjectId objectId, long epoch) throws IOException {
-        channel.write(record(objectId, epoch));
+    synchronized void set(ObjectId objectId, long epoch, long basis) throws IOException {
+        Stamp stamp = new Stamp(epoch, basis);
+        channel.write(record(objectId, stamp));
         channel.force(false);
-        stamps.put(objectId, epoch);
+        stamps.put(objectId, stamp);
     }
 
     /** Forgets a copy that was removed from this node (its absence needs no stamp: it is not placed here). */
@@ -79,9 +97,9 @@ final class StampLog implements AutoCloseable {
         stamps.remove(objectId);
     }
 
-    private static ByteBuffer record(ObjectId objectId, long epoch) {
+    private static ByteBuffer record(ObjectId objectId, Stamp stamp) {
         ByteBuffer buffer = ByteBuffer.allocate(RECORD_BYTES);
-        buffer.putLong(objectId.value()).putLong(epoch).flip();
+        buffer.putLong(objectId.value()).putLong(stamp.epoch()).putLong(stamp.basis()).flip();
         return buffer;
     }
 
