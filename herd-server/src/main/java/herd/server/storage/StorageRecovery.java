@@ -26,6 +26,8 @@ final class StorageRecovery implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StorageRecovery.class);
     /** How often a node deletes its copies of objects no volume reads any more (deleted or rolled back). */
     private static final long RECLAIM_EVERY_MILLIS = 5_000;
+    /** Objects brought up to date at once: copies overlap their network and disk waits. */
+    private static final int PARALLEL_COPIES = 4;
     /** Pause between looks at the storage map when there is nothing to do. */
     private static final long IDLE_MILLIS = 500;
 
@@ -112,37 +114,61 @@ final class StorageRecovery implements AutoCloseable {
         if (!placedHere.isEmpty()) {
             log.info("recovery of epoch {}: {} objects placed on this node to check", epoch, placedHere.size());
         }
-        int done = 0;
-        for (ObjectId id : placedHere) {
-            if (closed || maps.epoch() != epoch) {
-                return false; // a newer epoch: its own pass starts over
+        java.util.concurrent.atomic.AtomicInteger done = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicBoolean stopped = new java.util.concurrent.atomic.AtomicBoolean();
+        try (var workers = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
+            java.util.concurrent.Semaphore slots = new java.util.concurrent.Semaphore(PARALLEL_COPIES);
+            for (ObjectId id : placedHere) {
+                slots.acquireUninterruptibly();
+                if (stopped.get() || closed || maps.epoch() != epoch) {
+                    slots.release();
+                    stopped.set(true); // a newer epoch: its own pass starts over
+                    break;
+                }
+                workers.submit(() -> {
+                    try {
+                        if (!bringUpToDate(epoch, id)) {
+                            stopped.set(true);
+                            return;
+                        }
+                        long copied = service.bytesPulled() - pulledBefore;
+                        progress = new Progress(epoch, "recovering", placedHere.size(), done.incrementAndGet(), copied,
+                            started, 0);
+                        throttle(copied, started);
+                    } finally {
+                        slots.release();
+                    }
+                });
             }
-            CopyReply<?> reply = service.ensureCurrent(epoch, id);
-            if (reply instanceof CopyReply.Retry<?> retry) {
-                log.info("recovery of epoch {} waits: {}", epoch, retry.reason());
-                return false;
-            }
-            if (reply instanceof CopyReply.Failed<?> failed) {
-                log.warn("recovery of epoch {}: object {} could not be brought up to date: {}", epoch, id,
-                    failed.error().describe());
-                return false;
-            }
-            done++;
-            long copied = service.bytesPulled() - pulledBefore;
-            progress = new Progress(epoch, "recovering", placedHere.size(), done, copied, started, 0);
-            throttle(copied, started);
+        }
+        if (stopped.get()) {
+            return false;
         }
         try {
             cluster.submit(new Command.ReportStorageRecovered(self, epoch));
         } catch (ApiException e) {
             return false;
         }
-        Progress finished = new Progress(epoch, "complete", placedHere.size(), done, service.bytesPulled() - pulledBefore,
+        Progress finished = new Progress(epoch, "complete", placedHere.size(), done.get(), service.bytesPulled() - pulledBefore,
             started, System.currentTimeMillis());
         progress = finished;
         if (finished.bytesCopied() > 0) {
             log.info("recovery of epoch {} complete: {} objects checked, {} bytes copied at {} bytes/s", epoch,
-                done, finished.bytesCopied(), (long) finished.bytesPerSecond());
+                done.get(), finished.bytesCopied(), (long) finished.bytesPerSecond());
+        }
+        return true;
+    }
+
+    /** One object of the pass; false when the pass must stop (a node cannot answer, or a copy failed). */
+    private boolean bringUpToDate(long epoch, ObjectId id) {
+        CopyReply<?> reply = service.ensureCurrent(epoch, id);
+        if (reply instanceof CopyReply.Retry<?> retry) {
+            log.info("recovery of epoch {} waits: {}", epoch, retry.reason());
+            return false;
+        }
+        if (reply instanceof CopyReply.Failed<?> failed) {
+            log.warn("recovery of epoch {}: object {} could not be brought up to date: {}", epoch, id, failed.error().describe());
+            return false;
         }
         return true;
     }
