@@ -324,12 +324,17 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             int to = Math.min(end, runEnd * BLOCK_SIZE_BYTES);
             int destinationIndex = start + (from - offsetInObject);
             if (allocated) {
-                ByteBuffer blocks = ByteBuffer.allocate((runEnd - block) * BLOCK_SIZE_BYTES);
+                // whole blocks go straight into the caller's buffer; partial ones through a block buffer
+                boolean wholeBlocks = from == block * BLOCK_SIZE_BYTES && to == runEnd * BLOCK_SIZE_BYTES;
+                ByteBuffer blocks = wholeBlocks ? destination.slice(destinationIndex, to - from)
+                        : ByteBuffer.allocate((runEnd - block) * BLOCK_SIZE_BYTES);
                 ObjectResult<Done> loaded = loadVerified(handle, block, blocks);
                 if (loaded instanceof ObjectResult.Failed<Done>) {
                     return loaded;
                 }
-                destination.put(destinationIndex, blocks, from - block * BLOCK_SIZE_BYTES, to - from);
+                if (!wholeBlocks) {
+                    destination.put(destinationIndex, blocks, from - block * BLOCK_SIZE_BYTES, to - from);
+                }
             } else {
                 destination.put(destinationIndex, ZERO_OBJECT, 0, to - from);
             }
