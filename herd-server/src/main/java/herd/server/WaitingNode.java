@@ -46,6 +46,7 @@ final class WaitingNode implements AutoCloseable {
         this.zone = zone;
         this.dataDir = dataDir;
         this.nodesOnly = new Authenticator(nodeToken, nodeToken);
+        herd.server.api.ApiServer.disableNagle();
         this.http = HttpServer.create(Daemon.socketAddress(apiAddress), 16);
         this.http.createContext("/", this::handle);
     }
