@@ -52,7 +52,7 @@ class VolumeTest {
         assertThat(qemuImgCompare("snap", "vol-clone").exitCode()).as("snapshot and clone are identical").isZero();
         assertThat(qemuImgCompare("snap", "vol").exitCode()).as("the volume moved on").isEqualTo(1);
 
-        ToolResult writeToSnapshot = run(List.of("qemu-io", "-f", "raw", "-c", "write -P 1 0 4k", uri("snap")));
+        NbdTools.ToolResult writeToSnapshot = run(List.of("qemu-io", "-f", "raw", "-c", "write -P 1 0 4k", uri("snap")));
         assertThat(writeToSnapshot.exitCode()).isNotZero();
         assertThat(writeToSnapshot.output()).as("qemu opens a read-only export only read-only").contains("Permission denied");
 
@@ -63,7 +63,7 @@ class VolumeTest {
 
         herd("volume", "delete", "vol-clone");
         assertThat(herd("volume", "list").stdout()).doesNotContain("vol-clone");
-        ToolResult gone = run(List.of("qemu-io", "-f", "raw", "-c", "read 0 4k", uri("vol-clone")));
+        NbdTools.ToolResult gone = run(List.of("qemu-io", "-f", "raw", "-c", "read 0 4k", uri("vol-clone")));
         assertThat(gone.exitCode()).isNotZero();
         assertThat(gone.output()).contains("'vol-clone' does not exist");
 
@@ -113,7 +113,7 @@ class VolumeTest {
     // ------------------------------------------------------------------ helpers
 
     private String uri(String export) {
-        return "nbd://127.0.0.1:" + nbdPort + "/" + export;
+        return new NbdTools(cluster, nbdPort).uri(export);
     }
 
     private HerdCluster.CliResult herd(String... args) throws Exception {
@@ -134,30 +134,15 @@ class VolumeTest {
     }
 
     private void qemuIo(String export, String... commands) throws Exception {
-        qemuIo(export, false, commands);
+        new NbdTools(cluster, nbdPort).qemuIo(export, commands);
     }
 
     private void qemuIoReadOnly(String export, String... commands) throws Exception {
-        qemuIo(export, true, commands);
+        new NbdTools(cluster, nbdPort).qemuIoReadOnly(export, commands);
     }
 
-    private void qemuIo(String export, boolean readOnly, String... commands) throws Exception {
-        List<String> command = new ArrayList<>(List.of("qemu-io", "-f", "raw"));
-        if (readOnly) {
-            command.add("-r");
-        }
-        for (String each : commands) {
-            command.addAll(List.of("-c", each));
-        }
-        command.add(uri(export));
-        ToolResult result = run(command);
-        assertThat(result.exitCode()).as(String.join(" ", command) + "\n" + result.output() + "\nserver log:\n"
-            + cluster.log("s1")).isZero();
-        assertThat(result.output()).doesNotContain("Pattern verification failed");
-    }
-
-    private ToolResult qemuImgCompare(String first, String second) throws Exception {
-        return run(List.of("qemu-img", "compare", "-f", "raw", "-F", "raw", uri(first), uri(second)));
+    private NbdTools.ToolResult qemuImgCompare(String first, String second) throws Exception {
+        return new NbdTools(cluster, nbdPort).qemuImgCompare(first, second);
     }
 
     /** Sends one qemu-io command and waits for the line that says it finished. */
@@ -177,16 +162,7 @@ class VolumeTest {
         throw new AssertionError("qemu-io ended before '" + command + "' finished");
     }
 
-    record ToolResult(int exitCode, String output) {}
-
-    private static ToolResult run(List<String> command) throws Exception {
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        process.getOutputStream().close();
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        if (!process.waitFor(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
-            process.destroyForcibly();
-            throw new AssertionError(command + " did not finish");
-        }
-        return new ToolResult(process.exitValue(), output);
+    private static NbdTools.ToolResult run(List<String> command) throws Exception {
+        return NbdTools.run(command);
     }
 }
