@@ -53,8 +53,20 @@ final class StorageMaps implements AutoCloseable {
         return current.current().epoch();
     }
 
-    /** Reads the map from the cluster state now; false when the cluster cannot answer. */
+    /**
+     * Waiting I/O refreshes often (every request that met a lost node does): one read of the cluster
+     * state per this many milliseconds serves them all.
+     */
+    private static final long MIN_REFRESH_GAP_MILLIS = 20;
+    private volatile long lastRefreshNanos = System.nanoTime() - 1_000_000_000L; // the first call refreshes
+
+    /** Reads the map from the cluster state now (or uses one read a moment ago); false when the cluster cannot answer. */
     boolean refresh() {
+        long now = System.nanoTime();
+        if (now - lastRefreshNanos < MIN_REFRESH_GAP_MILLIS * 1_000_000) {
+            return true;
+        }
+        lastRefreshNanos = now;
         try {
             if (cluster.query(new Query.StorageMap(), false) instanceof QueryResult.StorageMap fresh) {
                 synchronized (this) {
