@@ -73,10 +73,10 @@ public final class Coordinator {
         long silentMillis = in.nowMillis() - lastSeen;
         CoordinatorSettings settings = in.settings();
         return switch (status.membership()) {
-            // A new leader first gives every node a full period to find it, on top of the one it owes
-            // heartbeats acknowledged by its predecessor: heartbeats are being re-routed to it.
+            // A new leader counts silence from when it took over (lastSeen above), so every node gets a
+            // full period to find it; nodes ask every server once the old leader has not answered
+            // within one heartbeat interval, so they find it well within that period.
             case MEMBER -> silentMillis > settings.nodeLostAfterMillis()
-                && in.nowMillis() - in.leaderSinceMillis() > 2 * settings.nodeLostAfterMillis()
                 ? Optional.of(new Command.SetNodeMembership(node, NodeMembership.LOST, "no heartbeat for " + silentMillis + " ms"))
                 : Optional.empty();
             case LOST -> {
@@ -171,6 +171,7 @@ public final class Coordinator {
                 continue;
             }
             request(in.config(), key, action.node(), resource, action.task(), 0, expectedRc(action.task(), 0, null))
+                .or(() -> orphanStop(in, key, action.node(), resource, action.task()))
                 .ifPresentOrElse(actions::add, () -> waiting.add(describe(action) + ": not in the configuration"));
         }
     }
@@ -242,6 +243,21 @@ public final class Coordinator {
                                                    String operation, long intervalMillis, int expectedRc) {
         return primitive(config, resource).map(primitive -> new ActionRequest(key, node, resource, primitive.agent(), operation,
             intervalMillis, timeoutMillis(config, primitive, operation, intervalMillis), expectedRc, primitive.params()));
+    }
+
+    /**
+     * A stop of a resource that is no longer configured but still runs (an orphan, stopped because
+     * stop-orphan-resources is on): its agent comes from the node's history of it, as Pacemaker takes
+     * it from the lrm history. The node stops it with the parameters it started it with.
+     */
+    private static Optional<ActionRequest> orphanStop(Input in, String key, String node, String resource, String operation) {
+        NodeStatus status = statusOf(in, node);
+        NodeStatus.ResourceHistory history = status == null ? null : status.resources().get(resource);
+        if (!"stop".equals(operation) || history == null || history.agent() == null || history.agent().isEmpty()) {
+            return Optional.empty();
+        }
+        return Optional.of(new ActionRequest(key, node, resource, history.agent(), operation, 0,
+            DEFAULT_OPERATION_TIMEOUT_MILLIS, 0, Map.of()));
     }
 
     /**

@@ -183,6 +183,22 @@ class CoordinatorTest {
     }
 
     @Test
+    void aResourceDeletedWhileRunningIsStoppedWithTheAgentFromItsHistory() {
+        cluster(DB, "n1", "n2");
+        runFor(2_000);
+        String node = nodesRunning("db").get(0);
+
+        config = CrmShell.parse("primitive other ocf:heartbeat:Dummy\n");
+        runFor(2_000);
+
+        assertThat(nodesRunning("db")).as("the orphan is stopped").isEmpty();
+        ActionRequest stop = sent.stream().filter(a -> a.resource().equals("db") && a.operation().equals("stop"))
+            .findFirst().orElseThrow();
+        assertThat(stop.node()).isEqualTo(node);
+        assertThat(stop.agent()).isEqualTo("ocf:heartbeat:Dummy");
+    }
+
+    @Test
     void aFailedMonitorRecoversTheResourceInPlace() {
         cluster(DB, "n1", "n2");
         runFor(2_000);

@@ -22,14 +22,14 @@ class KnownFailuresTest {
     void aNodeMustReportWhatItStoppedOnLosingItsLease() {
         SimulationResult result = withProtocol(5, false, true, true);
 
-        assertThat(result.violation()).startsWith("invariant 3").containsPattern("the state says fence-lab runs on \\[n\\d] but it runs on \\[]");
+        assertThat(result.violation()).startsWith("invariant 3").containsPattern("the state says vip runs on \\[n\\d] but it runs on \\[]");
     }
 
     @Test
     void aRebootedNodeMustNotKeepItsOldHistory() {
-        SimulationResult result = withProtocol(3, true, false, true);
+        SimulationResult result = withProtocol(4, true, false, true);
 
-        assertThat(result.violation()).startsWith("invariant 3").containsPattern("the state says vip runs on \\[n\\d] but it runs on \\[]");
+        assertThat(result.violation()).startsWith("invariant 3").containsPattern("the state says db runs on \\[n\\d] but it runs on \\[]");
     }
 
     @Test

@@ -73,6 +73,9 @@ public final class NodeAgent implements AutoCloseable {
     private final java.util.concurrent.BlockingQueue<OperationRecord> pendingReports =
         new java.util.concurrent.LinkedBlockingQueue<>(REPORT_QUEUE_MAX);
     private final List<Thread> threads = new ArrayList<>();
+    /** Heartbeat calls, one virtual thread each, so a hanging one never delays asking the others. */
+    private final java.util.concurrent.ExecutorService heartbeatCalls =
+        java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
 
     /**
      * @param local the leader-side coordinator on this same process, when this node is a server (heartbeats
@@ -131,8 +134,11 @@ public final class NodeAgent implements AutoCloseable {
     }
 
     /**
-     * Heartbeats the leader this node last found; when that fails, asks every server at once, so a
-     * new leader is found within one round instead of after a timeout per dead server.
+     * Heartbeats the leader this node last found. When it refuses, fails, or has not answered within
+     * one heartbeat interval (a dead machine makes a connection hang instead of being refused), asks
+     * every server at once and takes the first leader that answers: a node finds a new leader within
+     * about one interval of it being elected, well inside the period the new leader waits before it
+     * declares anyone lost (see {@code Coordinator}).
      */
     private HeartbeatVerdict sendHeartbeat() {
         if (local != null) {
@@ -142,24 +148,35 @@ public final class NodeAgent implements AutoCloseable {
                 return verdict;
             }
         }
-        String cached = leaderAddress;
-        if (cached != null) {
-            HeartbeatVerdict verdict = heartbeatTo(cached);
-            if (verdict != null && !HeartbeatVerdict.NOT_LEADER.equals(verdict.verdict())) {
-                return verdict;
+        java.util.concurrent.CompletionService<AddressedVerdict> answers =
+            new java.util.concurrent.ExecutorCompletionService<>(heartbeatCalls);
+        Set<String> asked = new LinkedHashSet<>();
+        try {
+            String cached = leaderAddress;
+            if (cached != null) {
+                asked.add(cached);
+                answers.submit(() -> new AddressedVerdict(cached, heartbeatTo(cached)));
+                java.util.concurrent.Future<AddressedVerdict> first =
+                    answers.poll(settings.heartbeatIntervalMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+                if (first != null) {
+                    asked.remove(cached);
+                    if (first.get().fromLeader()) {
+                        return first.get().verdict();
+                    }
+                }
             }
-        }
-        List<String> servers = serverAddresses.get();
-        List<java.util.concurrent.Future<HeartbeatVerdict>> answers = new ArrayList<>();
-        try (var parallel = java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor()) {
-            for (String address : servers) {
-                answers.add(parallel.submit(() -> heartbeatTo(address)));
+            for (String address : serverAddresses.get()) {
+                if (asked.add(address)) {
+                    answers.submit(() -> new AddressedVerdict(address, heartbeatTo(address)));
+                }
             }
-            for (int i = 0; i < answers.size(); i++) {
-                HeartbeatVerdict verdict = answers.get(i).get();
-                if (verdict != null && !HeartbeatVerdict.NOT_LEADER.equals(verdict.verdict())) {
-                    leaderAddress = servers.get(i);
-                    return verdict;
+            // Every call ends within its own timeout, so this loop does too; calls still running when
+            // a leader answers finish on their own and are ignored.
+            for (int waiting = asked.size(); waiting > 0; waiting--) {
+                AddressedVerdict answer = answers.take().get();
+                if (answer.fromLeader()) {
+                    leaderAddress = answer.address();
+                    return answer.verdict();
                 }
             }
         } catch (InterruptedException e) {
@@ -169,6 +186,13 @@ public final class NodeAgent implements AutoCloseable {
         }
         leaderAddress = null;
         return null;
+    }
+
+    /** A server's answer to a heartbeat; verdict null when it did not answer. */
+    private record AddressedVerdict(String address, HeartbeatVerdict verdict) {
+        boolean fromLeader() {
+            return verdict != null && !HeartbeatVerdict.NOT_LEADER.equals(verdict.verdict());
+        }
     }
 
     /** One heartbeat to one server: its verdict, or null when it did not answer. */
@@ -315,9 +339,10 @@ public final class NodeAgent implements AutoCloseable {
             if (List.of("stop", "promote", "demote").contains(request.operation())) {
                 cancelMonitors(request.resource());
             }
-            OperationResult result = run(request, request.operation(), 0);
-            OperationRecord record = record(request, result);
-            track(request, record);
+            ActionRequest toRun = "stop".equals(request.operation()) ? asStarted(request) : request;
+            OperationResult result = run(toRun, toRun.operation(), 0);
+            OperationRecord record = record(toRun, result);
+            track(toRun, record);
             try {
                 report(List.of(record));
             } catch (ApiException e) {
@@ -329,6 +354,19 @@ public final class NodeAgent implements AutoCloseable {
         } finally {
             operationsOutstanding.decrementAndGet();
         }
+    }
+
+    /**
+     * A stop runs with the agent and parameters the resource was started (or found) with, as in
+     * Pacemaker: the configuration may have changed since, or, for an orphan, be gone.
+     */
+    private ActionRequest asStarted(ActionRequest stop) {
+        ActionRequest started = active.get(stop.resource());
+        if (started == null) {
+            return stop;
+        }
+        return new ActionRequest(stop.key(), stop.node(), stop.resource(), started.agent(), stop.operation(),
+            stop.intervalMillis(), stop.timeoutMillis(), stop.expectedRc(), started.params());
     }
 
     private void track(ActionRequest request, OperationRecord record) {
@@ -481,6 +519,7 @@ public final class NodeAgent implements AutoCloseable {
     public void close() {
         running = false;
         threads.forEach(Thread::interrupt);
+        heartbeatCalls.shutdownNow();
         executor.close();
     }
 }
