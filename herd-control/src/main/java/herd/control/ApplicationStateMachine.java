@@ -12,6 +12,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
@@ -94,10 +96,29 @@ final class ApplicationStateMachine extends BaseStateMachine {
     @Override
     public CompletableFuture<Message> applyTransaction(TransactionContext transaction) {
         final LogEntryProto entry = transaction.getLogEntry();
-        final byte[] command = entry.getStateMachineLogEntry().getLogData().toByteArray();
-        final byte[] reply = application.apply(entry.getIndex(), command);
+        final byte[] data = entry.getStateMachineLogEntry().getLogData().toByteArray();
+        final byte[] reply = applyEntry(entry.getIndex(), data);
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
         return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(reply)));
+    }
+
+    /** One command, or each command of a batch in order (see {@link CommandBatch}). */
+    private byte[] applyEntry(long logIndex, byte[] data) {
+        final List<byte[]> commands;
+        try {
+            commands = CommandBatch.isBatch(data) ? CommandBatch.decode(data) : null;
+        } catch (IllegalArgumentException e) {
+            // Damaged: handed over whole, so the application rejects it the same way on every server.
+            return application.apply(LogPosition.of(logIndex, 0), data);
+        }
+        if (commands == null) {
+            return application.apply(LogPosition.of(logIndex, 0), data);
+        }
+        final List<byte[]> replies = new ArrayList<>(commands.size());
+        for (int place = 0; place < commands.size(); place++) {
+            replies.add(application.apply(LogPosition.of(logIndex, place), commands.get(place)));
+        }
+        return CommandBatch.encodeReplies(replies);
     }
 
     @Override

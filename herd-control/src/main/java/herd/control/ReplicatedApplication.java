@@ -17,7 +17,8 @@ public interface ReplicatedApplication {
      * Applies one committed command. Must be deterministic and must not throw for bad input:
      * a rejected command is a reply like any other, so every server reaches the same state.
      *
-     * @param index the log index of the entry, increasing by at least one per call
+     * @param index the command's {@link LogPosition} (an entry may carry several commands),
+     *              increasing by at least one per call
      * @return the reply returned to whoever submitted the command
      */
     byte[] apply(long index, byte[] command);
@@ -25,7 +26,7 @@ public interface ReplicatedApplication {
     /** Answers a read-only query against the state as it is now. */
     byte[] query(byte[] query);
 
-    /** The log index of the last command applied (or restored from a snapshot); 0 when empty. */
+    /** The position of the last command applied (or restored from a snapshot); 0 when empty. */
     long lastAppliedIndex();
 
     /** Writes the whole state, including {@link #lastAppliedIndex()}. */

@@ -7,6 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -43,6 +46,38 @@ class ReplicationAndFailoverTest {
                 assertThat(text(node.readLinearizable(get("after")).get(15, TimeUnit.SECONDS))).isEqualTo("failover");
                 assertThat(text(node.readLinearizable(get("k5")).get(15, TimeUnit.SECONDS))).isEqualTo("v5");
             }
+        }
+    }
+
+    @Test
+    void concurrentWritesShareLogEntriesAndEachGetsItsOwnReply() throws Exception {
+        try (TestCluster cluster = new TestCluster(dir).bootstrap("a", "b", "c")) {
+            final ControlPlaneNode leader = cluster.awaitLeader();
+            final ControlPlaneNode follower = cluster.running.values().stream().filter(n -> n != leader).findFirst().orElseThrow();
+            assertThat(text(leader.submit(put("k", "first")).get(15, TimeUnit.SECONDS))).isEmpty();
+            final long entriesBefore = leader.localStatus().lastLogIndex();
+
+            final List<CompletableFuture<byte[]>> replies = new ArrayList<>();
+            for (int i = 0; i < 300; i++) {
+                replies.add((i % 2 == 0 ? leader : follower).submit(put("k", "v" + i)));
+            }
+            final List<String> previous = new ArrayList<>();
+            for (CompletableFuture<byte[]> reply : replies) {
+                previous.add(text(reply.get(30, TimeUnit.SECONDS)));
+            }
+
+            // Each reply is the value the write replaced, so the replies chain the 301 writes into one order.
+            final List<String> written = new ArrayList<>(List.of("first"));
+            for (int i = 0; i < 300; i++) {
+                written.add("v" + i);
+            }
+            assertThat(previous).doesNotHaveDuplicates().allMatch(written::contains);
+            final String last = text(leader.readLinearizable(get("k")).get(15, TimeUnit.SECONDS));
+            assertThat(previous).doesNotContain(last).contains("first");
+            assertThat(leader.localStatus().lastLogIndex() - entriesBefore)
+                .as("300 writes submitted at once travel in a few entries").isLessThan(50);
+            TestCluster.await(Duration.ofSeconds(10), () -> cluster.running.values().stream()
+                    .allMatch(n -> text(n.readLocal(get("k"))).equals(last)), "every replica to apply the last write");
         }
     }
 

@@ -78,7 +78,7 @@ public final class WorkerClusterAccess implements ClusterAccess, AutoCloseable {
     @Override
     public SelfStatus self() {
         return new SelfStatus(config.name(), NodeConfig.WORKER, config.clusterName(), "-", "-", -1, -1, -1,
-            appliedSignal.appliedIndex(), "-");
+            herd.control.LogPosition.logIndexOf(appliedSignal.appliedIndex()), "-");
     }
 
     @Override

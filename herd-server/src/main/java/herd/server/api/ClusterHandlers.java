@@ -73,7 +73,7 @@ final class ClusterHandlers {
             .put("leader", self.leader())
             .put("term", self.term())
             .put("revision", summary.revision())
-            .put("appliedIndex", summary.lastAppliedIndex())
+            .put("appliedIndex", herd.control.LogPosition.logIndexOf(summary.lastAppliedIndex()))
             .put("keys", summary.keys())
             .put("servers", summary.servers())
             .put("workers", summary.workers());
