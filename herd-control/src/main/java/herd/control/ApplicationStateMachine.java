@@ -123,12 +123,27 @@ final class ApplicationStateMachine extends BaseStateMachine {
 
     @Override
     public CompletableFuture<Message> query(Message request) {
+        final byte[] content = request.getContent().toByteArray();
         try {
-            final byte[] answer = application.query(request.getContent().toByteArray());
+            final byte[] answer = CommandBatch.isBatch(content) ? queryBatch(CommandBatch.decode(content))
+                    : application.query(content);
             return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(answer)));
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
+    }
+
+    /** Answers each query of a batch on its own: one that fails does not fail the others. */
+    private byte[] queryBatch(List<byte[]> queries) {
+        final List<byte[]> parts = new ArrayList<>(queries.size());
+        for (byte[] query : queries) {
+            try {
+                parts.add(CommandBatch.answered(application.query(query)));
+            } catch (RuntimeException e) {
+                parts.add(CommandBatch.failed(e.getMessage()));
+            }
+        }
+        return CommandBatch.encodeReplies(parts);
     }
 
     /** Answers a query from this server's own state, without asking anyone. */

@@ -5,7 +5,8 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * Several commands in one log entry (group commit), and their replies. A batch starts with a marker
+ * Several commands in one log entry (group commit), or several queries in one linearizable read,
+ * and their replies. A batch starts with a marker
  * no application command starts with (a zero byte, then "HRDB"), then the count, then each command
  * as a 4-byte length and its bytes; the reply has the same shape without the marker. An entry that
  * is not a batch is one command, as written before batching existed.
@@ -19,6 +20,35 @@ final class CommandBatch {
     private static final byte[] MARKER = {0, 'H', 'R', 'D', 'B'};
 
     private CommandBatch() { }
+
+    /** A query's part of a batch reply: its answer. */
+    static byte[] answered(byte[] answer) {
+        final byte[] part = new byte[answer.length + 1];
+        System.arraycopy(answer, 0, part, 1, answer.length);
+        return part;
+    }
+
+    /** A query's part of a batch reply: why the application could not answer it. */
+    static byte[] failed(String reason) {
+        final byte[] text = String.valueOf(reason).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        final byte[] part = new byte[text.length + 1];
+        part[0] = 1;
+        System.arraycopy(text, 0, part, 1, text.length);
+        return part;
+    }
+
+    /** The answer in a query's part of a batch reply; throws what the application said when it failed. */
+    static byte[] unpackAnswer(byte[] part) {
+        if (part.length == 0 || part[0] > 1) {
+            throw new IllegalStateException("a query's part of a batch reply is damaged");
+        }
+        final byte[] rest = java.util.Arrays.copyOfRange(part, 1, part.length);
+        if (part[0] == 1) {
+            throw new ControlPlaneException("linearizable read failed in the application: "
+                    + new String(rest, java.nio.charset.StandardCharsets.UTF_8), null);
+        }
+        return rest;
+    }
 
     static boolean isBatch(byte[] entry) {
         if (entry.length < MARKER.length) {

@@ -5,6 +5,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
+import java.util.function.UnaryOperator;
 
 /**
  * Group commit. A command submitted while {@code inFlightMax} entries are already on their way waits,
@@ -13,7 +14,9 @@ import java.util.function.Function;
  * command submitted while fewer entries are in flight leaves at once, alone, in the plain format, so
  * a lone client sees no extra latency.
  *
- * <p>Each command's reply (or the entry's failure) completes that command's own future.
+ * <p>Each command's reply (or the entry's failure) completes that command's own future. The same
+ * works for linearizable reads: queries that wait share the next ReadIndex round, each read still
+ * starting its round after it was asked.
  */
 final class CommandBatcher {
     private record Waiting(byte[] command, CompletableFuture<byte[]> reply) { }
@@ -21,15 +24,23 @@ final class CommandBatcher {
     private final int inFlightMax;
     /** Sends one entry's bytes and completes with its reply. */
     private final Function<byte[], CompletableFuture<byte[]>> send;
+    /** Turns one part of a batch reply into that command's reply, or throws its failure. */
+    private final UnaryOperator<byte[]> unpackPart;
     private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
     private int inFlight;
 
+    /** For commands: every part of a batch reply is a command's reply as it is. */
     CommandBatcher(int inFlightMax, Function<byte[], CompletableFuture<byte[]>> send) {
+        this(inFlightMax, send, UnaryOperator.identity());
+    }
+
+    CommandBatcher(int inFlightMax, Function<byte[], CompletableFuture<byte[]>> send, UnaryOperator<byte[]> unpackPart) {
         if (inFlightMax < 1) {
             throw new IllegalArgumentException("at least one entry must be allowed in flight, not " + inFlightMax);
         }
         this.inFlightMax = inFlightMax;
         this.send = send;
+        this.unpackPart = unpackPart;
     }
 
     CompletableFuture<byte[]> submit(byte[] command) {
@@ -86,7 +97,7 @@ final class CommandBatcher {
         });
     }
 
-    private static void complete(List<Waiting> batch, byte[] reply, Throwable error) {
+    private void complete(List<Waiting> batch, byte[] reply, Throwable error) {
         if (error != null) {
             batch.forEach(w -> w.reply().completeExceptionally(error));
             return;
@@ -103,7 +114,11 @@ final class CommandBatcher {
             return;
         }
         for (int i = 0; i < batch.size(); i++) {
-            batch.get(i).reply().complete(replies.get(i));
+            try {
+                batch.get(i).reply().complete(unpackPart.apply(replies.get(i)));
+            } catch (RuntimeException e) {
+                batch.get(i).reply().completeExceptionally(e);
+            }
         }
     }
 }

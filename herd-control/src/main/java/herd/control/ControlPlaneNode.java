@@ -118,6 +118,8 @@ public final class ControlPlaneNode implements AutoCloseable {
     private final CommandBatcher toOwnServer = new CommandBatcher(ENTRIES_IN_FLIGHT_MAX, this::appendHere);
     /** Writes while another server leads: forwarded by the client, which follows the leader. */
     private final CommandBatcher toLeader = new CommandBatcher(ENTRIES_IN_FLIGHT_MAX, entry -> client.submit(entry));
+    /** Linearizable reads: those asked while a round is in flight share the next one. */
+    private final CommandBatcher reads = new CommandBatcher(ENTRIES_IN_FLIGHT_MAX, this::readOnce, CommandBatch::unpackAnswer);
     private final ClientId localClientId = ClientId.randomId();
     private final AtomicLong localCallIds = new AtomicLong();
     // Only touched on the watchdog thread.
@@ -221,6 +223,11 @@ public final class ControlPlaneNode implements AutoCloseable {
      * (which changes nothing) is asked again through the client.
      */
     public CompletableFuture<byte[]> readLinearizable(byte[] query) {
+        return reads.submit(query);
+    }
+
+    /** One ReadIndex round for one query or a batch of them (see {@link #readLinearizable}). */
+    private CompletableFuture<byte[]> readOnce(byte[] query) {
         final ControlPlaneClient current = client;
         if (!leadsAndIsReady()) {
             return current.readLinearizable(query);

@@ -43,6 +43,14 @@ class CommandBatchTest {
     }
 
     @Test
+    void aQueryPartCarriesItsAnswerOrItsFailure() {
+        assertThat(text(CommandBatch.unpackAnswer(CommandBatch.answered(bytes("v1"))))).isEqualTo("v1");
+        assertThat(CommandBatch.unpackAnswer(CommandBatch.answered(new byte[0]))).isEmpty();
+        assertThatThrownBy(() -> CommandBatch.unpackAnswer(CommandBatch.failed("unknown query x")))
+            .isInstanceOf(ControlPlaneException.class).hasMessageContaining("unknown query x");
+    }
+
+    @Test
     void positionsIncreaseWithEveryCommandAcrossEntries() {
         assertThat(LogPosition.of(7, 0)).isLessThan(LogPosition.of(7, 1));
         assertThat(LogPosition.of(7, LogPosition.PER_ENTRY_MAX - 1)).isLessThan(LogPosition.of(8, 0));

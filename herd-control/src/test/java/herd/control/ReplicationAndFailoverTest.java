@@ -78,6 +78,18 @@ class ReplicationAndFailoverTest {
                 .as("300 writes submitted at once travel in a few entries").isLessThan(50);
             TestCluster.await(Duration.ofSeconds(10), () -> cluster.running.values().stream()
                     .allMatch(n -> text(n.readLocal(get("k"))).equals(last)), "every replica to apply the last write");
+
+            // Reads asked together share ReadIndex rounds; a query the application refuses fails alone.
+            final List<CompletableFuture<byte[]>> reads = new ArrayList<>();
+            for (int i = 0; i < 100; i++) {
+                reads.add((i % 2 == 0 ? leader : follower).readLinearizable(get("k")));
+            }
+            final CompletableFuture<byte[]> refused = follower.readLinearizable("nonsense".getBytes(java.nio.charset.StandardCharsets.UTF_8));
+            for (CompletableFuture<byte[]> read : reads) {
+                assertThat(text(read.get(15, TimeUnit.SECONDS))).isEqualTo(last);
+            }
+            assertThat(refused).failsWithin(Duration.ofSeconds(15)).withThrowableOfType(java.util.concurrent.ExecutionException.class)
+                    .withMessageContaining("unknown query nonsense");
         }
     }
 
