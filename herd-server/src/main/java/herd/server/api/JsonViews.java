@@ -8,7 +8,6 @@ import herd.core.cluster.NodeInfo;
 import herd.core.kv.KeyValue;
 import herd.core.kv.KvEvent;
 import java.nio.ByteBuffer;
-import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
@@ -70,14 +69,15 @@ public final class JsonViews {
 
     /** The text when {@code bytes} is valid UTF-8, else null. */
     static String utf8OrNull(byte[] bytes) {
-        try {
-            return StandardCharsets.UTF_8.newDecoder()
-                .onMalformedInput(CodingErrorAction.REPORT)
-                .onUnmappableCharacter(CodingErrorAction.REPORT)
-                .decode(ByteBuffer.wrap(bytes))
-                .toString();
-        } catch (CharacterCodingException e) {
+        // The result-returning form of decode: binary values are common, and an exception per
+        // response (what the one-call form throws) costs more than the decoding.
+        java.nio.CharBuffer text = java.nio.CharBuffer.allocate(bytes.length);
+        java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+            .onMalformedInput(CodingErrorAction.REPORT)
+            .onUnmappableCharacter(CodingErrorAction.REPORT);
+        if (decoder.decode(ByteBuffer.wrap(bytes), text, true).isError() || decoder.flush(text).isError()) {
             return null;
         }
+        return text.flip().toString();
     }
 }
