@@ -80,8 +80,8 @@ final class ConfigureCommands {
     static final class Import {
     }
 
-    @Command(name = "cib", description = {"Replace the resource configuration with the configuration section of a Pacemaker CIB",
-        "(e.g. from 'cibadmin -Q'). Problems are reported and nothing is applied."})
+    @Command(name = "cib", description = {"Replace the resource configuration with a Pacemaker CIB's configuration section.",
+        "For example from 'cibadmin -Q'. Problems are reported and nothing is applied."})
     static final class ImportCib implements Callable<Integer> {
         @Mixin ClientOptions options;
         @Parameters(index = "0", paramLabel = "FILE.xml") Path file;

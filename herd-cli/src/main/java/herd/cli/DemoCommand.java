@@ -15,8 +15,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "demo", description = {"Run a local 3-server cluster on 127.0.0.1 (real processes, real Raft logs),",
-    "print its status and how to talk to it, and stop it cleanly on Ctrl-C."})
+@Command(name = "demo", description = {"Run a local 3-server cluster on 127.0.0.1 until Ctrl-C.",
+    "Real processes and real Raft logs; prints its status and how to talk to it, and stops it cleanly",
+    "on Ctrl-C."})
 final class DemoCommand implements Callable<Integer> {
     @Option(names = "--dir", paramLabel = "DIR", defaultValue = "demo-data",
         description = "Where the servers keep their data and logs (default: ${DEFAULT-VALUE}); reused when it exists.")

@@ -15,9 +15,9 @@ import picocli.CommandLine.Model.CommandSpec;
  * {@code herd fence NODE}: asks the cluster to fence a node now (stonith_admin --reboot). The node is
  * marked lost; the leader fences it with the configured devices, and only then recovers what it ran.
  */
-@Command(name = "fence", description = {"Fence a node now: the leader powers it off or resets it with the configured",
-    "fence devices, then recovers its resources elsewhere (stonith_admin --reboot). Refused when no fence device",
-    "is configured. Waits for the result unless --no-wait."})
+@Command(name = "fence", description = {"Fence a node now (stonith_admin --reboot).",
+    "The leader powers it off or resets it with the configured fence devices, then recovers its resources",
+    "elsewhere. Refused when no fence device is configured. Waits for the result unless --no-wait."})
 final class FenceCommand implements Callable<Integer> {
     /** How often the command looks at the fencing history while it waits. */
     static final long POLL_INTERVAL_MILLIS = 500;

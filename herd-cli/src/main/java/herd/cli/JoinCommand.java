@@ -11,8 +11,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 import picocli.CommandLine.Model.CommandSpec;
 
-@Command(name = "join", description = {"Make this machine a worker of a running cluster: it does not vote, holds no replica,",
-    "and will run resources and store data. Then start it with 'herd agent --data DIR'."})
+@Command(name = "join", description = {"Make this machine a worker of a running cluster.",
+    "A worker does not vote and holds no replica; it runs resources and stores data.",
+    "Then start it with 'herd agent --data DIR'."})
 final class JoinCommand implements Callable<Integer> {
     @Option(names = "--name", required = true, paramLabel = "NAME") String name;
     @Option(names = "--address", required = true, paramLabel = "HOST:PORT", description = "Address of this worker's HTTP API.") String address;

@@ -6,8 +6,9 @@ import picocli.CommandLine.Command;
 
 /** The {@code herd} command. */
 @Command(name = "herd", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
-    description = {"herd: one program for high availability: a Raft-replicated control plane with a linearizable",
-        "key-value store (more to come: resources, fencing, replicated block storage).", "",
+    description = {"herd: one program for high availability.",
+        "A Raft-replicated control plane with a linearizable key-value store; Pacemaker-compatible resources",
+        "with monitoring, fencing and quorum; replicated block storage served over NBD.", "",
         "Start here: 'herd demo' runs a local 3-server cluster; docs/operations.md explains real ones."},
     subcommands = {InitCommand.class, AgentCommand.class, JoinCommand.class, StatusCommand.class, ServerCommands.class,
         NodeCommands.class, ResourceCommands.class, ConstraintCommands.class, FenceCommand.class, VolumeCommands.class,

@@ -26,8 +26,8 @@ final class NodeCommands {
         return "/v1/nodes/" + ResourceCommands.segment(node);
     }
 
-    @Command(name = "standby", description = {"Put a node in standby: its resources move away and nothing starts there",
-        "(permanent node attribute standby=on, like 'crm node standby')."})
+    @Command(name = "standby", description = {"Put a node in standby: its resources move away and nothing starts there.",
+        "Sets the permanent node attribute standby=on, like 'crm node standby'."})
     static final class Standby implements Callable<Integer> {
         @Mixin ClientOptions options;
         @Spec CommandSpec spec;
@@ -55,8 +55,9 @@ final class NodeCommands {
         }
     }
 
-    @Command(name = "maintenance", description = {"Put a node in maintenance: the cluster neither starts, stops nor monitors",
-        "what runs there (node attribute maintenance=on); --off ends it."})
+    @Command(name = "maintenance", description = {"Put a node in maintenance: the cluster leaves what runs there alone.",
+        "It neither starts, stops nor monitors anything on the node (node attribute maintenance=on);",
+        "--off ends it."})
     static final class Maintenance implements Callable<Integer> {
         @Mixin ClientOptions options;
         @Spec CommandSpec spec;

@@ -110,8 +110,8 @@ final class ResourceCommands {
         }
     }
 
-    @Command(name = "delete", description = {"Delete a resource (a group or clone with what it holds). A running resource is",
-        "stopped first (target-role=Stopped) and deleted once the status shows it stopped.",
+    @Command(name = "delete", description = {"Delete a resource (a group or clone with what it holds).",
+        "A running resource is stopped first (target-role=Stopped) and deleted once the status shows it stopped.",
         "Refused while constraints name it, unless --force, which removes those constraints too."})
     static final class Delete implements Callable<Integer> {
         @Mixin ClientOptions options;
@@ -229,8 +229,8 @@ final class ResourceCommands {
         }
     }
 
-    @Command(name = "restart", description = {"Stop a running resource, wait until the status shows it stopped, then let it",
-        "start again with the target-role it had (crm_resource --restart)."})
+    @Command(name = "restart", description = {"Stop a running resource, then start it again (crm_resource --restart).",
+        "Waits until the status shows it stopped, then restores the target-role it had."})
     static final class Restart implements Callable<Integer> {
         @Mixin ClientOptions options;
         @Spec CommandSpec spec;
@@ -285,8 +285,9 @@ final class ResourceCommands {
         }
     }
 
-    @Command(name = "why", description = {"Explain where a resource runs: its placement score on every node and the reasons",
-        "it cannot run on some (offline, standby, maintenance, bans, fail counts at migration-threshold, target-role)."})
+    @Command(name = "why", description = {"Explain where a resource runs and why not elsewhere.",
+        "Shows its placement score on every node and the reasons it cannot run on some (offline, standby,",
+        "maintenance, bans, fail counts at migration-threshold, target-role)."})
     static final class Why implements Callable<Integer> {
         @Mixin ClientOptions options;
         @Spec CommandSpec spec;
@@ -342,8 +343,9 @@ final class ResourceCommands {
         }
     }
 
-    @Command(name = "move", description = {"Move a resource to a node: location cli-prefer-RESOURCE with score INFINITY",
-        "(crm_resource --move). It stays there until 'herd resource clear' or the lifetime ends."})
+    @Command(name = "move", description = {"Move a resource to a node (crm_resource --move).",
+        "Adds location cli-prefer-RESOURCE with score INFINITY; the resource stays there until",
+        "'herd resource clear' or the lifetime ends."})
     static final class Move extends Placement {
         @Override
         String action() {
@@ -351,8 +353,9 @@ final class ResourceCommands {
         }
     }
 
-    @Command(name = "ban", description = {"Keep a resource off a node: location cli-ban-RESOURCE-on-NODE with score -INFINITY",
-        "(crm_resource --ban), until 'herd resource clear' or the lifetime ends."})
+    @Command(name = "ban", description = {"Keep a resource off a node (crm_resource --ban).",
+        "Adds location cli-ban-RESOURCE-on-NODE with score -INFINITY, until 'herd resource clear' or the",
+        "lifetime ends."})
     static final class Ban extends Placement {
         @Override
         String action() {

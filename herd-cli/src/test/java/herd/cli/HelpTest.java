@@ -29,6 +29,22 @@ class HelpTest {
         assertThat(herd("storage", "status", "-h").out()).contains("Usage: herd storage status");
     }
 
+    /** A command list shows each subcommand's first description line, so that line must be a whole sentence. */
+    @Test
+    void everyCommandListShowsWholeSentences() {
+        java.util.List<String> cut = new java.util.ArrayList<>();
+        collectCutSummaries(new picocli.CommandLine(new Main()), cut);
+        assertThat(cut).as("first description lines that stop mid-sentence").isEmpty();
+    }
+
+    private static void collectCutSummaries(picocli.CommandLine command, java.util.List<String> cut) {
+        String[] description = command.getCommandSpec().usageMessage().description();
+        if (description.length > 0 && !description[0].strip().matches("(?s).*[.:)]$")) {
+            cut.add(command.getCommandSpec().qualifiedName() + ": " + description[0]);
+        }
+        command.getSubcommands().values().forEach(sub -> collectCutSummaries(sub, cut));
+    }
+
     @Test
     void aUsageErrorPointsToAHelpThatWorks() {
         Run missing = herd("volume", "create");
