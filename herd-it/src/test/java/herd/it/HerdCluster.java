@@ -23,6 +23,8 @@ final class HerdCluster implements AutoCloseable {
     private final Path root;
     private final Map<String, Server> servers = new LinkedHashMap<>();
     private final List<String> initOptions;
+    /** Environment variables added to every server process (e.g. a storage capacity). */
+    private final Map<String, String> serverEnvironment;
 
     /** One server: name, API address (its Raft port is one above), data directory, running process. */
     static final class Server {
@@ -42,17 +44,23 @@ final class HerdCluster implements AutoCloseable {
         }
     }
 
-    private HerdCluster(Path root, List<String> initOptions) {
+    private HerdCluster(Path root, List<String> initOptions, Map<String, String> serverEnvironment) {
         this.root = root;
         this.initOptions = initOptions;
+        this.serverEnvironment = serverEnvironment;
     }
 
     /** Initialises s1 and adds s2..sN, each started and caught up. */
     static HerdCluster start(Path root, int size, String... initOptions) throws Exception {
+        return start(root, size, Map.of(), initOptions);
+    }
+
+    /** As {@link #start(Path, int, String...)}, every server process with these environment variables added. */
+    static HerdCluster start(Path root, int size, Map<String, String> serverEnvironment, String... initOptions) throws Exception {
         if (!Files.exists(JAR)) {
             throw new IllegalStateException(JAR + " is missing: build herd-cli first (mvn package)");
         }
-        HerdCluster cluster = new HerdCluster(root, List.of(initOptions));
+        HerdCluster cluster = new HerdCluster(root, List.of(initOptions), Map.copyOf(serverEnvironment));
         try {
             cluster.init();
             for (int i = 2; i <= size; i++) {
@@ -208,9 +216,10 @@ final class HerdCluster implements AutoCloseable {
         List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
             "-jar", JAR.toString()));
         command.addAll(args);
-        return new ProcessBuilder(command).redirectErrorStream(true)
-            .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve(server.name + ".log").toFile()))
-            .start();
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true)
+            .redirectOutput(ProcessBuilder.Redirect.appendTo(root.resolve(server.name + ".log").toFile()));
+        builder.environment().putAll(serverEnvironment);
+        return builder.start();
     }
 
     private void awaitHealthy(Server server) throws Exception {

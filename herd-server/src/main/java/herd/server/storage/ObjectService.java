@@ -137,7 +137,11 @@ public final class ObjectService {
         }
     }
 
-    /** Replaces this node's copy with {@code source}'s (whose copy read well where this one failed its checksum). */
+    /**
+     * Replaces this node's copy with {@code source}'s: one that read well where this one failed its
+     * checksum, or one that refused a change this one took (no room there). A source without the
+     * object means there is none: this copy is removed.
+     */
     public CopyReply<Done> repairFrom(long epoch, ObjectId objectId, String source) {
         Optional<CopyReply<Done>> refused = gate(epoch);
         if (refused.isPresent()) {
@@ -147,6 +151,14 @@ public final class ObjectService {
         lock.writeLock().lock();
         try {
             CopyReply<ObjectCopy> copy = peers.copyOut(maps.current(), source, epoch, objectId);
+            if (copy instanceof CopyReply.Failed<ObjectCopy>(ObjectError.NotFound absent)) {
+                CopyReply<Done> removed = CopyReply.of(store.delete(objectId));
+                if (removed instanceof CopyReply.Ok<Done>) {
+                    repairs.incrementAndGet();
+                    log.warn("removed this node's copy of object {}: node {} has none", objectId, source);
+                }
+                return removed;
+            }
             if (!(copy instanceof CopyReply.Ok<ObjectCopy> ok)) {
                 return copy.cast();
             }
@@ -154,7 +166,7 @@ public final class ObjectService {
             if (installed instanceof CopyReply.Ok<Done>) {
                 stamps.set(objectId, epoch, ok.value().stamp());
                 repairs.incrementAndGet();
-                log.warn("repaired object {} on this node from node {} (a block failed its checksum here)", objectId, source);
+                log.warn("replaced this node's copy of object {} with node {}'s", objectId, source);
             }
             return installed;
         } catch (IOException e) {

@@ -152,26 +152,32 @@ final class ReplicatedObjectIo implements ObjectIo {
             Map<String, CopyReply<Done>> replies = onEveryNode(copies, node -> call.call(map, node, epoch));
             String retryReason = copies.isEmpty() ? "no storage node is up" : null;
             List<String> corrupt = new ArrayList<>();
-            String healthy = null;
+            List<String> changed = new ArrayList<>();
+            Map<String, ObjectError> refusedForSpace = new LinkedHashMap<>();
             for (Map.Entry<String, CopyReply<Done>> reply : replies.entrySet()) {
                 switch (reply.getValue()) {
-                    case CopyReply.Ok<Done> ignored -> healthy = reply.getKey();
+                    case CopyReply.Ok<Done> ignored -> changed.add(reply.getKey());
                     case CopyReply.Retry<Done> retry -> retryReason = retry.reason();
                     case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.Corrupt -> {
                         corrupt.add(reply.getKey()); // a partial write into a damaged block is refused: repair, then redo
                         corruptCopiesSeen.incrementAndGet();
                     }
+                    case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.NoSpace ->
+                        refusedForSpace.put(reply.getKey(), failed.error());
                     case CopyReply.Failed<Done> failed -> {
-                        return ObjectResult.failed(failed.error()); // no space or a failing disk: the client must know
+                        return ObjectResult.failed(failed.error()); // a failing disk: the client must know
                     }
                 }
+            }
+            if (!refusedForSpace.isEmpty()) {
+                return refuseForSpace(map, epoch, id, changed, refusedForSpace);
             }
             if (retryReason == null && corrupt.isEmpty()) {
                 return ObjectResult.done();
             }
-            if (retryReason == null && healthy != null) {
-                String source = healthy;
-                corrupt.forEach(bad -> repairNow(map, epoch, id, bad, source));
+            if (retryReason == null && !changed.isEmpty()) {
+                String source = changed.get(0);
+                corrupt.forEach(bad -> repairNow(map, epoch, id, bad, source, "failed its checksum"));
                 continue;
             }
             if (!retrying.waitAfter(epoch, retryReason == null ? "every copy is damaged" : retryReason)) {
@@ -260,17 +266,32 @@ final class ReplicatedObjectIo implements ObjectIo {
         return ordered;
     }
 
-    private void repairLater(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source) {
-        fanOut.submit(() -> repairNow(map, epoch, id, damaged, source));
+    /**
+     * Some copies had no room for a change and refused it, unchanged; the others took it. The client
+     * is told ENOSPC, so the unchanged content is the one to keep: each copy that took the change is
+     * replaced by an unchanged one, which needs no new space there (its blocks were all allocated
+     * before the change), and every read of the range answers the same again.
+     */
+    private ObjectResult<Done> refuseForSpace(QueryResult.StorageMap map, long epoch, ObjectId id, List<String> changed,
+                                              Map<String, ObjectError> refusedForSpace) {
+        String unchanged = refusedForSpace.keySet().iterator().next();
+        changed.forEach(node -> repairNow(map, epoch, id, node, unchanged, "took a write that node " + unchanged
+            + " had no room for"));
+        return ObjectResult.failed(refusedForSpace.get(unchanged));
     }
 
-    private void repairNow(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source) {
+    private void repairLater(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source) {
+        fanOut.submit(() -> repairNow(map, epoch, id, damaged, source, "failed its checksum"));
+    }
+
+    private void repairNow(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source, String why) {
         CopyReply<Done> reply = damaged.equals(self) ? local.repairFrom(epoch, id, source)
             : peers.repair(map, damaged, epoch, id, source);
         if (reply instanceof CopyReply.Ok<Done>) {
-            log.warn("object {}: the copy on node {} failed its checksum and was repaired from node {}", id, damaged, source);
+            log.warn("object {}: the copy on node {} {} and was replaced by node {}'s", id, damaged, why, source);
         } else {
-            log.warn("object {}: the damaged copy on node {} could not be repaired from node {}: {}", id, damaged, source, reply);
+            log.warn("object {}: the copy on node {} {} and could not be replaced by node {}'s: {}", id, damaged, why,
+                source, reply);
         }
     }
 
