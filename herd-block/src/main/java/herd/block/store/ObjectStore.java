@@ -353,12 +353,17 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         int length = source.remaining();
         int firstBlock = offsetInObject / BLOCK_SIZE_BYTES;
         int endBlock = Math.ceilDiv(offsetInObject + length, BLOCK_SIZE_BYTES);
-        ByteBuffer blocks = ByteBuffer.allocate((endBlock - firstBlock) * BLOCK_SIZE_BYTES);
-        ObjectResult<Done> edges = loadPartialEdges(handle, offsetInObject, length, blocks);
-        if (edges instanceof ObjectResult.Failed<Done>) {
-            return edges;
+        ByteBuffer blocks;
+        if (offsetInObject % BLOCK_SIZE_BYTES == 0 && length % BLOCK_SIZE_BYTES == 0) {
+            blocks = source.slice(source.position(), length); // whole blocks: written as they are, no copy
+        } else {
+            blocks = ByteBuffer.allocate((endBlock - firstBlock) * BLOCK_SIZE_BYTES);
+            ObjectResult<Done> edges = loadPartialEdges(handle, offsetInObject, length, blocks);
+            if (edges instanceof ObjectResult.Failed<Done>) {
+                return edges;
+            }
+            blocks.put(offsetInObject - firstBlock * BLOCK_SIZE_BYTES, source, source.position(), length);
         }
-        blocks.put(offsetInObject - firstBlock * BLOCK_SIZE_BYTES, source, source.position(), length);
         int newBlocks = 0;
         for (int block = firstBlock; block < endBlock; block++) {
             newBlocks += handle.isAllocated(block) ? 0 : 1;
