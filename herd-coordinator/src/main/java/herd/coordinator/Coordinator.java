@@ -140,9 +140,9 @@ public final class Coordinator {
         Map<Integer, Boolean> ready = new HashMap<>();
         for (Action action : transition.actions()) {
             boolean isReady = action.runnable() && predecessors.getOrDefault(action.id(), List.of()).stream()
-                .allMatch(p -> transition.actions().get(p).pseudo() && ready.getOrDefault(p, false));
+                .allMatch(p -> completesByItself(transition.actions().get(p)) && ready.getOrDefault(p, false));
             ready.put(action.id(), isReady);
-            if (action.pseudo() || action.intervalMs() > 0) {
+            if (completesByItself(action) || action.intervalMs() > 0) {
                 continue; // recurring monitors: see collectRecurringMonitors
             }
             if ("stonith".equals(action.task())) {
@@ -183,7 +183,7 @@ public final class Coordinator {
     private static void collectRecurringMonitors(Input in, Transition transition, List<ActionRequest> actions) {
         Set<String> busy = new java.util.HashSet<>();
         for (Action action : transition.actions()) {
-            if (!action.pseudo() && action.resource() != null && !("monitor".equals(action.task()) && action.intervalMs() > 0)) {
+            if (!completesByItself(action) && action.resource() != null && !("monitor".equals(action.task()) && action.intervalMs() > 0)) {
                 busy.add(action.resource());
             }
         }
@@ -340,6 +340,16 @@ public final class Coordinator {
             case "start", "promote", "migrate_to", "migrate_from" -> true;
             default -> false;
         };
+    }
+
+    /**
+     * Pseudo actions, and for now clone notifications: herd does not deliver notifications to agents
+     * yet (a node's history keeps one one-off result per resource, so a notify result would take the
+     * place of the start before it), so a notify action passes like a pseudo action once what comes
+     * before it is done, and the orderings through it still hold.
+     */
+    private static boolean completesByItself(Action action) {
+        return action.pseudo() || "notify".equals(action.task());
     }
 
     private static boolean isProbe(Action action) {

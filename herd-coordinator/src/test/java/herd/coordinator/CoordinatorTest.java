@@ -199,6 +199,23 @@ class CoordinatorTest {
     }
 
     @Test
+    void aCloneWithNotificationsStartsEverywhereAndItsNotificationsPassLikePseudoActions() {
+        cluster("primitive web ocf:heartbeat:Dummy op monitor interval=10s timeout=20s\n"
+            + "clone web-clone web meta notify=true\n", "n1", "n2", "n3");
+        boolean planned = false;
+        for (long end = now + 3_000; now < end; now += 100) {
+            Decisions decisions = tick();
+            planned |= decisions.transition() != null && decisions.transition().actions().stream()
+                .anyMatch(a -> a.task().equals("notify"));
+        }
+
+        assertThat(planned).as("the plans held notify actions").isTrue();
+        assertThat(nodesRunning("web")).containsExactly("n1", "n2", "n3");
+        assertThat(sent).as("notifications are not delivered to agents yet").noneMatch(a -> a.operation().equals("notify"));
+        assertThat(tick().idle()).isTrue();
+    }
+
+    @Test
     void aFailedMonitorRecoversTheResourceInPlace() {
         cluster(DB, "n1", "n2");
         runFor(2_000);

@@ -27,9 +27,26 @@ public record Transition(List<Change> changes, List<Action> actions, List<int[]>
      * @param task     start, stop, promote, demote, monitor, notify, migrate_to, migrate_from, stonith, or a
      *                 clone/group pseudo action such as running/stopped
      * @param node     the node it runs on, null for pseudo actions
+     * @param meta     what the agent is told besides its parameters: for a clone notification, Pacemaker's
+     *                 notify_type, notify_operation and the notify_*_resource / notify_*_uname lists
+     *                 (space-separated, " " when empty); empty for other actions
      */
     public record Action(int id, String resource, String task, long intervalMs, String node, boolean pseudo,
-                         boolean runnable, String reason) {}
+                         boolean runnable, String reason, Map<String, String> meta) {
+        public Action {
+            meta = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(meta));
+        }
+
+        public Action(int id, String resource, String task, long intervalMs, String node, boolean pseudo,
+                      boolean runnable, String reason) {
+            this(id, resource, task, intervalMs, node, pseudo, runnable, reason, Map.of());
+        }
+
+        /** The same action under another id (the builder renumbers actions into execution order). */
+        Action withId(int newId) {
+            return new Action(newId, resource, task, intervalMs, node, pseudo, runnable, reason, meta);
+        }
+    }
 
     /** Where a resource instance is (current) and will be (next). */
     public record Placement(String resource, String parent, String agent, List<String> currentNodes, String currentRole,

@@ -14,11 +14,19 @@ import java.util.Map;
  * Turns the scheduler's decisions (current and next node and role of every instance) into the
  * summary of changes and the action graph, with Pacemaker's vocabulary for each kind of change.
  */
-final class TransitionBuilder {
+final class TransitionBuilder implements Notifications.Graph {
+    /**
+     * Room between two consecutive actions' sort keys: actions added later (clone notifications) take
+     * keys in between, so that they are listed next to the actions they bracket.
+     */
+    static final long KEY_SPACING = 1_000_000;
+
     private final Scheduler s;
     private final List<Transition.Change> changes = new ArrayList<>();
-    private final List<Transition.Action> actions = new ArrayList<>();
-    private final List<int[]> orderings = new ArrayList<>();
+    private List<Transition.Action> actions = new ArrayList<>();
+    /** Per action id, where it goes in execution order, among the actions it is not ordered with. */
+    private final List<Long> sortKeys = new ArrayList<>();
+    private List<int[]> orderings = new ArrayList<>();
     private final List<Transition.Placement> revised = new ArrayList<>();
 
     private TransitionBuilder(Scheduler s) {
@@ -49,6 +57,8 @@ final class TransitionBuilder {
         buildActions(all, fenced);
         addGroupOrderings(all);
         addConstraintOrderings(all);
+        Notifications.add(this, this, s, all, fenced);
+        putInExecutionOrder();
         for (Inst i : all) {
             revised.add(new Transition.Placement(i.id, parentId(i), i.def.agent(), List.copyOf(i.runningOn),
                     i.role.text(), effectiveNext(i), effectiveNextRole(i).text(), i.failed(), i.managed()));
@@ -205,7 +215,72 @@ final class TransitionBuilder {
     private int action(String rsc, String task, long interval, String node, boolean pseudo, boolean runnable, String reason) {
         int id = actions.size();
         actions.add(new Transition.Action(id, rsc, task, interval, node, pseudo, runnable, reason));
+        sortKeys.add(id * KEY_SPACING + KEY_SPACING / 2);
         return id;
+    }
+
+    @Override
+    public List<Transition.Action> actions() {
+        return actions;
+    }
+
+    @Override
+    public long sortKey(int id) {
+        return sortKeys.get(id);
+    }
+
+    @Override
+    public int add(String resource, String task, String node, boolean pseudo, Map<String, String> meta, long sortKey) {
+        int id = actions.size();
+        actions.add(new Transition.Action(id, resource, task, 0, node, pseudo, true, null, meta));
+        sortKeys.add(sortKey);
+        return id;
+    }
+
+    @Override
+    public void order(int before, int after) {
+        orderings.add(new int[] {before, after});
+    }
+
+    /**
+     * Lists the actions in an order that respects every ordering (executors and the coordinator walk
+     * the list front to back), otherwise by sort key; the ids are renumbered to the new positions.
+     * Actions caught in an ordering cycle keep their key order at the end.
+     */
+    private void putInExecutionOrder() {
+        int n = actions.size();
+        List<List<Integer>> successors = new ArrayList<>();
+        for (int k = 0; k < n; k++) successors.add(new ArrayList<>());
+        int[] unmetPredecessors = new int[n];
+        for (int[] o : orderings) {
+            successors.get(o[0]).add(o[1]);
+            unmetPredecessors[o[1]]++;
+        }
+        java.util.Comparator<Integer> byKey = java.util.Comparator.comparingLong(sortKeys::get);
+        java.util.PriorityQueue<Integer> ready = new java.util.PriorityQueue<>(byKey.thenComparingInt(id -> id));
+        for (int k = 0; k < n; k++) if (unmetPredecessors[k] == 0) ready.add(k);
+        List<Integer> order = new ArrayList<>();
+        boolean[] placed = new boolean[n];
+        while (!ready.isEmpty()) {
+            int id = ready.poll();
+            order.add(id);
+            placed[id] = true;
+            for (int next : successors.get(id)) if (--unmetPredecessors[next] == 0) ready.add(next);
+        }
+        List<Integer> cyclic = new ArrayList<>();
+        for (int k = 0; k < n; k++) if (!placed[k]) cyclic.add(k);
+        cyclic.sort(byKey.thenComparingInt(id -> id));
+        order.addAll(cyclic);
+        int[] newId = new int[n];
+        List<Transition.Action> sorted = new ArrayList<>();
+        for (int pos = 0; pos < n; pos++) {
+            newId[order.get(pos)] = pos;
+            sorted.add(actions.get(order.get(pos)).withId(pos));
+        }
+        List<int[]> renumbered = new ArrayList<>();
+        for (int[] o : orderings) renumbered.add(new int[] {newId[o[0]], newId[o[1]]});
+        actions = sorted;
+        orderings = renumbered;
     }
 
     /**

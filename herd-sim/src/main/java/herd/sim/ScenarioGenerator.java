@@ -83,8 +83,8 @@ public final class ScenarioGenerator {
         switch (template) {
             case SINGLE_PRIMITIVE -> { }
             case GROUP_OF_THREE -> crm.append("group svc ip fs app\n");
-            case ANONYMOUS_CLONE -> crm.append("clone web-clone web\n");
-            case UNIQUE_CLONE -> crm.append("clone worker-clone worker meta globally-unique=true\n");
+            case ANONYMOUS_CLONE -> crm.append("clone web-clone web meta notify=true\n");
+            case UNIQUE_CLONE -> crm.append("clone worker-clone worker meta globally-unique=true notify=true\n");
             case COLOCATED_PAIR -> crm.append("colocation proxy-with-vip inf: proxy vip\n")
                 .append("order vip-then-proxy Mandatory: vip proxy\n");
         }
