@@ -44,7 +44,16 @@ public final class Coordinator {
                         long leaderSinceMillis, long nowMillis, Set<String> actionsInFlight, Set<String> fencingInFlight,
                         CoordinatorSettings settings) {}
 
+    /** Decides without delivering clone notifications: they pass like pseudo actions. */
     public static Decisions decide(Input in) {
+        return decide(in, null);
+    }
+
+    /**
+     * @param notifications the leader's memory of clone notifications, kept from one decision to the
+     *                      next and emptied when another server leads; null: none are delivered
+     */
+    public static Decisions decide(Input in, NotificationMemory notifications) {
         boolean fencingInUse = Fencing.inUse(in.config());
         List<Command> membership = new ArrayList<>();
         List<FenceRequest> fences = new ArrayList<>();
@@ -58,7 +67,9 @@ public final class Coordinator {
             SchedulerInput.build(in.config(), in.view().nodes(), in.view().statuses(), fencingInUse), in.nowMillis() / 1000);
         List<ActionRequest> actions = new ArrayList<>();
         List<String> waiting = new ArrayList<>();
-        collectGraphActions(in, transition, fencingInUse, actions, fences, waiting);
+        CloneNotifications notifying = new CloneNotifications(in, transition, notifications);
+        collectGraphActions(in, transition, fencingInUse, notifying, actions, fences, waiting);
+        actions.addAll(notifying.owedToSend());
         collectRecurringMonitors(in, transition, actions);
         return new Decisions(List.of(), actions, dedupe(fences), transition, waiting);
     }
@@ -97,7 +108,7 @@ public final class Coordinator {
         };
     }
 
-    private static boolean reachable(Input in, String node) {
+    static boolean reachable(Input in, String node) {
         NodeStatus status = statusOf(in, node);
         Long acked = in.lastAckedHeartbeatMillis().get(node);
         return status != null && status.membership() == NodeMembership.MEMBER && acked != null
@@ -120,7 +131,7 @@ public final class Coordinator {
      * computed graph, so an action is ready when none of its predecessors is a real action, looking
      * through pseudo actions (which complete by themselves once their own predecessors have).
      */
-    private static void collectGraphActions(Input in, Transition transition, boolean fencingInUse,
+    private static void collectGraphActions(Input in, Transition transition, boolean fencingInUse, CloneNotifications notifying,
                                             List<ActionRequest> actions, List<FenceRequest> fences, List<String> waiting) {
         Map<Integer, List<Integer>> predecessors = new HashMap<>();
         for (int[] order : transition.orderings()) {
@@ -137,13 +148,16 @@ public final class Coordinator {
         // its history, and it cannot be probed): nothing is started or promoted anywhere until the
         // fencing is recorded. Stops and demotes go on. Found by the simulation (seed 1970).
         List<String> awaitingFencing = fencingInUse ? nodesAwaitingFencing(in, transition) : List.of();
-        Map<Integer, Boolean> ready = new HashMap<>();
+        Map<Integer, Boolean> done = new HashMap<>();
         for (Action action : transition.actions()) {
             boolean isReady = action.runnable() && predecessors.getOrDefault(action.id(), List.of()).stream()
-                .allMatch(p -> completesByItself(transition.actions().get(p)) && ready.getOrDefault(p, false));
-            ready.put(action.id(), isReady);
-            if (completesByItself(action) || action.intervalMs() > 0) {
-                continue; // recurring monitors: see collectRecurringMonitors
+                .allMatch(p -> done.getOrDefault(p, false));
+            boolean passes = notifying.passes(action);
+            done.put(action.id(), isReady && passes);
+            Optional<ActionRequest> notification = CloneNotifications.isNotification(action) && !passes
+                ? notifying.toSend(action) : Optional.empty();
+            if (action.pseudo() || action.intervalMs() > 0 || (CloneNotifications.isNotification(action) && notification.isEmpty())) {
+                continue; // recurring monitors: see collectRecurringMonitors; notifications: see CloneNotifications
             }
             if ("stonith".equals(action.task())) {
                 if (fencingInUse && !in.fencingInFlight().contains(action.node())) {
@@ -165,15 +179,27 @@ public final class Coordinator {
                 waiting.add(describe(action) + ": node " + action.node() + " is not heartbeating");
                 continue;
             }
+            if (notifying.waitsForPostNotifications(action)) {
+                waiting.add(describe(action) + ": waits for the post-notifications of its clone's last phase");
+                continue;
+            }
+            if (notification.isPresent()) {
+                if (!in.actionsInFlight().contains(notification.get().key())) {
+                    actions.add(notification.get());
+                }
+                continue;
+            }
             String resource = executorId(in.config(), action.resource());
             String key = ActionRequest.keyOf(action.node(), resource, action.task(), 0);
             if (in.actionsInFlight().contains(key)) {
                 continue;
             }
-            request(in.config(), key, action.node(), resource, action.task(), 0, expectedRc(action.task(), 0, null))
-                .or(() -> orphanStop(in, key, action.node(), resource, action.task()))
-                .ifPresentOrElse(actions::add, () -> waiting.add(describe(action) + ": not in the configuration"));
+            Optional<ActionRequest> request = request(in.config(), key, action.node(), resource, action.task(), 0,
+                expectedRc(action.task(), 0, null)).or(() -> orphanStop(in, key, action.node(), resource, action.task()));
+            request.ifPresentOrElse(actions::add, () -> waiting.add(describe(action) + ": not in the configuration"));
+            request.ifPresent(sent -> notifying.phaseBegins(action));
         }
+        notifying.forgetUnplanned();
     }
 
     /**
@@ -342,14 +368,9 @@ public final class Coordinator {
         };
     }
 
-    /**
-     * Pseudo actions, and for now clone notifications: herd does not deliver notifications to agents
-     * yet (a node's history keeps one one-off result per resource, so a notify result would take the
-     * place of the start before it), so a notify action passes like a pseudo action once what comes
-     * before it is done, and the orderings through it still hold.
-     */
+    /** Pseudo actions and notifications: neither keeps an instance busy (its monitors go on). */
     private static boolean completesByItself(Action action) {
-        return action.pseudo() || "notify".equals(action.task());
+        return action.pseudo() || CloneNotifications.isNotification(action);
     }
 
     private static boolean isProbe(Action action) {

@@ -40,6 +40,8 @@ class CoordinatorTest {
     private final List<FenceRequest> fenceRequests = new ArrayList<>();
     private final List<ActionRequest> sent = new ArrayList<>();
     private Configuration config;
+    /** The leader's memory of clone notifications; null: they are not delivered. */
+    private NotificationMemory notifications;
     private long index;
     private long now = 1_000_000;
     private long callId;
@@ -74,7 +76,7 @@ class CoordinatorTest {
         });
         ResourceStatusView view = (ResourceStatusView) state.query(new Query.ResourceStatus());
         Decisions decisions = Coordinator.decide(new Coordinator.Input(config, view, Map.copyOf(acked), 0, now,
-            Set.of(), Set.of(), SETTINGS));
+            Set.of(), Set.of(), SETTINGS), notifications);
         if (decisions.actions().stream().anyMatch(a -> a.operation().equals("monitor") && a.intervalMillis() == 0)) {
             assertThat(decisions.actions()).as("nothing else is sent while probes run")
                 .allMatch(a -> a.operation().equals("monitor") && a.intervalMillis() == 0);
@@ -83,7 +85,11 @@ class CoordinatorTest {
         fenceRequests.addAll(decisions.fences());
         for (ActionRequest action : decisions.actions()) {
             sent.add(action);
-            apply(new Command.RecordOperations(action.node(), List.of(execute(action))));
+            if (action.operation().equals("notify")) {
+                notifications.answered(action.key()); // answered to the leader, not recorded, as the node agent does
+            } else {
+                apply(new Command.RecordOperations(action.node(), List.of(execute(action))));
+            }
         }
         return decisions;
     }
@@ -213,6 +219,54 @@ class CoordinatorTest {
         assertThat(nodesRunning("web")).containsExactly("n1", "n2", "n3");
         assertThat(sent).as("notifications are not delivered to agents yet").noneMatch(a -> a.operation().equals("notify"));
         assertThat(tick().idle()).isTrue();
+    }
+
+    @Test
+    void aCloneWithNotificationsTellsItsInstancesBeforeAndAfterEachPhase() {
+        notifications = new NotificationMemory();
+        String clone = "primitive web ocf:heartbeat:Dummy op monitor interval=10s timeout=20s\n"
+            + "clone web-clone web meta notify=true\n";
+        cluster(clone, "n1", "n2", "n3");
+        runFor(3_000);
+
+        assertThat(nodesRunning("web")).containsExactly("n1", "n2", "n3");
+        int lastStart = lastIndexOf("start", "web", null);
+        List<ActionRequest> afterStarts = notificationsSent(0);
+        assertThat(afterStarts).as("post-start notifications, one per instance, after the starts").hasSize(3)
+            .allMatch(n -> sent.indexOf(n) > lastStart)
+            .allMatch(n -> n.params().get("CRM_meta_notify_type").equals("post")
+                && n.params().get("CRM_meta_notify_operation").equals("start"));
+        assertThat(afterStarts.get(0).params().get("CRM_meta_notify_start_uname").trim().split(" "))
+            .containsExactlyInAnyOrder("n1", "n2", "n3");
+        assertThat(tick().idle()).isTrue();
+
+        int before = sent.size();
+        config = CrmShell.parse(clone + "location no-n3 web-clone -inf: n3\n");
+        runFor(3_000);
+
+        assertThat(nodesRunning("web")).containsExactly("n1", "n2");
+        int stop = lastIndexOf("stop", "web", "n3");
+        List<ActionRequest> aroundStop = notificationsSent(before);
+        assertThat(aroundStop).filteredOn(n -> sent.indexOf(n) < stop).as("pre-stop notifications to every instance")
+            .hasSize(3).allMatch(n -> n.params().get("CRM_meta_notify_type").equals("pre")
+                && n.params().get("CRM_meta_notify_stop_uname").trim().equals("n3"));
+        assertThat(aroundStop).filteredOn(n -> sent.indexOf(n) > stop).as("post-stop notifications to those left")
+            .extracting(ActionRequest::node).containsExactlyInAnyOrder("n1", "n2");
+        assertThat(tick().idle()).isTrue();
+    }
+
+    private List<ActionRequest> notificationsSent(int from) {
+        return sent.subList(from, sent.size()).stream().filter(a -> a.operation().equals("notify")).toList();
+    }
+
+    private int lastIndexOf(String operation, String resource, String node) {
+        for (int i = sent.size() - 1; i >= 0; i--) {
+            ActionRequest a = sent.get(i);
+            if (a.operation().equals(operation) && a.resource().equals(resource) && (node == null || a.node().equals(node))) {
+                return i;
+            }
+        }
+        throw new AssertionError("no " + operation + " of " + resource + " was sent");
     }
 
     @Test

@@ -2,6 +2,7 @@ package herd.sim;
 
 import herd.coordinator.Coordinator;
 import herd.coordinator.Decisions;
+import herd.coordinator.NotificationMemory;
 import herd.core.command.Command;
 import herd.core.resource.NodeMembership;
 import herd.core.resource.NodeStatus;
@@ -15,7 +16,8 @@ import java.util.List;
  */
 @FunctionalInterface
 public interface CoordinatorVariant {
-    Decisions decide(Coordinator.Input input);
+    /** @param notifications the leader's memory of clone notifications (see herd.coordinator.CloneNotifications) */
+    Decisions decide(Coordinator.Input input, NotificationMemory notifications);
 
     CoordinatorVariant REAL = Coordinator::decide;
 
@@ -24,15 +26,15 @@ public interface CoordinatorVariant {
      * invisible to the scheduler, so a node joining meanwhile gets the same exclusive resource started
      * too (seed 14): why the coordinator sends one wave of actions at a time.
      */
-    CoordinatorVariant FORGETS_ACTIONS_IN_FLIGHT = input -> Coordinator.decide(new Coordinator.Input(input.config(),
-        input.view(), input.lastAckedHeartbeatMillis(), input.leaderSinceMillis(), input.nowMillis(), java.util.Set.of(),
-        input.fencingInFlight(), input.settings()));
+    CoordinatorVariant FORGETS_ACTIONS_IN_FLIGHT = (input, notifications) -> Coordinator.decide(new Coordinator.Input(
+        input.config(), input.view(), input.lastAckedHeartbeatMillis(), input.leaderSinceMillis(), input.nowMillis(),
+        java.util.Set.of(), input.fencingInFlight(), input.settings()), notifications);
 
     /**
      * UNSAFE: declares a lost node down at once, without waiting for its lease to expire or for it to
      * be fenced, so its resources are started elsewhere while it may still run them.
      */
-    CoordinatorVariant RECOVERS_WITHOUT_WAITING = input -> {
+    CoordinatorVariant RECOVERS_WITHOUT_WAITING = (input, notifications) -> {
         List<Command> premature = new ArrayList<>();
         for (NodeStatus status : input.view().statuses()) {
             if (status.membership() == NodeMembership.LOST) {
@@ -40,7 +42,7 @@ public interface CoordinatorVariant {
             }
         }
         if (premature.isEmpty()) {
-            return REAL.decide(input);
+            return REAL.decide(input, notifications);
         }
         return new Decisions(premature, List.of(), List.of(), null, List.of());
     };

@@ -6,6 +6,7 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -175,21 +176,26 @@ final class SimNode {
             cancelled.add(cancelledRecord(monitor.request));
         }
         monitors.clear();
-        // What it reported before is moot: everything stops now, and the leader learns that instead.
+        // What it reported before is moot: everything stops now, and the leader learns that instead,
+        // also of the resources whose last results were never acknowledged (a stop that finished
+        // just before the lease ran out would otherwise never reach the cluster state).
+        TreeSet<String> unreported = new TreeSet<>();
+        outbox.values().forEach(report -> report.records().forEach(record -> unreported.add(record.resource())));
         outbox.clear();
         sim.note(name + " stops everything: " + why);
         long stoppedAt = sim.now() + sim.random().nextLong(SELF_STOP_MAX_MILLIS + 1);
         long current = epoch;
         sim.schedule(stoppedAt, name + " finishes stopping everything", () -> {
             if (current == epoch && powered) {
-                finishSelfStop(cancelled);
+                finishSelfStop(cancelled, unreported);
             }
         });
     }
 
-    private void finishSelfStop(List<OperationRecord> cancelled) {
+    private void finishSelfStop(List<OperationRecord> cancelled, Set<String> unreported) {
         List<OperationRecord> records = new ArrayList<>(cancelled);
         TreeSet<String> stopped = new TreeSet<>(active);
+        stopped.addAll(unreported);
         stopped.addAll(sim.truth().clearNode(name));
         stopped.addAll(unacknowledgedSelfStops);
         active.clear();
@@ -275,7 +281,9 @@ final class SimNode {
             plan.durationMillis(), plan.timedOut() ? "timed out" : "");
         sim.note(name + " " + describe(request) + " -> rc " + rc + (plan.timedOut() ? " (timed out)" : "")
             + (op.monitor() != null && !monitorChanged(op.monitor(), rc, execStatus) ? " (unchanged, not reported)" : ""));
-        if (op.monitor() == null) {
+        if (op.monitor() == null && "notify".equals(request.operation())) {
+            sim.actionDone(this, request, op.sender(), "done"); // answered, not recorded, as herd's node agent does
+        } else if (op.monitor() == null) {
             // As herd's node agent answers the leader's call only once the result is recorded.
             report(List.of(record), op);
         } else {

@@ -6,6 +6,7 @@ import herd.coordinator.CoordinatorSettings;
 import herd.coordinator.Decisions;
 import herd.coordinator.FenceRequest;
 import herd.coordinator.Fencing;
+import herd.coordinator.NotificationMemory;
 import herd.core.ClusterState;
 import herd.core.cluster.NodeInfo;
 import herd.core.command.Command;
@@ -109,6 +110,8 @@ public final class Simulation {
         final TreeMap<String, Long> dispatchByKey = new TreeMap<>();
         /** Nodes that said, since this leadership began, that no operation or result of theirs is outstanding. */
         final TreeSet<String> settledNodes = new TreeSet<>();
+        /** Clone notifications answered and owed (herd's LeaderCoordinator keeps the same). */
+        final NotificationMemory notifications = new NotificationMemory();
         boolean decideQueued;
 
         Leadership(String server, long term, long sinceMillis) {
@@ -362,6 +365,9 @@ public final class Simulation {
         Leadership leader = dispatch.leader();
         deliver(node.name, leader.server, "answer to " + request.key() + " -> " + leader.server, () -> {
             if (leadership == leader && Long.valueOf(dispatch.number()).equals(leader.dispatchByKey.get(request.key()))) {
+                if (how.equals("done") && "notify".equals(request.operation())) {
+                    leader.notifications.answered(request.key());
+                }
                 leader.actionsInFlight.remove(request.key());
                 leader.dispatchByKey.remove(request.key());
             }
@@ -438,7 +444,7 @@ public final class Simulation {
         ResourceStatusView view = (ResourceStatusView) state.query(new Query.ResourceStatus());
         Decisions decisions = options.coordinator().decide(new Coordinator.Input(config, view,
             new TreeMap<>(leader.ackedHeartbeatMillis), leader.sinceMillis, nowMillis, new TreeSet<>(leader.actionsInFlight.keySet()),
-            new TreeSet<>(leader.fencingInFlight.keySet()), options.settings()));
+            new TreeSet<>(leader.fencingInFlight.keySet()), options.settings()), leader.notifications);
         if (!options.protocol().newLeaderWaitsForNodes() || decisions.actions().isEmpty()) {
             return decisions;
         }

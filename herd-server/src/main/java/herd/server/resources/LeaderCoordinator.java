@@ -11,6 +11,7 @@ import herd.coordinator.Coordinator;
 import herd.coordinator.CoordinatorSettings;
 import herd.coordinator.Decisions;
 import herd.coordinator.FenceRequest;
+import herd.coordinator.NotificationMemory;
 import herd.core.cluster.NodeInfo;
 import herd.core.command.Command;
 import herd.core.command.Outcome;
@@ -68,6 +69,8 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
     private final Set<String> settledNodes = ConcurrentHashMap.newKeySet();
     /** Action key to the time after which it counts as lost and may be sent again. */
     private final Map<String, Long> actionsInFlight = new ConcurrentHashMap<>();
+    /** Clone notifications answered and owed, for this term of leadership (see CloneNotifications). */
+    private volatile NotificationMemory notifications = new NotificationMemory();
     /** Node to the time after which fencing may be tried again (in flight until then). */
     private final Map<String, Long> fencingInFlight = new ConcurrentHashMap<>();
     private volatile ParsedConfiguration parsed = new ParsedConfiguration(-1, Configuration.empty(), null);
@@ -100,6 +103,7 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
             settledNodes.clear();
             actionsInFlight.clear();
             fencingInFlight.clear();
+            notifications = new NotificationMemory();
             loop = Thread.ofVirtual().name("herd-coordinator").start(this::run);
             log.info("{} coordinates resources from term {}", nodeName, term);
         } else if (!leader && leading) {
@@ -226,7 +230,8 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
         actionsInFlight.values().removeIf(deadline -> deadline < now);
         fencingInFlight.values().removeIf(retryAt -> retryAt < now);
         Decisions decisions = Coordinator.decide(new Coordinator.Input(config, view, Map.copyOf(ackedHeartbeats),
-            leaderSinceMillis, now, Set.copyOf(actionsInFlight.keySet()), Set.copyOf(fencingInFlight.keySet()), settings));
+            leaderSinceMillis, now, Set.copyOf(actionsInFlight.keySet()), Set.copyOf(fencingInFlight.keySet()), settings),
+            notifications);
         for (Command change : decisions.membershipChanges()) {
             Outcome outcome = access.submit(change);
             log.info("{}", outcome instanceof Outcome.Applied applied ? applied.description() : outcome);
@@ -280,6 +285,9 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
         Thread.ofVirtual().name("herd-action").start(() -> {
             try {
                 send(action, view);
+                if ("notify".equals(action.operation())) {
+                    notifications.answered(action.key());
+                }
                 if (action.intervalMillis() == 0) {
                     actionsInFlight.remove(action.key());
                     wake.release();

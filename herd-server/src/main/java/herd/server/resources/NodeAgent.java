@@ -342,6 +342,12 @@ public final class NodeAgent implements AutoCloseable {
             ActionRequest toRun = "stop".equals(request.operation()) ? asStarted(request) : request;
             OperationResult result = run(toRun, toRun.operation(), 0);
             OperationRecord record = record(toRun, result);
+            if ("notify".equals(request.operation())) {
+                // Answered to the leader only: a notification changes nothing the cluster records
+                // (Pacemaker does not record them either), and recording it would take the place
+                // of the resource's start in its history.
+                return record;
+            }
             track(toRun, record);
             try {
                 report(List.of(record));
