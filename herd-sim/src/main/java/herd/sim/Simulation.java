@@ -49,6 +49,7 @@ public final class Simulation {
     public static final long ACTION_GRACE_MILLIS = 5_000;
     /** Wait before fencing a node again after the device failed. */
     public static final long FENCE_RETRY_MILLIS = 2_000;
+    public static final long FENCE_RECORD_RETRY_MILLIS = 500;
     public static final long FENCE_MIN_MILLIS = 200;
     public static final long FENCE_MAX_MILLIS = 2_000;
     /** A leader that cannot reach a majority for this long steps down: 3/4 of the minimum election timeout. */
@@ -516,14 +517,24 @@ public final class Simulation {
             // The device acts whoever leads now: the node is off before anyone hears of it.
             powerOff(request.target(), "fenced", randomDownMillis());
         }
-        if (leadership != leader) {
-            note("the result of fencing " + request.target() + " is not recorded: " + leader.server + " no longer leads");
-            return;
-        }
         String detail = worked ? "level 1 (" + ScenarioGenerator.FENCE_DEVICE + ")" : ScenarioGenerator.FENCE_DEVICE
             + ": the device does not answer";
-        commit(new Command.RecordFencing(new FencingEvent(request.target(), worked, detail, nowMillis)));
-        leader.fencingInFlight.put(request.target(), worked ? 0L : nowMillis + FENCE_RETRY_MILLIS);
+        recordFencing(leader, new FencingEvent(request.target(), worked, detail, nowMillis), serverIncarnation);
+    }
+
+    /** As herd's LeaderCoordinator: a fencing that worked is recorded again while its leader leads, not redone. */
+    private void recordFencing(Leadership leader, FencingEvent event, int serverIncarnation) {
+        SimNode server = nodes.get(leader.server);
+        if (leadership != leader || !server.powered() || server.incarnation() != serverIncarnation) {
+            note("the result of fencing " + event.target() + " is not recorded: " + leader.server + " no longer leads");
+            return;
+        }
+        if (commit(new Command.RecordFencing(event)) == null && event.succeeded()) {
+            queue.schedule(nowMillis + FENCE_RECORD_RETRY_MILLIS, leader.server + " records the fencing of " + event.target()
+                + " again", () -> recordFencing(leader, event, serverIncarnation));
+            return;
+        }
+        leader.fencingInFlight.put(event.target(), event.succeeded() ? 0L : nowMillis + FENCE_RETRY_MILLIS);
     }
 
     // ------------------------------------------------------------------ servers and elections

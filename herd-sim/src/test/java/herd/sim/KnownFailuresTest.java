@@ -49,6 +49,17 @@ class KnownFailuresTest {
     }
 
     @Test
+    void aFencingThatWorkedIsRecordedAgainNotRepeated() {
+        // Three nodes, two of them off: a fencing that worked could not be recorded (no majority), and
+        // fencing the node again each time it booted kept the cluster from regaining its majority
+        // until well after the faults ended (seeds 3690 and 4465, once notifications were delivered).
+        for (long seed : new long[] {3690, 4465}) {
+            SimulationResult result = Simulation.run(seed);
+            assertThat(result.passed()).as("seed %d: %s", seed, result.violation()).isTrue();
+        }
+    }
+
+    @Test
     void nothingStartsWhileANodeAwaitsFencing() {
         // The leader's own node failed a stop and was to be fenced; a cleanup had erased its history, so
         // the scheduler could not see the copy still running there and started another elsewhere

@@ -48,6 +48,8 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
     static final long ACTION_GRACE_MILLIS = 5_000;
     /** Wait before fencing a node again after every device failed. */
     static final long FENCE_RETRY_MILLIS = 2_000;
+    /** Pause between two attempts to record a fencing that worked. */
+    static final long FENCE_RECORD_RETRY_MILLIS = 500;
     static final long FENCE_DEVICE_TIMEOUT_MILLIS = 20_000;
 
     private final String nodeName;
@@ -327,14 +329,33 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
         log.warn("{}: fencing node {} ({})", nodeName, request.target(), request.reason());
         Thread.ofVirtual().name("herd-fence").start(() -> {
             FencingEvent event = fence(request);
-            try {
-                Outcome outcome = access.submit(new Command.RecordFencing(event));
-                log.warn("{}: {}", nodeName, outcome instanceof Outcome.Applied applied ? applied.description() : outcome);
-            } catch (ApiException e) {
-                log.warn("{}: could not record the fencing of {}: {}", nodeName, request.target(), e.getMessage());
+            boolean recorded = record(event);
+            // A fencing that worked but could not be recorded (no majority just now) is recorded again
+            // while this server leads, rather than done again: fencing the node anew once it boots
+            // would keep a small cluster from ever regaining its majority (a fencing storm). A new
+            // leader, which cannot know of it, fences again.
+            while (!recorded && event.succeeded() && leading) {
+                try {
+                    Thread.sleep(FENCE_RECORD_RETRY_MILLIS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                    return;
+                }
+                recorded = record(event);
             }
             fencingInFlight.put(request.target(), event.succeeded() ? 0 : System.currentTimeMillis() + FENCE_RETRY_MILLIS);
         });
+    }
+
+    private boolean record(FencingEvent event) {
+        try {
+            Outcome outcome = access.submit(new Command.RecordFencing(event));
+            log.warn("{}: {}", nodeName, outcome instanceof Outcome.Applied applied ? applied.description() : outcome);
+            return true;
+        } catch (ApiException e) {
+            log.warn("{}: could not record the fencing of {}: {}", nodeName, event.target(), e.getMessage());
+            return false;
+        }
     }
 
     private FencingEvent fence(FenceRequest request) {
