@@ -21,6 +21,10 @@ import java.util.function.UnaryOperator;
 final class CommandBatcher {
     private record Waiting(byte[] command, CompletableFuture<byte[]> reply) { }
 
+    /** Where completed entries are handled: one virtual thread each. */
+    private static final java.util.concurrent.Executor COMPLETIONS =
+            java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+
     private final int inFlightMax;
     /** Sends one entry's bytes and completes with its reply. */
     private final Function<byte[], CompletableFuture<byte[]>> send;
@@ -88,13 +92,16 @@ final class CommandBatcher {
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
-        sent.whenComplete((reply, error) -> {
+        // Handled on a thread of its own, never on the one completing the entry: that is a Ratis
+        // thread (a read's completes under a lock of Ratis' ReadIndex), and sending the next entry
+        // from it would wait for work that same thread has to do.
+        sent.whenCompleteAsync((reply, error) -> {
             synchronized (this) {
                 inFlight--;
             }
             complete(batch, reply, error);
             sendWhatFits();
-        });
+        }, COMPLETIONS);
     }
 
     private void complete(List<Waiting> batch, byte[] reply, Throwable error) {

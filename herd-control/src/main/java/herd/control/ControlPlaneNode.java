@@ -232,11 +232,14 @@ public final class ControlPlaneNode implements AutoCloseable {
         if (!leadsAndIsReady()) {
             return current.readLinearizable(query);
         }
-        return submitToSelf(RaftClientRequest.readRequestType(), query)
-                .thenCompose(reply -> reply.isSuccess() || !leadershipMoved(reply.getException())
-                        ? current.answerLocal(CompletableFuture.completedFuture(reply), "linearizable read",
-                                "nothing was changed")
-                        : current.readLinearizable(query));
+        // Bounded like every other call: reads share rounds, so one that never ended would hold up
+        // every later read of this server.
+        final CompletableFuture<RaftClientReply> pending = submitToSelf(RaftClientRequest.readRequestType(), query)
+                .orTimeout(current.operationTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
+        return pending.handle((reply, error) -> error != null || reply.isSuccess() || !leadershipMoved(reply.getException())
+                        ? current.answerLocal(pending, "linearizable read", "nothing was changed")
+                        : current.readLinearizable(query))
+                .thenCompose(answer -> answer);
     }
 
     private static boolean leadershipMoved(Throwable e) {

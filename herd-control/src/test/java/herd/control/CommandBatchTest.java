@@ -60,8 +60,8 @@ class CommandBatchTest {
 
     /** A sender whose entries complete when the test says so. */
     private static final class HeldSender {
-        final List<byte[]> entries = new ArrayList<>();
-        final List<CompletableFuture<byte[]>> replies = new ArrayList<>();
+        final List<byte[]> entries = new java.util.concurrent.CopyOnWriteArrayList<>(); // sent from completion threads
+        final List<CompletableFuture<byte[]>> replies = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         CompletableFuture<byte[]> send(byte[] entry) {
             entries.add(entry);
@@ -82,6 +82,14 @@ class CommandBatchTest {
         }
     }
 
+    /** Completed entries are handled on a thread of their own: waits until the next one has left. */
+    private static void awaitEntries(HeldSender sender, int count) throws InterruptedException {
+        for (int waited = 0; sender.entries.size() < count && waited < 5_000; waited += 5) {
+            Thread.sleep(5);
+        }
+        assertThat(sender.entries).hasSize(count);
+    }
+
     @Test
     void commandsThatArriveWhileAnEntryIsInFlightLeaveTogetherInTheNext() throws Exception {
         final HeldSender sender = new HeldSender();
@@ -94,36 +102,37 @@ class CommandBatchTest {
         assertThat(sender.entries).hasSize(1);
         assertThat(text(sender.entries.get(0))).as("alone, in the plain format").isEqualTo("a");
         sender.answer(0);
-        assertThat(text(first.get())).isEqualTo("ok a");
-        assertThat(sender.entries).hasSize(2);
+        assertThat(text(first.get(5, java.util.concurrent.TimeUnit.SECONDS))).isEqualTo("ok a");
+        awaitEntries(sender, 2);
         assertThat(CommandBatch.decode(sender.entries.get(1))).extracting(CommandBatchTest::text).containsExactly("b", "c");
         assertThat(second).isNotDone();
         sender.answer(1);
-        assertThat(text(second.get())).isEqualTo("ok b");
-        assertThat(text(third.get())).isEqualTo("ok c");
+        assertThat(text(second.get(5, java.util.concurrent.TimeUnit.SECONDS))).isEqualTo("ok b");
+        assertThat(text(third.get(5, java.util.concurrent.TimeUnit.SECONDS))).isEqualTo("ok c");
     }
 
     @Test
-    void aFailedEntryFailsEveryCommandInItAndTheNextEntryStillLeaves() {
+    void aFailedEntryFailsEveryCommandInItAndTheNextEntryStillLeaves() throws Exception {
         final HeldSender sender = new HeldSender();
         final CommandBatcher batcher = new CommandBatcher(1, sender::send);
         batcher.submit(bytes("a"));
         final CompletableFuture<byte[]> second = batcher.submit(bytes("b"));
         final CompletableFuture<byte[]> third = batcher.submit(bytes("c"));
         sender.answer(0);
+        awaitEntries(sender, 2);
 
         sender.replies.get(1).completeExceptionally(new ControlPlaneUnavailableException("no leader", null));
-        final CompletableFuture<byte[]> fourth = batcher.submit(bytes("d"));
-
         assertThatThrownBy(second::get).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(ControlPlaneUnavailableException.class);
         assertThatThrownBy(third::get).isInstanceOf(ExecutionException.class).hasCauseInstanceOf(ControlPlaneUnavailableException.class);
-        assertThat(sender.entries).hasSize(3);
+        final CompletableFuture<byte[]> fourth = batcher.submit(bytes("d"));
+
+        awaitEntries(sender, 3);
         sender.answer(2);
-        assertThat(fourth).isCompletedWithValueMatching(reply -> text(reply).equals("ok d"));
+        assertThat(text(fourth.get(5, java.util.concurrent.TimeUnit.SECONDS))).isEqualTo("ok d");
     }
 
     @Test
-    void aBatchStopsAtItsByteLimit() {
+    void aBatchStopsAtItsByteLimit() throws Exception {
         final HeldSender sender = new HeldSender();
         final CommandBatcher batcher = new CommandBatcher(1, sender::send);
         batcher.submit(bytes("first"));
@@ -133,9 +142,10 @@ class CommandBatchTest {
         batcher.submit(bytes("small"));
 
         sender.answer(0);
-        assertThat(sender.entries).hasSize(2);
+        awaitEntries(sender, 2);
         assertThat(sender.entries.get(1)).as("one big command alone, in the plain format").isEqualTo(big);
         sender.answer(1);
+        awaitEntries(sender, 3);
         assertThat(CommandBatch.decode(sender.entries.get(2))).hasSize(2);
     }
 }

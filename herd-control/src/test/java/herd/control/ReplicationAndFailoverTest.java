@@ -94,6 +94,23 @@ class ReplicationAndFailoverTest {
     }
 
     @Test
+    void readsAndWritesAskedTogetherOnTheLeaderKeepFlowing() throws Exception {
+        // A read's round completes on a Ratis thread, under a lock of its ReadIndex; the next round
+        // was once sent from that thread and waited for it: every later read and write hung.
+        try (TestCluster cluster = new TestCluster(dir).bootstrap("a", "b", "c")) {
+            final ControlPlaneNode leader = cluster.awaitLeader();
+            for (int round = 0; round < 20; round++) {
+                final List<CompletableFuture<byte[]>> calls = new ArrayList<>();
+                for (int i = 0; i < 20; i++) {
+                    calls.add(leader.readLinearizable(get("k")));
+                    calls.add(leader.submit(put("k", "r" + round + "-" + i)));
+                }
+                CompletableFuture.allOf(calls.toArray(CompletableFuture[]::new)).get(15, TimeUnit.SECONDS);
+            }
+        }
+    }
+
+    @Test
     void allServersRestartFromTheirDataDirectoriesWithStateIntact() throws Exception {
         final long committedBefore;
         try (TestCluster cluster = new TestCluster(dir).bootstrap("a", "b", "c")) {
