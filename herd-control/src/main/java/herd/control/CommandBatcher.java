@@ -24,6 +24,18 @@ final class CommandBatcher {
     /** Where completed entries are handled: one virtual thread each. */
     private static final java.util.concurrent.Executor COMPLETIONS =
             java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+    /**
+     * An entry in flight longer than this no longer holds back the commands behind it: it is waiting
+     * out a leader change (its client retries), and the ones after it should look for the new leader
+     * on their own rather than queue behind it. Far above a replication round under load (tens of ms).
+     */
+    static final long STALLED_AFTER_MILLIS = 250;
+    private static final java.util.concurrent.ScheduledExecutorService STALL_TIMER =
+            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
+                final Thread thread = new Thread(runnable, "herd-batch-stall-timer");
+                thread.setDaemon(true);
+                return thread;
+            });
 
     private final int inFlightMax;
     /** Sends one entry's bytes and completes with its reply. */
@@ -92,16 +104,33 @@ final class CommandBatcher {
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
+        // The entry counts as in flight until it completes or stalls, whichever comes first.
+        final java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
+        final java.util.concurrent.ScheduledFuture<?> stall = STALL_TIMER.schedule(() -> {
+            if (stopCounting(counted)) {
+                COMPLETIONS.execute(this::sendWhatFits);
+            }
+        }, STALLED_AFTER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
         // Handled on a thread of its own, never on the one completing the entry: that is a Ratis
         // thread (a read's completes under a lock of Ratis' ReadIndex), and sending the next entry
         // from it would wait for work that same thread has to do.
         sent.whenCompleteAsync((reply, error) -> {
-            synchronized (this) {
-                inFlight--;
-            }
+            stall.cancel(false);
+            stopCounting(counted);
             complete(batch, reply, error);
             sendWhatFits();
         }, COMPLETIONS);
+    }
+
+    /** Takes an entry out of the in-flight count, once. */
+    private boolean stopCounting(java.util.concurrent.atomic.AtomicBoolean counted) {
+        if (!counted.compareAndSet(true, false)) {
+            return false;
+        }
+        synchronized (this) {
+            inFlight--;
+        }
+        return true;
     }
 
     private void complete(List<Waiting> batch, byte[] reply, Throwable error) {

@@ -132,6 +132,19 @@ class CommandBatchTest {
     }
 
     @Test
+    void anEntryThatStallsNoLongerHoldsBackTheCommandsBehindIt() throws Exception {
+        final HeldSender sender = new HeldSender();
+        final CommandBatcher batcher = new CommandBatcher(1, sender::send);
+        batcher.submit(bytes("stuck, e.g. waiting out a leader change"));
+        final CompletableFuture<byte[]> next = batcher.submit(bytes("next"));
+        assertThat(sender.entries).hasSize(1);
+
+        awaitEntries(sender, 2); // after CommandBatcher.STALLED_AFTER_MILLIS
+        sender.answer(1);
+        assertThat(text(next.get(5, java.util.concurrent.TimeUnit.SECONDS))).isEqualTo("ok next");
+    }
+
+    @Test
     void aBatchStopsAtItsByteLimit() throws Exception {
         final HeldSender sender = new HeldSender();
         final CommandBatcher batcher = new CommandBatcher(1, sender::send);
