@@ -356,7 +356,8 @@ public final class ObjectService {
      */
     boolean dropIfSurplus(QueryResult.StorageMap map, ObjectId objectId) {
         long epoch = map.current().epoch();
-        if (maps.placement(map, map.current(), objectId).contains(self)) {
+        List<String> placement = maps.placement(map, map.current(), objectId);
+        if (placement.contains(self) || !everyPlacedCopyIsAsNew(map, epoch, objectId, placement)) {
             return false;
         }
         ReadWriteLock lock = lockOf(objectId);
@@ -371,6 +372,26 @@ public final class ObjectService {
         } finally {
             lock.writeLock().unlock();
         }
+    }
+
+    /**
+     * Before this copy goes, every node the epoch places the object on must hold one at least as new:
+     * a write accepted here under the previous epoch (by nodes that had not seen the new one yet) can
+     * land after those nodes listed what to recover. A node that lacks it is asked to take this copy
+     * (outside this copy's lock, which its request reads under); the surplus copy stays if any fails.
+     */
+    private boolean everyPlacedCopyIsAsNew(QueryResult.StorageMap map, long epoch, ObjectId objectId, List<String> placement) {
+        StampInfo mine = stampInfo(objectId, epoch);
+        for (String node : placement) {
+            boolean current = peers.stamp(map, node, epoch, objectId) instanceof CopyReply.Ok<StampInfo> ok
+                && ok.value().exists() && ok.value().stamp() >= mine.stamp();
+            if (!current && !(peers.repair(map, node, epoch, objectId, self) instanceof CopyReply.Ok<Done>)) {
+                log.info("keeps its copy of object {}: node {}, where epoch {} places it, could not take it yet", objectId,
+                    node, epoch);
+                return false;
+            }
+        }
+        return true;
     }
 
     /** Deletes this node's copy of an object no volume can read any more. */
