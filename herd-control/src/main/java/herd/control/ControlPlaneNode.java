@@ -435,6 +435,7 @@ public final class ControlPlaneNode implements AutoCloseable {
 
     /** The configuration as the leader sees it, refusing while it is transitional. */
     private Configuration leaderConfiguration() {
+        awaitReadyIfLeading();
         final RaftPeerId leader = division().getInfo().getLeaderId();
         if (leader == null) {
             throw new MembershipChangeRefusedException("no leader is known to " + config.nodeName()
@@ -458,6 +459,27 @@ public final class ControlPlaneNode implements AutoCloseable {
         }
         return new Configuration(leader, ProtoUtils.toRaftPeers(conf.getPeersList()),
                 ProtoUtils.toRaftPeers(conf.getListenersList()), info);
+    }
+
+    /**
+     * A server that has just become leader (an election, a transfer) refuses configuration changes
+     * until it has committed an entry of its term: a change asked of it in that moment waits for it,
+     * up to an election timeout, instead of failing.
+     */
+    private void awaitReadyIfLeading() {
+        final long deadline = System.nanoTime() + config.electionTimeoutMax().toNanos();
+        while (System.nanoTime() < deadline) {
+            final DivisionInfo info = division().getInfo();
+            if (!info.isLeader() || info.isLeaderReady()) {
+                return;
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+        }
     }
 
     /** Refuses when a current voter has not answered the leader recently or is far behind. */
