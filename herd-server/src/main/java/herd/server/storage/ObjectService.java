@@ -355,6 +355,9 @@ public final class ObjectService {
      * of the epoch has finished its recovery (so the copies that replace this one are complete).
      */
     boolean dropIfSurplus(QueryResult.StorageMap map, ObjectId objectId) {
+        if (!StorageMaps.knowsVolumeOf(map, objectId)) {
+            return false; // a volume newer than the map: its copies are not known, so neither is its placement
+        }
         long epoch = map.current().epoch();
         List<String> placement = maps.placement(map, map.current(), objectId);
         if (placement.contains(self) || !everyPlacedCopyIsAsNew(map, epoch, objectId, placement)) {

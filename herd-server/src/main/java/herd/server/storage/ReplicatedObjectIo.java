@@ -84,7 +84,7 @@ final class ReplicatedObjectIo implements ObjectIo {
     private <T> ObjectResult<T> readFirstGood(ObjectId id, CopyCall<T> call) {
         Retrying retrying = new Retrying(id);
         while (true) {
-            QueryResult.StorageMap map = maps.current();
+            QueryResult.StorageMap map = maps.currentKnowing(id.volumeId());
             long epoch = map.current().epoch();
             List<String> copies = selfFirst(maps.placement(map, map.current(), id));
             List<String> badCopies = new ArrayList<>();
@@ -146,7 +146,7 @@ final class ReplicatedObjectIo implements ObjectIo {
     private ObjectResult<Done> changeEveryCopy(ObjectId id, CopyCall<Done> call) {
         Retrying retrying = new Retrying(id);
         while (true) {
-            QueryResult.StorageMap map = maps.current();
+            QueryResult.StorageMap map = maps.currentKnowing(id.volumeId());
             long epoch = map.current().epoch();
             List<String> copies = maps.placement(map, map.current(), id);
             Map<String, CopyReply<Done>> replies = onEveryNode(copies, node -> call.call(map, node, epoch));
@@ -193,7 +193,7 @@ final class ReplicatedObjectIo implements ObjectIo {
         }
         Retrying retrying = new Retrying(objectIds.iterator().next());
         while (true) {
-            QueryResult.StorageMap map = maps.current();
+            QueryResult.StorageMap map = mapKnowingAll(objectIds);
             long epoch = map.current().epoch();
             Map<String, List<ObjectId>> byNode = new LinkedHashMap<>();
             for (ObjectId id : objectIds) {
@@ -220,6 +220,16 @@ final class ReplicatedObjectIo implements ObjectIo {
     }
 
     // ---- helpers ----
+
+    private QueryResult.StorageMap mapKnowingAll(Collection<ObjectId> objectIds) {
+        QueryResult.StorageMap map = maps.current();
+        for (ObjectId id : objectIds) {
+            if (!StorageMaps.knowsVolumeOf(map, id)) {
+                map = maps.currentKnowing(id.volumeId());
+            }
+        }
+        return map;
+    }
 
     private interface NodeCall {
         CopyReply<Done> call(String node);

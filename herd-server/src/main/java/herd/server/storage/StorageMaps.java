@@ -127,6 +127,31 @@ final class StorageMaps implements AutoCloseable {
         });
     }
 
+    /** How long the data path waits for this node's map to learn of a volume it has not seen yet. */
+    static final Duration UNKNOWN_VOLUME_WAIT = Duration.ofSeconds(5);
+
+    /**
+     * The current map, once it knows how many copies {@code volumeId} keeps. A volume created (or
+     * cloned, or rolled back) a moment ago may not be in this node's copy of the map yet, and placing
+     * its objects by the cluster's default copies would write fewer copies than the volume asked for.
+     * After {@link #UNKNOWN_VOLUME_WAIT} the map is returned as it is: the objects of a deleted
+     * ancestor, which clones still read, are the only ones no map knows.
+     */
+    QueryResult.StorageMap currentKnowing(int volumeId) {
+        long deadline = System.nanoTime() + UNKNOWN_VOLUME_WAIT.toNanos();
+        while (!current.copiesByVolumeId().containsKey(volumeId) && System.nanoTime() < deadline) {
+            refresh();
+            if (!current.copiesByVolumeId().containsKey(volumeId)) {
+                sleepQuietly(MIN_REFRESH_GAP_MILLIS);
+            }
+        }
+        return current;
+    }
+
+    static boolean knowsVolumeOf(QueryResult.StorageMap map, ObjectId objectId) {
+        return map.copiesByVolumeId().containsKey(objectId.volumeId());
+    }
+
     /** Copies the object keeps: its volume's, or the cluster's default for an unknown volume. */
     static int copies(QueryResult.StorageMap map, ObjectId objectId) {
         return map.copiesByVolumeId().getOrDefault(objectId.volumeId(), map.defaultCopies());
