@@ -39,10 +39,19 @@ public final class Coordinator {
      *                                after it but by this leader, so it is the floor of every lease
      * @param actionsInFlight         keys of actions sent and not yet recorded
      * @param fencingInFlight         nodes being fenced now
+     * @param heardBootIds            per node, the boot id of its latest heartbeat to this leader (a lost
+     *                                node's too, which is not acknowledged); absent when it gave none
      */
     public record Input(Configuration config, ResourceStatusView view, Map<String, Long> lastAckedHeartbeatMillis,
                         long leaderSinceMillis, long nowMillis, Set<String> actionsInFlight, Set<String> fencingInFlight,
-                        CoordinatorSettings settings) {}
+                        CoordinatorSettings settings, Map<String, String> heardBootIds) {
+        public Input(Configuration config, ResourceStatusView view, Map<String, Long> lastAckedHeartbeatMillis,
+                     long leaderSinceMillis, long nowMillis, Set<String> actionsInFlight, Set<String> fencingInFlight,
+                     CoordinatorSettings settings) {
+            this(config, view, lastAckedHeartbeatMillis, leaderSinceMillis, nowMillis, actionsInFlight, fencingInFlight,
+                settings, Map.of());
+        }
+    }
 
     /** Decides without delivering clone notifications: they pass like pseudo actions. */
     public static Decisions decide(Input in) {
@@ -61,7 +70,7 @@ public final class Coordinator {
             livenessVerdict(in, status, fencingInUse, fences).ifPresent(membership::add);
         }
         if (!membership.isEmpty()) {
-            return new Decisions(membership, List.of(), fences, null, List.of());
+            return new Decisions(membership, List.of(), heldBackByNewLeader(in, fences), null, List.of());
         }
         Transition transition = Scheduler.schedule(
             SchedulerInput.build(in.config(), in.view().nodes(), in.view().statuses(), fencingInUse), in.nowMillis() / 1000);
@@ -71,7 +80,19 @@ public final class Coordinator {
         collectGraphActions(in, transition, fencingInUse, notifying, actions, fences, waiting);
         actions.addAll(notifying.owedToSend());
         collectRecurringMonitors(in, transition, actions);
-        return new Decisions(List.of(), actions, dedupe(fences), transition, waiting);
+        return new Decisions(List.of(), actions, heldBackByNewLeader(in, dedupe(fences)), transition, waiting);
+    }
+
+    /**
+     * A new leader fences no one during its first node-lost period: a node lost under an earlier
+     * leader gets that long to show, by its boot id, that it has rebooted since (its fence may have
+     * worked without being recorded), so that a small cluster does not fence, one after the other as
+     * they boot, the very servers its majority needs. A node the new leader finds lost itself is lost
+     * only after that period anyway.
+     */
+    private static List<FenceRequest> heldBackByNewLeader(Input in, List<FenceRequest> fences) {
+        boolean newLeader = in.nowMillis() - in.leaderSinceMillis() <= in.settings().nodeLostAfterMillis();
+        return newLeader ? List.of() : fences;
     }
 
     // ------------------------------------------------------------------ liveness
@@ -87,10 +108,24 @@ public final class Coordinator {
             // A new leader counts silence from when it took over (lastSeen above), so every node gets a
             // full period to find it; nodes ask every server once the old leader has not answered
             // within one heartbeat interval, so they find it well within that period.
-            case MEMBER -> silentMillis > settings.nodeLostAfterMillis()
-                ? Optional.of(new Command.SetNodeMembership(node, NodeMembership.LOST, "no heartbeat for " + silentMillis + " ms"))
-                : Optional.empty();
+            case MEMBER -> {
+                String heardBootId = in.heardBootIds().get(node);
+                if (status.rebootedSince(heardBootId)) {
+                    // Rebooted faster than it could be found lost: what the state says runs there is gone,
+                    // and the boot id to recognise its next reboot by is the new one (down, then member).
+                    yield Optional.of(new Command.SetNodeMembership(node, NodeMembership.DOWN, "rebooted (boot id "
+                        + heardBootId + ", was " + status.bootId() + "): it runs nothing"));
+                }
+                yield silentMillis > settings.nodeLostAfterMillis()
+                    ? Optional.of(new Command.SetNodeMembership(node, NodeMembership.LOST, "no heartbeat for " + silentMillis + " ms"))
+                    : Optional.empty();
+            }
             case LOST -> {
+                String heardBootId = in.heardBootIds().get(node);
+                if (status.rebootedSince(heardBootId)) {
+                    yield Optional.of(new Command.SetNodeMembership(node, NodeMembership.DOWN, "rebooted since it was lost"
+                        + " (boot id " + heardBootId + ", was " + status.bootId() + "): it runs nothing"));
+                }
                 if (fencingInUse) {
                     if (!in.fencingInFlight().contains(node)) {
                         fences.add(Fencing.request(in.config(), node, "node is lost: " + status.membershipReason()));
@@ -103,7 +138,8 @@ public final class Coordinator {
                     : Optional.empty();
             }
             case DOWN -> acked != null && in.nowMillis() - acked <= settings.nodeLostAfterMillis()
-                ? Optional.of(new Command.SetNodeMembership(node, NodeMembership.MEMBER, "heartbeating"))
+                ? Optional.of(new Command.SetNodeMembership(node, NodeMembership.MEMBER, "heartbeating",
+                    in.heardBootIds().get(node)))
                 : Optional.empty();
         };
     }

@@ -34,6 +34,10 @@ class CoordinatorTest {
 
     private final ClusterState state = new ClusterState();
     private final Map<String, Long> acked = new HashMap<>();
+    /** Per node, the boot id its heartbeats carry (a reboot changes it); heard from lost nodes too. */
+    private final Map<String, String> bootIds = new HashMap<>();
+    private final Map<String, String> heardBootIds = new HashMap<>();
+    private long leaderSince = 0;
     /** What really runs on each node, whatever the state says. */
     private final Map<String, Set<String>> running = new HashMap<>();
     private final Set<String> alive = new TreeSet<>();
@@ -70,13 +74,14 @@ class CoordinatorTest {
     /** One leader tick: heartbeats from live nodes, a decision, its commands and actions carried out. */
     private Decisions tick() {
         alive.forEach(node -> {
+            heardBootIds.put(node, bootIds.getOrDefault(node, node + "-boot-1"));
             if (state.nodeStatus(node).membership() != NodeMembership.LOST) {
                 acked.put(node, now);
             }
         });
         ResourceStatusView view = (ResourceStatusView) state.query(new Query.ResourceStatus());
-        Decisions decisions = Coordinator.decide(new Coordinator.Input(config, view, Map.copyOf(acked), 0, now,
-            Set.of(), Set.of(), SETTINGS), notifications);
+        Decisions decisions = Coordinator.decide(new Coordinator.Input(config, view, Map.copyOf(acked), leaderSince, now,
+            Set.of(), Set.of(), SETTINGS, Map.copyOf(heardBootIds)), notifications);
         if (decisions.actions().stream().anyMatch(a -> a.operation().equals("monitor") && a.intervalMillis() == 0)) {
             assertThat(decisions.actions()).as("nothing else is sent while probes run")
                 .allMatch(a -> a.operation().equals("monitor") && a.intervalMillis() == 0);
@@ -186,6 +191,84 @@ class CoordinatorTest {
         runFor(1_000);
 
         assertThat(nodesRunning("db")).hasSize(1).doesNotContain(first);
+    }
+
+    @Test
+    void aLostNodeThatHasRebootedSinceIsDownWithoutAnotherFence() {
+        cluster(DB + FENCE, "n1", "n2", "n3");
+        runFor(2_000);
+        String first = nodesRunning("db").get(0);
+        assertThat(state.nodeStatus(first).bootId()).isEqualTo(first + "-boot-1");
+        alive.remove(first);
+        runFor(SETTINGS.nodeLostAfterMillis() + 500);
+        assertThat(state.nodeStatus(first).membership()).isEqualTo(NodeMembership.LOST);
+
+        // Its fence rebooted it, but the result was never recorded (the leader lost its majority).
+        running.get(first).clear();
+        bootIds.put(first, first + "-boot-2");
+        alive.add(first);
+        int fencesBefore = fenceRequests.size();
+        tick();
+
+        assertThat(state.nodeStatus(first).membership()).isEqualTo(NodeMembership.DOWN);
+        assertThat(state.nodeStatus(first).membershipReason()).contains("rebooted since it was lost");
+        runFor(2_000);
+        assertThat(fenceRequests).hasSize(fencesBefore);
+        assertThat(state.nodeStatus(first).membership()).isEqualTo(NodeMembership.MEMBER);
+        assertThat(state.nodeStatus(first).bootId()).isEqualTo(first + "-boot-2");
+        assertThat(nodesRunning("db")).hasSize(1);
+    }
+
+    @Test
+    void aMemberThatRebootedBeforeItWasFoundLostIsDownThenAMemberWithItsNewBootId() {
+        cluster(DB + FENCE, "n1", "n2", "n3");
+        runFor(2_000);
+        String first = nodesRunning("db").get(0);
+
+        running.get(first).clear(); // a quick reboot: it never missed enough heartbeats to be lost
+        bootIds.put(first, first + "-boot-2");
+        tick();
+        assertThat(state.nodeStatus(first).membership()).isEqualTo(NodeMembership.DOWN);
+        assertThat(state.nodeStatus(first).resources()).as("nothing survives a reboot").isEmpty();
+        runFor(2_000);
+
+        assertThat(state.nodeStatus(first).membership()).isEqualTo(NodeMembership.MEMBER);
+        assertThat(state.nodeStatus(first).bootId()).isEqualTo(first + "-boot-2");
+        assertThat(nodesRunning("db")).hasSize(1);
+    }
+
+    @Test
+    void aLostNodeThatComesBackWithoutARebootIsStillFenced() {
+        cluster(DB + FENCE, "n1", "n2", "n3");
+        runFor(2_000);
+        String first = nodesRunning("db").get(0);
+        alive.remove(first);
+        runFor(SETTINGS.nodeLostAfterMillis() + 500);
+
+        alive.add(first); // same boot: its processes may still run
+        int fencesBefore = fenceRequests.size();
+        runFor(3_000);
+
+        assertThat(state.nodeStatus(first).membership()).isEqualTo(NodeMembership.LOST);
+        assertThat(fenceRequests.size()).isGreaterThan(fencesBefore);
+        assertThat(nodesRunning("db")).containsExactly(first);
+    }
+
+    @Test
+    void aNewLeaderWaitsOneNodeLostPeriodBeforeFencingANodeLostEarlier() {
+        cluster(DB + FENCE, "n1", "n2", "n3");
+        runFor(2_000);
+        alive.remove("n3");
+        runFor(SETTINGS.nodeLostAfterMillis() + 500);
+        assertThat(state.nodeStatus("n3").membership()).isEqualTo(NodeMembership.LOST);
+
+        leaderSince = now; // another server takes over, knowing nothing of the fences asked so far
+        acked.clear();
+        fenceRequests.clear();
+        runFor(SETTINGS.nodeLostAfterMillis() - 100);
+        assertThat(fenceRequests).as("a rebooted node gets its chance to say so first").isEmpty();
+        runFor(500);
+        assertThat(fenceRequests).extracting(FenceRequest::target).contains("n3");
     }
 
     @Test

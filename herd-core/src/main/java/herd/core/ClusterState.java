@@ -253,7 +253,7 @@ public final class ClusterState {
     }
 
     private Outcome setNodeMembership(Command.SetNodeMembership set) {
-        return outcome(unknownNode(set.node()).or(() -> resourceStatus.setMembership(set.node(), set.membership(), set.reason())),
+        return outcome(unknownNode(set.node()).or(() -> resourceStatus.setMembership(set.node(), set.membership(), set.reason(), set.bootId())),
             "node " + set.node() + " is " + set.membership().name().toLowerCase() + ": " + set.reason());
     }
 

@@ -28,7 +28,15 @@ public interface CoordinatorVariant {
      */
     CoordinatorVariant FORGETS_ACTIONS_IN_FLIGHT = (input, notifications) -> Coordinator.decide(new Coordinator.Input(
         input.config(), input.view(), input.lastAckedHeartbeatMillis(), input.leaderSinceMillis(), input.nowMillis(),
-        java.util.Set.of(), input.fencingInFlight(), input.settings()), notifications);
+        java.util.Set.of(), input.fencingInFlight(), input.settings(), input.heardBootIds()), notifications);
+
+    /**
+     * UNSAFE: the coordinator deaf to boot ids. A node that rebooted before it was found lost keeps,
+     * in the state, what it ran before, and nothing starts it again (seed 4).
+     */
+    CoordinatorVariant IGNORES_BOOT_IDS = (input, notifications) -> Coordinator.decide(new Coordinator.Input(
+        input.config(), input.view(), input.lastAckedHeartbeatMillis(), input.leaderSinceMillis(), input.nowMillis(),
+        input.actionsInFlight(), input.fencingInFlight(), input.settings(), java.util.Map.of()), notifications);
 
     /**
      * UNSAFE: declares a lost node down at once, without waiting for its lease to expire or for it to

@@ -65,16 +65,14 @@ public final class Simulation {
      *
      * @param reportLeaseStops        a node that stopped everything on losing its lease reports those stops once it
      *                                reaches the leader again (else the state may keep showing them running)
-     * @param restartResetsMembership a rebooted node says so in its heartbeats until acknowledged, and the leader
-     *                                records it DOWN if the state still has it as a member (it runs nothing)
      * @param newLeaderWaitsForNodes  a new leader sends no one-off action until every node that is not down has
      *                                said, in a heartbeat, that it runs no operation and has no unacknowledged
      *                                result (what the old leader started is then in the state); a node lost before
      *                                it said so holds everything until it is fenced or its lease expired
      */
-    public record Protocol(boolean reportLeaseStops, boolean restartResetsMembership, boolean newLeaderWaitsForNodes) {
+    public record Protocol(boolean reportLeaseStops, boolean newLeaderWaitsForNodes) {
         public static Protocol complete() {
-            return new Protocol(true, true, true);
+            return new Protocol(true, true);
         }
     }
 
@@ -103,6 +101,8 @@ public final class Simulation {
         final long term;
         final long sinceMillis;
         final TreeMap<String, Long> ackedHeartbeatMillis = new TreeMap<>();
+        /** Node to the boot id of its latest heartbeat here, a lost node's too. */
+        final TreeMap<String, String> heardBootIds = new TreeMap<>();
         /** Action key to the time after which it counts as lost and may be sent again. */
         final TreeMap<String, Long> actionsInFlight = new TreeMap<>();
         /** Node to the time after which fencing may be tried again. */
@@ -328,9 +328,11 @@ public final class Simulation {
         if (to == null) {
             return;
         }
+        String bootId = node.name + "-boot-" + node.incarnation(); // a node's incarnation changes at every power-off
         deliver(node.name, to.server, "heartbeat " + node.name + " -> " + to.server + (fresh ? " (just booted)" : ""), () -> {
             if (leadership == to) {
-                onHeartbeat(to, node, sentAtMillis, fresh, settled);
+                to.heardBootIds.put(node.name, bootId);
+                onHeartbeat(to, node, sentAtMillis, settled);
             }
         });
     }
@@ -377,15 +379,10 @@ public final class Simulation {
 
     // ------------------------------------------------------------------ the leader
 
-    private void onHeartbeat(Leadership leader, SimNode node, long sentAtMillis, boolean fresh, boolean settled) {
+    private void onHeartbeat(Leadership leader, SimNode node, long sentAtMillis, boolean settled) {
         NodeStatus status = state.nodeStatus(node.name);
         if (status.membership() == NodeMembership.LOST) {
             deliver(leader.server, node.name, "'lost' answer to " + node.name, node::onDeclaredLost);
-            return;
-        }
-        if (fresh && options.protocol().restartResetsMembership() && status.membership() == NodeMembership.MEMBER
-            && !status.resources().isEmpty()
-            && commit(new Command.SetNodeMembership(node.name, NodeMembership.DOWN, "restarted: it runs nothing")) == null) {
             return;
         }
         leader.ackedHeartbeatMillis.put(node.name, nowMillis);
@@ -445,7 +442,8 @@ public final class Simulation {
         ResourceStatusView view = (ResourceStatusView) state.query(new Query.ResourceStatus());
         Decisions decisions = options.coordinator().decide(new Coordinator.Input(config, view,
             new TreeMap<>(leader.ackedHeartbeatMillis), leader.sinceMillis, nowMillis, new TreeSet<>(leader.actionsInFlight.keySet()),
-            new TreeSet<>(leader.fencingInFlight.keySet()), options.settings()), leader.notifications);
+            new TreeSet<>(leader.fencingInFlight.keySet()), options.settings(), new TreeMap<>(leader.heardBootIds)),
+            leader.notifications);
         if (!options.protocol().newLeaderWaitsForNodes() || decisions.actions().isEmpty()) {
             return decisions;
         }

@@ -80,9 +80,18 @@ public sealed interface Command {
 
     /**
      * The leader's verdict on a node's liveness: MEMBER when it heartbeats, LOST when it stopped,
-     * DOWN when its lease has provably expired (fencing results use {@link RecordFencing}).
+     * DOWN when its lease has provably expired or it has rebooted since (fencing results use
+     * {@link RecordFencing}).
+     *
+     * @param bootId for MEMBER, the boot id the node heartbeats with (null when it gave none): a lost
+     *               node that later heartbeats with another one has rebooted, and runs nothing
      */
-    record SetNodeMembership(String node, herd.core.resource.NodeMembership membership, String reason) implements Command {}
+    record SetNodeMembership(String node, herd.core.resource.NodeMembership membership, String reason, String bootId)
+        implements Command {
+        public SetNodeMembership(String node, herd.core.resource.NodeMembership membership, String reason) {
+            this(node, membership, reason, null);
+        }
+    }
 
     /** The result of fencing a node; a success marks it down, so its resources may start elsewhere. */
     record RecordFencing(herd.core.resource.FencingEvent event) implements Command {}

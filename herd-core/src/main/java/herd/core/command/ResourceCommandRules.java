@@ -54,7 +54,13 @@ final class ResourceCommandRules {
     static Optional<Rejection> checkMembership(Command.SetNodeMembership set) {
         return NameRules.checkName("node", set.node())
             .or(() -> set.membership() == null ? bad("the membership is missing (member, lost or down)") : Optional.empty())
-            .or(() -> checkReason(set.reason()));
+            .or(() -> checkReason(set.reason()))
+            .or(() -> checkBootId(set.bootId()));
+    }
+
+    static Optional<Rejection> checkBootId(String bootId) {
+        return bootId == null || herd.core.resource.NodeStatus.validBootId(bootId) ? Optional.empty()
+            : bad(herd.core.resource.NodeStatus.BOOT_ID_RULE);
     }
 
     static Optional<Rejection> checkFencing(FencingEvent event) {

@@ -10,17 +10,39 @@ import java.util.TreeMap;
  * @param membership       what the leader last committed
  * @param membershipReason why (e.g. "no heartbeat for 1500 ms", "fenced by fence-ipmi")
  * @param resources        per resource id, its history on this node
+ * @param bootId           the boot id the node heartbeated with when it last became a member (null:
+ *                         unknown); kept while it is lost, so that a reboot since can be recognised
  */
 public record NodeStatus(String node, NodeMembership membership, String membershipReason,
-                         Map<String, ResourceHistory> resources) {
+                         Map<String, ResourceHistory> resources, String bootId) {
 
     public NodeStatus {
         resources = new TreeMap<>(resources);
     }
 
+    public NodeStatus(String node, NodeMembership membership, String membershipReason, Map<String, ResourceHistory> resources) {
+        this(node, membership, membershipReason, resources, null);
+    }
+
+    public static final String BOOT_ID_RULE =
+        "a boot id must be 1 to 64 printable characters without spaces (a Linux boot id is a UUID)";
+
+    /** Linux boot ids are UUIDs; anything printable up to 64 characters is accepted. */
+    public static boolean validBootId(String bootId) {
+        return bootId != null && !bootId.isEmpty() && bootId.length() <= 64 && bootId.chars().allMatch(c -> c > ' ' && c < 127);
+    }
+
     /** A node that never joined, or whose resources are known stopped. */
     public static NodeStatus down(String node, String reason) {
         return new NodeStatus(node, NodeMembership.DOWN, reason, Map.of());
+    }
+
+    /**
+     * True when a lost node has provably rebooted since it was last a member: it now heartbeats with
+     * another boot id than the one recorded then. Nothing survives a reboot, so it runs nothing.
+     */
+    public boolean rebootedSince(String heardBootId) {
+        return bootId != null && heardBootId != null && !heardBootId.isEmpty() && !bootId.equals(heardBootId);
     }
 
     /**

@@ -58,7 +58,7 @@ public final class ResourceStatusTable {
                 resources.put(operation.resource(), after);
             }
         }
-        byNode.put(node, new NodeStatus(node, status.membership(), status.membershipReason(), resources));
+        byNode.put(node, new NodeStatus(node, status.membership(), status.membershipReason(), resources, status.bootId()));
         return Optional.empty();
     }
 
@@ -97,14 +97,16 @@ public final class ResourceStatusTable {
      * expiring (DOWN), never straight back to MEMBER: it may still run what it ran. DOWN erases its
      * history, since its resources are known stopped.
      */
-    public Optional<Rejection> setMembership(String node, NodeMembership membership, String reason) {
+    public Optional<Rejection> setMembership(String node, NodeMembership membership, String reason, String bootId) {
         NodeStatus status = status(node);
         if (status.membership() == NodeMembership.LOST && membership == NodeMembership.MEMBER) {
             return Optional.of(new Rejection(ErrorCode.BAD_REQUEST, "node '" + node + "' is lost ("
-                + status.membershipReason() + "): it rejoins only after it was fenced or its lease expired"));
+                + status.membershipReason() + "): it rejoins only after it was fenced, its lease expired or it rebooted"));
         }
         Map<String, ResourceHistory> resources = membership == NodeMembership.DOWN ? Map.of() : status.resources();
-        byNode.put(node, new NodeStatus(node, membership, reason, resources));
+        // a member's boot id is the one it heartbeats with; a lost or down node keeps the last one known
+        String keptBootId = membership == NodeMembership.MEMBER && bootId != null ? bootId : status.bootId();
+        byNode.put(node, new NodeStatus(node, membership, reason, resources, keptBootId));
         return Optional.empty();
     }
 
@@ -115,7 +117,9 @@ public final class ResourceStatusTable {
             fencingHistory.removeFirst();
         }
         if (event.succeeded()) {
-            byNode.put(event.target(), NodeStatus.down(event.target(), "fenced: " + event.detail()));
+            NodeStatus before = status(event.target());
+            byNode.put(event.target(), new NodeStatus(event.target(), NodeMembership.DOWN, "fenced: " + event.detail(), Map.of(),
+                before.bootId()));
         }
     }
 
@@ -129,7 +133,8 @@ public final class ResourceStatusTable {
             if ((node == null || node.equals(status.node())) && status.resources().containsKey(resource)) {
                 Map<String, ResourceHistory> resources = new TreeMap<>(status.resources());
                 resources.remove(resource);
-                byNode.put(status.node(), new NodeStatus(status.node(), status.membership(), status.membershipReason(), resources));
+                byNode.put(status.node(), new NodeStatus(status.node(), status.membership(), status.membershipReason(), resources,
+                    status.bootId()));
                 touched.add(status.node());
             }
         }

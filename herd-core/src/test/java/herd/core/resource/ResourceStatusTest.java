@@ -129,6 +129,28 @@ class ResourceStatusTest {
     }
 
     @Test
+    void aMembersBootIdIsKeptWhileItIsLostOrDownAndABadOneIsRefused() {
+        apply(new Command.SetNodeMembership("w1", NodeMembership.MEMBER, "heartbeat", "boot-a"));
+        apply(new Command.SetNodeMembership("w1", NodeMembership.LOST, "no heartbeat for 1500 ms"));
+        assertThat(state.nodeStatus("w1").bootId()).isEqualTo("boot-a");
+        assertThat(state.nodeStatus("w1").rebootedSince("boot-a")).isFalse();
+        assertThat(state.nodeStatus("w1").rebootedSince("boot-b")).isTrue();
+        assertThat(state.nodeStatus("w1").rebootedSince(null)).as("no boot id heard: nothing proven").isFalse();
+
+        apply(new Command.RecordFencing(new FencingEvent("w1", true, "fence-pdu", 6)));
+        assertThat(state.nodeStatus("w1").bootId()).isEqualTo("boot-a");
+        apply(new Command.SetNodeMembership("w1", NodeMembership.MEMBER, "heartbeat", "boot-b"));
+        assertThat(state.nodeStatus("w1").bootId()).isEqualTo("boot-b");
+
+        Outcome bad = apply(new Command.SetNodeMembership("w1", NodeMembership.MEMBER, "heartbeat", "has spaces"));
+        assertThat(bad).isInstanceOf(Outcome.Rejected.class);
+        assertThat(((Outcome.Rejected) bad).rejection().message()).contains("boot id");
+        assertThat(state.nodeStatus("w1").bootId()).isEqualTo("boot-b");
+        Command command = new Command.SetNodeMembership("w1", NodeMembership.MEMBER, "heartbeat", "boot-c");
+        assertThat(Codec.decodeCommand(Codec.encode(command))).isEqualTo(command);
+    }
+
+    @Test
     void cleanupForgetsHistoryAndFailCountsOnOneNodeOrEverywhere() {
         apply(new Command.SetNodeMembership("s1", NodeMembership.MEMBER, "heartbeat"));
         apply(new Command.SetNodeMembership("w1", NodeMembership.MEMBER, "heartbeat"));
@@ -169,7 +191,7 @@ class ResourceStatusTest {
 
     @Test
     void statusSurvivesTheCodecAndASnapshot() throws Exception {
-        apply(new Command.SetNodeMembership("w1", NodeMembership.MEMBER, "heartbeat"));
+        apply(new Command.SetNodeMembership("w1", NodeMembership.MEMBER, "heartbeat", "0f1e2d3c-boot"));
         report("w1", op("db", "start", 0, 0, 0), op("db", "monitor", 10_000, 7, 0));
         apply(new Command.RecordFencing(new FencingEvent("s1", false, "no device", 9)));
         Command command = new Command.RecordOperations("w1", List.of(op("db", "stop", 0, 0, 0)));

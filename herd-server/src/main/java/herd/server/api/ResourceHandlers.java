@@ -53,7 +53,11 @@ final class ResourceHandlers {
         JsonNode body = request.jsonBody();
         String node = requiredText(body, "node");
         boolean busy = body.path("busy").asBoolean(false);
-        NodeAgent.HeartbeatVerdict verdict = coordinator == null ? null : coordinator.heartbeat(node, busy);
+        String bootId = body.path("bootId").isTextual() ? body.get("bootId").asText() : null;
+        if (bootId != null && !herd.core.resource.NodeStatus.validBootId(bootId)) {
+            throw new ApiException(400, ErrorCode.BAD_REQUEST, herd.core.resource.NodeStatus.BOOT_ID_RULE);
+        }
+        NodeAgent.HeartbeatVerdict verdict = coordinator == null ? null : coordinator.heartbeat(node, busy, bootId);
         if (verdict == null) {
             verdict = new NodeAgent.HeartbeatVerdict(NodeAgent.HeartbeatVerdict.NOT_LEADER, leaderAddress(), null);
         }

@@ -63,6 +63,8 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
     private volatile long leaderSinceMillis;
     private volatile Thread loop;
     private final Map<String, Long> ackedHeartbeats = new ConcurrentHashMap<>();
+    /** Node to the boot id of its latest heartbeat here, a lost node's too (see {@code Coordinator.Input}). */
+    private final Map<String, String> heardBootIds = new ConcurrentHashMap<>();
     /**
      * Nodes that have told this leader they run nothing an earlier leader asked for (no operation
      * running, every result recorded). Until every member has, no action is sent: a start the old
@@ -102,6 +104,7 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
             leading = true;
             leaderSinceMillis = System.currentTimeMillis();
             ackedHeartbeats.clear();
+            heardBootIds.clear();
             settledNodes.clear();
             actionsInFlight.clear();
             fencingInFlight.clear();
@@ -119,9 +122,12 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
     }
 
     @Override
-    public NodeAgent.HeartbeatVerdict heartbeat(String node, boolean busy) {
+    public NodeAgent.HeartbeatVerdict heartbeat(String node, boolean busy, String bootId) {
         if (!leading || access == null) {
             return null;
+        }
+        if (bootId != null) {
+            heardBootIds.put(node, bootId);
         }
         String policy = parsed.config().property("no-quorum-policy", "stop");
         try {
@@ -232,7 +238,8 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
         actionsInFlight.values().removeIf(deadline -> deadline < now);
         fencingInFlight.values().removeIf(retryAt -> retryAt < now);
         Decisions decisions = Coordinator.decide(new Coordinator.Input(config, view, Map.copyOf(ackedHeartbeats),
-            leaderSinceMillis, now, Set.copyOf(actionsInFlight.keySet()), Set.copyOf(fencingInFlight.keySet()), settings),
+            leaderSinceMillis, now, Set.copyOf(actionsInFlight.keySet()), Set.copyOf(fencingInFlight.keySet()), settings,
+            Map.copyOf(heardBootIds)),
             notifications);
         for (Command change : decisions.membershipChanges()) {
             Outcome outcome = access.submit(change);

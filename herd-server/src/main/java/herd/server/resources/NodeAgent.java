@@ -69,6 +69,11 @@ public final class NodeAgent implements AutoCloseable {
      * (re)started: its monitors are gone with the old process, so it probes everything again.
      */
     private volatile boolean historyReset;
+    /**
+     * The kernel's id of this boot: a lost node that heartbeats with another id than it had as a
+     * member has rebooted, so runs nothing, and the leader need not fence it (again).
+     */
+    private final String bootId = readBootId();
     private final java.util.concurrent.atomic.AtomicBoolean resetting = new java.util.concurrent.atomic.AtomicBoolean();
     private final java.util.concurrent.BlockingQueue<OperationRecord> pendingReports =
         new java.util.concurrent.LinkedBlockingQueue<>(REPORT_QUEUE_MAX);
@@ -96,9 +101,10 @@ public final class NodeAgent implements AutoCloseable {
     public interface LocalCoordinatorLink {
         /**
          * @param busy the node still runs an operation or holds a result it has not recorded
+         * @param bootId the machine's boot id (null when unknown): it changes with every reboot
          * @return the verdict, or null when this server does not lead
          */
-        HeartbeatVerdict heartbeat(String node, boolean busy);
+        HeartbeatVerdict heartbeat(String node, boolean busy, String bootId);
     }
 
     /** The leader's answer to a heartbeat. */
@@ -142,7 +148,7 @@ public final class NodeAgent implements AutoCloseable {
      */
     private HeartbeatVerdict sendHeartbeat() {
         if (local != null) {
-            HeartbeatVerdict verdict = local.heartbeat(nodeName, busy());
+            HeartbeatVerdict verdict = local.heartbeat(nodeName, busy(), bootId);
             if (verdict != null) {
                 leaderAddress = null;
                 return verdict;
@@ -199,7 +205,7 @@ public final class NodeAgent implements AutoCloseable {
     private HeartbeatVerdict heartbeatTo(String address) {
         try {
             PeerApi.Reply reply = peers.post(address, "/v1/internal/heartbeat",
-                JsonViews.object().put("node", nodeName).put("busy", busy()),
+                JsonViews.object().put("node", nodeName).put("busy", busy()).put("bootId", bootId),
                 Duration.ofMillis(settings.heartbeatIntervalMillis() * 2));
             return reply.ok() ? verdictOf(reply.body()) : null;
         } catch (java.io.IOException e) {
@@ -207,6 +213,16 @@ public final class NodeAgent implements AutoCloseable {
             return null;
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            return null;
+        }
+    }
+
+    /** Linux's id of the current boot, or null where there is none (then no reboot is ever inferred). */
+    static String readBootId() {
+        try {
+            String id = java.nio.file.Files.readString(java.nio.file.Path.of("/proc/sys/kernel/random/boot_id")).trim();
+            return herd.core.resource.NodeStatus.validBootId(id) ? id : null;
+        } catch (java.io.IOException | RuntimeException e) {
             return null;
         }
     }
