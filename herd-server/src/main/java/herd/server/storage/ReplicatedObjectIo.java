@@ -123,11 +123,13 @@ final class ReplicatedObjectIo implements ObjectIo {
 
     @Override
     public ObjectResult<Done> write(ObjectId id, int offset, ByteBuffer source) {
-        byte[] data = new byte[source.remaining()];
-        source.get(data);
+        // Every copy (and every attempt) reads its own view of the same bytes: the caller's buffer is
+        // not touched again until this returns, so no copy of the data is needed.
+        ByteBuffer data = source.slice();
+        source.position(source.limit());
         return changeEveryCopy(id, (map, node, epoch) -> node.equals(self)
-            ? local.write(epoch, id, offset, ByteBuffer.wrap(data))
-            : peers.write(map, node, epoch, id, offset, ByteBuffer.wrap(data)));
+            ? local.write(epoch, id, offset, data.duplicate())
+            : peers.write(map, node, epoch, id, offset, data.duplicate()));
     }
 
     @Override

@@ -118,7 +118,7 @@ public final class Main {
         @Option(names = "--measure-seconds", defaultValue = "10", description = "measured part of each workload")
         int measureSeconds;
 
-        @Option(names = "--server-warmup-seconds", defaultValue = "5",
+        @Option(names = "--server-warmup-seconds", defaultValue = "60",
                 description = "unrecorded puts (16 clients) before the first workload (default ${DEFAULT-VALUE})")
         int serverWarmupSeconds;
 

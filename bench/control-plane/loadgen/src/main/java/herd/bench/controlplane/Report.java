@@ -67,7 +67,7 @@ final class Report {
           .append("  (`bench/control-plane/loadgen`): jetcd for etcd, `java.net.http` HTTP/1.1 keep-alive for herd.\n");
         md.append("- Closed loop: each client sends its next request when the previous one is acknowledged. Clients\n")
           .append("  are spread round-robin over the 3 members (a member that is not the leader forwards to it).\n");
-        md.append("- First ").append(serverWarmup).append(" s of unrecorded puts from 16 clients (servers warm up);")
+        md.append("- First ").append(serverWarmup).append(" s of unrecorded puts from 16 clients (the JVMs of herd and of the load generator compile their hot paths);")
           .append(" then each workload: ").append(warmup).append(" s warm-up, ").append(measure).append(" s measured.\n")
           .append("  Puts write new 8-byte sequential keys with a 256-byte value; gets are linearizable reads of\n")
           .append("  100 preloaded 8-byte keys holding 256-byte values. p50/p99 are per request, in milliseconds.\n");
