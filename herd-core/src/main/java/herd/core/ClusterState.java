@@ -216,8 +216,7 @@ public final class ClusterState {
             case Query.VolumeTree ignored -> volumes.tree();
             case Query.StorageMap ignored -> storageMap();
             case Query.ResourcesChangedAt ignored -> new QueryResult.LogIndex(resourceChangeIndex);
-            case Query.ReclaimableObjects ignored -> new QueryResult.ObjectIds(herd.blockcore.volume.ObjectMap
-                .reclaimable(volumes.catalog(), volumes.inodes()).stream().map(herd.blockcore.ObjectId::value).toList());
+            case Query.ReclaimableObjects ignored -> volumes.reclaimable();
         };
     }
 

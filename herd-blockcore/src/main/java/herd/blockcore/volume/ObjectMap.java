@@ -102,7 +102,23 @@ public final class ObjectMap {
         return reachable;
     }
 
-    /** Ids of inodes whose entry has left the catalog: the edge may drop them once their objects are reclaimed. */
+    /**
+     * True when the object's owner was an entry that has left the catalog (its id was issued, below
+     * {@link VolumeCatalog#nextId}, and is kept no more). Inode entries name owners on their own
+     * chain only, and a chain holds kept entries only, so no live entry reads such an object: it is
+     * reclaimable without its inode, which the cluster state therefore drops with the entry.
+     */
+    public static boolean ownerDropped(VolumeCatalog catalog, ObjectId objectId) {
+        return ownerDropped(objectId, catalog.nextId(), id -> catalog.byId(id).isPresent());
+    }
+
+    /** The same, from the catalog's next id and a test of which ids it keeps (a storage node's view). */
+    public static boolean ownerDropped(ObjectId objectId, long nextId, java.util.function.IntPredicate kept) {
+        int owner = objectId.volumeId();
+        return Long.compareUnsigned(Integer.toUnsignedLong(owner), nextId) < 0 && !kept.test(owner);
+    }
+
+    /** Ids of inodes whose entry has left the catalog: their objects are {@link #ownerDropped}, so they can go. */
     public static Set<Integer> unusedInodes(VolumeCatalog catalog, Map<Integer, Inode> inodes) {
         Set<Integer> unused = new TreeSet<>(Integer::compareUnsigned);
         for (Integer id : inodes.keySet()) {

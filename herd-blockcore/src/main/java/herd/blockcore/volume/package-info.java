@@ -47,6 +47,7 @@
  * first, remembering which indexes are already decided; an object found that way is reachable. A
  * reclaimed object can never become reachable again, because deleted snapshots take no new
  * dependants and live inodes only gain entries. Inodes of dropped entries are listed by
- * {@link herd.blockcore.volume.ObjectMap#unusedInodes}.
+ * {@link herd.blockcore.volume.ObjectMap#unusedInodes} and can go at once: every object of a dropped
+ * entry is reclaimable by its owner id alone ({@link herd.blockcore.volume.ObjectMap#ownerDropped}).
  */
 package herd.blockcore.volume;

@@ -76,6 +76,8 @@ class CopyOnWriteModelPropertiesTest {
             world.catalog = world.catalog.delete(name).orElseThrow();
         }
         assertThat(world.catalog.entries()).isEmpty();
+        dropInodesOfDroppedEntries(world);
+        assertThat(world.inodes).as("no inode outlives its entry").isEmpty();
         reclaim(world);
         assertThat(world.store).as("every object is reclaimed once nothing is left").isEmpty();
     }
@@ -201,12 +203,18 @@ class CopyOnWriteModelPropertiesTest {
         world.reference.put(volume.get(), new Ref(ref.kind(), ref.lineage(), newSize, ref.data()));
     }
 
+    /** As a storage node reclaims: the unread objects of kept inodes, and every object whose owner entry was dropped. */
     private static void reclaim(World world) {
-        Set<ObjectId> reclaimable = ObjectMap.reclaimable(world.catalog, world.inodes);
+        Set<ObjectId> reclaimable = new java.util.HashSet<>(ObjectMap.reclaimable(world.catalog, world.inodes));
+        world.store.keySet().stream().filter(oid -> ObjectMap.ownerDropped(world.catalog, oid)).forEach(reclaimable::add);
         Set<ObjectId> reachableAndReclaimable = new java.util.HashSet<>(reclaimable);
         reachableAndReclaimable.retainAll(ObjectMap.reachable(world.catalog, world.inodes));
         assertThat(reachableAndReclaimable).isEmpty();
         reclaimable.forEach(world.store::remove);
+    }
+
+    /** As the cluster state does: an entry's inode goes when the entry leaves the catalog. */
+    private static void dropInodesOfDroppedEntries(World world) {
         Map<Integer, Inode> kept = new HashMap<>(world.inodes);
         ObjectMap.unusedInodes(world.catalog, world.inodes).forEach(kept::remove);
         world.inodes = kept;
@@ -216,6 +224,7 @@ class CopyOnWriteModelPropertiesTest {
         if (expectAccepted) {
             assertThat(result).isInstanceOf(CatalogResult.Changed.class);
             world.catalog = ((CatalogResult.Changed) result).catalog();
+            dropInodesOfDroppedEntries(world);
         } else {
             assertThat(result).isInstanceOf(CatalogResult.Refused.class);
         }

@@ -23,7 +23,7 @@ import java.util.List;
     @JsonSubTypes.Type(value = QueryResult.VolumeDetail.class, name = "volume-detail"),
     @JsonSubTypes.Type(value = QueryResult.VolumeForest.class, name = "volume-forest"),
     @JsonSubTypes.Type(value = QueryResult.StorageMap.class, name = "storage-map"),
-    @JsonSubTypes.Type(value = QueryResult.ObjectIds.class, name = "object-ids"),
+    @JsonSubTypes.Type(value = QueryResult.Reclaimable.class, name = "reclaimable"),
     @JsonSubTypes.Type(value = QueryResult.LogIndex.class, name = "log-index"),
 })
 public sealed interface QueryResult {
@@ -78,8 +78,19 @@ public sealed interface QueryResult {
         }
     }
 
-    /** Object ids (the raw 64-bit values of {@link herd.blockcore.ObjectId}), in id order. */
-    record ObjectIds(List<Long> objectIds) implements QueryResult {}
+    /**
+     * What storage nodes may delete: the objects of kept inodes no live entry reads
+     * ({@code objectIds}), and every object whose owner entry has left the catalog: an owner id
+     * below {@code nextVolumeId} that is not among {@code keptEntryIds} (ids are never reused).
+     */
+    record Reclaimable(List<Long> objectIds, List<Integer> keptEntryIds, long nextVolumeId) implements QueryResult {
+        /** Whether a node may delete its copy of the object ({@code objectIdSet}, {@code keptEntryIdSet}: the lists as sets). */
+        public boolean includes(herd.blockcore.ObjectId objectId, java.util.Set<Long> objectIdSet,
+                                java.util.Set<Integer> keptEntryIdSet) {
+            return objectIdSet.contains(objectId.value())
+                || herd.blockcore.volume.ObjectMap.ownerDropped(objectId, nextVolumeId, keptEntryIdSet::contains);
+        }
+    }
 
     /** A position in the Raft log. */
     record LogIndex(long index) implements QueryResult {}

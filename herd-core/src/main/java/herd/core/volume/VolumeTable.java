@@ -4,6 +4,7 @@ import herd.blockcore.BlockLimits;
 import herd.blockcore.ObjectId;
 import herd.blockcore.volume.CatalogResult;
 import herd.blockcore.volume.Inode;
+import herd.blockcore.volume.ObjectMap;
 import herd.blockcore.volume.Volume;
 import herd.blockcore.volume.VolumeCatalog;
 import herd.core.ErrorCode;
@@ -25,7 +26,9 @@ import java.util.TreeMap;
  * {@link herd.core.ClusterState}, which serialises access. Each operation computes the whole new
  * value first and only then replaces the old one, so a refused command changes nothing.
  *
- * <p>Inodes of deleted entries are kept: they name the objects a later reclamation step deletes
+ * <p>The inode of an entry that leaves the catalog goes with it: its objects are reclaimable by
+ * their owner id alone ({@link herd.blockcore.volume.ObjectMap#ownerDropped}). Inodes of deleted
+ * snapshots that clones still read through are kept, and name the objects no one reads any more
  * ({@link herd.blockcore.volume.ObjectMap#reclaimable}).
  */
 public final class VolumeTable {
@@ -118,10 +121,27 @@ public final class VolumeTable {
         return switch (result) {
             case CatalogResult.Changed changed -> {
                 catalog = changed.catalog();
+                dropInodesOfDroppedEntries();
                 yield new Outcome.Applied(description);
             }
             case CatalogResult.Refused refused -> new Outcome.Rejected(VolumeRules.rejection(refused));
         };
+    }
+
+    private void dropInodesOfDroppedEntries() {
+        Set<Integer> unused = ObjectMap.unusedInodes(catalog, inodes);
+        if (!unused.isEmpty()) {
+            Map<Integer, Inode> kept = new HashMap<>(inodes);
+            unused.forEach(kept::remove);
+            inodes = Map.copyOf(kept);
+        }
+    }
+
+    /** What storage nodes may delete (see {@link QueryResult.Reclaimable}). */
+    public QueryResult.Reclaimable reclaimable() {
+        List<Long> unread = ObjectMap.reclaimable(catalog, inodes).stream().map(ObjectId::value).toList();
+        List<Integer> kept = catalog.entries().stream().map(Volume::id).toList();
+        return new QueryResult.Reclaimable(unread, kept, catalog.nextId());
     }
 
     private static Outcome rejected(ErrorCode code, String message) {

@@ -2,6 +2,7 @@ package herd.core.volume;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import herd.blockcore.ObjectId;
 import herd.core.ClusterState;
 import herd.core.ErrorCode;
 import herd.core.Rejection;
@@ -68,6 +69,29 @@ class VolumeStateTest {
             assertThat(root.volume().name()).isEqualTo("vm1.monday");
             assertThat(root.children()).extracting(child -> child.volume().name()).containsExactly("vm1", "vm2");
         });
+    }
+
+    @Test
+    void aDroppedEntrysInodeGoesWithItAndItsObjectsAreReclaimableByOwner() {
+        apply(new Command.CreateVolume("vm1", GIB, 1, "", 1000));
+        apply(new Command.CreateVolume("scratch", GIB, 1, "", 1000));
+        int vm1 = info("vm1").row().volume().id();
+        int scratch = info("scratch").row().volume().id();
+        apply(new Command.SetInodeEntries(vm1, List.of(new InodeEntry(0, vm1))));
+        apply(new Command.SetInodeEntries(scratch, List.of(new InodeEntry(0, scratch), new InodeEntry(1, scratch))));
+
+        apply(new Command.DeleteVolume("scratch"));
+
+        assertThat(state.image().volumes().inodes()).extracting(herd.core.volume.InodeRecord::volumeId).containsExactly(vm1);
+        QueryResult.Reclaimable reclaimable = (QueryResult.Reclaimable) state.query(new Query.ReclaimableObjects());
+        java.util.Set<Long> unread = java.util.Set.copyOf(reclaimable.objectIds());
+        java.util.Set<Integer> kept = java.util.Set.copyOf(reclaimable.keptEntryIds());
+        assertThat(reclaimable.includes(ObjectId.of(scratch, 1), unread, kept)).isTrue();
+        assertThat(reclaimable.includes(ObjectId.of(vm1, 0), unread, kept)).isFalse();
+        assertThat(reclaimable.includes(ObjectId.of(scratch + 100, 0), unread, kept))
+            .as("an id not issued yet: a volume this node's state has not seen created").isFalse();
+        assertThat(state.query(new Query.ReclaimableObjects())).isEqualTo(
+            Codec.decodeQueryResult(Codec.encode(reclaimable)));
     }
 
     @Test

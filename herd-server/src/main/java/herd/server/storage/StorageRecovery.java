@@ -226,23 +226,24 @@ final class StorageRecovery implements AutoCloseable {
      * never written again (volume ids are not reused), so deleting it races with nothing.
      */
     private void reclaim() {
-        QueryResult.ObjectIds reclaimable;
+        QueryResult.Reclaimable reclaimable;
         List<ObjectId> held;
         try {
             if (!(cluster.query(new herd.core.command.Query.ReclaimableObjects(), false)
-                    instanceof QueryResult.ObjectIds ids) || ids.objectIds().isEmpty()) {
+                    instanceof QueryResult.Reclaimable answer)) {
                 return;
             }
-            reclaimable = ids;
+            reclaimable = answer;
             held = service.list();
         } catch (ApiException | IOException e) {
             log.debug("reclamation skipped: {}", e.toString());
             return;
         }
-        Set<Long> wanted = new java.util.HashSet<>(reclaimable.objectIds());
+        Set<Long> unread = new java.util.HashSet<>(reclaimable.objectIds());
+        Set<Integer> keptEntries = new java.util.HashSet<>(reclaimable.keptEntryIds());
         int deleted = 0;
         for (ObjectId id : held) {
-            if (wanted.contains(id.value()) && service.reclaim(id)) {
+            if (reclaimable.includes(id, unread, keptEntries) && service.reclaim(id)) {
                 deleted++;
             }
         }
