@@ -1,7 +1,6 @@
 package herd.block.nbd;
 
 import herd.block.Done;
-import java.io.BufferedInputStream;
 import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
@@ -43,6 +42,7 @@ final class NbdConnection {
 
     private final Socket socket;
     private final ExportResolver resolver;
+    private final PayloadBuffers buffers;
     private final String client;
     private final ReentrantLock replyLock = new ReentrantLock();
     /** Replies written or waiting to be: the last one of a burst flushes the stream for all. */
@@ -54,9 +54,11 @@ final class NbdConnection {
     private NbdRequests.Limits limits;
     private long requestsServed;
 
-    NbdConnection(Socket socket, ExportResolver resolver) {
+    /** @param socket a socket of a {@link java.nio.channels.SocketChannel}: large reads are written to the channel */
+    NbdConnection(Socket socket, ExportResolver resolver, PayloadBuffers buffers) {
         this.socket = socket;
         this.resolver = resolver;
+        this.buffers = buffers;
         this.client = String.valueOf(socket.getRemoteSocketAddress());
     }
 
@@ -65,8 +67,8 @@ final class NbdConnection {
         try (socket) {
             socket.setTcpNoDelay(true);
             socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
-            DataInputStream in = new DataInputStream(
-                    new BufferedInputStream(socket.getInputStream(), STREAM_BUFFER_BYTES));
+            ChannelInput raw = new ChannelInput(socket, STREAM_BUFFER_BYTES);
+            DataInputStream in = new DataInputStream(raw);
             out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), STREAM_BUFFER_BYTES));
             Optional<NbdHandshake.Session> negotiated = new NbdHandshake(in, out, resolver, client).negotiate();
             if (negotiated.isEmpty()) {
@@ -80,7 +82,7 @@ final class NbdConnection {
                     session.device().sizeBytes(), session.device().readOnly() ? ", read-only" : "",
                     session.structuredReplies() ? ", structured replies" : "",
                     session.blockStatus() ? ", base:allocation" : "");
-            ending = transmit(in);
+            ending = transmit(in, raw);
         } catch (NbdHandshake.ProtocolViolation e) {
             ending = "protocol violation: " + e.getMessage();
             log.warn("NBD client {} closed for a protocol violation: {}", client, e.getMessage());
@@ -98,7 +100,7 @@ final class NbdConnection {
     }
 
     /** Serves requests until DISC or end of stream; waits for those in flight before returning. */
-    private String transmit(DataInputStream in) throws IOException, NbdHandshake.ProtocolViolation {
+    private String transmit(DataInputStream in, ChannelInput raw) throws IOException, NbdHandshake.ProtocolViolation {
         try (ExecutorService workers = Executors.newVirtualThreadPerTaskExecutor()) {
             byte[] header = new byte[NbdRequest.HEADER_BYTES];
             while (true) {
@@ -115,7 +117,7 @@ final class NbdConnection {
                 }
                 int payloadBudget = payloadBudget(request);
                 acquire(payloadBudget);
-                byte[] payload = readPayload(in, request);
+                ByteBuffer payload = readPayload(in, raw, request);
                 requestsServed++;
                 workers.submit(() -> serveAndRelease(request, payload, payloadBudget));
             }
@@ -137,8 +139,11 @@ final class NbdConnection {
         }
     }
 
-    /** A write's data; an oversized write's data is read and dropped (it is answered EINVAL). */
-    private static byte[] readPayload(DataInputStream in, NbdRequest request) throws IOException {
+    /**
+     * A write's data: a large write's in a reused buffer, read into it straight from the socket's
+     * channel when it is direct; an oversized write's data is read and dropped (it is answered EINVAL).
+     */
+    private ByteBuffer readPayload(DataInputStream in, ChannelInput raw, NbdRequest request) throws IOException {
         if (!request.isWrite()) {
             return null;
         }
@@ -149,12 +154,18 @@ final class NbdConnection {
             }
             return null;
         }
-        byte[] payload = new byte[(int) request.length()];
-        in.readFully(payload);
+        int length = (int) request.length();
+        if (!PayloadBuffers.pooled(length)) {
+            byte[] payload = new byte[length];
+            in.readFully(payload);
+            return ByteBuffer.wrap(payload);
+        }
+        ByteBuffer payload = buffers.take(length);
+        raw.readFully(payload.duplicate());
         return payload;
     }
 
-    private void serveAndRelease(NbdRequest request, byte[] payload, int payloadBudget) {
+    private void serveAndRelease(NbdRequest request, ByteBuffer payload, int payloadBudget) {
         try {
             serve(request, payload);
         } catch (IOException e) {
@@ -164,12 +175,15 @@ final class NbdConnection {
             log.error("NBD client {}: {} failed", client, request.commandName(), e);
             sendQuietly(request, new DeviceError(Errno.EIO, "internal server error: " + e));
         } finally {
+            if (payload != null && PayloadBuffers.pooled(request.length())) {
+                buffers.giveBack(payload); // the device is done with it: writes complete before they answer
+            }
             bytePermits.release(payloadBudget);
             requestPermits.release();
         }
     }
 
-    private void serve(NbdRequest request, byte[] payload) throws IOException {
+    private void serve(NbdRequest request, ByteBuffer payload) throws IOException {
         Optional<DeviceError> invalid = NbdRequests.validate(request, limits);
         if (invalid.isPresent()) {
             sendError(request, invalid.get());
@@ -180,7 +194,7 @@ final class NbdConnection {
         switch (request.type()) {
             case NbdProtocol.CMD_READ -> serveRead(request, device);
             case NbdProtocol.CMD_WRITE -> sendDone(request,
-                    device.write(request.offset(), ByteBuffer.wrap(payload), fua));
+                    device.write(request.offset(), payload.duplicate(), fua));
             case NbdProtocol.CMD_FLUSH -> sendDone(request, device.flush());
             case NbdProtocol.CMD_TRIM -> sendDone(request, device.trim(request.offset(), request.length(), fua));
             case NbdProtocol.CMD_WRITE_ZEROES -> sendDone(request, device.writeZeroes(request.offset(),
@@ -191,10 +205,32 @@ final class NbdConnection {
     }
 
     private void serveRead(NbdRequest request, BlockDevice device) throws IOException {
+        if (PayloadBuffers.pooled(request.length())) {
+            serveLargeRead(request, device);
+            return;
+        }
         byte[] data = new byte[(int) request.length()];
         switch (device.read(request.offset(), ByteBuffer.wrap(data))) {
             case DeviceResult.Ok<Done> ok -> sendData(request, data);
             case DeviceResult.Failed<Done>(DeviceError error) -> sendError(request, error);
+        }
+    }
+
+    /** Reads into a reused (direct, when the budget allows) buffer and sends it from there. */
+    private void serveLargeRead(NbdRequest request, BlockDevice device) throws IOException {
+        ByteBuffer data = buffers.take((int) request.length());
+        try {
+            switch (device.read(request.offset(), data.duplicate())) {
+                case DeviceResult.Ok<Done> ok -> {
+                    byte[] header = session.structuredReplies()
+                            ? NbdMessages.offsetDataHeader(request.cookie(), request.offset(), data.remaining())
+                            : NbdMessages.simpleReplyHeader(0, request.cookie());
+                    writeLarge(header, data);
+                }
+                case DeviceResult.Failed<Done>(DeviceError error) -> sendError(request, error);
+            }
+        } finally {
+            buffers.giveBack(data);
         }
     }
 
@@ -247,6 +283,29 @@ final class NbdConnection {
             sendError(request, error);
         } catch (IOException | RuntimeException e) {
             log.debug("NBD client {}: cannot send error reply: {}", client, e.toString());
+        }
+    }
+
+    /**
+     * Writes one large reply whole: what is buffered goes first, then the data, straight from its
+     * buffer to the socket's channel (no copy through the JVM's heap).
+     */
+    private void writeLarge(byte[] header, ByteBuffer data) throws IOException {
+        if (!data.isDirect()) {
+            write(header, java.util.Arrays.copyOfRange(data.array(), data.arrayOffset() + data.position(),
+                    data.arrayOffset() + data.limit()));
+            return;
+        }
+        replyLock.lock();
+        try {
+            out.write(header);
+            out.flush();
+            ByteBuffer remaining = data.duplicate();
+            while (remaining.hasRemaining()) {
+                socket.getChannel().write(remaining);
+            }
+        } finally {
+            replyLock.unlock();
         }
     }
 

@@ -4,6 +4,7 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
+import java.nio.channels.ServerSocketChannel;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
@@ -26,6 +27,7 @@ public final class NbdServer implements AutoCloseable {
     private final InetSocketAddress listen;
     private final ExportResolver resolver;
     private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
+    private final PayloadBuffers buffers = new PayloadBuffers();
     private ServerSocket serverSocket;
     private Thread acceptor;
     private volatile boolean closed;
@@ -41,7 +43,8 @@ public final class NbdServer implements AutoCloseable {
         if (serverSocket != null) {
             throw new IllegalStateException("NBD server already started on " + localAddress());
         }
-        ServerSocket socket = new ServerSocket();
+        // A channel's socket: connections write large reads to the channel from direct buffers.
+        ServerSocket socket = ServerSocketChannel.open().socket();
         try {
             socket.setReuseAddress(true);
             socket.bind(listen, ACCEPT_BACKLOG);
@@ -83,7 +86,7 @@ public final class NbdServer implements AutoCloseable {
             connections.add(socket);
             Thread.ofVirtual().name("nbd-" + socket.getRemoteSocketAddress()).start(() -> {
                 try {
-                    new NbdConnection(socket, resolver).run();
+                    new NbdConnection(socket, resolver, buffers).run();
                 } finally {
                     connections.remove(socket);
                 }
