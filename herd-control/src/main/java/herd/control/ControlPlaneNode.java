@@ -127,6 +127,8 @@ public final class ControlPlaneNode implements AutoCloseable {
     private long reportedTerm = -1;
     private boolean stepDownRequested;
     private boolean roleCheckFailing;
+    /** Recorded by the watchdog while this server follows; read when it has become leader. */
+    private volatile LeaderContact lastLeaderContact;
 
     private ControlPlaneNode(ControlPlaneConfig config, ReplicatedApplication application, RoleListener listener)
             throws IOException {
@@ -550,6 +552,7 @@ public final class ControlPlaneNode implements AutoCloseable {
             }
             if (!raftLeader) {
                 stepDownRequested = false;
+                recordLeaderContact(info.getRoleInfoProto());
             }
         } catch (RuntimeException e) {
             if (reportedLeader) {
@@ -572,6 +575,25 @@ public final class ControlPlaneNode implements AutoCloseable {
         } catch (RuntimeException e) {
             LOG.error("{}: role listener failed", config.nodeName(), e);
         }
+    }
+
+    private void recordLeaderContact(RoleInfoProto role) {
+        if (role.getRole() == RaftPeerRole.FOLLOWER && role.hasFollowerInfo()) {
+            final ServerRpcProto leader = role.getFollowerInfo().getLeaderInfo();
+            final String name = leader.getId().getId().toStringUtf8();
+            if (!name.isEmpty()) {
+                lastLeaderContact = new LeaderContact(name, System.currentTimeMillis() - leader.getLastRpcElapsedTimeMs());
+            }
+        }
+    }
+
+    /**
+     * When this server last heard from a leader while it followed (up to a watchdog period old), or
+     * empty: a new leader learns from it since when the previous one has been silent. Nothing is
+     * recorded while this server leads, so after an election it names the leader before.
+     */
+    public java.util.Optional<LeaderContact> lastLeaderContact() {
+        return java.util.Optional.ofNullable(lastLeaderContact);
     }
 
     private boolean hasRecentMajority(RaftServer.Division division, DivisionInfo info, java.time.Duration bound) {

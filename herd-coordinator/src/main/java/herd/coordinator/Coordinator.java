@@ -41,17 +41,29 @@ public final class Coordinator {
      * @param fencingInFlight         nodes being fenced now
      * @param heardBootIds            per node, the boot id of its latest heartbeat to this leader (a lost
      *                                node's too, which is not acknowledged); absent when it gave none
+     * @param previousLeader          the server that led before this one and when this one last heard from
+     *                                it, as its follower; null when unknown
      */
     public record Input(Configuration config, ResourceStatusView view, Map<String, Long> lastAckedHeartbeatMillis,
                         long leaderSinceMillis, long nowMillis, Set<String> actionsInFlight, Set<String> fencingInFlight,
-                        CoordinatorSettings settings, Map<String, String> heardBootIds) {
+                        CoordinatorSettings settings, Map<String, String> heardBootIds, PreviousLeader previousLeader) {
+        public Input(Configuration config, ResourceStatusView view, Map<String, Long> lastAckedHeartbeatMillis,
+                     long leaderSinceMillis, long nowMillis, Set<String> actionsInFlight, Set<String> fencingInFlight,
+                     CoordinatorSettings settings, Map<String, String> heardBootIds) {
+            this(config, view, lastAckedHeartbeatMillis, leaderSinceMillis, nowMillis, actionsInFlight, fencingInFlight,
+                settings, heardBootIds, null);
+        }
+
         public Input(Configuration config, ResourceStatusView view, Map<String, Long> lastAckedHeartbeatMillis,
                      long leaderSinceMillis, long nowMillis, Set<String> actionsInFlight, Set<String> fencingInFlight,
                      CoordinatorSettings settings) {
             this(config, view, lastAckedHeartbeatMillis, leaderSinceMillis, nowMillis, actionsInFlight, fencingInFlight,
-                settings, Map.of());
+                settings, Map.of(), null);
         }
     }
+
+    /** A server that led before, and when the current leader last heard from it (its own node's last sign of life). */
+    public record PreviousLeader(String node, long lastHeardMillis) {}
 
     /** Decides without delivering clone notifications: they pass like pseudo actions. */
     public static Decisions decide(Input in) {
@@ -84,15 +96,18 @@ public final class Coordinator {
     }
 
     /**
-     * A new leader fences no one during its first node-lost period: a node lost under an earlier
-     * leader gets that long to show, by its boot id, that it has rebooted since (its fence may have
-     * worked without being recorded), so that a small cluster does not fence, one after the other as
-     * they boot, the very servers its majority needs. A node the new leader finds lost itself is lost
-     * only after that period anyway.
+     * A lost node is fenced only once it has been silent for a node-lost period as this leader counts
+     * (see {@link #silentMillis}): a node lost under an earlier leader gets that long to show, by its
+     * boot id, that it has rebooted since (its fence may have worked without being recorded), so that
+     * a small cluster does not fence, one after the other as they boot, the very servers its majority
+     * needs. A node this leader finds lost itself has been silent that long already.
      */
     private static List<FenceRequest> heldBackByNewLeader(Input in, List<FenceRequest> fences) {
-        boolean newLeader = in.nowMillis() - in.leaderSinceMillis() <= in.settings().nodeLostAfterMillis();
-        return newLeader ? List.of() : fences;
+        return fences.stream().filter(fence -> {
+            NodeStatus target = statusOf(in, fence.target());
+            return target == null || target.membership() != NodeMembership.LOST
+                || silentMillis(in, fence.target()) > in.settings().nodeLostAfterMillis();
+        }).toList();
     }
 
     // ------------------------------------------------------------------ liveness
@@ -101,13 +116,12 @@ public final class Coordinator {
                                                      List<FenceRequest> fences) {
         String node = status.node();
         Long acked = in.lastAckedHeartbeatMillis().get(node);
-        long lastSeen = Math.max(acked == null ? Long.MIN_VALUE : acked, in.leaderSinceMillis());
-        long silentMillis = in.nowMillis() - lastSeen;
+        long silentMillis = silentMillis(in, node);
+        // A lease is counted from when this leader took over at the earliest: before that, an earlier
+        // leader may have acknowledged the node (see leaderSinceMillis).
+        long leaseSilentMillis = in.nowMillis() - Math.max(acked == null ? Long.MIN_VALUE : acked, in.leaderSinceMillis());
         CoordinatorSettings settings = in.settings();
         return switch (status.membership()) {
-            // A new leader counts silence from when it took over (lastSeen above), so every node gets a
-            // full period to find it; nodes ask every server once the old leader has not answered
-            // within one heartbeat interval, so they find it well within that period.
             case MEMBER -> {
                 String heardBootId = in.heardBootIds().get(node);
                 if (status.rebootedSince(heardBootId)) {
@@ -132,9 +146,9 @@ public final class Coordinator {
                     }
                     yield Optional.empty();
                 }
-                yield silentMillis >= settings.leaseMillis() + settings.leaseMarginMillis()
+                yield leaseSilentMillis >= settings.leaseMillis() + settings.leaseMarginMillis()
                     ? Optional.of(new Command.SetNodeMembership(node, NodeMembership.DOWN, "lease expired: no heartbeat for "
-                        + silentMillis + " ms"))
+                        + leaseSilentMillis + " ms"))
                     : Optional.empty();
             }
             case DOWN -> acked != null && in.nowMillis() - acked <= settings.nodeLostAfterMillis()
@@ -142,6 +156,22 @@ public final class Coordinator {
                     in.heardBootIds().get(node)))
                 : Optional.empty();
         };
+    }
+
+    /**
+     * How long the node has given no sign of life that this leader knows of. A new leader counts from
+     * when it took over, so every node gets a full period to find it (nodes ask every server once
+     * the old leader has not answered within one heartbeat interval, so they find it well within
+     * that period). The server that led before is the exception: its silence counts from when this
+     * server last heard from it as its follower, since the election itself took that long. A dead
+     * leader's node is thus lost about one period after its death, not an election later.
+     */
+    private static long silentMillis(Input in, String node) {
+        Long acked = in.lastAckedHeartbeatMillis().get(node);
+        PreviousLeader previous = in.previousLeader();
+        long floor = previous != null && previous.node().equals(node)
+            ? Math.min(previous.lastHeardMillis(), in.leaderSinceMillis()) : in.leaderSinceMillis();
+        return in.nowMillis() - Math.max(acked == null ? Long.MIN_VALUE : acked, floor);
     }
 
     static boolean reachable(Input in, String node) {

@@ -38,6 +38,7 @@ class CoordinatorTest {
     private final Map<String, String> bootIds = new HashMap<>();
     private final Map<String, String> heardBootIds = new HashMap<>();
     private long leaderSince = 0;
+    private Coordinator.PreviousLeader previousLeader;
     /** What really runs on each node, whatever the state says. */
     private final Map<String, Set<String>> running = new HashMap<>();
     private final Set<String> alive = new TreeSet<>();
@@ -81,7 +82,7 @@ class CoordinatorTest {
         });
         ResourceStatusView view = (ResourceStatusView) state.query(new Query.ResourceStatus());
         Decisions decisions = Coordinator.decide(new Coordinator.Input(config, view, Map.copyOf(acked), leaderSince, now,
-            Set.of(), Set.of(), SETTINGS, Map.copyOf(heardBootIds)), notifications);
+            Set.of(), Set.of(), SETTINGS, Map.copyOf(heardBootIds), previousLeader), notifications);
         if (decisions.actions().stream().anyMatch(a -> a.operation().equals("monitor") && a.intervalMillis() == 0)) {
             assertThat(decisions.actions()).as("nothing else is sent while probes run")
                 .allMatch(a -> a.operation().equals("monitor") && a.intervalMillis() == 0);
@@ -269,6 +270,32 @@ class CoordinatorTest {
         assertThat(fenceRequests).as("a rebooted node gets its chance to say so first").isEmpty();
         runFor(500);
         assertThat(fenceRequests).extracting(FenceRequest::target).contains("n3");
+    }
+
+    @Test
+    void theNodeOfALeaderThatDiedIsLostOnePeriodAfterItsLastMessageNotAnElectionLater() {
+        cluster(DB + FENCE, "n1", "n2", "n3");
+        runFor(2_000);
+        String first = nodesRunning("db").get(0);
+
+        // The server on that node led; it dies, and another server is elected 1.2 s later.
+        alive.remove(first);
+        running.get(first).clear();
+        long diedAt = now;
+        now += 1_200;
+        leaderSince = now;
+        acked.clear();
+        previousLeader = new Coordinator.PreviousLeader(first, diedAt);
+        while (state.nodeStatus(first).membership() == NodeMembership.MEMBER) {
+            tick();
+            now += 100;
+        }
+
+        assertThat(now - diedAt).as("lost one period after its last message").isLessThan(SETTINGS.nodeLostAfterMillis() + 300);
+        tick();
+        assertThat(fenceRequests).as("and fenced at once").extracting(FenceRequest::target).containsExactly(first);
+        assertThat(state.nodeStatus("n1".equals(first) ? "n2" : "n1").membership())
+            .as("the others get a full period to find the new leader").isEqualTo(NodeMembership.MEMBER);
     }
 
     @Test

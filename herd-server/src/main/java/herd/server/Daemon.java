@@ -110,6 +110,7 @@ public final class Daemon implements AutoCloseable {
             new Fencer(executor.fenceAgents()));
         hooks.alsoNotify(coordinator);
         ControlPlaneNode node = ControlPlaneNode.start(controlPlaneConfig(dataDir, config, secret), application, hooks);
+        coordinator.watchLeaderContacts(node::lastLeaderContact);
         founderInit.attach(node);
         ServerClusterAccess access = new ServerClusterAccess(node, application, config, peers,
             new ServerAdoption(config, adminToken, peers), adminToken);

@@ -28,15 +28,16 @@ public interface CoordinatorVariant {
      */
     CoordinatorVariant FORGETS_ACTIONS_IN_FLIGHT = (input, notifications) -> Coordinator.decide(new Coordinator.Input(
         input.config(), input.view(), input.lastAckedHeartbeatMillis(), input.leaderSinceMillis(), input.nowMillis(),
-        java.util.Set.of(), input.fencingInFlight(), input.settings(), input.heardBootIds()), notifications);
+        java.util.Set.of(), input.fencingInFlight(), input.settings(), input.heardBootIds(), input.previousLeader()), notifications);
 
     /**
      * UNSAFE: the coordinator deaf to boot ids. A node that rebooted before it was found lost keeps,
-     * in the state, what it ran before, and nothing starts it again (seed 4).
+     * in the state, what it ran before, and nothing starts it again (seed 143).
      */
     CoordinatorVariant IGNORES_BOOT_IDS = (input, notifications) -> Coordinator.decide(new Coordinator.Input(
         input.config(), input.view(), input.lastAckedHeartbeatMillis(), input.leaderSinceMillis(), input.nowMillis(),
-        input.actionsInFlight(), input.fencingInFlight(), input.settings(), java.util.Map.of()), notifications);
+        input.actionsInFlight(), input.fencingInFlight(), input.settings(), java.util.Map.of(), input.previousLeader()),
+        notifications);
 
     /**
      * UNSAFE: declares a lost node down at once, without waiting for its lease to expire or for it to

@@ -115,10 +115,14 @@ public final class Simulation {
         final NotificationMemory notifications = new NotificationMemory();
         boolean decideQueued;
 
-        Leadership(String server, long term, long sinceMillis) {
+        /** The server that led before, as this one last heard from it (herd's ControlPlaneNode records the same). */
+        final Coordinator.PreviousLeader previousLeader;
+
+        Leadership(String server, long term, long sinceMillis, Coordinator.PreviousLeader previousLeader) {
             this.server = server;
             this.term = term;
             this.sinceMillis = sinceMillis;
+            this.previousLeader = previousLeader;
         }
     }
 
@@ -147,6 +151,8 @@ public final class Simulation {
     private long fenceAttempts;
     private long term;
     private Leadership leadership;
+    /** Per server, the leader it last heard from and when. */
+    private final TreeMap<String, Coordinator.PreviousLeader> leaderHeardBy = new TreeMap<>();
     private Long leaderMajorityLostSince;
     private long fenceDevicesDownUntilMillis;
     private long partitionGeneration;
@@ -434,6 +440,12 @@ public final class Simulation {
         if (leadership != leader) {
             return;
         }
+        // Raft heartbeats, at tick granularity: every server the leader reaches hears from it now.
+        for (String server : scenario.servers()) {
+            if (!server.equals(leader.server) && nodes.get(server).powered() && network.connected(leader.server, server)) {
+                leaderHeardBy.put(server, new Coordinator.PreviousLeader(leader.server, nowMillis));
+            }
+        }
         decide(leader);
         queue.schedule(nowMillis + TICK_MILLIS, "leader tick", () -> tick(leader));
     }
@@ -442,7 +454,8 @@ public final class Simulation {
         ResourceStatusView view = (ResourceStatusView) state.query(new Query.ResourceStatus());
         Decisions decisions = options.coordinator().decide(new Coordinator.Input(config, view,
             new TreeMap<>(leader.ackedHeartbeatMillis), leader.sinceMillis, nowMillis, new TreeSet<>(leader.actionsInFlight.keySet()),
-            new TreeSet<>(leader.fencingInFlight.keySet()), options.settings(), new TreeMap<>(leader.heardBootIds)),
+            new TreeSet<>(leader.fencingInFlight.keySet()), options.settings(), new TreeMap<>(leader.heardBootIds),
+            leader.previousLeader),
             leader.notifications);
         if (!options.protocol().newLeaderWaitsForNodes() || decisions.actions().isEmpty()) {
             return decisions;
@@ -590,7 +603,8 @@ public final class Simulation {
             return;
         }
         String winner = candidates.get(random.nextInt(candidates.size()));
-        Leadership leader = new Leadership(winner, ++term, nowMillis);
+        Coordinator.PreviousLeader previous = leaderHeardBy.get(winner);
+        Leadership leader = new Leadership(winner, ++term, nowMillis, previous);
         leadership = leader;
         leaderMajorityLostSince = null;
         note(winner + " is elected leader (term " + term + ")");

@@ -65,6 +65,10 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
     private final Map<String, Long> ackedHeartbeats = new ConcurrentHashMap<>();
     /** Node to the boot id of its latest heartbeat here, a lost node's too (see {@code Coordinator.Input}). */
     private final Map<String, String> heardBootIds = new ConcurrentHashMap<>();
+    private volatile java.util.function.Supplier<java.util.Optional<herd.control.LeaderContact>> leaderContacts =
+        java.util.Optional::empty;
+    /** The server that led before this one, and when this one last heard from it; null when unknown. */
+    private volatile Coordinator.PreviousLeader previousLeader;
     /**
      * Nodes that have told this leader they run nothing an earlier leader asked for (no operation
      * running, every result recorded). Until every member has, no action is sent: a start the old
@@ -92,6 +96,15 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
         this.fencer = fencer;
     }
 
+    /**
+     * Where this server learns, on becoming leader, since when the leader before it has been silent
+     * (see {@code Coordinator.PreviousLeader}); without it, that server's node gets the full period
+     * every node gets.
+     */
+    public void watchLeaderContacts(java.util.function.Supplier<java.util.Optional<herd.control.LeaderContact>> contacts) {
+        this.leaderContacts = contacts;
+    }
+
     /** The cluster, and the node agent of this same process (actions for this node skip the network). */
     public void attach(ClusterAccess cluster, NodeAgent agent) {
         this.localAgent = agent;
@@ -103,6 +116,8 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
         if (leader && !leading) {
             leading = true;
             leaderSinceMillis = System.currentTimeMillis();
+            previousLeader = leaderContacts.get().filter(contact -> !contact.leader().equals(nodeName))
+                .map(contact -> new Coordinator.PreviousLeader(contact.leader(), contact.atEpochMillis())).orElse(null);
             ackedHeartbeats.clear();
             heardBootIds.clear();
             settledNodes.clear();
@@ -110,7 +125,9 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
             fencingInFlight.clear();
             notifications = new NotificationMemory();
             loop = Thread.ofVirtual().name("herd-coordinator").start(this::run);
-            log.info("{} coordinates resources from term {}", nodeName, term);
+            log.info("{} coordinates resources from term {}{}", nodeName, term, previousLeader == null ? ""
+                : " (the previous leader, " + previousLeader.node() + ", was last heard "
+                    + (leaderSinceMillis - previousLeader.lastHeardMillis()) + " ms ago)");
         } else if (!leader && leading) {
             leading = false;
             Thread running = loop;
@@ -239,7 +256,7 @@ public final class LeaderCoordinator implements RoleListener, NodeAgent.LocalCoo
         fencingInFlight.values().removeIf(retryAt -> retryAt < now);
         Decisions decisions = Coordinator.decide(new Coordinator.Input(config, view, Map.copyOf(ackedHeartbeats),
             leaderSinceMillis, now, Set.copyOf(actionsInFlight.keySet()), Set.copyOf(fencingInFlight.keySet()), settings,
-            Map.copyOf(heardBootIds)),
+            Map.copyOf(heardBootIds), previousLeader),
             notifications);
         for (Command change : decisions.membershipChanges()) {
             Outcome outcome = access.submit(change);
