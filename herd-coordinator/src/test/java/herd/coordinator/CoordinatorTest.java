@@ -121,6 +121,18 @@ class CoordinatorTest {
         }
     }
 
+    /** The machine reboots: what ran there is gone, and its heartbeats carry a new boot id. */
+    private void reboot(String node) {
+        running.get(node).clear();
+        bootIds.put(node, node + "-boot-2");
+    }
+
+    private void assertBackAsAMemberAfterItsReboot(String node) {
+        assertThat(state.nodeStatus(node).membership()).isEqualTo(NodeMembership.MEMBER);
+        assertThat(state.nodeStatus(node).bootId()).isEqualTo(node + "-boot-2");
+        assertThat(nodesRunning("db")).as("db runs again, once").hasSize(1);
+    }
+
     private void assertNeverTwice() {
         long copies = running.values().stream().filter(set -> set.contains("db")).count();
         assertThat(copies).as("db runs on at most one node").isLessThanOrEqualTo(1);
@@ -205,8 +217,7 @@ class CoordinatorTest {
         assertThat(state.nodeStatus(first).membership()).isEqualTo(NodeMembership.LOST);
 
         // Its fence rebooted it, but the result was never recorded (the leader lost its majority).
-        running.get(first).clear();
-        bootIds.put(first, first + "-boot-2");
+        reboot(first);
         alive.add(first);
         int fencesBefore = fenceRequests.size();
         tick();
@@ -215,9 +226,7 @@ class CoordinatorTest {
         assertThat(state.nodeStatus(first).membershipReason()).contains("rebooted since it was lost");
         runFor(2_000);
         assertThat(fenceRequests).hasSize(fencesBefore);
-        assertThat(state.nodeStatus(first).membership()).isEqualTo(NodeMembership.MEMBER);
-        assertThat(state.nodeStatus(first).bootId()).isEqualTo(first + "-boot-2");
-        assertThat(nodesRunning("db")).hasSize(1);
+        assertBackAsAMemberAfterItsReboot(first);
     }
 
     @Test
@@ -226,16 +235,13 @@ class CoordinatorTest {
         runFor(2_000);
         String first = nodesRunning("db").get(0);
 
-        running.get(first).clear(); // a quick reboot: it never missed enough heartbeats to be lost
-        bootIds.put(first, first + "-boot-2");
+        reboot(first); // a quick one: it never missed enough heartbeats to be lost
         tick();
         assertThat(state.nodeStatus(first).membership()).isEqualTo(NodeMembership.DOWN);
         assertThat(state.nodeStatus(first).resources()).as("nothing survives a reboot").isEmpty();
         runFor(2_000);
 
-        assertThat(state.nodeStatus(first).membership()).isEqualTo(NodeMembership.MEMBER);
-        assertThat(state.nodeStatus(first).bootId()).isEqualTo(first + "-boot-2");
-        assertThat(nodesRunning("db")).hasSize(1);
+        assertBackAsAMemberAfterItsReboot(first);
     }
 
     @Test
