@@ -383,7 +383,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             handle.blockChecksums[block] = crc32c(blocks, (block - firstBlock) * BLOCK_SIZE_BYTES);
             handle.setAllocated(block, true);
         }
-        writeChecksums(handle, firstBlock, endBlock);
+        writeChecksums(handle, firstBlock, endBlock, newBlocks > 0);
         source.position(source.position() + length);
         return ObjectResult.done();
     }
@@ -485,7 +485,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         }
         usedBytes.addAndGet(-(long) released * BLOCK_SIZE_BYTES);
         unsyncedObjects.add(handle.objectId);
-        writeChecksums(handle, firstBlock, endBlock);
+        writeChecksums(handle, firstBlock, endBlock, true);
         for (int[] run : releasedRuns) {
             writeFully(handle.data, ByteBuffer.wrap(ZERO_OBJECT, 0, (run[1] - run[0]) * BLOCK_SIZE_BYTES),
                     (long) run[0] * BLOCK_SIZE_BYTES);
@@ -510,8 +510,12 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         directoryChanges.add(handle.objectId);
     }
 
-    private void writeChecksums(ObjectHandle handle, int firstBlock, int endBlock) throws IOException {
-        writeFully(handle.checksums, ChecksumFile.encodeBitmap(handle.allocationWords), ChecksumFile.BITMAP_OFFSET);
+    /** Writes the blocks' checksums, and the allocation bitmap when it changed (an overwrite leaves it as it is). */
+    private void writeChecksums(ObjectHandle handle, int firstBlock, int endBlock, boolean allocationChanged)
+            throws IOException {
+        if (allocationChanged) {
+            writeFully(handle.checksums, ChecksumFile.encodeBitmap(handle.allocationWords), ChecksumFile.BITMAP_OFFSET);
+        }
         writeFully(handle.checksums, ChecksumFile.encodeChecksums(handle.blockChecksums, firstBlock, endBlock),
                 ChecksumFile.checksumsPosition(firstBlock));
     }
