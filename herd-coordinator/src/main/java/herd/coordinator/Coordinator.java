@@ -46,21 +46,7 @@ public final class Coordinator {
      */
     public record Input(Configuration config, ResourceStatusView view, Map<String, Long> lastAckedHeartbeatMillis,
                         long leaderSinceMillis, long nowMillis, Set<String> actionsInFlight, Set<String> fencingInFlight,
-                        CoordinatorSettings settings, Map<String, String> heardBootIds, PreviousLeader previousLeader) {
-        public Input(Configuration config, ResourceStatusView view, Map<String, Long> lastAckedHeartbeatMillis,
-                     long leaderSinceMillis, long nowMillis, Set<String> actionsInFlight, Set<String> fencingInFlight,
-                     CoordinatorSettings settings, Map<String, String> heardBootIds) {
-            this(config, view, lastAckedHeartbeatMillis, leaderSinceMillis, nowMillis, actionsInFlight, fencingInFlight,
-                settings, heardBootIds, null);
-        }
-
-        public Input(Configuration config, ResourceStatusView view, Map<String, Long> lastAckedHeartbeatMillis,
-                     long leaderSinceMillis, long nowMillis, Set<String> actionsInFlight, Set<String> fencingInFlight,
-                     CoordinatorSettings settings) {
-            this(config, view, lastAckedHeartbeatMillis, leaderSinceMillis, nowMillis, actionsInFlight, fencingInFlight,
-                settings, Map.of(), null);
-        }
-    }
+                        CoordinatorSettings settings, Map<String, String> heardBootIds, PreviousLeader previousLeader) {}
 
     /** A server that led before, and when the current leader last heard from it (its own node's last sign of life). */
     public record PreviousLeader(String node, long lastHeardMillis) {}
@@ -82,7 +68,7 @@ public final class Coordinator {
             livenessVerdict(in, status, fencingInUse, fences).ifPresent(membership::add);
         }
         if (!membership.isEmpty()) {
-            return new Decisions(membership, List.of(), heldBackByNewLeader(in, fences), null, List.of());
+            return new Decisions(membership, List.of(), dueNow(in, fences), null, List.of());
         }
         Transition transition = Scheduler.schedule(
             SchedulerInput.build(in.config(), in.view().nodes(), in.view().statuses(), fencingInUse), in.nowMillis() / 1000);
@@ -92,7 +78,7 @@ public final class Coordinator {
         collectGraphActions(in, transition, fencingInUse, notifying, actions, fences, waiting);
         actions.addAll(notifying.owedToSend());
         collectRecurringMonitors(in, transition, actions);
-        return new Decisions(List.of(), actions, heldBackByNewLeader(in, dedupe(fences)), transition, waiting);
+        return new Decisions(List.of(), actions, dueNow(in, dedupe(fences)), transition, waiting);
     }
 
     /**
@@ -102,7 +88,7 @@ public final class Coordinator {
      * a small cluster does not fence, one after the other as they boot, the very servers its majority
      * needs. A node this leader finds lost itself has been silent that long already.
      */
-    private static List<FenceRequest> heldBackByNewLeader(Input in, List<FenceRequest> fences) {
+    private static List<FenceRequest> dueNow(Input in, List<FenceRequest> fences) {
         return fences.stream().filter(fence -> {
             NodeStatus target = statusOf(in, fence.target());
             return target == null || target.membership() != NodeMembership.LOST

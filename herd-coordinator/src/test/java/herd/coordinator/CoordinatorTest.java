@@ -121,6 +121,17 @@ class CoordinatorTest {
         }
     }
 
+    /** Three nodes with fencing; the one running db stops heartbeating until it is lost. Returns it. */
+    private String theNodeRunningDbIsLost() {
+        cluster(DB + FENCE, "n1", "n2", "n3");
+        runFor(2_000);
+        String node = nodesRunning("db").get(0);
+        alive.remove(node);
+        runFor(SETTINGS.nodeLostAfterMillis() + 500);
+        assertThat(state.nodeStatus(node).membership()).isEqualTo(NodeMembership.LOST);
+        return node;
+    }
+
     /** The machine reboots: what ran there is gone, and its heartbeats carry a new boot id. */
     private void reboot(String node) {
         running.get(node).clear();
@@ -208,13 +219,8 @@ class CoordinatorTest {
 
     @Test
     void aLostNodeThatHasRebootedSinceIsDownWithoutAnotherFence() {
-        cluster(DB + FENCE, "n1", "n2", "n3");
-        runFor(2_000);
-        String first = nodesRunning("db").get(0);
+        String first = theNodeRunningDbIsLost();
         assertThat(state.nodeStatus(first).bootId()).isEqualTo(first + "-boot-1");
-        alive.remove(first);
-        runFor(SETTINGS.nodeLostAfterMillis() + 500);
-        assertThat(state.nodeStatus(first).membership()).isEqualTo(NodeMembership.LOST);
 
         // Its fence rebooted it, but the result was never recorded (the leader lost its majority).
         reboot(first);
@@ -246,11 +252,7 @@ class CoordinatorTest {
 
     @Test
     void aLostNodeThatComesBackWithoutARebootIsStillFenced() {
-        cluster(DB + FENCE, "n1", "n2", "n3");
-        runFor(2_000);
-        String first = nodesRunning("db").get(0);
-        alive.remove(first);
-        runFor(SETTINGS.nodeLostAfterMillis() + 500);
+        String first = theNodeRunningDbIsLost();
 
         alive.add(first); // same boot: its processes may still run
         int fencesBefore = fenceRequests.size();

@@ -83,12 +83,12 @@ public sealed interface QueryResult {
      * ({@code objectIds}), and every object whose owner entry has left the catalog: an owner id
      * below {@code nextVolumeId} that is not among {@code keptEntryIds} (ids are never reused).
      */
-    record Reclaimable(List<Long> objectIds, List<Integer> keptEntryIds, long nextVolumeId) implements QueryResult {
-        /** Whether a node may delete its copy of the object ({@code objectIdSet}, {@code keptEntryIdSet}: the lists as sets). */
-        public boolean includes(herd.blockcore.ObjectId objectId, java.util.Set<Long> objectIdSet,
-                                java.util.Set<Integer> keptEntryIdSet) {
-            return objectIdSet.contains(objectId.value())
-                || herd.blockcore.volume.ObjectMap.ownerDropped(objectId, nextVolumeId, keptEntryIdSet::contains);
+    record Reclaimable(java.util.Set<Long> objectIds, java.util.Set<Integer> keptEntryIds, long nextVolumeId)
+        implements QueryResult {
+        /** Whether a node may delete its copy of the object. */
+        public boolean includes(herd.blockcore.ObjectId objectId) {
+            return objectIds.contains(objectId.value())
+                || herd.blockcore.volume.ObjectMap.ownerDropped(objectId, nextVolumeId, keptEntryIds::contains);
         }
     }
 

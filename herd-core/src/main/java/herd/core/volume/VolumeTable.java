@@ -139,8 +139,10 @@ public final class VolumeTable {
 
     /** What storage nodes may delete (see {@link QueryResult.Reclaimable}). */
     public QueryResult.Reclaimable reclaimable() {
-        List<Long> unread = ObjectMap.reclaimable(catalog, inodes).stream().map(ObjectId::value).toList();
-        List<Integer> kept = catalog.entries().stream().map(Volume::id).toList();
+        Set<Long> unread = ObjectMap.reclaimable(catalog, inodes).stream().map(ObjectId::value)
+            .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
+        Set<Integer> kept = catalog.entries().stream().map(Volume::id)
+            .collect(java.util.stream.Collectors.toCollection(java.util.TreeSet::new));
         return new QueryResult.Reclaimable(unread, kept, catalog.nextId());
     }
 

@@ -239,11 +239,9 @@ final class StorageRecovery implements AutoCloseable {
             log.debug("reclamation skipped: {}", e.toString());
             return;
         }
-        Set<Long> unread = new java.util.HashSet<>(reclaimable.objectIds());
-        Set<Integer> keptEntries = new java.util.HashSet<>(reclaimable.keptEntryIds());
         int deleted = 0;
         for (ObjectId id : held) {
-            if (reclaimable.includes(id, unread, keptEntries) && service.reclaim(id)) {
+            if (reclaimable.includes(id) && service.reclaim(id)) {
                 deleted++;
             }
         }
