@@ -68,6 +68,16 @@ final class CommandBatcher {
         return entry.reply();
     }
 
+    /** Submits several commands at once: they wait together, so they leave in as few entries as fit. */
+    List<CompletableFuture<byte[]>> submitAll(List<byte[]> commands) {
+        final List<Waiting> entries = commands.stream().map(c -> new Waiting(c, new CompletableFuture<byte[]>())).toList();
+        synchronized (this) {
+            waiting.addAll(entries);
+        }
+        sendWhatFits();
+        return entries.stream().map(Waiting::reply).toList();
+    }
+
     /** Sends batches of waiting commands while fewer than {@code inFlightMax} entries are in flight. */
     private void sendWhatFits() {
         final List<List<Waiting>> batches = new ArrayList<>();

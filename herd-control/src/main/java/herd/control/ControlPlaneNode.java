@@ -116,8 +116,10 @@ public final class ControlPlaneNode implements AutoCloseable {
     static final int ENTRIES_IN_FLIGHT_MAX = 1;
     /** Writes while this server leads: straight into its own Raft server. */
     private final CommandBatcher toOwnServer = new CommandBatcher(ENTRIES_IN_FLIGHT_MAX, this::appendHere);
-    /** Writes while another server leads: forwarded by the client, which follows the leader. */
-    private final CommandBatcher toLeader = new CommandBatcher(ENTRIES_IN_FLIGHT_MAX, entry -> client.submit(entry));
+    /** Writes while another server leads: forwarded to it (see {@link #sendToLeader}). */
+    private final CommandBatcher toLeader = new CommandBatcher(ENTRIES_IN_FLIGHT_MAX, this::sendToLeader);
+    /** How this server's writes reach another leader; null: through the Raft client alone. */
+    private volatile LeaderForwarder forwarder;
     /** Linearizable reads: those asked while a round is in flight share the next one. */
     private final CommandBatcher reads = new CommandBatcher(ENTRIES_IN_FLIGHT_MAX, this::readOnce, CommandBatch::unpackAnswer);
     private final ClientId localClientId = ClientId.randomId();
@@ -208,6 +210,65 @@ public final class ControlPlaneNode implements AutoCloseable {
      */
     public CompletableFuture<byte[]> submit(byte[] command) {
         return leadsAndIsReady() ? toOwnServer.submit(command) : toLeader.submit(command);
+    }
+
+    /**
+     * Sends this server's writes to the leader through {@code forwarder} from now on, so that they
+     * join the leader's own log entries; without one they go through the Raft client.
+     */
+    public void forwardWritesThrough(LeaderForwarder forwarder) {
+        this.forwarder = forwarder;
+    }
+
+    /**
+     * Sends an entry of this follower's to the leader. Through the forwarder when there is one: the
+     * leader puts its commands in its next entry, with its own. When the leader certainly appended
+     * nothing (it does not lead any more, or the request never left) the entry goes through the Raft
+     * client instead, which finds the leader and whose retries the servers recognise, so it applies
+     * once. Any other failure of the forwarder leaves the outcome unknown, and the caller is told so.
+     */
+    private CompletableFuture<byte[]> sendToLeader(byte[] entry) {
+        final LeaderForwarder through = forwarder;
+        final RaftPeerId leader = division().getInfo().getLeaderId();
+        if (through == null || leader == null || leader.equals(selfId)) {
+            return client.submit(entry);
+        }
+        final CompletableFuture<byte[]> forwarded;
+        try {
+            forwarded = through.forward(leader.toString(), entry);
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        return forwarded.exceptionallyCompose(error -> {
+            final Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                    ? error.getCause() : error;
+            if (cause instanceof EntryNotAppendedException) {
+                return client.submit(entry);
+            }
+            return CompletableFuture.failedFuture(cause instanceof ControlPlaneException ? cause
+                    : new ControlPlaneUnavailableException("forwarding the write to leader " + leader + " failed: "
+                    + cause + "; the command may or may not have been applied", cause));
+        });
+    }
+
+    /**
+     * Appends an entry a follower forwarded (see {@link LeaderForwarder}): its commands wait with this
+     * server's own and leave in its next log entry. Completes with the reply the follower expects:
+     * the command's reply, or for a batch the replies in a batch reply. Fails with
+     * {@link EntryNotAppendedException} at once when this server is not the ready leader, and with
+     * {@link IllegalArgumentException} for an entry that is not a command or a well-formed batch.
+     */
+    public CompletableFuture<byte[]> appendForwarded(byte[] entry) {
+        if (!leadsAndIsReady()) {
+            return CompletableFuture.failedFuture(new EntryNotAppendedException(config.nodeName()
+                    + " is not the leader (or has not committed an entry of its term yet)"));
+        }
+        if (!CommandBatch.isBatch(entry)) {
+            return toOwnServer.submit(entry);
+        }
+        final List<CompletableFuture<byte[]>> replies = toOwnServer.submitAll(CommandBatch.decode(entry));
+        return CompletableFuture.allOf(replies.toArray(CompletableFuture[]::new))
+                .thenApply(allDone -> CommandBatch.encodeReplies(replies.stream().map(CompletableFuture::join).toList()));
     }
 
     /** Appends an entry (one command or a batch) through this server's own Raft server. */

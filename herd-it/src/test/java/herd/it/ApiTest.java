@@ -65,6 +65,9 @@ class ApiTest {
         HttpKv.Reply badLimit = client.getJson("/v1/kv?limit=0");
         HttpKv.Reply unknownPath = client.getJson("/v1/nothing");
         HttpKv.Reply controlChar = client.put("a\u0001b", "v");
+        // A write entry forwarded by a server (a batch marker, a count of 2, then nothing).
+        HttpKv.Reply damagedEntry = client.send("POST", "/v1/internal/entries", "\u0000HRDB\u0000\u0000\u0000\u0002",
+            cluster.adminToken());
 
         assertThat(tooLarge.status()).isEqualTo(400);
         assertThat(tooLarge.errorCode()).isEqualTo("value_too_large");
@@ -76,6 +79,8 @@ class ApiTest {
         assertThat(badLimit.status()).isEqualTo(400);
         assertThat(unknownPath.status()).isEqualTo(404);
         assertThat(controlChar.errorCode()).isEqualTo("key_invalid");
+        assertThat(damagedEntry.status()).isEqualTo(400);
+        assertThat(damagedEntry.body().path("error").path("message").asText()).contains("forwarded entry is damaged");
         assertThat(revision()).isEqualTo(before);
     }
 

@@ -19,6 +19,15 @@ public interface ClusterAccess {
     /** Submits a command through the Raft leader and returns its outcome once committed and applied. */
     Outcome submit(Command command) throws ApiException;
 
+    /**
+     * Appends a write entry that another server forwarded to this one as the Raft leader (see
+     * {@link herd.control.LeaderForwarder}) and returns the reply that server expects. Answers 421
+     * when this node is not the ready leader: nothing was appended.
+     */
+    default byte[] appendForwarded(byte[] entry) throws ApiException {
+        throw new ApiException(421, herd.core.ErrorCode.NO_LEADER, "this node is not a server: forward writes to the leader");
+    }
+
     /** Answers a query: linearizable (ReadIndex through the leader) or from this node's local state. */
     QueryResult query(Query query, boolean linearizable) throws ApiException;
 

@@ -111,6 +111,8 @@ public final class Daemon implements AutoCloseable {
         hooks.alsoNotify(coordinator);
         ControlPlaneNode node = ControlPlaneNode.start(controlPlaneConfig(dataDir, config, secret), application, hooks);
         coordinator.watchLeaderContacts(node::lastLeaderContact);
+        node.forwardWritesThrough(new HttpLeaderForwarder(nodeToken, PEER_CONNECT_TIMEOUT,
+            node.config().operationTimeout(), name -> serverApiAddress(application, name)));
         founderInit.attach(node);
         ServerClusterAccess access = new ServerClusterAccess(node, application, config, peers,
             new ServerAdoption(config, adminToken, peers), adminToken);
@@ -134,6 +136,13 @@ public final class Daemon implements AutoCloseable {
                                                                 String nodeToken) throws IOException {
         return herd.server.storage.NodeStorage.start(dataDir.root(), config.name(),
             herd.server.storage.StorageSettings.of(config, System.getenv()), access, nodeToken);
+    }
+
+    /** A server's API address from this node's replica of the cluster state. */
+    private static java.util.Optional<String> serverApiAddress(ClusterStateApplication application, String name) {
+        QueryResult.NodeList nodes = (QueryResult.NodeList) application.query(new Query.Nodes());
+        return nodes.nodes().stream().filter(n -> n.name().equals(name) && n.role() == NodeInfo.Role.SERVER)
+            .map(NodeInfo::apiAddress).findFirst();
     }
 
     /** Every server's API address from this node's replica, for heartbeats when the leader is unknown. */

@@ -76,6 +76,24 @@ public final class ServerClusterAccess implements ClusterAccess {
     }
 
     @Override
+    public byte[] appendForwarded(byte[] entry) throws ApiException {
+        CompletableFuture<byte[]> appended;
+        try {
+            appended = node.appendForwarded(entry);
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest("the forwarded entry is damaged: " + e.getMessage());
+        }
+        try {
+            return await(appended, "the forwarded write");
+        } catch (ApiException e) {
+            if (appended.isCompletedExceptionally() && appended.exceptionNow() instanceof herd.control.EntryNotAppendedException) {
+                throw new ApiException(421, ErrorCode.NO_LEADER, appended.exceptionNow().getMessage() + "; nothing was appended");
+            }
+            throw e;
+        }
+    }
+
+    @Override
     public QueryResult query(Query query, boolean linearizable) throws ApiException {
         if (!linearizable) {
             return application.query(query);

@@ -212,6 +212,11 @@ public final class ApiServer implements AutoCloseable {
             }
         }
 
+        /** The body as it came (at most {@link #MAX_BODY_BYTES}). */
+        byte[] rawBody() throws ApiException, IOException {
+            return readBody(exchange.getRequestBody());
+        }
+
         private static byte[] readBody(InputStream in) throws IOException, ApiException {
             byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
             if (body.length > MAX_BODY_BYTES) {

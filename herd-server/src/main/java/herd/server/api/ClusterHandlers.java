@@ -39,6 +39,13 @@ final class ClusterHandlers {
                     nodes(request);
                 }
             }
+            case "internal" -> {
+                if (!(parts.length == 2 && parts[1].equals("entries"))) {
+                    throw new ApiException(404, ErrorCode.NOT_FOUND, "no such path /v1/" + path + ": see docs/api.md");
+                }
+                request.requireMethod("POST");
+                appendForwarded(request);
+            }
             case "backup" -> {
                 request.requireMethod("GET");
                 backup(request);
@@ -128,6 +135,17 @@ final class ClusterHandlers {
         ObjectNode body = JsonViews.object();
         body.set("nodes", rows);
         ApiServer.Responses.json(request.exchange(), 200, body);
+    }
+
+    /** A write entry another server forwarded to this one as the leader: binary in, binary out. */
+    private void appendForwarded(ApiServer.Request request) throws ApiException, IOException {
+        byte[] reply = cluster.appendForwarded(request.rawBody());
+        var exchange = request.exchange();
+        exchange.getResponseHeaders().set("Content-Type", "application/octet-stream");
+        exchange.sendResponseHeaders(200, reply.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(reply);
+        }
     }
 
     private void backup(ApiServer.Request request) throws ApiException, IOException {
