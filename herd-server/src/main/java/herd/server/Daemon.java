@@ -111,8 +111,9 @@ public final class Daemon implements AutoCloseable {
         hooks.alsoNotify(coordinator);
         ControlPlaneNode node = ControlPlaneNode.start(controlPlaneConfig(dataDir, config, secret), application, hooks);
         coordinator.watchLeaderContacts(node::lastLeaderContact);
-        node.forwardWritesThrough(new HttpLeaderForwarder(nodeToken, PEER_CONNECT_TIMEOUT,
-            node.config().operationTimeout(), name -> serverApiAddress(application, name)));
+        HttpLeaderForwarder forwarder = new HttpLeaderForwarder(nodeToken, PEER_CONNECT_TIMEOUT,
+            node.config().operationTimeout(), name -> serverApiAddress(application, name));
+        node.forwardWritesThrough(forwarder);
         founderInit.attach(node);
         ServerClusterAccess access = new ServerClusterAccess(node, application, config, peers,
             new ServerAdoption(config, adminToken, peers), adminToken);
@@ -128,7 +129,7 @@ public final class Daemon implements AutoCloseable {
         agent.start();
         log.info("{} serves the API on {} and Raft on {} (cluster {}, data in {})", config.name(), config.apiAddress(),
             config.raftAddress(), config.clusterName(), dataDir.root());
-        return new Daemon(api, List.of(storage, coordinator, agent, node, hooks));
+        return new Daemon(api, List.of(storage, coordinator, agent, node, forwarder, hooks));
     }
 
     /** The object store in DATA/objects and the NBD server (see herd.server.storage.StorageSettings). */

@@ -1,40 +1,70 @@
 package herd.server;
 
+import herd.control.ControlPlaneUnavailableException;
 import herd.control.EntryNotAppendedException;
 import herd.control.LeaderForwarder;
+import java.io.IOException;
 import java.net.ConnectException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.function.Function;
+import org.apache.hc.client5.http.classic.methods.HttpPost;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.util.Timeout;
 
 /**
  * Forwards a follower's write entries to the leader's {@code POST /v1/internal/entries} (see
- * {@link LeaderForwarder}), authenticated with the node token. The leader answers 421 when it is not
- * the ready leader; that, a leader whose API address this node does not know yet, and a connection
- * that could not be opened mean nothing was appended. The JDK client never resends a POST by itself,
- * so an entry reaches the leader at most once this way.
+ * {@link LeaderForwarder}), authenticated with the node token, each on a virtual thread of its own
+ * with a blocking keep-alive connection. The leader answers 421 when it is not the ready leader;
+ * that, a leader whose API address this node does not know yet, and a connection that could not be
+ * had mean nothing was appended. The client never resends a request by itself, so an entry reaches
+ * the leader at most once this way.
  */
-final class HttpLeaderForwarder implements LeaderForwarder {
+final class HttpLeaderForwarder implements LeaderForwarder, AutoCloseable {
     static final String PATH = "/v1/internal/entries";
+    /** A follower has one entry in flight at a time; a few spare connections cover a leader change. */
+    private static final int CONNECTIONS_PER_LEADER = 4;
 
-    private final HttpClient http;
+    private final CloseableHttpClient http;
+    private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
     private final String nodeToken;
-    private final Duration timeout;
     /** A server's API address by its name, from this node's replica of the cluster state. */
     private final Function<String, Optional<String>> apiAddressOf;
 
     HttpLeaderForwarder(String nodeToken, Duration connectTimeout, Duration timeout,
                         Function<String, Optional<String>> apiAddressOf) {
-        this.http = HttpClient.newBuilder().connectTimeout(connectTimeout).version(HttpClient.Version.HTTP_1_1).build();
+        this.http = HttpClients.custom()
+            .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                .setMaxConnPerRoute(CONNECTIONS_PER_LEADER)
+                .setDefaultConnectionConfig(ConnectionConfig.custom()
+                    .setConnectTimeout(Timeout.of(connectTimeout))
+                    .setSocketTimeout(Timeout.of(timeout))
+                    .build())
+                .build())
+            .setDefaultRequestConfig(RequestConfig.custom()
+                .setResponseTimeout(Timeout.of(timeout))
+                .setConnectionRequestTimeout(Timeout.of(connectTimeout))
+                .build())
+            .disableAutomaticRetries()
+            .disableRedirectHandling()
+            .disableCookieManagement()
+            .disableContentCompression()
+            .build();
         this.nodeToken = nodeToken;
-        this.timeout = timeout;
         this.apiAddressOf = apiAddressOf;
     }
 
@@ -45,30 +75,35 @@ final class HttpLeaderForwarder implements LeaderForwarder {
             return CompletableFuture.failedFuture(new EntryNotAppendedException(
                 "the API address of leader " + leaderName + " is not known here yet"));
         }
-        HttpRequest request = HttpRequest.newBuilder(URI.create("http://" + address.get() + PATH))
-            .timeout(timeout)
-            .header("Authorization", "Bearer " + nodeToken)
-            .header("Content-Type", "application/octet-stream")
-            .POST(HttpRequest.BodyPublishers.ofByteArray(entry))
-            .build();
-        return http.sendAsync(request, HttpResponse.BodyHandlers.ofByteArray())
-            .handle((response, error) -> answer(leaderName, response, error));
+        HttpPost request = new HttpPost(URI.create("http://" + address.get() + PATH));
+        request.setHeader("Authorization", "Bearer " + nodeToken);
+        request.setEntity(new ByteArrayEntity(entry, ContentType.APPLICATION_OCTET_STREAM));
+        return CompletableFuture.supplyAsync(() -> post(leaderName, request), calls);
     }
 
-    private static byte[] answer(String leaderName, HttpResponse<byte[]> response, Throwable error) {
-        if (error != null) {
-            Throwable cause = error instanceof CompletionException && error.getCause() != null ? error.getCause() : error;
-            if (cause instanceof ConnectException) {
-                throw new EntryNotAppendedException("cannot connect to leader " + leaderName + ": " + cause, cause);
-            }
-            throw new CompletionException(cause);
+    private byte[] post(String leaderName, HttpPost request) {
+        try {
+            return http.execute(request, response -> {
+                byte[] body = response.getEntity() == null ? new byte[0] : EntityUtils.toByteArray(response.getEntity());
+                return switch (response.getCode()) {
+                    case 200 -> body;
+                    case 421 -> throw new EntryNotAppendedException("leader " + leaderName + " refused the entry: "
+                        + new String(body, StandardCharsets.UTF_8));
+                    default -> throw new ControlPlaneUnavailableException("leader " + leaderName + " answered HTTP "
+                        + response.getCode() + " to a forwarded write: " + new String(body, StandardCharsets.UTF_8)
+                        + "; the command may or may not have been applied", null);
+                };
+            });
+        } catch (ConnectException | ConnectionRequestTimeoutException e) {
+            throw new EntryNotAppendedException("cannot connect to leader " + leaderName + ": " + e, e);
+        } catch (IOException e) {
+            throw new CompletionException(e);
         }
-        String text = new String(response.body(), StandardCharsets.UTF_8);
-        return switch (response.statusCode()) {
-            case 200 -> response.body();
-            case 421 -> throw new EntryNotAppendedException("leader " + leaderName + " refused the entry: " + text);
-            default -> throw new herd.control.ControlPlaneUnavailableException("leader " + leaderName + " answered HTTP "
-                + response.statusCode() + " to a forwarded write: " + text + "; the command may or may not have been applied", null);
-        };
+    }
+
+    @Override
+    public void close() throws IOException {
+        calls.shutdownNow();
+        http.close();
     }
 }

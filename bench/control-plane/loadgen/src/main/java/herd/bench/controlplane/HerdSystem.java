@@ -4,22 +4,35 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Base64;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import org.apache.hc.client5.http.classic.methods.HttpGet;
+import org.apache.hc.client5.http.classic.methods.HttpPut;
+import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
+import org.apache.hc.client5.http.config.ConnectionConfig;
+import org.apache.hc.client5.http.config.RequestConfig;
+import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
+import org.apache.hc.client5.http.impl.classic.HttpClients;
+import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
+import org.apache.hc.core5.http.ContentType;
+import org.apache.hc.core5.http.io.entity.EntityUtils;
+import org.apache.hc.core5.http.io.entity.StringEntity;
+import org.apache.hc.core5.util.Timeout;
 
 /**
  * herd through its HTTP/JSON API (docs/api.md): {@code PUT /v1/kv/{key}} with {@code valueBase64},
  * {@code GET /v1/kv/{key}} (linearizable by default), {@code GET /v1/servers} to find the leader.
- * One HttpClient per member, shared by the client threads that talk to it; over HTTP/1.1 with keep-alive
- * it holds one connection per request in flight, so each client thread ends up with its own connection.
+ * One blocking HTTP/1.1 client (Apache HttpClient, classic API) with keep-alive connections, shared by
+ * the client threads: each request runs on its caller's thread and holds one pooled connection, so each
+ * client thread ends up with its own connection. (The JDK's HttpClient hands every request through its
+ * selector and executor threads; on a 2-core machine that overhead took CPU from the servers measured.)
+ * Asynchronous puts (failover) each run on a virtual thread.
  */
 final class HerdSystem implements KvSystem {
 
@@ -27,11 +40,30 @@ final class HerdSystem implements KvSystem {
 
     private final String bearerToken;
     private final Duration requestTimeout;
-    private final Map<String, HttpClient> httpClientsByMemberName = new ConcurrentHashMap<>();
+    /** Enough for every client thread and the failover's outstanding writes (128 per survivor). */
+    private static final int MAX_CONNECTIONS = 512;
+
+    private final CloseableHttpClient http;
+    private final ExecutorService asyncPuts = Executors.newVirtualThreadPerTaskExecutor();
 
     HerdSystem(String bearerToken, Duration requestTimeout) {
         this.bearerToken = bearerToken;
         this.requestTimeout = requestTimeout;
+        this.http = HttpClients.custom()
+                .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
+                        .setMaxConnPerRoute(MAX_CONNECTIONS)
+                        .setMaxConnTotal(MAX_CONNECTIONS)
+                        .setDefaultConnectionConfig(ConnectionConfig.custom()
+                                .setConnectTimeout(Timeout.ofSeconds(2))
+                                .setSocketTimeout(Timeout.of(requestTimeout))
+                                .build())
+                        .build())
+                .setDefaultRequestConfig(RequestConfig.custom().setResponseTimeout(Timeout.of(requestTimeout)).build())
+                .disableAutomaticRetries()
+                .disableRedirectHandling()
+                .disableCookieManagement()
+                .disableContentCompression()
+                .build();
     }
 
     @Override
@@ -45,14 +77,7 @@ final class HerdSystem implements KvSystem {
     }
 
     private HerdKvClient herdClientFor(Member member) {
-        return new HerdKvClient(httpClient(member), URI.create("http://" + member.hostPort()), bearerToken, requestTimeout);
-    }
-
-    private HttpClient httpClient(Member member) {
-        return httpClientsByMemberName.computeIfAbsent(member.name(), name -> HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(Duration.ofSeconds(2))
-                .build());
+        return new HerdKvClient(http, asyncPuts, URI.create("http://" + member.hostPort()), bearerToken);
     }
 
     /** Asks each member for {@code GET /v1/servers} until one names a server in state LEADER. */
@@ -86,7 +111,12 @@ final class HerdSystem implements KvSystem {
 
     @Override
     public void close() {
-        httpClientsByMemberName.values().forEach(HttpClient::close);
+        asyncPuts.shutdownNow();
+        try {
+            http.close();
+        } catch (IOException e) {
+            // connections of a finished run: nothing to do
+        }
     }
 
     /** Thrown for any answer other than the expected status; carries herd's JSON error body. */
@@ -96,56 +126,64 @@ final class HerdSystem implements KvSystem {
         }
     }
 
-    private record HerdKvClient(HttpClient http, URI base, String bearerToken, Duration requestTimeout)
+    /** A status and the body as text. */
+    private record Answer(int status, String body) { }
+
+    private record HerdKvClient(CloseableHttpClient http, ExecutorService asyncPuts, URI base, String bearerToken)
             implements KvClient {
 
         @Override
         public void put(String key, byte[] value) throws Exception {
-            HttpResponse<String> response = http.send(putRequest(key, value), HttpResponse.BodyHandlers.ofString());
-            requireStatus("PUT /v1/kv/" + key, response, 200);
+            requireStatus("PUT /v1/kv/" + key, send(putRequest(key, value)), 200);
         }
 
         @Override
         public CompletableFuture<?> putAsync(String key, byte[] value) {
-            return http.sendAsync(putRequest(key, value), HttpResponse.BodyHandlers.ofString())
-                    .thenApply(response -> {
-                        if (response.statusCode() != 200) {
-                            throw new IllegalStateException("PUT /v1/kv/" + key + " answered HTTP "
-                                    + response.statusCode() + ": " + response.body());
-                        }
-                        return response;
-                    });
+            return CompletableFuture.supplyAsync(() -> {
+                try {
+                    Answer answer = send(putRequest(key, value));
+                    if (answer.status() != 200) {
+                        throw new IllegalStateException("PUT /v1/kv/" + key + " answered HTTP " + answer.status() + ": "
+                                + answer.body());
+                    }
+                    return answer;
+                } catch (IOException e) {
+                    throw new CompletionException(e);
+                }
+            }, asyncPuts);
         }
 
         @Override
         public byte[] get(String key) throws Exception {
-            HttpResponse<String> response = http.send(request("/v1/kv/" + checkedKey(key)).GET().build(),
-                    HttpResponse.BodyHandlers.ofString());
-            if (response.statusCode() == 404) {
+            Answer answer = send(request(new HttpGet(base.resolve("/v1/kv/" + checkedKey(key)))));
+            if (answer.status() == 404) {
                 return null;
             }
-            requireStatus("GET /v1/kv/" + key, response, 200);
-            return valueOf(JSON.readTree(response.body()).path("kv"));
+            requireStatus("GET /v1/kv/" + key, answer, 200);
+            return valueOf(JSON.readTree(answer.body()).path("kv"));
         }
 
         JsonNode getJson(String path) throws Exception {
-            HttpResponse<String> response = http.send(request(path).GET().build(), HttpResponse.BodyHandlers.ofString());
-            requireStatus("GET " + path, response, 200);
-            return JSON.readTree(response.body());
+            Answer answer = send(request(new HttpGet(base.resolve(path))));
+            requireStatus("GET " + path, answer, 200);
+            return JSON.readTree(answer.body());
         }
 
-        private HttpRequest putRequest(String key, byte[] value) {
+        private Answer send(HttpUriRequestBase request) throws IOException {
+            return http.execute(request, response -> new Answer(response.getCode(),
+                    response.getEntity() == null ? "" : EntityUtils.toString(response.getEntity(), StandardCharsets.UTF_8)));
+        }
+
+        private HttpUriRequestBase putRequest(String key, byte[] value) {
             String body = "{\"valueBase64\":\"" + Base64.getEncoder().encodeToString(value) + "\"}";
-            return request("/v1/kv/" + checkedKey(key))
-                    .header("Content-Type", "application/json")
-                    .PUT(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8))
-                    .build();
+            HttpPut put = new HttpPut(base.resolve("/v1/kv/" + checkedKey(key)));
+            put.setEntity(new StringEntity(body, ContentType.create("application/json"))); // ASCII: base64 in JSON
+            return request(put);
         }
 
-        private HttpRequest.Builder request(String path) {
-            return HttpRequest.newBuilder(base.resolve(path))
-                    .timeout(requestTimeout)
-                    .header("Authorization", "Bearer " + bearerToken);
+        private HttpUriRequestBase request(HttpUriRequestBase request) {
+            request.setHeader("Authorization", "Bearer " + bearerToken);
+            return request;
         }
 
         /** The benchmark's keys are letters and digits, so they go into the path without percent-encoding. */
@@ -169,10 +207,9 @@ final class HerdSystem implements KvSystem {
             throw new IllegalStateException("GET answered a kv without value or valueBase64: " + kv);
         }
 
-        private static void requireStatus(String request, HttpResponse<String> response, int expected)
-                throws HerdRequestFailed {
-            if (response.statusCode() != expected) {
-                throw new HerdRequestFailed(request, response.statusCode(), response.body());
+        private static void requireStatus(String request, Answer answer, int expected) throws HerdRequestFailed {
+            if (answer.status() != expected) {
+                throw new HerdRequestFailed(request, answer.status(), answer.body());
             }
         }
     }
