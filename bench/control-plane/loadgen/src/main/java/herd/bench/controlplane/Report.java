@@ -64,7 +64,7 @@ final class Report {
         md.append("## Method\n\n");
         md.append("- Each system runs as 3 members on 127.0.0.1 with its default durability (fsync before a write\n")
           .append("  is acknowledged), one system at a time, driven by the same JVM load generator\n")
-          .append("  (`bench/control-plane/loadgen`): jetcd for etcd, `java.net.http` HTTP/1.1 keep-alive for herd.\n");
+          .append("  (`bench/control-plane/loadgen`): jetcd for etcd, Apache HttpClient (blocking, HTTP/1.1 keep-alive) for herd.\n");
         md.append("- Closed loop: each client sends its next request when the previous one is acknowledged. Clients\n")
           .append("  are spread round-robin over the 3 members (a member that is not the leader forwards to it).\n");
         md.append("- First ").append(serverWarmup).append(" s of unrecorded puts from 16 clients (the JVMs of herd and of the load generator compile their hot paths);")
