@@ -142,10 +142,14 @@ public record ControlPlaneConfig(
         private Path dataDirectory;
         private UUID groupId;
         private final Map<String, String> initialPeers = new LinkedHashMap<>();
-        // 1-2 s: heartbeats every 500 ms leave room for GC pauses and a loaded scheduler on a
-        // shared 2-core machine; the first of two survivors times out after ~1.33 s on average.
-        private Duration electionTimeoutMin = Duration.ofMillis(1000);
-        private Duration electionTimeoutMax = Duration.ofMillis(2000);
+        // 600-1200 ms. Ratis's follower sleeps a whole random timeout between two checks and starts
+        // an election at the first check that finds the last contact older than the timeout it
+        // just slept, so a follower notices a dead leader after about 1.5 times the timeout: with
+        // 1-2 s that was 2.2 s (etcd's 1-2 s ticks notice it after 1-2 s). Heartbeats every 300 ms
+        // still leave room for GC pauses and a loaded scheduler: puts from 64 clients saturating a
+        // 2-core machine for minutes caused no election.
+        private Duration electionTimeoutMin = Duration.ofMillis(600);
+        private Duration electionTimeoutMax = Duration.ofMillis(1200);
         private Duration leaderAckBound;
         private Duration watchdogPeriod = Duration.ofMillis(50);
         private long snapshotThresholdEntries = 10_000;

@@ -72,6 +72,9 @@ class LeaderForwardingTest {
             final ControlPlaneNode follower = followerOf(cluster, leader);
             follower.forwardWritesThrough((leaderName, entry) ->
                 CompletableFuture.failedFuture(new IOException("connection reset")));
+            // The follower forwards only once it knows the leader (before, the Raft client finds it).
+            TestCluster.await(java.time.Duration.ofSeconds(10),
+                () -> follower.localStatus().leaderName().equals(leader.name()), "the follower to know the leader");
 
             assertThatThrownBy(() -> follower.submit(put("k", "v")).get(15, TimeUnit.SECONDS))
                 .isInstanceOf(ExecutionException.class)
