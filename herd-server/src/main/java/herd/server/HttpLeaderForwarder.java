@@ -15,16 +15,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.function.Function;
 import org.apache.hc.client5.http.classic.methods.HttpPost;
-import org.apache.hc.client5.http.config.ConnectionConfig;
-import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.client5.http.impl.classic.HttpClients;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ConnectionRequestTimeoutException;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
-import org.apache.hc.core5.util.Timeout;
 
 /**
  * Forwards a follower's write entries to the leader's {@code POST /v1/internal/entries} (see
@@ -47,23 +42,7 @@ final class HttpLeaderForwarder implements LeaderForwarder, AutoCloseable {
 
     HttpLeaderForwarder(String nodeToken, Duration connectTimeout, Duration timeout,
                         Function<String, Optional<String>> apiAddressOf) {
-        this.http = HttpClients.custom()
-            .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
-                .setMaxConnPerRoute(CONNECTIONS_PER_LEADER)
-                .setDefaultConnectionConfig(ConnectionConfig.custom()
-                    .setConnectTimeout(Timeout.of(connectTimeout))
-                    .setSocketTimeout(Timeout.of(timeout))
-                    .build())
-                .build())
-            .setDefaultRequestConfig(RequestConfig.custom()
-                .setResponseTimeout(Timeout.of(timeout))
-                .setConnectionRequestTimeout(Timeout.of(connectTimeout))
-                .build())
-            .disableAutomaticRetries()
-            .disableRedirectHandling()
-            .disableCookieManagement()
-            .disableContentCompression()
-            .build();
+        this.http = PeerHttpClients.create(CONNECTIONS_PER_LEADER, connectTimeout, timeout, connectTimeout);
         this.nodeToken = nodeToken;
         this.apiAddressOf = apiAddressOf;
     }

@@ -6,6 +6,7 @@ import herd.block.volume.ObjectError;
 import herd.blockcore.ObjectId;
 import herd.core.command.QueryResult;
 import herd.core.storage.StorageNodeView;
+import herd.server.PeerHttpClients;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.ByteBuffer;
@@ -17,16 +18,11 @@ import java.util.List;
 import java.util.Optional;
 import java.util.stream.Collectors;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
-import org.apache.hc.client5.http.config.ConnectionConfig;
-import org.apache.hc.client5.http.config.RequestConfig;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
-import org.apache.hc.client5.http.impl.classic.HttpClients;
-import org.apache.hc.client5.http.impl.io.PoolingHttpClientConnectionManagerBuilder;
 import org.apache.hc.core5.http.ContentType;
 import org.apache.hc.core5.http.Header;
 import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
-import org.apache.hc.core5.util.Timeout;
 
 /**
  * Object operations on another node's copies, over its API ({@code /v1/internal/objects}, see
@@ -42,30 +38,10 @@ final class ObjectPeers {
     static final int CONNECTIONS_PER_NODE = 64;
 
     private final String nodeToken;
-    /**
-     * Blocking HTTP/1.1 on pooled keep-alive connections: each call runs on the caller's (virtual)
-     * thread from request to response. The JDK's client passes every request and response through
-     * its selector and executor threads, which cost more CPU than the copy itself for small writes.
-     * Nothing is retried by the client: a caller that gets {@link CopyReply.Retry} decides.
-     */
-    private final CloseableHttpClient http = HttpClients.custom()
-        .setConnectionManager(PoolingHttpClientConnectionManagerBuilder.create()
-            .setMaxConnPerRoute(CONNECTIONS_PER_NODE)
-            .setMaxConnTotal(4 * CONNECTIONS_PER_NODE)
-            .setDefaultConnectionConfig(ConnectionConfig.custom()
-                .setConnectTimeout(Timeout.of(CONNECT_TIMEOUT))
-                .setSocketTimeout(Timeout.of(REQUEST_TIMEOUT))
-                .build())
-            .build())
-        .setDefaultRequestConfig(RequestConfig.custom()
-            .setResponseTimeout(Timeout.of(REQUEST_TIMEOUT))
-            .setConnectionRequestTimeout(Timeout.of(REQUEST_TIMEOUT))
-            .build())
-        .disableAutomaticRetries()
-        .disableRedirectHandling()
-        .disableCookieManagement()
-        .disableContentCompression()
-        .build();
+    /** Blocking calls on pooled connections (see {@link PeerHttpClients}); a caller that gets
+     * {@link CopyReply.Retry} decides whether to call again. */
+    private final CloseableHttpClient http =
+        PeerHttpClients.create(CONNECTIONS_PER_NODE, CONNECT_TIMEOUT, REQUEST_TIMEOUT, REQUEST_TIMEOUT);
 
     ObjectPeers(String nodeToken) {
         this.nodeToken = nodeToken;
