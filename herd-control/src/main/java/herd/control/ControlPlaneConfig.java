@@ -144,8 +144,9 @@ public record ControlPlaneConfig(
         private final Map<String, String> initialPeers = new LinkedHashMap<>();
         // 600-1200 ms. Ratis's follower sleeps a whole random timeout between two checks and starts
         // an election at the first check that finds the last contact older than the timeout it
-        // just slept, so a follower notices a dead leader after about 1.5 times the timeout: with
-        // 1-2 s that was 2.2 s (etcd's 1-2 s ticks notice it after 1-2 s). Heartbeats every 300 ms
+        // just slept, so a follower notices a dead leader well after the timeout: with 1-2 s a write
+        // succeeded again 2.2 s after the leader died, with 600-1200 ms 1.5 s (etcd: 1.2 s; medians of
+        // bench/control-plane/run). Heartbeats every 300 ms
         // still leave room for GC pauses and a loaded scheduler: puts from 64 clients saturating a
         // 2-core machine for minutes caused no election.
         private Duration electionTimeoutMin = Duration.ofMillis(600);
