@@ -44,6 +44,9 @@ final class CommandBatcher {
     private final UnaryOperator<byte[]> unpackPart;
     private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
     private int inFlight;
+    /** The in-flight marks of the entries that still count against {@code inFlightMax}. */
+    private final java.util.Set<java.util.concurrent.atomic.AtomicBoolean> counting =
+            java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** For commands: every part of a batch reply is a command's reply as it is. */
     CommandBatcher(int inFlightMax, Function<byte[], CompletableFuture<byte[]>> send) {
@@ -76,6 +79,17 @@ final class CommandBatcher {
         }
         sendWhatFits();
         return entries.stream().map(Waiting::reply).toList();
+    }
+
+    /**
+     * Lets the waiting commands leave now instead of behind the entries already in flight, as if
+     * those had stalled. For a change of leader: the entries on their way went to the old one and
+     * wait out their client's retry pauses, while the new leader could take the waiting commands at
+     * once. Those entries still complete their own commands; nothing is sent twice.
+     */
+    void releaseInFlight() {
+        java.util.List.copyOf(counting).forEach(this::stopCounting);
+        sendWhatFits();
     }
 
     /** Sends batches of waiting commands while fewer than {@code inFlightMax} entries are in flight. */
@@ -116,6 +130,7 @@ final class CommandBatcher {
         }
         // The entry counts as in flight until it completes or stalls, whichever comes first.
         final java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
+        counting.add(counted);
         final java.util.concurrent.ScheduledFuture<?> stall = STALL_TIMER.schedule(() -> {
             if (stopCounting(counted)) {
                 COMPLETIONS.execute(this::sendWhatFits);
@@ -137,6 +152,7 @@ final class CommandBatcher {
         if (!counted.compareAndSet(true, false)) {
             return false;
         }
+        counting.remove(counted);
         synchronized (this) {
             inFlight--;
         }

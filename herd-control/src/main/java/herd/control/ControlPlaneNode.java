@@ -107,13 +107,20 @@ public final class ControlPlaneNode implements AutoCloseable {
     private final ExecutorService stepDowns;
     private final AtomicBoolean membershipChangeInFlight = new AtomicBoolean();
     private final AtomicBoolean closed = new AtomicBoolean();
-    /** Identifies the requests this node hands to its own Raft server (see {@link #submitToSelf}). */
     /**
      * Entries this server has in flight before further commands wait and travel together (see
      * CommandBatcher). One: measured with bench/control-plane, 2 gave a third less throughput at
      * 16 and 64 clients, since every entry costs CPU on every server and this machine has little.
      */
     static final int ENTRIES_IN_FLIGHT_MAX = 1;
+    /**
+     * Pause before a follower's entry is sent again when no leader took it (see {@link #sendToLeader}):
+     * short, so that the writes waiting out an election reach the new leader as soon as it is ready
+     * rather than after the Raft client's backoff of up to hundreds of milliseconds.
+     */
+    private static final long LEADER_RETRY_PAUSE_MILLIS = 10;
+    private static final ScheduledExecutorService LEADER_RETRIES = Executors.newSingleThreadScheduledExecutor(
+            daemon("herd-control-leader-retries"));
     /** Writes while this server leads: straight into its own Raft server. */
     private final CommandBatcher toOwnServer = new CommandBatcher(ENTRIES_IN_FLIGHT_MAX, this::appendHere);
     /** Writes while another server leads: forwarded to it (see {@link #sendToLeader}). */
@@ -122,6 +129,7 @@ public final class ControlPlaneNode implements AutoCloseable {
     private volatile LeaderForwarder forwarder;
     /** Linearizable reads: those asked while a round is in flight share the next one. */
     private final CommandBatcher reads = new CommandBatcher(ENTRIES_IN_FLIGHT_MAX, this::readOnce, CommandBatch::unpackAnswer);
+    /** Identifies the requests this node hands to its own Raft server (see {@link #submitToSelf}). */
     private final ClientId localClientId = ClientId.randomId();
     private final AtomicLong localCallIds = new AtomicLong();
     // Only touched on the watchdog thread.
@@ -129,6 +137,8 @@ public final class ControlPlaneNode implements AutoCloseable {
     private long reportedTerm = -1;
     private boolean stepDownRequested;
     private boolean roleCheckFailing;
+    /** The leader the watchdog saw last, and whether it was this server, ready; null while there was none. */
+    private LeaderSeen seenLeader;
     /** Recorded by the watchdog while this server follows; read when it has become leader. */
     private volatile LeaderContact lastLeaderContact;
 
@@ -222,16 +232,30 @@ public final class ControlPlaneNode implements AutoCloseable {
 
     /**
      * Sends an entry of this follower's to the leader. Through the forwarder when there is one: the
-     * leader puts its commands in its next entry, with its own. When the leader certainly appended
-     * nothing (it does not lead any more, or the request never left) the entry goes through the Raft
-     * client instead, which finds the leader and whose retries the servers recognise, so it applies
-     * once. Any other failure of the forwarder leaves the outcome unknown, and the caller is told so.
+     * leader puts its commands in its next entry, with its own. While the leader certainly appended
+     * nothing (no leader is known yet, this server was elected but is not ready, the leader refused
+     * or could not be reached) the entry is tried again after {@link #LEADER_RETRY_PAUSE_MILLIS}, so
+     * it reaches a new leader within moments of that leader being ready; after
+     * {@link #leaderSearchNanos} it goes through the Raft client, which finds the leader on its own
+     * and whose retries the servers recognise, so it applies once. Any other failure of the
+     * forwarder leaves the outcome unknown, and the caller is told so.
      */
     private CompletableFuture<byte[]> sendToLeader(byte[] entry) {
+        return sendToLeader(entry, System.nanoTime() + leaderSearchNanos());
+    }
+
+    private CompletableFuture<byte[]> sendToLeader(byte[] entry, long searchUntilNanos) {
+        if (leadsAndIsReady()) {
+            // This server has become the leader since the entry's commands were submitted.
+            return appendHere(entry);
+        }
         final LeaderForwarder through = forwarder;
-        final RaftPeerId leader = division().getInfo().getLeaderId();
-        if (through == null || leader == null || leader.equals(selfId)) {
+        if (through == null || System.nanoTime() >= searchUntilNanos) {
             return client.submit(entry);
+        }
+        final RaftPeerId leader = isRaftLeader() ? selfId : division().getInfo().getLeaderId();
+        if (leader == null || leader.equals(selfId)) {
+            return sendLater(entry, searchUntilNanos);
         }
         final CompletableFuture<byte[]> forwarded;
         try {
@@ -243,12 +267,33 @@ public final class ControlPlaneNode implements AutoCloseable {
             final Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                     ? error.getCause() : error;
             if (cause instanceof EntryNotAppendedException) {
-                return client.submit(entry);
+                return sendLater(entry, searchUntilNanos);
             }
             return CompletableFuture.failedFuture(cause instanceof ControlPlaneException ? cause
                     : new ControlPlaneUnavailableException("forwarding the write to leader " + leader + " failed: "
                     + cause + "; the command may or may not have been applied", cause));
         });
+    }
+
+    /** {@link #sendToLeader} again after a short pause (never on the thread that saw the failure). */
+    private CompletableFuture<byte[]> sendLater(byte[] entry, long searchUntilNanos) {
+        final CompletableFuture<CompletableFuture<byte[]>> next = new CompletableFuture<>();
+        LEADER_RETRIES.schedule(() -> next.complete(sendToLeader(entry, searchUntilNanos)),
+                LEADER_RETRY_PAUSE_MILLIS, TimeUnit.MILLISECONDS);
+        return next.thenCompose(sent -> sent);
+    }
+
+    /** How long an entry looks for a ready leader itself: twice the longest election timeout. */
+    private long leaderSearchNanos() {
+        return config.electionTimeoutMax().multipliedBy(2).toNanos();
+    }
+
+    private boolean isRaftLeader() {
+        try {
+            return division().getInfo().isLeader();
+        } catch (ControlPlaneException e) {
+            return false;
+        }
     }
 
     /**
@@ -595,6 +640,7 @@ public final class ControlPlaneNode implements AutoCloseable {
             final boolean ready = raftLeader && info.isLeaderReady();
             final boolean majority = raftLeader && hasRecentMajority(division, info, config.leaderAckBound());
             final boolean acting = ready && majority;
+            releaseWaitingOnLeaderChange(info.getLeaderId(), ready);
             if (acting != reportedLeader || (acting && term != reportedTerm)) {
                 reportedLeader = acting;
                 reportedTerm = term;
@@ -656,6 +702,24 @@ public final class ControlPlaneNode implements AutoCloseable {
     public java.util.Optional<LeaderContact> lastLeaderContact() {
         return java.util.Optional.ofNullable(lastLeaderContact);
     }
+
+    /**
+     * When the leader changes (or this server becomes the ready leader), the commands waiting behind
+     * entries sent towards the old one leave now for the new one, instead of waiting until those
+     * entries return from their retry pauses or count as stalled. This is most of what a client
+     * waits after a new leader is ready.
+     */
+    private void releaseWaitingOnLeaderChange(RaftPeerId leader, boolean selfReady) {
+        final LeaderSeen seen = leader == null ? null : new LeaderSeen(leader, selfReady);
+        if (seen == null || seen.equals(seenLeader)) {
+            return;
+        }
+        seenLeader = seen;
+        toLeader.releaseInFlight();
+        reads.releaseInFlight();
+    }
+
+    private record LeaderSeen(RaftPeerId leader, boolean selfReady) { }
 
     private boolean hasRecentMajority(RaftServer.Division division, DivisionInfo info, java.time.Duration bound) {
         final RoleInfoProto role = info.getRoleInfoProto();

@@ -19,9 +19,9 @@ class ControlPlaneConfigTest {
     @Test
     void defaultsFitABusyTwoCoreMachine() {
         final ControlPlaneConfig config = valid().build();
-        assertThat(config.electionTimeoutMin()).isEqualTo(Duration.ofMillis(600));
-        assertThat(config.electionTimeoutMax()).isEqualTo(Duration.ofMillis(1200));
-        assertThat(config.leaderAckBound()).isEqualTo(Duration.ofMillis(450));
+        assertThat(config.electionTimeoutMin()).isEqualTo(Duration.ofMillis(500));
+        assertThat(config.electionTimeoutMax()).isEqualTo(Duration.ofMillis(1000));
+        assertThat(config.leaderAckBound()).isEqualTo(Duration.ofMillis(375));
         assertThat(config.bootstraps()).isTrue();
     }
 

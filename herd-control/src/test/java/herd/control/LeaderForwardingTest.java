@@ -53,15 +53,37 @@ class LeaderForwardingTest {
     }
 
     @Test
-    void aLeaderThatAppendedNothingLeavesTheWriteToTheRaftClient() throws Exception {
+    void aWriteNoLeaderTookIsAskedAgainSoonThroughTheForwarder() throws Exception {
         try (TestCluster cluster = new TestCluster(dir).bootstrap("a", "b", "c")) {
             final ControlPlaneNode leader = cluster.awaitLeader();
             final ControlPlaneNode follower = followerOf(cluster, leader);
-            follower.forwardWritesThrough((leaderName, entry) ->
-                CompletableFuture.failedFuture(new EntryNotAppendedException(leaderName + " is not the leader")));
+            final AtomicInteger attempts = new AtomicInteger();
+            // Refused three times (as by a leader not ready yet), then taken.
+            follower.forwardWritesThrough((leaderName, entry) -> attempts.incrementAndGet() <= 3
+                ? CompletableFuture.failedFuture(new EntryNotAppendedException(leaderName + " is not ready"))
+                : cluster.running.get(leaderName).appendForwarded(entry));
+
+            assertThat(text(follower.submit(put("k", "v")).get(15, TimeUnit.SECONDS))).isEmpty();
+            assertThat(attempts.get()).as("refused three times, taken by the fourth forward").isEqualTo(4);
+            assertThat(text(leader.submit(put("k", "w")).get(15, TimeUnit.SECONDS)))
+                .as("the write applied once").isEqualTo("v");
+        }
+    }
+
+    @Test
+    void aWriteNoLeaderTakesGoesThroughTheRaftClientInTheEnd() throws Exception {
+        try (TestCluster cluster = new TestCluster(dir).bootstrap("a", "b", "c")) {
+            final ControlPlaneNode leader = cluster.awaitLeader();
+            final ControlPlaneNode follower = followerOf(cluster, leader);
+            final AtomicInteger attempts = new AtomicInteger();
+            follower.forwardWritesThrough((leaderName, entry) -> {
+                attempts.incrementAndGet();
+                return CompletableFuture.failedFuture(new EntryNotAppendedException(leaderName + " is not the leader"));
+            });
 
             assertThat(text(follower.submit(put("k", "v")).get(15, TimeUnit.SECONDS))).isEmpty();
             assertThat(text(leader.readLinearizable(get("k")).get(15, TimeUnit.SECONDS))).isEqualTo("v");
+            assertThat(attempts.get()).as("the forwarder was asked again before the Raft client took over").isGreaterThan(1);
         }
     }
 
@@ -72,7 +94,7 @@ class LeaderForwardingTest {
             final ControlPlaneNode follower = followerOf(cluster, leader);
             follower.forwardWritesThrough((leaderName, entry) ->
                 CompletableFuture.failedFuture(new IOException("connection reset")));
-            // The follower forwards only once it knows the leader (before, the Raft client finds it).
+            // The follower forwards only once it knows the leader (before, it waits for one).
             TestCluster.await(java.time.Duration.ofSeconds(10),
                 () -> follower.localStatus().leaderName().equals(leader.name()), "the follower to know the leader");
 

@@ -24,7 +24,7 @@ public interface CoordinatorVariant {
     /**
      * UNSAFE: the coordinator without its knowledge of actions in flight. A start still running is
      * invisible to the scheduler, so a node joining meanwhile gets the same exclusive resource started
-     * too (seed 4): why the coordinator sends one wave of actions at a time.
+     * too (seed 55): why the coordinator sends one wave of actions at a time.
      */
     CoordinatorVariant FORGETS_ACTIONS_IN_FLIGHT = (input, notifications) -> Coordinator.decide(new Coordinator.Input(
         input.config(), input.view(), input.lastAckedHeartbeatMillis(), input.leaderSinceMillis(), input.nowMillis(),

@@ -20,7 +20,7 @@ class KnownFailuresTest {
 
     @Test
     void aNodeMustReportWhatItStoppedOnLosingItsLease() {
-        SimulationResult result = withProtocol(97, false, true);
+        SimulationResult result = withProtocol(57, false, true);
 
         assertThat(result.violation()).startsWith("invariant 3").containsPattern("the state says vip runs on \\[n\\d] but it runs on \\[]");
     }
@@ -36,16 +36,16 @@ class KnownFailuresTest {
 
     @Test
     void aNewLeaderMustWaitUntilNodesReportedWhatTheOldOneStarted() {
-        SimulationResult result = withProtocol(306, true, false);
+        SimulationResult result = withProtocol(126, true, false);
 
         assertThat(result.violation()).startsWith("invariant 1").containsPattern("ip runs on \\[n\\d, n\\d] at once");
     }
 
     @Test
     void theCoordinatorMustNotSendAnotherWaveWhileActionsAreInFlight() {
-        assertThat(Simulation.run(4).passed()).as("seed 4 passes with herd's coordinator").isTrue();
+        assertThat(Simulation.run(55).passed()).as("seed 55 passes with herd's coordinator").isTrue();
 
-        SimulationResult result = Simulation.run(4, DEFAULTS.withCoordinator(CoordinatorVariant.FORGETS_ACTIONS_IN_FLIGHT));
+        SimulationResult result = Simulation.run(55, DEFAULTS.withCoordinator(CoordinatorVariant.FORGETS_ACTIONS_IN_FLIGHT));
 
         assertThat(result.violation()).startsWith("invariant 1").containsPattern("db runs on \\[n\\d, n\\d] at once");
     }
