@@ -706,8 +706,7 @@ public final class ControlPlaneNode implements AutoCloseable {
     /**
      * When the leader changes (or this server becomes the ready leader), the commands waiting behind
      * entries sent towards the old one leave now for the new one, instead of waiting until those
-     * entries return from their retry pauses or count as stalled. This is most of what a client
-     * waits after a new leader is ready.
+     * entries complete or count as stalled ({@link CommandBatcher#STALLED_AFTER_MILLIS}).
      */
     private void releaseWaitingOnLeaderChange(RaftPeerId leader, boolean selfReady) {
         final LeaderSeen seen = leader == null ? null : new LeaderSeen(leader, selfReady);
