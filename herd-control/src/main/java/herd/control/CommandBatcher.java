@@ -83,9 +83,9 @@ final class CommandBatcher {
 
     /**
      * Lets the waiting commands leave now instead of behind the entries already in flight, as if
-     * those had stalled. For a change of leader: the entries on their way went to the old one and
-     * wait out their client's retry pauses, while the new leader could take the waiting commands at
-     * once. Those entries still complete their own commands; nothing is sent twice.
+     * those had stalled. For a change of leader: the entries on their way went towards the old one
+     * and may still be finding the new one, which could take the waiting commands at once. Those
+     * entries still complete their own commands; nothing is sent twice.
      */
     void releaseInFlight() {
         java.util.List.copyOf(counting).forEach(this::stopCounting);
