@@ -43,10 +43,8 @@ final class CommandBatcher {
     /** Turns one part of a batch reply into that command's reply, or throws its failure. */
     private final UnaryOperator<byte[]> unpackPart;
     private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
-    private int inFlight;
-    /** The in-flight marks of the entries that still count against {@code inFlightMax}. */
-    private final java.util.Set<java.util.concurrent.atomic.AtomicBoolean> counting =
-            java.util.concurrent.ConcurrentHashMap.newKeySet();
+    /** One token per entry that still counts against {@code inFlightMax}; guarded by this. */
+    private final java.util.Set<Object> inFlight = new java.util.HashSet<>();
 
     /** For commands: every part of a batch reply is a command's reply as it is. */
     CommandBatcher(int inFlightMax, Function<byte[], CompletableFuture<byte[]>> send) {
@@ -88,20 +86,23 @@ final class CommandBatcher {
      * entries still complete their own commands; nothing is sent twice.
      */
     void releaseInFlight() {
-        java.util.List.copyOf(counting).forEach(this::stopCounting);
+        synchronized (this) {
+            inFlight.clear();
+        }
         sendWhatFits();
     }
 
     /** Sends batches of waiting commands while fewer than {@code inFlightMax} entries are in flight. */
     private void sendWhatFits() {
-        final List<List<Waiting>> batches = new ArrayList<>();
+        final java.util.Map<Object, List<Waiting>> batches = new java.util.LinkedHashMap<>();
         synchronized (this) {
-            while (inFlight < inFlightMax && !waiting.isEmpty()) {
-                batches.add(takeBatch());
-                inFlight++;
+            while (inFlight.size() < inFlightMax && !waiting.isEmpty()) {
+                final Object token = new Object();
+                inFlight.add(token);
+                batches.put(token, takeBatch());
             }
         }
-        batches.forEach(this::send);
+        batches.forEach((token, batch) -> send(batch, token));
     }
 
     /** The longest run of waiting commands within the batch limits; at least one. */
@@ -119,7 +120,8 @@ final class CommandBatcher {
         return batch;
     }
 
-    private void send(List<Waiting> batch) {
+    /** Sends one entry, counted in flight under {@code token} until it completes or stalls. */
+    private void send(List<Waiting> batch, Object token) {
         final byte[] entry = batch.size() == 1 ? batch.get(0).command()
                 : CommandBatch.encode(batch.stream().map(Waiting::command).toList());
         CompletableFuture<byte[]> sent;
@@ -128,11 +130,8 @@ final class CommandBatcher {
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
-        // The entry counts as in flight until it completes or stalls, whichever comes first.
-        final java.util.concurrent.atomic.AtomicBoolean counted = new java.util.concurrent.atomic.AtomicBoolean(true);
-        counting.add(counted);
         final java.util.concurrent.ScheduledFuture<?> stall = STALL_TIMER.schedule(() -> {
-            if (stopCounting(counted)) {
+            if (stopCounting(token)) {
                 COMPLETIONS.execute(this::sendWhatFits);
             }
         }, STALLED_AFTER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
@@ -141,22 +140,15 @@ final class CommandBatcher {
         // from it would wait for work that same thread has to do.
         sent.whenCompleteAsync((reply, error) -> {
             stall.cancel(false);
-            stopCounting(counted);
+            stopCounting(token);
             complete(batch, reply, error);
             sendWhatFits();
         }, COMPLETIONS);
     }
 
-    /** Takes an entry out of the in-flight count, once. */
-    private boolean stopCounting(java.util.concurrent.atomic.AtomicBoolean counted) {
-        if (!counted.compareAndSet(true, false)) {
-            return false;
-        }
-        counting.remove(counted);
-        synchronized (this) {
-            inFlight--;
-        }
-        return true;
+    /** Takes an entry out of the in-flight count; false when it was out already (stalled, released). */
+    private synchronized boolean stopCounting(Object token) {
+        return inFlight.remove(token);
     }
 
     private void complete(List<Waiting> batch, byte[] reply, Throwable error) {

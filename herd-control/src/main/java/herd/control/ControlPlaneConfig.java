@@ -146,7 +146,7 @@ public record ControlPlaneConfig(
         // an election at the first check that finds the last contact older than the timeout it
         // just slept, so a follower notices a dead leader well after the timeout: with 1-2 s a write
         // succeeded again 2.2 s after the leader died, with 600-1200 ms 1.5 s, with 500-1000 ms 1.3 s
-        // (etcd, 1 s timeout: 1.4 s; medians of bench/control-plane/run). Heartbeats every
+        // (etcd, 1 s timeout: 1.4 s; medians of bench/control-plane/run --trials 15). Heartbeats every
         // 250 ms still leave room for GC pauses and a loaded scheduler: puts from 64 clients
         // saturating a 2-core machine for minutes caused no election.
         private Duration electionTimeoutMin = Duration.ofMillis(500);
