@@ -7,14 +7,14 @@ import java.nio.channels.FileChannel;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
- * One open object: its two files and, in memory, its allocation bitmap and block checksums (the
- * checksum file's content, written through on every change). Reads share the lock, changes take
+ * One open object: its data file and, in memory, its allocation bitmap and block checksums (the
+ * file's trailer, written through on every change). Reads share the lock, changes take
  * it exclusively, so a reader never sees new data with an old checksum.
  */
 final class ObjectHandle {
     final ObjectId objectId;
-    final FileChannel data;
-    final FileChannel checksums;
+    /** The data file: the object's data, then its trailer ({@link ObjectTrailer}). */
+    final FileChannel file;
     final long[] allocationWords = new long[AllocationMap.WORDS];
     final int[] blockChecksums = new int[AllocationMap.BLOCKS_PER_OBJECT];
     final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
@@ -23,10 +23,9 @@ final class ObjectHandle {
     /** Set (under the exclusive lock) when the object's files are gone; holders start over. */
     boolean deleted;
 
-    ObjectHandle(ObjectId objectId, FileChannel data, FileChannel checksums) {
+    ObjectHandle(ObjectId objectId, FileChannel file) {
         this.objectId = objectId;
-        this.data = data;
-        this.checksums = checksums;
+        this.file = file;
     }
 
     boolean isAllocated(int block) {
@@ -49,9 +48,7 @@ final class ObjectHandle {
         return count;
     }
 
-    void closeFiles() throws IOException {
-        try (data; checksums) {
-            // closes both, even if the first close fails
-        }
+    void closeFile() throws IOException {
+        file.close();
     }
 }

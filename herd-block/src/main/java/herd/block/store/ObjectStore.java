@@ -15,7 +15,6 @@ import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
 import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
@@ -33,17 +32,17 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One node's objects on disk. Each object is a sparse data file named by {@link ObjectId#hex()}
- * (offset in file = offset in object, 4 MiB long) plus a checksum file {@code <hex>.crc}
- * ({@link ChecksumFile}) with an allocation bitmap and a CRC32C per 4 KiB block. Files are spread
+ * One node's objects on disk. Each object is one sparse file named by {@link ObjectId#hex()}: its
+ * 4 MiB of data (offset in file = offset in object), then a trailer ({@link ObjectTrailer}) with an
+ * allocation bitmap and a CRC32C per 4 KiB block. Files are spread
  * over {@value #SUBDIRECTORIES} sub-directories of {@code objects/} by a hash of the id.
  *
  * <p>Reads verify every block they touch and answer {@link ObjectError.Corrupt} instead of bad
  * data; blocks never written read as zeros without touching the disk. A write reaches the page
- * cache; {@link #sync} forces the data, the checksums and (for created or deleted objects) the
- * directory. A write that would take the store past its capacity fails with
+ * cache; {@link #sync} forces the file, data and checksums in one {@code fdatasync}, and (for
+ * created or deleted objects) the directory. A write that would take the store past its capacity fails with
  * {@link ObjectError.NoSpace} and changes nothing. Capacity counts allocated 4 KiB data blocks; the
- * checksum files (about 0.1%) are not counted.
+ * trailers (about 0.1%) are not counted.
  *
  * <p>Java cannot punch holes, so released blocks are zeroed on disk and cleared in the bitmap; an
  * object whose last block is released is deleted, which frees its space.
@@ -53,12 +52,11 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
 
     /** Sub-directories of {@code objects/}, so that no directory grows to millions of entries. */
     public static final int SUBDIRECTORIES = 64;
-    /** Objects kept open (two file descriptors each); idle ones beyond this are closed. */
+    /** Objects kept open (one file descriptor each); idle ones beyond this are closed. */
     public static final int MAX_OPEN_OBJECTS = 512;
     /** Corrupt blocks remembered for {@link #corruptionsSeen()} (for repair); older ones drop. */
     public static final int MAX_REMEMBERED_CORRUPTIONS = 1024;
 
-    private static final String CHECKSUM_SUFFIX = ".crc";
     private static final byte[] ZERO_OBJECT = new byte[ObjectId.OBJECT_SIZE_BYTES];
 
     private final Path directory;
@@ -224,7 +222,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     }
 
     /**
-     * Makes the object's completed changes durable: forces its data and checksum files and, if the
+     * Makes the object's completed changes durable: forces its file (data and trailer) and, if the
      * object was created or deleted since its last sync, its directory. An absent object that was
      * never created has nothing to sync.
      */
@@ -232,8 +230,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         ObjectResult<Done> filesSynced = ObjectResult.done();
         if (unsyncedObjects.remove(objectId)) {
             filesSynced = absentIsDone(withObject(objectId, false, false, handle -> {
-                handle.data.force(false);
-                handle.checksums.force(false);
+                handle.file.force(false);
                 return ObjectResult.done();
             }));
             if (filesSynced instanceof ObjectResult.Failed<Done>) {
@@ -295,7 +292,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             }
             closed = true;
             for (ObjectHandle handle : openObjects.values()) {
-                handle.closeFiles();
+                handle.closeFile();
             }
             openObjects.clear();
         }
@@ -373,7 +370,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             return reserved;
         }
         try {
-            writeFully(handle.data, blocks, (long) firstBlock * BLOCK_SIZE_BYTES);
+            writeFully(handle.file, blocks, (long) firstBlock * BLOCK_SIZE_BYTES);
         } catch (IOException e) {
             usedBytes.addAndGet(-(long) newBlocks * BLOCK_SIZE_BYTES);
             throw e;
@@ -487,7 +484,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         unsyncedObjects.add(handle.objectId);
         writeChecksums(handle, firstBlock, endBlock, true);
         for (int[] run : releasedRuns) {
-            writeFully(handle.data, ByteBuffer.wrap(ZERO_OBJECT, 0, (run[1] - run[0]) * BLOCK_SIZE_BYTES),
+            writeFully(handle.file, ByteBuffer.wrap(ZERO_OBJECT, 0, (run[1] - run[0]) * BLOCK_SIZE_BYTES),
                     (long) run[0] * BLOCK_SIZE_BYTES);
         }
     }
@@ -504,8 +501,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         synchronized (openObjects) {
             openObjects.remove(handle.objectId, handle);
         }
-        handle.closeFiles();
-        Files.deleteIfExists(checksumPath(handle.objectId));
+        handle.closeFile();
         Files.deleteIfExists(dataPath(handle.objectId));
         directoryChanges.add(handle.objectId);
     }
@@ -514,10 +510,10 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     private void writeChecksums(ObjectHandle handle, int firstBlock, int endBlock, boolean allocationChanged)
             throws IOException {
         if (allocationChanged) {
-            writeFully(handle.checksums, ChecksumFile.encodeBitmap(handle.allocationWords), ChecksumFile.BITMAP_OFFSET);
+            writeFully(handle.file, ObjectTrailer.encodeBitmap(handle.allocationWords), ObjectTrailer.bitmapPosition());
         }
-        writeFully(handle.checksums, ChecksumFile.encodeChecksums(handle.blockChecksums, firstBlock, endBlock),
-                ChecksumFile.checksumsPosition(firstBlock));
+        writeFully(handle.file, ObjectTrailer.encodeChecksums(handle.blockChecksums, firstBlock, endBlock),
+                ObjectTrailer.checksumsPosition(firstBlock));
     }
 
     // ---- the table of open objects
@@ -568,7 +564,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                     } else {
                         return ObjectResult.failed(new ObjectError.NotFound(objectId));
                     }
-                } catch (IOException | ChecksumFile.DamagedException e) {
+                } catch (IOException | ObjectTrailer.DamagedException e) {
                     return ioFailure(objectId, "cannot open: " + e.getMessage());
                 }
                 openObjects.put(objectId, handle);
@@ -597,7 +593,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             if (handle.users == 0) {
                 eldestFirst.remove();
                 try {
-                    handle.closeFiles();
+                    handle.closeFile();
                 } catch (IOException e) {
                     log.warn("closing idle object {}: {}", handle.objectId, e.toString());
                 }
@@ -605,51 +601,42 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         }
     }
 
-    private ObjectHandle openExisting(ObjectId objectId) throws IOException, ChecksumFile.DamagedException {
-        FileChannel data = FileChannel.open(dataPath(objectId), StandardOpenOption.READ, StandardOpenOption.WRITE);
-        FileChannel checksums;
+    private ObjectHandle openExisting(ObjectId objectId) throws IOException, ObjectTrailer.DamagedException {
+        FileChannel file = FileChannel.open(dataPath(objectId), StandardOpenOption.READ, StandardOpenOption.WRITE);
+        ObjectHandle handle = new ObjectHandle(objectId, file);
         try {
-            checksums = FileChannel.open(checksumPath(objectId), StandardOpenOption.READ, StandardOpenOption.WRITE);
-        } catch (NoSuchFileException e) {
-            data.close();
-            throw new ChecksumFile.DamagedException("checksum file " + checksumPath(objectId) + " is missing");
-        }
-        ObjectHandle handle = new ObjectHandle(objectId, data, checksums);
-        try {
-            ByteBuffer file = ByteBuffer.allocate((int) Math.min(checksums.size(), ChecksumFile.FILE_BYTES + 1));
-            readFully(checksums, file, 0);
-            ChecksumFile.decode(file, handle.allocationWords, handle.blockChecksums);
-        } catch (IOException | ChecksumFile.DamagedException | RuntimeException e) {
-            handle.closeFiles();
+            if (file.size() != ObjectTrailer.FILE_BYTES) {
+                throw new ObjectTrailer.DamagedException("data file " + dataPath(objectId) + " has " + file.size()
+                        + " bytes, expected " + ObjectTrailer.FILE_BYTES);
+            }
+            ByteBuffer trailer = ByteBuffer.allocate(ObjectTrailer.BYTES);
+            readFully(file, trailer, ObjectTrailer.OFFSET);
+            ObjectTrailer.decode(trailer, handle.allocationWords, handle.blockChecksums);
+        } catch (IOException | ObjectTrailer.DamagedException | RuntimeException e) {
+            handle.closeFile();
             throw e;
         }
         return handle;
     }
 
-    /** The data file first, then the checksum file: a crash in between leaves a data file that the
-     * next open removes ({@link StoreScan}). */
+    /**
+     * Creates the file and writes its empty trailer, which also gives the file its length (the data
+     * before it stays a hole). A crash before the first sync can leave a shorter file, which the
+     * next open removes ({@link StoreScan}): nothing in it was promised durable.
+     */
     private ObjectHandle createObject(ObjectId objectId) throws IOException {
-        FileChannel data = FileChannel.open(dataPath(objectId), StandardOpenOption.CREATE_NEW,
+        FileChannel file = FileChannel.open(dataPath(objectId), StandardOpenOption.CREATE_NEW,
                 StandardOpenOption.READ, StandardOpenOption.WRITE);
-        FileChannel checksums = null;
         try {
-            // A 4 MiB sparse file: reads past written blocks see zeros, and no write extends it.
-            data.write(ByteBuffer.allocate(1), ObjectId.OBJECT_SIZE_BYTES - 1);
-            checksums = FileChannel.open(checksumPath(objectId), StandardOpenOption.CREATE_NEW,
-                    StandardOpenOption.READ, StandardOpenOption.WRITE);
-            writeFully(checksums, ChecksumFile.empty(), 0);
+            writeFully(file, ObjectTrailer.empty(), ObjectTrailer.OFFSET);
         } catch (IOException e) {
-            data.close();
-            if (checksums != null) {
-                checksums.close();
-            }
-            Files.deleteIfExists(checksumPath(objectId));
+            file.close();
             Files.deleteIfExists(dataPath(objectId));
             throw e;
         }
         directoryChanges.add(objectId);
         unsyncedObjects.add(objectId);
-        return new ObjectHandle(objectId, data, checksums);
+        return new ObjectHandle(objectId, file);
     }
 
     // ---- helpers
@@ -696,7 +683,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     }
 
     private void readFully(ObjectHandle handle, ByteBuffer buffer, long position) throws IOException {
-        readFully(handle.data, buffer, position);
+        readFully(handle.file, buffer, position);
     }
 
     private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
@@ -719,7 +706,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         }
     }
 
-    private static void forceDirectory(Path directory) throws IOException {
+    static void forceDirectory(Path directory) throws IOException {
         try (FileChannel channel = FileChannel.open(directory, StandardOpenOption.READ)) {
             channel.force(true);
         }
@@ -740,9 +727,5 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
 
     Path dataPath(ObjectId objectId) {
         return objectDirectory(objectId).resolve(objectId.hex());
-    }
-
-    Path checksumPath(ObjectId objectId) {
-        return objectDirectory(objectId).resolve(objectId.hex() + CHECKSUM_SUFFIX);
     }
 }

@@ -14,10 +14,15 @@ import java.nio.file.StandardOpenOption;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** What opening a store does to its directory: counts used space and removes half-created objects. */
+/**
+ * What opening a store does to its directory: moves the checksum files of earlier stores into their
+ * data files, counts used space and removes half-created objects.
+ */
 final class StoreScan {
     private static final Logger log = LoggerFactory.getLogger(StoreScan.class);
     private static final int HEX_DIGITS = 16;
+    /** The sidecar checksum file of earlier stores; its bytes are the trailer's. */
+    static final String LEGACY_CHECKSUM_SUFFIX = ".crc";
 
     private StoreScan() {}
 
@@ -31,11 +36,10 @@ final class StoreScan {
     }
 
     /**
-     * Bytes of allocated blocks over every object. An object is created data file first, checksum
-     * file second, and nothing in it is durable before its first sync, which forces a complete
-     * checksum file; so a lone data file, a lone or short checksum file is the leftover of a crash
-     * during creation and is removed. A checksum file that cannot be read otherwise counts as a
-     * full object (reads of it fail until it is repaired).
+     * Bytes of allocated blocks over every object. Nothing in an object is durable before its first
+     * sync, which forces the complete file, trailer included; so a data file shorter than that is
+     * the leftover of a crash during creation and is removed. A trailer that cannot be read
+     * otherwise counts as a full object (reads of it fail until it is repaired).
      */
     static long usedBytes(Path objectsDirectory) throws IOException {
         long used = 0;
@@ -48,42 +52,89 @@ final class StoreScan {
     }
 
     private static long usedBytesIn(Path subdirectory) throws IOException {
+        boolean legacyFilesRemoved = removeLegacyChecksumFiles(subdirectory);
         long used = 0;
-        try (DirectoryStream<Path> files = Files.newDirectoryStream(subdirectory)) {
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(subdirectory, StoreScan::isDataFile)) {
             for (Path file : files) {
-                String name = file.getFileName().toString();
-                if (isDataFile(file)) {
-                    used += allocatedBytes(file, subdirectory.resolve(name + ".crc"));
-                } else if (name.endsWith(".crc") && !Files.exists(subdirectory.resolve(name.substring(0,
-                        name.length() - 4)))) {
-                    log.warn("removing checksum file {} whose data file is missing (creation interrupted)", file);
-                    Files.deleteIfExists(file);
-                }
+                used += allocatedBytes(file);
             }
+        }
+        if (legacyFilesRemoved) {
+            ObjectStore.forceDirectory(subdirectory);
         }
         return used;
     }
 
-    private static long allocatedBytes(Path dataFile, Path checksumFile) throws IOException {
-        if (!Files.exists(checksumFile) || Files.size(checksumFile) < ChecksumFile.FILE_BYTES) {
-            log.warn("removing object {} whose checksum file is missing or short (creation interrupted)", dataFile);
-            Files.deleteIfExists(checksumFile);
+    /**
+     * Moves every {@code <hex>.crc} of an earlier store into the trailer of its data file: the copy
+     * is forced before the checksum file goes, so while a checksum file exists it is the truth, and
+     * a crash in the middle leaves a checksum file the next open copies again. A checksum file
+     * without its data file, or a short one, is the leftover of an interrupted creation, as before.
+     *
+     * @return whether any file was removed (the directory must then be forced before the store is
+     *     used, or a crash could bring back a checksum file older than the trailer)
+     */
+    private static boolean removeLegacyChecksumFiles(Path subdirectory) throws IOException {
+        boolean removed = false;
+        int moved = 0;
+        try (DirectoryStream<Path> files = Files.newDirectoryStream(subdirectory, "*" + LEGACY_CHECKSUM_SUFFIX)) {
+            for (Path checksumFile : files) {
+                String name = checksumFile.getFileName().toString();
+                Path dataFile = subdirectory.resolve(name.substring(0, name.length() - LEGACY_CHECKSUM_SUFFIX.length()));
+                if (!isDataFile(dataFile)) {
+                    continue; // not a file of this store
+                }
+                if (!Files.exists(dataFile)) {
+                    log.warn("removing checksum file {} whose data file is missing (creation interrupted)",
+                            checksumFile);
+                } else if (Files.size(checksumFile) < ObjectTrailer.BYTES) {
+                    log.warn("removing object {} whose checksum file is short (creation interrupted)", dataFile);
+                    Files.deleteIfExists(dataFile);
+                } else {
+                    moveIntoTrailer(checksumFile, dataFile);
+                    moved++;
+                }
+                Files.deleteIfExists(checksumFile);
+                removed = true;
+            }
+        }
+        if (moved > 0) {
+            log.info("moved the checksums of {} objects in {} into their data files", moved, subdirectory);
+        }
+        return removed;
+    }
+
+    private static void moveIntoTrailer(Path checksumFile, Path dataFile) throws IOException {
+        ByteBuffer trailer = ByteBuffer.wrap(Files.readAllBytes(checksumFile), 0, ObjectTrailer.BYTES).slice();
+        try (FileChannel data = FileChannel.open(dataFile, StandardOpenOption.WRITE)) {
+            data.truncate(ObjectTrailer.OFFSET); // anything past the data is a trailer copied before a crash
+            while (trailer.hasRemaining()) {
+                data.write(trailer, ObjectTrailer.OFFSET + trailer.position());
+            }
+            data.force(false);
+        }
+    }
+
+    private static long allocatedBytes(Path dataFile) throws IOException {
+        if (Files.size(dataFile) < ObjectTrailer.FILE_BYTES) {
+            log.warn("removing object {} whose data file is short (creation interrupted)", dataFile);
             Files.deleteIfExists(dataFile);
             return 0;
         }
-        ByteBuffer header = ByteBuffer.allocate(ChecksumFile.CHECKSUMS_OFFSET);
-        try (FileChannel channel = FileChannel.open(checksumFile, StandardOpenOption.READ)) {
-            while (header.hasRemaining() && channel.read(header) >= 0) {
-                // reads the header and bitmap
+        ByteBuffer header = ByteBuffer.allocate(ObjectTrailer.CHECKSUMS_OFFSET);
+        try (FileChannel channel = FileChannel.open(dataFile, StandardOpenOption.READ)) {
+            while (header.hasRemaining() && channel.read(header, ObjectTrailer.OFFSET + header.position()) >= 0) {
+                // reads the trailer's header and bitmap
             }
         }
-        if (header.getInt(0) != ChecksumFile.MAGIC) {
-            log.error("checksum file {} is damaged; its object reads as an I/O error until repaired", checksumFile);
+        try {
+            ObjectTrailer.checkHeader(header);
+        } catch (ObjectTrailer.DamagedException e) {
+            log.error("object {} is damaged ({}); it reads as an I/O error until repaired", dataFile, e.getMessage());
             return ObjectId.OBJECT_SIZE_BYTES;
         }
         long[] words = new long[AllocationMap.WORDS];
-        ChecksumFile.decodeBitmap(header, words);
+        ObjectTrailer.decodeBitmap(header, words);
         return (long) AllocationMap.ofWords(words).allocatedBlocks() * BLOCK_SIZE_BYTES;
     }
-
 }

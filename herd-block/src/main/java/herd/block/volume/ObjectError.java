@@ -39,7 +39,7 @@ public sealed interface ObjectError {
         }
     }
 
-    /** The disk refused an operation (EIO from the kernel, a damaged checksum file, ...). */
+    /** The disk refused an operation (EIO from the kernel, a damaged trailer, ...). */
     record IoFailure(ObjectId objectId, String detail) implements ObjectError {
         @Override
         public String describe() {

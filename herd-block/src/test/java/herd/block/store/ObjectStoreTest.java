@@ -181,14 +181,90 @@ class ObjectStoreTest {
     }
 
     @Test
+    void oneFileHoldsTheDataAndThenTheChecksums() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(randomBytes(4 * BLOCK, 4)));
+
+        assertThat(Files.size(store.dataPath(A))).isEqualTo(ObjectTrailer.FILE_BYTES);
+        try (var objectFiles = Files.list(store.dataPath(A).getParent())) {
+            assertThat(objectFiles).containsExactly(store.dataPath(A));
+        }
+        store.close();
+        flipByte(store.dataPath(A), ObjectTrailer.checksumsPosition(2) + 3);
+        store = ObjectStore.open(directory, 64 * MIB);
+
+        assertThat(store.read(A, 2 * BLOCK, ByteBuffer.allocate(10))).isEqualTo(failed(new ObjectError.Corrupt(A, 2)));
+        assertThat(store.read(A, 0, ByteBuffer.allocate(2 * BLOCK))).isInstanceOf(ObjectResult.Ok.class);
+    }
+
+    @Test
     void openingRemovesHalfCreatedObjects() throws IOException {
         store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 1)));
-        Path checksums = store.checksumPath(A);
+        store.write(B, 0, ByteBuffer.wrap(filled(BLOCK, 2)));
         store.close();
-        Files.delete(checksums);
+        // As if a crash came after the file was created and before its trailer reached the disk.
+        try (RandomAccessFile data = new RandomAccessFile(store.dataPath(A).toFile(), "rw")) {
+            data.setLength(ObjectTrailer.OFFSET);
+        }
 
         store = ObjectStore.open(directory, 64 * MIB);
 
+        assertThat(store.list()).containsExactly(B);
+        assertThat(store.usedBytes()).isEqualTo(BLOCK);
+    }
+
+    @Test
+    void checksumFilesOfEarlierStoresMoveIntoTheirDataFiles() throws IOException {
+        byte[] data = randomBytes(3 * BLOCK, 6);
+        store.write(A, BLOCK, ByteBuffer.wrap(data));
+        store.write(B, 0, ByteBuffer.wrap(filled(BLOCK, 2)));
+        store.close();
+        Path legacyChecksums = toLegacyLayout(store.dataPath(A));
+
+        store = ObjectStore.open(directory, 64 * MIB);
+
+        assertThat(legacyChecksums).doesNotExist();
+        assertThat(Files.size(store.dataPath(A))).isEqualTo(ObjectTrailer.FILE_BYTES);
+        assertThat(store.usedBytes()).isEqualTo(4 * BLOCK);
+        assertThat(Arrays.copyOfRange(read(A, 0, 4 * BLOCK), BLOCK, 4 * BLOCK)).isEqualTo(data);
+        assertThat(allocated(A)).containsExactly(1, 2, 3);
+        assertThat(read(B, 0, BLOCK)).containsOnly(2);
+    }
+
+    @Test
+    void aChecksumFileLeftByACrashDuringItsMoveIsMovedAgain() throws IOException {
+        byte[] data = randomBytes(2 * BLOCK, 7);
+        store.write(A, 0, ByteBuffer.wrap(data));
+        store.close();
+        Path legacyChecksums = toLegacyLayout(store.dataPath(A));
+        // The crash came while the trailer was being written: the data file has a torn one.
+        try (RandomAccessFile file = new RandomAccessFile(store.dataPath(A).toFile(), "rw")) {
+            file.seek(ObjectTrailer.OFFSET);
+            file.write(filled(100, 0xff));
+        }
+
+        store = ObjectStore.open(directory, 64 * MIB);
+
+        assertThat(legacyChecksums).doesNotExist();
+        assertThat(read(A, 0, 2 * BLOCK)).isEqualTo(data);
+        assertThat(store.usedBytes()).isEqualTo(2 * BLOCK);
+    }
+
+    @Test
+    void openingRemovesTheLeftoversOfEarlierStoresInterruptedCreations() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 1)));
+        store.write(B, 0, ByteBuffer.wrap(filled(BLOCK, 2)));
+        store.close();
+        Path loneChecksums = toLegacyLayout(store.dataPath(A));
+        Files.delete(store.dataPath(A));
+        Path shortChecksums = toLegacyLayout(store.dataPath(B));
+        try (RandomAccessFile file = new RandomAccessFile(shortChecksums.toFile(), "rw")) {
+            file.setLength(100);
+        }
+
+        store = ObjectStore.open(directory, 64 * MIB);
+
+        assertThat(loneChecksums).doesNotExist();
+        assertThat(shortChecksums).doesNotExist();
         assertThat(store.list()).isEmpty();
         assertThat(store.usedBytes()).isZero();
     }
@@ -300,6 +376,22 @@ class ObjectStoreTest {
         byte[] bytes = new byte[length];
         new Random(seed).nextBytes(bytes);
         return bytes;
+    }
+
+    /**
+     * Turns an object's file into the layout of earlier stores: the data file without its trailer,
+     * whose bytes go to a sidecar {@code <hex>.crc}.
+     */
+    private static Path toLegacyLayout(Path dataFile) throws IOException {
+        Path checksumFile = dataFile.resolveSibling(dataFile.getFileName() + StoreScan.LEGACY_CHECKSUM_SUFFIX);
+        try (RandomAccessFile data = new RandomAccessFile(dataFile.toFile(), "rw")) {
+            byte[] trailer = new byte[ObjectTrailer.BYTES];
+            data.seek(ObjectTrailer.OFFSET);
+            data.readFully(trailer);
+            Files.write(checksumFile, trailer);
+            data.setLength(ObjectTrailer.OFFSET);
+        }
+        return checksumFile;
     }
 
     private static void flipByte(Path file, long position) throws IOException {

@@ -1,0 +1,108 @@
+package herd.block.store;
+
+import herd.block.volume.AllocationMap;
+import herd.blockcore.ObjectId;
+import java.nio.ByteBuffer;
+
+/**
+ * The layout of an object's data file, pure encoding and decoding: the object's 4 MiB (offset in
+ * file = offset in object, blocks never written are holes) followed by a trailer with the
+ * allocation bitmap and the block checksums.
+ *
+ * <pre>
+ *   0           4 MiB  the object's data
+ *   4 MiB + 0   int    magic "HRDC"
+ *   4 MiB + 4   int    trailer layout version (1)
+ *   4 MiB + 8   128 B  allocation bitmap: bit b of long w (big-endian) is block w * 64 + b
+ *   4 MiB + 136 4 KiB  CRC32C of each 4 KiB block (big-endian int), meaningful where the bit is set
+ * </pre>
+ *
+ * Data and checksums in one file make a flush one {@code fdatasync}; putting the checksums after
+ * the data rather than before keeps offsets in the file equal to offsets in the object, so reads
+ * and writes need no translation and tools can inspect an object's data as it is.
+ *
+ * <p>Earlier stores kept the trailer's bytes, unchanged, in a sidecar file {@code <hex>.crc};
+ * {@link StoreScan} moves them into the data file.
+ */
+final class ObjectTrailer {
+    private ObjectTrailer() {}
+
+    static final int MAGIC = 0x48524443;
+    static final int VERSION = 1;
+    /** Where the trailer starts in the data file: right after the object's data. */
+    static final long OFFSET = ObjectId.OBJECT_SIZE_BYTES;
+    static final int BITMAP_OFFSET = 8;
+    static final int BITMAP_BYTES = AllocationMap.WORDS * Long.BYTES;
+    static final int CHECKSUMS_OFFSET = BITMAP_OFFSET + BITMAP_BYTES;
+    static final int BYTES = CHECKSUMS_OFFSET + AllocationMap.BLOCKS_PER_OBJECT * Integer.BYTES;
+    /** The length of a complete data file. */
+    static final long FILE_BYTES = OFFSET + BYTES;
+
+    /** The trailer of an object with no blocks. */
+    static ByteBuffer empty() {
+        ByteBuffer trailer = ByteBuffer.allocate(BYTES);
+        trailer.putInt(0, MAGIC).putInt(4, VERSION);
+        return trailer;
+    }
+
+    /** Thrown for a trailer this layout cannot read; the caller turns it into an I/O failure value. */
+    static final class DamagedException extends Exception {
+        DamagedException(String message) {
+            super(message);
+        }
+    }
+
+    /** Fills the allocation words and block checksums from a whole trailer. */
+    static void decode(ByteBuffer trailer, long[] allocationWords, int[] blockChecksums) throws DamagedException {
+        if (trailer.limit() != BYTES) {
+            throw new DamagedException("object trailer has " + trailer.limit() + " bytes, expected " + BYTES);
+        }
+        checkHeader(trailer);
+        decodeBitmap(trailer, allocationWords);
+        for (int block = 0; block < blockChecksums.length; block++) {
+            blockChecksums[block] = trailer.getInt(CHECKSUMS_OFFSET + block * Integer.BYTES);
+        }
+    }
+
+    /** Checks the magic and version at the start of a trailer (or of its first bytes). */
+    static void checkHeader(ByteBuffer trailer) throws DamagedException {
+        if (trailer.getInt(0) != MAGIC || trailer.getInt(4) != VERSION) {
+            throw new DamagedException("object trailer has an unknown header " + Integer.toHexString(trailer.getInt(0))
+                    + "/" + trailer.getInt(4));
+        }
+    }
+
+    /** Reads the bitmap of a whole trailer (or of its first {@code CHECKSUMS_OFFSET} bytes). */
+    static void decodeBitmap(ByteBuffer trailer, long[] allocationWords) {
+        for (int word = 0; word < allocationWords.length; word++) {
+            allocationWords[word] = trailer.getLong(BITMAP_OFFSET + word * Long.BYTES);
+        }
+    }
+
+    static ByteBuffer encodeBitmap(long[] allocationWords) {
+        ByteBuffer bitmap = ByteBuffer.allocate(BITMAP_BYTES);
+        for (int word = 0; word < allocationWords.length; word++) {
+            bitmap.putLong(word * Long.BYTES, allocationWords[word]);
+        }
+        return bitmap;
+    }
+
+    /** The position of the bitmap in the data file. */
+    static long bitmapPosition() {
+        return OFFSET + BITMAP_OFFSET;
+    }
+
+    /** The checksums of blocks [fromBlock, toBlock), to be written at {@link #checksumsPosition}. */
+    static ByteBuffer encodeChecksums(int[] blockChecksums, int fromBlock, int toBlock) {
+        ByteBuffer checksums = ByteBuffer.allocate((toBlock - fromBlock) * Integer.BYTES);
+        for (int block = fromBlock; block < toBlock; block++) {
+            checksums.putInt((block - fromBlock) * Integer.BYTES, blockChecksums[block]);
+        }
+        return checksums;
+    }
+
+    /** The position in the data file of the checksum of {@code fromBlock}. */
+    static long checksumsPosition(int fromBlock) {
+        return OFFSET + CHECKSUMS_OFFSET + (long) fromBlock * Integer.BYTES;
+    }
+}
