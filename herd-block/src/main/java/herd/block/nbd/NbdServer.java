@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An NBD server (fixed newstyle, structured replies, base:allocation) on one address. Each
- * connection runs on a virtual thread; the exports come from the {@link ExportResolver} at the
- * moment a client asks for one.
+ * connection's handshake runs on a virtual thread, its requests on the connection's workers
+ * ({@link NbdConnection}); the exports come from the {@link ExportResolver} at the moment a client
+ * asks for one.
  */
 public final class NbdServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NbdServer.class);

@@ -1,0 +1,160 @@
+package herd.block.nbd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import herd.block.Done;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** How a connection's workers share its requests: a request that waits holds up only itself. */
+class NbdConnectionWorkersTest {
+    private static final long EXPORT_BYTES = 1 << 20;
+    private static final int WAIT_SECONDS = 10;
+
+    private NbdServer server;
+
+    @AfterEach
+    void stopServer() throws IOException {
+        if (server != null) {
+            server.close();
+        }
+    }
+
+    @Test
+    void aReadWaitingForTheDiskDoesNotHoldUpTheRequestsBehindIt() throws IOException {
+        CountDownLatch writeServed = new CountDownLatch(1);
+        // A read at offset 0 waits until the write sent after it has been served.
+        startServer(new TestDevice() {
+            @Override
+            public DeviceResult<Done> read(long offset, ByteBuffer destination) {
+                if (offset == 0 && !await(writeServed)) {
+                    return DeviceResult.failed(Errno.EIO, "the write behind this read was not served");
+                }
+                return super.read(offset, destination);
+            }
+
+            @Override
+            public DeviceResult<Done> write(long offset, ByteBuffer source, boolean fua) {
+                writeServed.countDown();
+                return super.write(offset, source, fua);
+            }
+        });
+        try (RawNbdClient client = connect()) {
+            client.sendRequest(0, NbdProtocol.CMD_READ, 1, 0, 4096, null);
+            client.sendRequest(0, NbdProtocol.CMD_WRITE, 2, 8192, 4096, new byte[4096]);
+
+            Map<Long, Integer> errorByCookie = new java.util.HashMap<>();
+            for (int reply = 0; reply < 2; reply++) {
+                RawNbdClient.Reply answer = client.readReply(cookie -> cookie == 1 ? 4096 : 0);
+                errorByCookie.put(answer.cookie(), answer.error());
+            }
+
+            // The read succeeds only if the write was served while the read waited.
+            assertThat(errorByCookie).isEqualTo(Map.of(1L, 0, 2L, 0));
+        }
+    }
+
+    @Test
+    void aConnectionServesAsManyRequestsAtOnceAsItHasWorkers() throws IOException {
+        // Every read waits at the barrier: they all complete only if all are served at the same time.
+        CyclicBarrier allInFlight = new CyclicBarrier(NbdConnection.MAX_WORKERS);
+        startServer(new TestDevice() {
+            @Override
+            public DeviceResult<Done> read(long offset, ByteBuffer destination) {
+                try {
+                    allInFlight.await(WAIT_SECONDS, TimeUnit.SECONDS);
+                } catch (InterruptedException | BrokenBarrierException | TimeoutException e) {
+                    return DeviceResult.failed(Errno.EIO, "fewer reads than workers were served at once: " + e);
+                }
+                return super.read(offset, destination);
+            }
+        });
+        try (RawNbdClient client = connect()) {
+            for (int request = 0; request < NbdConnection.MAX_WORKERS; request++) {
+                client.sendRequest(0, NbdProtocol.CMD_READ, request, request * 4096L, 4096, null);
+            }
+            List<Integer> errors = new ArrayList<>();
+            for (int request = 0; request < NbdConnection.MAX_WORKERS; request++) {
+                errors.add(client.readReply(cookie -> 4096).error());
+            }
+
+            assertThat(errors).containsOnly(0);
+        }
+    }
+
+    private void startServer(BlockDevice device) throws IOException {
+        server = new NbdServer(new InetSocketAddress("127.0.0.1", 0), new MapExportResolver(Map.of("vol", device)));
+        server.start();
+    }
+
+    private RawNbdClient connect() throws IOException {
+        RawNbdClient client = new RawNbdClient(server.localAddress());
+        assertThat(client.go("vol")).isNull();
+        return client;
+    }
+
+    private static boolean await(CountDownLatch latch) {
+        try {
+            return latch.await(WAIT_SECONDS, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
+        }
+    }
+
+    /** A device of zeros that accepts every write and keeps nothing. */
+    private static class TestDevice implements BlockDevice {
+        @Override
+        public long sizeBytes() {
+            return EXPORT_BYTES;
+        }
+
+        @Override
+        public boolean readOnly() {
+            return false;
+        }
+
+        @Override
+        public DeviceResult<Done> read(long offset, ByteBuffer destination) {
+            destination.position(destination.limit());
+            return DeviceResult.done();
+        }
+
+        @Override
+        public DeviceResult<Done> write(long offset, ByteBuffer source, boolean fua) {
+            source.position(source.limit());
+            return DeviceResult.done();
+        }
+
+        @Override
+        public DeviceResult<Done> flush() {
+            return DeviceResult.done();
+        }
+
+        @Override
+        public DeviceResult<Done> trim(long offset, long length, boolean fua) {
+            return DeviceResult.done();
+        }
+
+        @Override
+        public DeviceResult<Done> writeZeroes(long offset, long length, boolean noHole, boolean fua) {
+            return DeviceResult.done();
+        }
+
+        @Override
+        public DeviceResult<List<Extent>> blockStatus(long offset, long length, int maxExtents) {
+            return DeviceResult.ok(List.of(new Extent(length, false, false)));
+        }
+    }
+}
