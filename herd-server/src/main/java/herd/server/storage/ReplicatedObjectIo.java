@@ -151,7 +151,7 @@ final class ReplicatedObjectIo implements ObjectIo {
             QueryResult.StorageMap map = maps.currentKnowing(id.volumeId());
             long epoch = map.current().epoch();
             List<String> copies = maps.placement(map, map.current(), id);
-            Map<String, CopyReply<Done>> replies = onEveryNode(copies, node -> call.call(map, node, epoch));
+            Map<String, CopyReply<Done>> replies = onEveryNode(copies, OwnPart.QUICK, node -> call.call(map, node, epoch));
             String retryReason = copies.isEmpty() ? "no storage node is up" : null;
             List<String> corrupt = new ArrayList<>();
             List<String> changed = new ArrayList<>();
@@ -201,7 +201,7 @@ final class ReplicatedObjectIo implements ObjectIo {
             for (ObjectId id : objectIds) {
                 maps.placement(map, map.current(), id).forEach(node -> byNode.computeIfAbsent(node, n -> new ArrayList<>()).add(id));
             }
-            Map<String, CopyReply<Done>> replies = onEveryNode(List.copyOf(byNode.keySet()), node -> node.equals(self)
+            Map<String, CopyReply<Done>> replies = onEveryNode(List.copyOf(byNode.keySet()), OwnPart.SLOW, node -> node.equals(self)
                 ? local.flush(byNode.get(node)) : peers.flush(map, node, byNode.get(node)));
             String retryReason = null;
             for (CopyReply<Done> reply : replies.values()) {
@@ -237,21 +237,37 @@ final class ReplicatedObjectIo implements ObjectIo {
         CopyReply<Done> call(String node);
     }
 
-    /** Runs the call on every node at once (this node's own in this thread) and collects the replies. */
-    private Map<String, CopyReply<Done>> onEveryNode(List<String> nodes, NodeCall call) {
+    /** How long this node's own part of a change takes next to a network round trip. */
+    private enum OwnPart {
+        /** A write to the page cache: microseconds. */
+        QUICK,
+        /** A sync: as long as a round trip or longer. */
+        SLOW
+    }
+
+    /**
+     * Runs the call on every node and collects the replies. This thread does this node's own part,
+     * other nodes' calls run at once on their own threads; except that after a {@link OwnPart#QUICK}
+     * own part this thread makes one other node's call itself. The caller is often an NBD worker, a
+     * platform thread: each hand-off to a virtual thread and back costs two wake-ups, more than a
+     * write to the page cache takes.
+     */
+    private Map<String, CopyReply<Done>> onEveryNode(List<String> nodes, OwnPart ownPart, NodeCall call) {
         Map<String, CopyReply<Done>> replies = new LinkedHashMap<>();
-        if (nodes.size() == 1) {
-            replies.put(nodes.get(0), call.call(nodes.get(0)));
-            return replies;
-        }
+        List<String> others = nodes.stream().filter(node -> !node.equals(self)).toList();
+        boolean ownNodeToo = others.size() < nodes.size();
+        String callHere = !others.isEmpty() && (ownPart == OwnPart.QUICK || !ownNodeToo) ? others.get(0) : null;
         Map<String, Future<CopyReply<Done>>> pending = new LinkedHashMap<>();
-        for (String node : nodes) {
-            if (!node.equals(self)) {
+        for (String node : others) {
+            if (!node.equals(callHere)) {
                 pending.put(node, fanOut.submit(() -> call.call(node)));
             }
         }
-        if (nodes.contains(self)) {
+        if (ownNodeToo) {
             replies.put(self, call.call(self));
+        }
+        if (callHere != null) {
+            replies.put(callHere, call.call(callHere));
         }
         pending.forEach((node, future) -> replies.put(node, await(node, future)));
         return replies;
