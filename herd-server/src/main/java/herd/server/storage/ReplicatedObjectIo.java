@@ -247,10 +247,11 @@ final class ReplicatedObjectIo implements ObjectIo {
 
     /**
      * Runs the call on every node and collects the replies. This thread does this node's own part,
-     * other nodes' calls run at once on their own threads; except that after a {@link OwnPart#QUICK}
-     * own part this thread makes one other node's call itself. The caller is often an NBD worker, a
-     * platform thread: each hand-off to a virtual thread and back costs two wake-ups, more than a
-     * write to the page cache takes.
+     * other nodes' calls run at once on their own threads; except that this thread also makes one
+     * other node's call itself after a {@link OwnPart#QUICK} own part, or when this node holds no
+     * copy (it would only wait otherwise). The caller is often an NBD worker, a platform thread:
+     * each hand-off to a virtual thread and back costs two wake-ups, more than a write to the page
+     * cache takes.
      */
     private Map<String, CopyReply<Done>> onEveryNode(List<String> nodes, OwnPart ownPart, NodeCall call) {
         Map<String, CopyReply<Done>> replies = new LinkedHashMap<>();
