@@ -25,6 +25,9 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.Lock;
 import java.util.zip.CRC32C;
@@ -38,9 +41,11 @@ import org.slf4j.LoggerFactory;
  * over {@value #SUBDIRECTORIES} sub-directories of {@code objects/} by a hash of the id.
  *
  * <p>Reads verify every block they touch and answer {@link ObjectError.Corrupt} instead of bad
- * data; blocks never written read as zeros without touching the disk. A write reaches the page
- * cache; {@link #sync} forces the file, data and checksums in one {@code fdatasync}, and (for
- * created or deleted objects) the directory. A write that would take the store past its capacity fails with
+ * data; blocks never written read as zeros without touching the disk. A write puts its data in the
+ * page cache and its checksums in memory; the changed part of the trailer is written to the file
+ * before a sync, before the file is closed, and at the latest {@value #TRAILER_WRITE_BACK_SECONDS} s
+ * later, so that a write costs one {@code pwrite} and not two. {@link #sync} forces the file, data
+ * and checksums in one {@code fdatasync}, and (for created or deleted objects) the directory. A write that would take the store past its capacity fails with
  * {@link ObjectError.NoSpace} and changes nothing. Capacity counts allocated 4 KiB data blocks; the
  * trailers (about 0.1%) are not counted.
  *
@@ -56,6 +61,12 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     public static final int MAX_OPEN_OBJECTS = 512;
     /** Corrupt blocks remembered for {@link #corruptionsSeen()} (for repair); older ones drop. */
     public static final int MAX_REMEMBERED_CORRUPTIONS = 1024;
+    /**
+     * How long changed checksums may stay in memory only. Unsynced data is not promised to survive
+     * a crash, but the page cache writes it back within about 30 s; writing its checksums within
+     * a few seconds keeps such data readable after a crash, as it was when they were written through.
+     */
+    public static final int TRAILER_WRITE_BACK_SECONDS = 5;
 
     private static final byte[] ZERO_OBJECT = new byte[ObjectId.OBJECT_SIZE_BYTES];
 
@@ -78,6 +89,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                     return size() > MAX_REMEMBERED_CORRUPTIONS;
                 }
             });
+    private final ScheduledExecutorService trailerWriteBack;
     private boolean closed;
 
     private ObjectStore(Path directory, long capacityBytes, long usedBytes, FileChannel lockFile, FileLock storeLock) {
@@ -87,6 +99,10 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         this.usedBytes = new AtomicLong(usedBytes);
         this.lockFile = lockFile;
         this.storeLock = storeLock;
+        this.trailerWriteBack = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().daemon().name("trailer-write-back").factory());
+        trailerWriteBack.scheduleWithFixedDelay(this::writeBackTrailers, TRAILER_WRITE_BACK_SECONDS,
+                TRAILER_WRITE_BACK_SECONDS, TimeUnit.SECONDS);
     }
 
     /**
@@ -230,6 +246,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         ObjectResult<Done> filesSynced = ObjectResult.done();
         if (unsyncedObjects.remove(objectId)) {
             filesSynced = absentIsDone(withObject(objectId, false, false, handle -> {
+                writeStaleTrailer(handle);
                 handle.file.force(false);
                 return ObjectResult.done();
             }));
@@ -273,6 +290,32 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         return objectIds;
     }
 
+    /**
+     * Writes the trailers changed in memory to their files (without forcing them), as the page cache
+     * writes back changed data; runs every {@value #TRAILER_WRITE_BACK_SECONDS} s.
+     */
+    void writeBackTrailers() {
+        try {
+            writeBackOpenTrailers();
+        } catch (RuntimeException e) { // a scheduled task that throws is never run again
+            log.error("object store {}: writing changed checksums failed; the next sync writes them", directory, e);
+        }
+    }
+
+    private void writeBackOpenTrailers() {
+        for (ObjectId objectId : List.copyOf(unsyncedObjects)) {
+            synchronized (openObjects) {
+                if (closed || !openObjects.containsKey(objectId)) {
+                    continue; // a closed file had its trailer written first
+                }
+            }
+            absentIsDone(withObject(objectId, false, false, handle -> {
+                writeStaleTrailer(handle);
+                return ObjectResult.done();
+            }));
+        }
+    }
+
     /** Forces every changed object and closes the files; the store cannot be used afterwards. */
     @Override
     public void close() throws IOException {
@@ -280,6 +323,12 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             if (closed) {
                 return;
             }
+        }
+        trailerWriteBack.shutdown(); // not shutdownNow: an interrupt would close the file it writes
+        try {
+            trailerWriteBack.awaitTermination(1, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
         for (ObjectId objectId : List.copyOf(unsyncedObjects)) {
             if (sync(objectId) instanceof ObjectResult.Failed<Done>(ObjectError error)) {
@@ -343,7 +392,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
 
     /**
      * Writes whole blocks: partial first and last blocks are merged with their current content
-     * (which must verify), the data goes to the data file first and the checksums after it.
+     * (which must verify); the data goes to the data file, the checksums to the trailer in memory.
      */
     private ObjectResult<Done> writeLocked(ObjectHandle handle, int offsetInObject, ByteBuffer source)
             throws IOException {
@@ -380,7 +429,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             handle.blockChecksums[block] = crc32c(blocks, (block - firstBlock) * BLOCK_SIZE_BYTES);
             handle.setAllocated(block, true);
         }
-        writeChecksums(handle, firstBlock, endBlock, newBlocks > 0);
+        handle.markTrailerStale(firstBlock, endBlock, newBlocks > 0);
         source.position(source.position() + length);
         return ObjectResult.done();
     }
@@ -482,7 +531,8 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         }
         usedBytes.addAndGet(-(long) released * BLOCK_SIZE_BYTES);
         unsyncedObjects.add(handle.objectId);
-        writeChecksums(handle, firstBlock, endBlock, true);
+        handle.markTrailerStale(firstBlock, endBlock, true);
+        writeStaleTrailer(handle);
         for (int[] run : releasedRuns) {
             writeFully(handle.file, ByteBuffer.wrap(ZERO_OBJECT, 0, (run[1] - run[0]) * BLOCK_SIZE_BYTES),
                     (long) run[0] * BLOCK_SIZE_BYTES);
@@ -506,14 +556,27 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         directoryChanges.add(handle.objectId);
     }
 
-    /** Writes the blocks' checksums, and the allocation bitmap when it changed (an overwrite leaves it as it is). */
-    private void writeChecksums(ObjectHandle handle, int firstBlock, int endBlock, boolean allocationChanged)
-            throws IOException {
-        if (allocationChanged) {
-            writeFully(handle.file, ObjectTrailer.encodeBitmap(handle.allocationWords), ObjectTrailer.bitmapPosition());
+    /**
+     * Writes the part of the trailer that changed in memory since it was last written: the bitmap
+     * when it changed, and the span of changed checksums. The caller holds the object's lock, shared
+     * or exclusive; the flags are cleared only once written, so that a sync that finds nothing
+     * stale never forces a file whose trailer another thread is still writing.
+     */
+    private static void writeStaleTrailer(ObjectHandle handle) throws IOException {
+        synchronized (handle) { // syncs and the write-back may hold the shared lock at once
+            if (!handle.trailerStale()) {
+                return;
+            }
+            if (handle.bitmapStale) {
+                writeFully(handle.file, ObjectTrailer.encodeBitmap(handle.allocationWords),
+                        ObjectTrailer.bitmapPosition());
+            }
+            if (handle.staleChecksumsFrom < handle.staleChecksumsTo) {
+                writeFully(handle.file, ObjectTrailer.encodeChecksums(handle.blockChecksums, handle.staleChecksumsFrom,
+                        handle.staleChecksumsTo), ObjectTrailer.checksumsPosition(handle.staleChecksumsFrom));
+            }
+            handle.markTrailerWritten();
         }
-        writeFully(handle.file, ObjectTrailer.encodeChecksums(handle.blockChecksums, firstBlock, endBlock),
-                ObjectTrailer.checksumsPosition(firstBlock));
     }
 
     // ---- the table of open objects
@@ -582,15 +645,22 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     }
 
     /**
-     * Closes least recently used idle objects beyond the limit. Unsynced changes stay in the page
+     * Closes least recently used idle objects beyond the limit, each after writing its changed
+     * trailer (no holder can be changing it: it has no users). Unsynced changes stay in the page
      * cache: a later sync opens the files again and forces them (fsync covers the file, not the
-     * descriptor).
+     * descriptor). An object whose trailer cannot be written stays open, so its checksums stay known.
      */
     private void closeIdleObjects() {
         Iterator<ObjectHandle> eldestFirst = openObjects.values().iterator();
         while (openObjects.size() > MAX_OPEN_OBJECTS && eldestFirst.hasNext()) {
             ObjectHandle handle = eldestFirst.next();
             if (handle.users == 0) {
+                try {
+                    writeStaleTrailer(handle);
+                } catch (IOException e) {
+                    log.warn("object {} stays open: cannot write its checksums: {}", handle.objectId, e.toString());
+                    continue;
+                }
                 eldestFirst.remove();
                 try {
                     handle.closeFile();

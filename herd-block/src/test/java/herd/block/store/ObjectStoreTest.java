@@ -34,6 +34,10 @@ class ObjectStoreTest {
     @TempDir(factory = MemoryTempDirFactory.class)
     Path directory;
 
+    /** A copy of the store's files as a crash would leave them: what the page cache holds, no more. */
+    @TempDir(factory = MemoryTempDirFactory.class)
+    Path afterCrash;
+
     private ObjectStore store;
 
     @BeforeEach
@@ -287,6 +291,71 @@ class ObjectStoreTest {
     }
 
     @Test
+    void checksumsNotYetWrittenLeaveNewBlocksAsHolesAfterACrash() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 1)));
+        store.sync(A);
+        store.write(A, BLOCK, ByteBuffer.wrap(filled(BLOCK, 2)));
+
+        try (ObjectStore recovered = openCopyAsAfterACrash(A)) {
+            assertThat(readFrom(recovered, A, 0, BLOCK)).containsOnly(1);
+            assertThat(readFrom(recovered, A, BLOCK, BLOCK)).containsOnly(0); // unsynced, never promised
+            assertThat(recovered.usedBytes()).isEqualTo(BLOCK);
+        }
+    }
+
+    @Test
+    void aSyncWritesTheChecksumsItForces() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 1)));
+        store.sync(A);
+        store.write(A, 0, ByteBuffer.wrap(filled(2 * BLOCK, 2)));
+        store.sync(A);
+
+        try (ObjectStore recovered = openCopyAsAfterACrash(A)) {
+            assertThat(readFrom(recovered, A, 0, 2 * BLOCK)).containsOnly(2);
+        }
+    }
+
+    @Test
+    void theWriteBackWritesChangedChecksumsWithoutASync() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 1)));
+        store.sync(A);
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 2)));
+        store.write(A, 5 * BLOCK, ByteBuffer.wrap(filled(BLOCK, 3)));
+
+        store.writeBackTrailers();
+
+        try (ObjectStore recovered = openCopyAsAfterACrash(A)) {
+            assertThat(readFrom(recovered, A, 0, BLOCK)).containsOnly(2);
+            assertThat(readFrom(recovered, A, 5 * BLOCK, BLOCK)).containsOnly(3);
+        }
+    }
+
+    @Test
+    void anIdleObjectClosedForTheOpenFileLimitKeepsItsChecksums() throws IOException {
+        int objects = ObjectStore.MAX_OPEN_OBJECTS + 1; // the last write closes the first object
+        for (int index = 0; index < objects; index++) {
+            store.write(ObjectId.of(9, index), 0, ByteBuffer.wrap(filled(16, 7)));
+        }
+
+        try (ObjectStore recovered = openCopyAsAfterACrash(ObjectId.of(9, 0))) {
+            assertThat(readFrom(recovered, ObjectId.of(9, 0), 0, 16)).containsOnly(7);
+        }
+    }
+
+    @Test
+    void aTrimWritesTheFreedBlocksToTheTrailerBeforeZeroingThem() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(filled(2 * BLOCK, 1)));
+        store.sync(A);
+
+        store.trim(A, BLOCK, BLOCK);
+
+        try (ObjectStore recovered = openCopyAsAfterACrash(A)) {
+            assertThat(readFrom(recovered, A, 0, 2 * BLOCK)).containsSequence(filled(BLOCK, 1))
+                    .endsWith(filled(BLOCK, 0));
+        }
+    }
+
+    @Test
     void concurrentWritersSharingBlocksLoseNothing() throws Exception {
         int writers = 8;
         int stripeBytes = 1000; // not block aligned: neighbouring writers share blocks
@@ -354,6 +423,16 @@ class ObjectStoreTest {
         assertThat(store.read(objectId, offset, buffer)).isEqualTo(ObjectResult.done());
         assertThat(buffer.hasRemaining()).isFalse();
         return buffer.array();
+    }
+
+    /** Opens a copy of the objects' files as they are now, as the next start after a crash would. */
+    private ObjectStore openCopyAsAfterACrash(ObjectId... objectIds) throws IOException {
+        for (ObjectId objectId : objectIds) {
+            Path copy = afterCrash.resolve(directory.relativize(store.dataPath(objectId)).toString());
+            Files.createDirectories(copy.getParent());
+            Files.copy(store.dataPath(objectId), copy);
+        }
+        return ObjectStore.open(afterCrash, 64 * MIB);
     }
 
     private List<Integer> allocated(ObjectId objectId) {
