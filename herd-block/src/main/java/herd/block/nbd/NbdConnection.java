@@ -234,8 +234,9 @@ final class NbdConnection {
     }
 
     /**
-     * A write's data: a large write's in a reused buffer, read into it straight from the socket's
-     * channel when it is direct; an oversized write's data is read and dropped (it is answered EINVAL).
+     * A write's data: one of a block or more in a reused buffer, read into it straight from the
+     * socket's channel when it is direct; an oversized write's data is read and dropped (it is
+     * answered EINVAL).
      */
     private ByteBuffer readPayload(DataInputStream in, ChannelInput raw, NbdRequest request) throws IOException {
         if (!request.isWrite()) {
@@ -249,7 +250,7 @@ final class NbdConnection {
             return null;
         }
         int length = (int) request.length();
-        if (!PayloadBuffers.pooled(length)) {
+        if (!PayloadBuffers.pooledWrite(length)) {
             byte[] payload = new byte[length];
             in.readFully(payload);
             return ByteBuffer.wrap(payload);
@@ -269,7 +270,7 @@ final class NbdConnection {
             log.error("NBD client {}: {} failed", client, request.commandName(), e);
             sendQuietly(request, new DeviceError(Errno.EIO, "internal server error: " + e));
         } finally {
-            if (payload != null && PayloadBuffers.pooled(request.length())) {
+            if (payload != null && PayloadBuffers.pooledWrite(request.length())) {
                 buffers.giveBack(payload); // the device is done with it: writes complete before they answer
             }
             bytePermits.release(payloadBudget);
@@ -298,7 +299,7 @@ final class NbdConnection {
     }
 
     private void serveRead(NbdRequest request, BlockDevice device) throws IOException {
-        if (PayloadBuffers.pooled(request.length())) {
+        if (PayloadBuffers.pooledRead(request.length())) {
             serveLargeRead(request, device);
             return;
         }
