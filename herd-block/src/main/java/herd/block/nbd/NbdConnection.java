@@ -1,7 +1,6 @@
 package herd.block.nbd;
 
 import herd.block.Done;
-import java.io.BufferedOutputStream;
 import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
@@ -54,6 +53,7 @@ final class NbdConnection {
     /** Replies written or waiting to be: the last one of a burst flushes the stream for all. */
     private final AtomicInteger repliesPending = new AtomicInteger();
     private final Semaphore bytePermits = new Semaphore(MAX_IN_FLIGHT_BYTES);
+    private ChannelOutput channelOut;
     private DataOutputStream out;
     private NbdHandshake.Session session;
     private NbdRequests.Limits limits;
@@ -74,7 +74,8 @@ final class NbdConnection {
             socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
             ChannelInput raw = new ChannelInput(socket, STREAM_BUFFER_BYTES);
             DataInputStream in = new DataInputStream(raw);
-            out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream(), STREAM_BUFFER_BYTES));
+            channelOut = new ChannelOutput(socket, STREAM_BUFFER_BYTES);
+            out = new DataOutputStream(channelOut);
             Optional<NbdHandshake.Session> negotiated = new NbdHandshake(in, out, resolver, client).negotiate();
             if (negotiated.isEmpty()) {
                 return;
@@ -339,10 +340,16 @@ final class NbdConnection {
 
     // ---- replies
 
+    /**
+     * Answers a command that returns no data. Success gets a simple reply even when structured
+     * replies were negotiated (the protocol requires them for reads only, and nbdkit and qemu do the
+     * same): libnbd reads a simple reply's 16 bytes at once, but a structured reply in two reads, one
+     * to find its magic and one for the rest of its header. Errors still get a structured reply,
+     * which carries a message.
+     */
     private void sendDone(NbdRequest request, DeviceResult<Done> result) throws IOException {
         switch (result) {
-            case DeviceResult.Ok<Done> ok -> write(session.structuredReplies() ? finalNoneChunk(request)
-                    : NbdMessages.simpleReplyHeader(0, request.cookie()), null);
+            case DeviceResult.Ok<Done> ok -> write(NbdMessages.simpleReplyHeader(0, request.cookie()), null);
             case DeviceResult.Failed<Done>(DeviceError error) -> sendError(request, error);
         }
     }
@@ -381,23 +388,14 @@ final class NbdConnection {
     }
 
     /**
-     * Writes one large reply whole: what is buffered goes first, then the data, straight from its
-     * buffer to the socket's channel (no copy through the JVM's heap).
+     * Writes one large reply whole: what is buffered, the header and the data leave in one gathering
+     * write, the data straight from its buffer (no copy through the JVM's heap when it is direct).
      */
     private void writeLarge(byte[] header, ByteBuffer data) throws IOException {
-        if (!data.isDirect()) {
-            write(header, java.util.Arrays.copyOfRange(data.array(), data.arrayOffset() + data.position(),
-                    data.arrayOffset() + data.limit()));
-            return;
-        }
         replyLock.lock();
         try {
             out.write(header);
-            out.flush();
-            ByteBuffer remaining = data.duplicate();
-            while (remaining.hasRemaining()) {
-                socket.getChannel().write(remaining);
-            }
+            channelOut.flushWith(data);
         } finally {
             replyLock.unlock();
         }

@@ -134,7 +134,9 @@ class NbdProtocolTest {
         try (RawNbdClient client = connect("vol", true)) {
             byte[] data = "structured".getBytes(StandardCharsets.UTF_8);
             client.sendRequest(0, NbdProtocol.CMD_WRITE, 1, 5 * MIB + 3, data.length, data);
-            assertThat(client.readReply(cookie -> 0).type()).isEqualTo(NbdProtocol.REPLY_TYPE_NONE);
+            RawNbdClient.Reply written = client.readReply(cookie -> 0);
+            assertThat(written.type()).as("a write's success is a simple reply").isEqualTo(-1);
+            assertThat(written.error()).isZero();
 
             client.sendRequest(0, NbdProtocol.CMD_READ, 2, 5 * MIB + 3, data.length, null);
             RawNbdClient.Reply reply = client.readReply(cookie -> 0);
