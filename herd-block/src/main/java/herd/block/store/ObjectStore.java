@@ -424,7 +424,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             usedBytes.addAndGet(-(long) newBlocks * BLOCK_SIZE_BYTES);
             throw e;
         }
-        unsyncedObjects.add(handle.objectId);
+        markUnsynced(handle.objectId);
         for (int block = firstBlock; block < endBlock; block++) {
             handle.blockChecksums[block] = crc32c(blocks, (block - firstBlock) * BLOCK_SIZE_BYTES);
             handle.setAllocated(block, true);
@@ -530,7 +530,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             return;
         }
         usedBytes.addAndGet(-(long) released * BLOCK_SIZE_BYTES);
-        unsyncedObjects.add(handle.objectId);
+        markUnsynced(handle.objectId);
         handle.markTrailerStale(firstBlock, endBlock, true);
         writeStaleTrailer(handle);
         for (int[] run : releasedRuns) {
@@ -576,6 +576,16 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                         handle.staleChecksumsTo), ObjectTrailer.checksumsPosition(handle.staleChecksumsFrom));
             }
             handle.markTrailerWritten();
+        }
+    }
+
+    /**
+     * Notes that the object changed since its last sync. Looks before adding: adding a member takes
+     * its hash bin's lock, which the threads writing to one object would queue for.
+     */
+    private void markUnsynced(ObjectId objectId) {
+        if (!unsyncedObjects.contains(objectId)) {
+            unsyncedObjects.add(objectId);
         }
     }
 

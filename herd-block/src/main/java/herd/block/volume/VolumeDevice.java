@@ -107,7 +107,7 @@ public final class VolumeDevice implements BlockDevice {
             ObjectId objectId = objectId(slice);
             ByteBuffer part = source.slice(start + (int) slice.offsetInRequest(), slice.length());
             ObjectResult<Done> result = io.write(objectId, slice.offsetInObject(), part);
-            unflushedObjects.add(objectId);
+            markUnflushed(objectId);
             if (result instanceof ObjectResult.Failed<Done>(ObjectError error)) {
                 return failure(error);
             }
@@ -127,7 +127,7 @@ public final class VolumeDevice implements BlockDevice {
         for (ObjectSlice slice : ObjectRanges.split(offset, length)) {
             ObjectId objectId = objectId(slice);
             ObjectResult<Done> result = io.writeZeroes(objectId, slice.offsetInObject(), slice.length(), noHole);
-            unflushedObjects.add(objectId);
+            markUnflushed(objectId);
             if (result instanceof ObjectResult.Failed<Done>(ObjectError error)) {
                 return failure(error);
             }
@@ -146,13 +146,23 @@ public final class VolumeDevice implements BlockDevice {
         for (ObjectSlice slice : ObjectRanges.split(offset, length)) {
             ObjectId objectId = objectId(slice);
             ObjectResult<Done> result = io.trim(objectId, slice.offsetInObject(), slice.length());
-            unflushedObjects.add(objectId);
+            markUnflushed(objectId);
             if (result instanceof ObjectResult.Failed<Done>(ObjectError error)) {
                 return failure(error);
             }
             changed.add(objectId);
         }
         return fua ? flushObjects(changed) : DeviceResult.done();
+    }
+
+    /**
+     * Notes that the object changed since the last flush. Looks before adding: adding a member
+     * takes its hash bin's lock, which the threads writing to one object would queue for.
+     */
+    private void markUnflushed(ObjectId objectId) {
+        if (!unflushedObjects.contains(objectId)) {
+            unflushedObjects.add(objectId);
+        }
     }
 
     /**

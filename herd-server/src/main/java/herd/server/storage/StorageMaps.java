@@ -170,13 +170,14 @@ final class StorageMaps implements AutoCloseable {
             cache = new PlacementCache(map);
             placementCache = cache;
         }
-        PlacementCache current = cache;
-        return cache.byObject.computeIfAbsent(objectId, id -> {
-            if (current.byObject.size() >= MAX_CACHED_PLACEMENTS) {
-                current.byObject.clear();
-            }
-            return computePlacement(map, epoch, id);
-        });
+        List<String> cached = cache.byObject.get(objectId); // no bin lock on a hit, unlike computeIfAbsent
+        if (cached != null) {
+            return cached;
+        }
+        if (cache.byObject.size() >= MAX_CACHED_PLACEMENTS) {
+            cache.byObject.clear(); // not inside computeIfAbsent, which must not change other mappings
+        }
+        return cache.byObject.computeIfAbsent(objectId, id -> computePlacement(map, epoch, id));
     }
 
     private List<String> computePlacement(QueryResult.StorageMap map, StorageEpoch epoch, ObjectId objectId) {
