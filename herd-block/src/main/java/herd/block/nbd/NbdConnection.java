@@ -251,7 +251,7 @@ final class NbdConnection {
             return null;
         }
         int length = (int) request.length();
-        if (!PayloadBuffers.pooledWrite(length)) {
+        if (!PayloadBuffers.pooled(length)) {
             byte[] payload = new byte[length];
             in.readFully(payload);
             return ByteBuffer.wrap(payload);
@@ -271,7 +271,7 @@ final class NbdConnection {
             log.error("NBD client {}: {} failed", client, request.commandName(), e);
             sendQuietly(request, new DeviceError(Errno.EIO, "internal server error: " + e));
         } finally {
-            if (payload != null && PayloadBuffers.pooledWrite(request.length())) {
+            if (payload != null && PayloadBuffers.pooled(request.length())) {
                 buffers.giveBack(payload); // the device is done with it: writes complete before they answer
             }
             bytePermits.release(payloadBudget);
@@ -299,33 +299,23 @@ final class NbdConnection {
         }
     }
 
+    /**
+     * Reads into a reused (direct, when the budget allows) buffer and answers from it; reads below
+     * a block into a new array.
+     */
     private void serveRead(NbdRequest request, BlockDevice device) throws IOException {
-        if (PayloadBuffers.pooledRead(request.length())) {
-            serveLargeRead(request, device);
-            return;
-        }
-        byte[] data = new byte[(int) request.length()];
-        switch (device.read(request.offset(), ByteBuffer.wrap(data))) {
-            case DeviceResult.Ok<Done> ok -> sendData(request, data);
-            case DeviceResult.Failed<Done>(DeviceError error) -> sendError(request, error);
-        }
-    }
-
-    /** Reads into a reused (direct, when the budget allows) buffer and sends it from there. */
-    private void serveLargeRead(NbdRequest request, BlockDevice device) throws IOException {
-        ByteBuffer data = buffers.take((int) request.length());
+        int length = (int) request.length();
+        boolean pooled = PayloadBuffers.pooled(length);
+        ByteBuffer data = pooled ? buffers.take(length) : ByteBuffer.allocate(length);
         try {
             switch (device.read(request.offset(), data.duplicate())) {
-                case DeviceResult.Ok<Done> ok -> {
-                    byte[] header = session.structuredReplies()
-                            ? NbdMessages.offsetDataHeader(request.cookie(), request.offset(), data.remaining())
-                            : NbdMessages.simpleReplyHeader(0, request.cookie());
-                    writeLarge(header, data);
-                }
+                case DeviceResult.Ok<Done> ok -> sendData(request, data);
                 case DeviceResult.Failed<Done>(DeviceError error) -> sendError(request, error);
             }
         } finally {
-            buffers.giveBack(data);
+            if (pooled) {
+                buffers.giveBack(data);
+            }
         }
     }
 
@@ -354,14 +344,14 @@ final class NbdConnection {
         }
     }
 
-    private void sendData(NbdRequest request, byte[] data) throws IOException {
+    private void sendData(NbdRequest request, ByteBuffer data) throws IOException {
         if (!session.structuredReplies()) {
             write(NbdMessages.simpleReplyHeader(0, request.cookie()), data);
-        } else if (data.length == 0) {
+        } else if (!data.hasRemaining()) {
             // An OFFSET_DATA chunk must carry at least one byte.
             write(finalNoneChunk(request), null);
         } else {
-            write(NbdMessages.offsetDataHeader(request.cookie(), request.offset(), data.length), data);
+            write(NbdMessages.offsetDataHeader(request.cookie(), request.offset(), data.remaining()), data);
         }
     }
 
@@ -388,31 +378,18 @@ final class NbdConnection {
     }
 
     /**
-     * Writes one large reply whole: what is buffered, the header and the data leave in one gathering
-     * write, the data straight from its buffer (no copy through the JVM's heap when it is direct).
-     */
-    private void writeLarge(byte[] header, ByteBuffer data) throws IOException {
-        replyLock.lock();
-        try {
-            out.write(header);
-            channelOut.flushWith(data);
-        } finally {
-            replyLock.unlock();
-        }
-    }
-
-    /**
      * Writes one reply whole. The stream is flushed by the last of the replies that were ready at
      * once: under load many replies leave in one system call, and a reply never waits for a later one
-     * (a writer that finds no other reply pending flushes).
+     * (a writer that finds no other reply pending flushes). Data that does not fit in the stream's
+     * buffer leaves at once with what is buffered, straight from its own buffer ({@link ChannelOutput}).
      */
-    private void write(byte[] header, byte[] data) throws IOException {
+    private void write(byte[] header, ByteBuffer data) throws IOException {
         repliesPending.incrementAndGet();
         replyLock.lock();
         try {
             out.write(header);
             if (data != null) {
-                out.write(data);
+                channelOut.writeData(data);
             }
         } finally {
             try {

@@ -10,33 +10,24 @@ import java.util.concurrent.atomic.AtomicLong;
  * Buffers for payloads, kept for reuse by every connection of a server. A new 1 MiB array costs a
  * 1 MiB memset, and a heap buffer costs a copy through a temporary direct buffer at every file and
  * socket read or write: payloads therefore live in reused direct buffers, which go from socket to
- * file (writes) and file to socket (reads) with no copy in the JVM. Writes of a block (4 KiB) or
- * more use them; reads only from {@value #POOLED_READ_MIN_BYTES} bytes on, because a smaller read's
- * reply is copied into the connection's output stream anyway, where replies that are ready at once
- * leave in one system call.
+ * file (writes) and file to socket (reads) with no copy through a temporary buffer. Payloads of a
+ * block (4 KiB) or more use them.
  *
  * <p>Sizes round up to a power of two. At most {@link #DIRECT_BYTES_MAX} of direct memory exists at
  * once (in use or waiting for reuse); a payload that would need more gets a heap buffer, so a burst
  * of connections never exhausts the JVM's direct memory.
  */
 final class PayloadBuffers {
-    /** Smaller write payloads are read into a new heap array: they are not whole blocks anyway. */
-    static final int POOLED_WRITE_MIN_BYTES = 4 * 1024;
-    /** Smaller reads are read into a new heap array, whose reply is coalesced with others. */
-    static final int POOLED_READ_MIN_BYTES = 64 * 1024;
+    /** Smaller payloads go in a new heap array: they are not whole blocks anyway. */
+    static final int POOLED_MIN_BYTES = 4 * 1024;
     static final long DIRECT_BYTES_MAX = 32L << 20;
 
     private final Map<Integer, ConcurrentLinkedQueue<ByteBuffer>> freeDirect = new ConcurrentHashMap<>();
     private final AtomicLong directBytes = new AtomicLong();
 
-    /** Whether a write's payload of {@code length} bytes goes in a buffer from {@link #take}. */
-    static boolean pooledWrite(long length) {
-        return length >= POOLED_WRITE_MIN_BYTES && length <= NbdProtocol.MAX_PAYLOAD_BYTES;
-    }
-
-    /** Whether a read of {@code length} bytes goes in a buffer from {@link #take}. */
-    static boolean pooledRead(long length) {
-        return length >= POOLED_READ_MIN_BYTES && length <= NbdProtocol.MAX_PAYLOAD_BYTES;
+    /** Whether a payload of {@code length} bytes goes in a buffer from {@link #take}. */
+    static boolean pooled(long length) {
+        return length >= POOLED_MIN_BYTES && length <= NbdProtocol.MAX_PAYLOAD_BYTES;
     }
 
     /** A buffer of exactly {@code length} bytes (position 0): direct when the budget allows, else on the heap. */
@@ -61,6 +52,6 @@ final class PayloadBuffers {
     }
 
     private static int sizeClass(int length) {
-        return Math.max(POOLED_WRITE_MIN_BYTES, Integer.highestOneBit(length - 1) << 1);
+        return Math.max(POOLED_MIN_BYTES, Integer.highestOneBit(length - 1) << 1);
     }
 }
