@@ -254,6 +254,9 @@ final class ReplicatedObjectIo implements ObjectIo {
      * cache takes.
      */
     private Map<String, CopyReply<Done>> onEveryNode(List<String> nodes, OwnPart ownPart, NodeCall call) {
+        if (nodes.size() == 1 && nodes.get(0).equals(self)) {
+            return Map.of(self, call.call(self)); // one copy, here: nothing to fan out or collect
+        }
         Map<String, CopyReply<Done>> replies = new LinkedHashMap<>();
         List<String> others = nodes.stream().filter(node -> !node.equals(self)).toList();
         boolean ownNodeToo = others.size() < nodes.size();

@@ -138,6 +138,10 @@ final class StorageMaps implements AutoCloseable {
      * ancestor, which clones still read, are the only ones no map knows.
      */
     QueryResult.StorageMap currentKnowing(int volumeId) {
+        QueryResult.StorageMap map = current;
+        if (map.copiesByVolumeId().containsKey(volumeId)) {
+            return map; // every I/O asks: no clock read when the answer is at hand
+        }
         long deadline = System.nanoTime() + UNKNOWN_VOLUME_WAIT.toNanos();
         while (!current.copiesByVolumeId().containsKey(volumeId) && System.nanoTime() < deadline) {
             refresh();
