@@ -580,8 +580,9 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     }
 
     /**
-     * Notes that the object changed since its last sync. Looks before adding: adding a member takes
-     * its hash bin's lock, which the threads writing to one object would queue for.
+     * Notes that the object changed since its last sync. Looks before adding: adding a member that
+     * is there already still takes its hash bin's lock unless it heads the bin, and the threads
+     * writing to one object would queue for that lock.
      */
     private void markUnsynced(ObjectId objectId) {
         if (!unsyncedObjects.contains(objectId)) {

@@ -157,7 +157,8 @@ public final class VolumeDevice implements BlockDevice {
 
     /**
      * Notes that the object changed since the last flush. Looks before adding: adding a member
-     * takes its hash bin's lock, which the threads writing to one object would queue for.
+     * that is there already still takes its hash bin's lock unless it heads the bin, and the
+     * threads writing to one object would queue for that lock.
      */
     private void markUnflushed(ObjectId objectId) {
         if (!unflushedObjects.contains(objectId)) {
