@@ -17,6 +17,7 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Iterator;
@@ -92,7 +93,8 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     private final ScheduledExecutorService trailerWriteBack;
     private boolean closed;
 
-    private ObjectStore(Path directory, long capacityBytes, long usedBytes, FileChannel lockFile, FileLock storeLock) {
+    private ObjectStore(Path directory, long capacityBytes, long usedBytes, FileChannel lockFile, FileLock storeLock,
+            Duration trailerWriteBackPeriod) {
         this.directory = directory;
         this.objectsDirectory = directory.resolve("objects");
         this.capacityBytes = capacityBytes;
@@ -101,8 +103,8 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         this.storeLock = storeLock;
         this.trailerWriteBack = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("trailer-write-back").factory());
-        trailerWriteBack.scheduleWithFixedDelay(this::writeBackTrailers, TRAILER_WRITE_BACK_SECONDS,
-                TRAILER_WRITE_BACK_SECONDS, TimeUnit.SECONDS);
+        trailerWriteBack.scheduleWithFixedDelay(this::writeBackTrailers, trailerWriteBackPeriod.toMillis(),
+                trailerWriteBackPeriod.toMillis(), TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -113,6 +115,11 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
      * @throws IOException when the directory cannot be used, with the reason and the path
      */
     public static ObjectStore open(Path directory, long capacityBytes) throws IOException {
+        return open(directory, capacityBytes, Duration.ofSeconds(TRAILER_WRITE_BACK_SECONDS));
+    }
+
+    /** As {@link #open(Path, long)}, with another period for the trailers' write-back (for tests). */
+    static ObjectStore open(Path directory, long capacityBytes, Duration trailerWriteBackPeriod) throws IOException {
         if (capacityBytes <= 0) {
             throw new IllegalArgumentException("store capacity must be positive, got " + capacityBytes + " bytes");
         }
@@ -141,7 +148,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                     + "will fail", directory, used, capacityBytes);
         }
         log.info("object store {} opened: {} of {} bytes used", directory, used, capacityBytes);
-        return new ObjectStore(directory, capacityBytes, used, lockFile, storeLock);
+        return new ObjectStore(directory, capacityBytes, used, lockFile, storeLock, trailerWriteBackPeriod);
     }
 
     public Path directory() {

@@ -14,6 +14,7 @@ import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -292,6 +293,8 @@ class ObjectStoreTest {
 
     @Test
     void checksumsNotYetWrittenLeaveNewBlocksAsHolesAfterACrash() throws IOException {
+        store.close();
+        store = ObjectStore.open(directory, 64 * MIB, Duration.ofHours(1)); // no write-back during the test
         store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 1)));
         store.sync(A);
         store.write(A, BLOCK, ByteBuffer.wrap(filled(BLOCK, 2)));
@@ -328,6 +331,26 @@ class ObjectStoreTest {
             assertThat(readFrom(recovered, A, 0, BLOCK)).containsOnly(2);
             assertThat(readFrom(recovered, A, 5 * BLOCK, BLOCK)).containsOnly(3);
         }
+    }
+
+    @Test
+    void theWriteBackRunsByItself() throws Exception {
+        store.close();
+        store = ObjectStore.open(directory, 64 * MIB, Duration.ofMillis(50));
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 1)));
+        store.sync(A);
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 2)));
+
+        long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(10);
+        boolean writtenBack = false;
+        while (!writtenBack && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+            try (ObjectStore recovered = openCopyAsAfterACrash(A)) {
+                writtenBack = recovered.read(A, 0, ByteBuffer.allocate(BLOCK)).equals(ObjectResult.done());
+            }
+            deleteCopy(A);
+        }
+        assertThat(writtenBack).as("the new checksum reached the file without a sync").isTrue();
     }
 
     @Test
@@ -433,6 +456,10 @@ class ObjectStoreTest {
             Files.copy(store.dataPath(objectId), copy);
         }
         return ObjectStore.open(afterCrash, 64 * MIB);
+    }
+
+    private void deleteCopy(ObjectId objectId) throws IOException {
+        Files.delete(afterCrash.resolve(directory.relativize(store.dataPath(objectId)).toString()));
     }
 
     private List<Integer> allocated(ObjectId objectId) {
