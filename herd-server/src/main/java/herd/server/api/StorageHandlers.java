@@ -31,6 +31,11 @@ final class StorageHandlers {
     /** @return false when the path is not a storage path */
     boolean handle(ApiServer.Request request) throws ApiException, IOException {
         String path = request.path();
+        if (path.equals(ObjectWire.CHANNEL_PATH)) {
+            request.requireMethod("GET");
+            ObjectWire.answerChannelPort(request.exchange(), storage.objectChannelPort());
+            return true;
+        }
         if (ObjectWire.handles(path)) {
             ObjectWire.serve(request.exchange(), storage.objectService());
             return true;

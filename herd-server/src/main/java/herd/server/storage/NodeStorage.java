@@ -29,11 +29,12 @@ public final class NodeStorage implements AutoCloseable {
     private final StorageRecovery recovery;
     private final VolumeGateway gateway;
     private final NbdServer nbd;
+    private final ObjectChannelServer channel;
     private final Thread registration;
 
     private NodeStorage(String nodeName, ObjectStore store, StampLog stamps, StorageMaps maps, ObjectService service,
                         ReplicatedObjectIo replicated, StorageRecovery recovery, VolumeGateway gateway, NbdServer nbd,
-                        Thread registration) {
+                        ObjectChannelServer channel, Thread registration) {
         this.nodeName = nodeName;
         this.store = store;
         this.stamps = stamps;
@@ -43,6 +44,7 @@ public final class NodeStorage implements AutoCloseable {
         this.recovery = recovery;
         this.gateway = gateway;
         this.nbd = nbd;
+        this.channel = channel;
         this.registration = registration;
     }
 
@@ -57,11 +59,14 @@ public final class NodeStorage implements AutoCloseable {
         ObjectStore store = openStore(directory, settings);
         StampLog stamps = null;
         StorageMaps maps = null;
+        ObjectPeers peers = null;
+        ObjectChannelServer channel = null;
         try {
             stamps = StampLog.open(dataRoot.resolve("object-stamps"));
             maps = new StorageMaps(cluster);
-            ObjectPeers peers = new ObjectPeers(nodeToken);
+            peers = new ObjectPeers(nodeToken);
             ObjectService service = new ObjectService(nodeName, store, stamps, maps, peers);
+            channel = startChannel(nodeName, settings, service, nodeToken);
             ReplicatedObjectIo replicated = new ReplicatedObjectIo(service, maps, peers);
             StorageRecovery recovery = new StorageRecovery(nodeName, service, maps, peers, cluster,
                 settings.recoveryBytesPerSecond());
@@ -74,8 +79,15 @@ public final class NodeStorage implements AutoCloseable {
             Thread registration = Thread.ofVirtual().name("herd-storage-register").start(
                 () -> register(nodeName, store.capacityBytes(), cluster));
             recovery.start();
-            return new NodeStorage(nodeName, store, stamps, maps, service, replicated, recovery, gateway, nbd, registration);
+            return new NodeStorage(nodeName, store, stamps, maps, service, replicated, recovery, gateway, nbd, channel,
+                registration);
         } catch (IOException | RuntimeException e) {
+            if (channel != null) {
+                channel.close();
+            }
+            if (peers != null) {
+                peers.close();
+            }
             if (maps != null) {
                 maps.close();
             }
@@ -87,9 +99,18 @@ public final class NodeStorage implements AutoCloseable {
         }
     }
 
+    /** The object channel other nodes' data paths reach this node's copies through (see {@link ObjectChannel}). */
+    private static ObjectChannelServer startChannel(String nodeName, StorageSettings settings, ObjectService service,
+                                                    String nodeToken) throws IOException {
+        ObjectChannelServer channel = new ObjectChannelServer(nodeName, service, nodeToken);
+        channel.start(socketAddress("object channel address", settings.channelAddress()));
+        log.info("{} serves its copies to other nodes on {}", nodeName, channel.localAddress());
+        return channel;
+    }
+
     /** The NBD server, or null when the default address was taken (several nodes on one machine). */
     private static NbdServer startNbd(String nodeName, StorageSettings settings, VolumeGateway gateway) throws IOException {
-        NbdServer nbd = new NbdServer(socketAddress(settings.nbdAddress()), gateway);
+        NbdServer nbd = new NbdServer(socketAddress("NBD address", settings.nbdAddress()), gateway);
         try {
             nbd.start();
             return nbd;
@@ -164,6 +185,11 @@ public final class NodeStorage implements AutoCloseable {
     /** This node's object service, which the API serves to the other nodes. */
     public ObjectService objectService() {
         return service;
+    }
+
+    /** The port of the object channel, on the API's host; other nodes ask for it ({@link ObjectWire#CHANNEL_PATH}). */
+    public int objectChannelPort() {
+        return channel.localAddress().getPort();
     }
 
     /** A storage node's own report ({@code /v1/storage/local}), this node's without a call; empty when it does not answer. */
@@ -243,15 +269,17 @@ public final class NodeStorage implements AutoCloseable {
         if (nbd != null) {
             nbd.close();
         }
+        channel.close();
+        service.peers().close();
         maps.close();
         store.close();
         stamps.close();
     }
 
-    private static InetSocketAddress socketAddress(String hostPort) {
+    static InetSocketAddress socketAddress(String what, String hostPort) {
         int colon = hostPort.lastIndexOf(':');
         if (colon <= 0) {
-            throw new IllegalArgumentException("NBD address '" + hostPort + "' is not HOST:PORT, like 127.0.0.1:10809");
+            throw new IllegalArgumentException(what + " '" + hostPort + "' is not HOST:PORT, like 127.0.0.1:10809");
         }
         String host = hostPort.substring(0, colon);
         if (host.startsWith("[") && host.endsWith("]")) {
@@ -260,7 +288,7 @@ public final class NodeStorage implements AutoCloseable {
         try {
             return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("NBD address '" + hostPort + "' has no valid port: give HOST:PORT, like 127.0.0.1:10809");
+            throw new IllegalArgumentException(what + " '" + hostPort + "' has no valid port: give HOST:PORT, like 127.0.0.1:10809");
         }
     }
 }

@@ -8,6 +8,7 @@ import herd.core.command.QueryResult;
 import herd.core.storage.StorageNodeView;
 import herd.server.PeerHttpClients;
 import java.io.IOException;
+import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
@@ -15,7 +16,9 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Collectors;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
@@ -25,8 +28,9 @@ import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 
 /**
- * Object operations on another node's copies, over its API ({@code /v1/internal/objects}, see
- * {@link ObjectWire}), authenticated with the node token. A node that cannot be reached, or answers
+ * Object operations on another node's copies, authenticated with the node token: reads, writes and
+ * flushes over its {@link ObjectChannel} when it has one, everything else (and everything with a node
+ * that has no channel) over its API ({@code /v1/internal/objects}, see {@link ObjectWire}). A node that cannot be reached, or answers
  * "retry", gives {@link CopyReply.Retry}: the caller waits for the next epoch.
  */
 final class ObjectPeers {
@@ -36,6 +40,8 @@ final class ObjectPeers {
 
     /** Connections kept open to one node: a volume's requests in flight (qemu 16, nbdcopy 64) each hold one. */
     static final int CONNECTIONS_PER_NODE = 64;
+    /** How soon a node that named no object channel is asked again. */
+    static final Duration CHANNEL_ASK_AGAIN = Duration.ofSeconds(1);
 
     private final String nodeToken;
     /** Blocking calls on pooled connections (see {@link PeerHttpClients}); a caller that gets
@@ -43,11 +49,67 @@ final class ObjectPeers {
     private final CloseableHttpClient http =
         PeerHttpClients.create(CONNECTIONS_PER_NODE, CONNECT_TIMEOUT, REQUEST_TIMEOUT, REQUEST_TIMEOUT);
 
+    /** The data path's reads, writes and flushes, on nodes that offer an object channel. */
+    private final ObjectChannelClient channels;
+    /** Each node's object channel as it told it, by the node's API address. */
+    private final Map<String, KnownChannel> knownChannels = new ConcurrentHashMap<>();
+
+    /** A node's channel address, or none (it has no channel, or did not answer) until {@code askAgainNanos}. */
+    private record KnownChannel(Optional<InetSocketAddress> address, long askAgainNanos) {}
+
     ObjectPeers(String nodeToken) {
         this.nodeToken = nodeToken;
+        this.channels = new ObjectChannelClient(nodeToken, REQUEST_TIMEOUT, CONNECTIONS_PER_NODE);
+    }
+
+    private interface ChannelCall {
+        CopyReply<Done> call() throws IOException;
+    }
+
+    private CopyReply<Done> overChannel(String node, InetSocketAddress address, ChannelCall call) {
+        try {
+            return call.call();
+        } catch (IOException e) {
+            // It may have restarted on another port: ask it again next time.
+            knownChannels.values().removeIf(known -> known.address().equals(Optional.of(address)));
+            channels.forget(address);
+            return CopyReply.retry("node " + node + " is unreachable: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Where {@code node}'s object channel listens: the host of its API address, the port it names
+     * when asked ({@link ObjectWire#CHANNEL_PATH}). Empty for a node that does not say (an older
+     * version, or unreachable): its calls go over HTTP, and it is asked again after {@link #CHANNEL_ASK_AGAIN}.
+     */
+    private Optional<InetSocketAddress> channelOf(QueryResult.StorageMap map, String node) {
+        Optional<StorageNodeView> view = StorageMaps.node(map, node);
+        if (view.isEmpty()) {
+            return Optional.empty();
+        }
+        String api = view.get().apiAddress();
+        KnownChannel known = knownChannels.get(api);
+        if (known == null || (known.address().isEmpty() && System.nanoTime() - known.askAgainNanos() > 0)) {
+            CopyReply<Integer> port = call(map, node, "GET", ObjectWire.CHANNEL_PATH, null,
+                body -> new CopyReply.Ok<>(Integer.parseInt(new String(body, StandardCharsets.US_ASCII).strip())));
+            Optional<InetSocketAddress> address = port instanceof CopyReply.Ok<Integer>(Integer number)
+                ? Optional.of(new InetSocketAddress(NodeStorage.socketAddress("API address", api).getHostString(), number))
+                : Optional.empty();
+            known = new KnownChannel(address, System.nanoTime() + CHANNEL_ASK_AGAIN.toNanos());
+            knownChannels.put(api, known);
+        }
+        return known.address();
+    }
+
+    void close() {
+        channels.close();
     }
 
     CopyReply<Done> read(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, ByteBuffer into) {
+        Optional<InetSocketAddress> channel = channelOf(map, node);
+        if (channel.isPresent()) {
+            return overChannel(node, channel.get(), () -> channels.read(channel.get(), node, epoch, id, offset, into));
+        }
         int length = into.remaining();
         return call(map, node, "GET", ObjectWire.path(id, "") + "?epoch=" + epoch + "&offset=" + offset + "&length=" + length,
             null, body -> {
@@ -61,6 +123,10 @@ final class ObjectPeers {
     }
 
     CopyReply<Done> write(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, ByteBuffer source) {
+        Optional<InetSocketAddress> channel = channelOf(map, node);
+        if (channel.isPresent()) {
+            return overChannel(node, channel.get(), () -> channels.write(channel.get(), node, epoch, id, offset, source));
+        }
         byte[] bytes = new byte[source.remaining()];
         source.get(bytes);
         return call(map, node, "PUT", ObjectWire.path(id, "") + "?epoch=" + epoch + "&offset=" + offset, bytes, ObjectPeers::done);
@@ -83,6 +149,10 @@ final class ObjectPeers {
     }
 
     CopyReply<Done> flush(QueryResult.StorageMap map, String node, Collection<ObjectId> ids) {
+        Optional<InetSocketAddress> channel = channelOf(map, node);
+        if (channel.isPresent()) {
+            return overChannel(node, channel.get(), () -> channels.flush(channel.get(), node, List.copyOf(ids)));
+        }
         String body = ids.stream().map(ObjectId::hex).collect(Collectors.joining("\n"));
         return call(map, node, "POST", ObjectWire.FLUSH_PATH, body.getBytes(StandardCharsets.US_ASCII), ObjectPeers::done);
     }

@@ -38,7 +38,7 @@ import org.slf4j.LoggerFactory;
  * <p>Locks: operations on one object share a read lock; replacing a copy takes the write lock, so no
  * write is lost under a replacement.
  */
-public final class ObjectService {
+public final class ObjectService implements ObjectChannelServer.Copies {
     private static final Logger log = LoggerFactory.getLogger(ObjectService.class);
     /** How long an operation for an epoch this node has not seen yet waits for the cluster state to catch up. */
     static final Duration EPOCH_CATCH_UP = Duration.ofSeconds(5);
@@ -86,10 +86,12 @@ public final class ObjectService {
 
     // ---- the data path: operations of a writer or reader placed by an epoch ----
 
+    @Override
     public CopyReply<Done> read(long epoch, ObjectId objectId, int offset, ByteBuffer destination) {
         return onCurrentCopy(epoch, objectId, () -> CopyReply.of(store.read(objectId, offset, destination)));
     }
 
+    @Override
     public CopyReply<Done> write(long epoch, ObjectId objectId, int offset, ByteBuffer source) {
         return onCurrentCopy(epoch, objectId, () -> CopyReply.of(store.write(objectId, offset, source)));
     }
@@ -107,6 +109,7 @@ public final class ObjectService {
     }
 
     /** Makes the objects' completed changes durable. No epoch: durability of what was written never hurts. */
+    @Override
     public CopyReply<Done> flush(Collection<ObjectId> objectIds) {
         return CopyReply.of(store.flush(objectIds));
     }

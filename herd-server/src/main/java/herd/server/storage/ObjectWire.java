@@ -30,7 +30,11 @@ import java.util.Optional;
  * POST /v1/internal/objects/{id}/repair?epoch&from=NODE  replace this copy with NODE's
  * POST /v1/internal/objects/flush                        body: ids, one per line
  * GET  /v1/internal/objects                              -> ids held, one per line
+ * GET  /v1/internal/objects/channel                      -> the port of the node's {@link ObjectChannel}
  * </pre>
+ *
+ * Reads, writes and flushes of the data path go over the {@link ObjectChannel} of a node that names
+ * one; the HTTP forms stay for nodes that do not.
  *
  * Error header values: {@code not-found}, {@code corrupt BLOCK}, {@code no-space REQUESTED FREE},
  * {@code io}, {@code retry}.
@@ -39,6 +43,7 @@ public final class ObjectWire {
     static final String PREFIX = "/v1/internal/objects/";
     static final String LIST_PATH = "/v1/internal/objects";
     static final String FLUSH_PATH = "/v1/internal/objects/flush";
+    public static final String CHANNEL_PATH = "/v1/internal/objects/channel";
     static final String ERROR_HEADER = "Herd-Object-Error";
     /** The largest body: one whole object. */
     static final int MAX_BODY_BYTES = ObjectId.OBJECT_SIZE_BYTES;
@@ -117,24 +122,42 @@ public final class ObjectWire {
         }
     }
 
+    /** Answers {@link #CHANNEL_PATH}. */
+    public static void answerChannelPort(HttpExchange exchange, int port) throws IOException {
+        send(exchange, 200, Integer.toString(port).getBytes(StandardCharsets.US_ASCII));
+    }
+
     private interface Encoder<T> {
         byte[] encode(T value);
     }
 
     private static <T> void answer(HttpExchange exchange, CopyReply<T> reply, Encoder<T> encoder) throws IOException {
-        switch (reply) {
-            case CopyReply.Ok<T> ok -> send(exchange, 200, encoder.encode(ok.value()));
-            case CopyReply.Retry<T> retry -> sendError(exchange, 409, "retry", retry.reason());
-            case CopyReply.Failed<T> failed -> {
-                switch (failed.error()) {
-                    case ObjectError.NotFound notFound -> sendError(exchange, 404, "not-found", notFound.describe());
-                    case ObjectError.Corrupt corrupt -> sendError(exchange, 500, "corrupt " + corrupt.blockIndex(),
+        if (reply instanceof CopyReply.Ok<T> ok) {
+            send(exchange, 200, encoder.encode(ok.value()));
+        } else {
+            WireError error = WireError.of(reply);
+            sendError(exchange, error.httpStatus(), error.kind(), error.message());
+        }
+    }
+
+    /**
+     * A reply other than Ok as both ends of the node-to-node protocols carry it: an HTTP status, the
+     * kind that {@link #decodeError} reads back, and words for people.
+     */
+    record WireError(int httpStatus, String kind, String message) {
+        static WireError of(CopyReply<?> reply) {
+            return switch (reply) {
+                case CopyReply.Ok<?> ok -> throw new IllegalArgumentException("an Ok reply is no error");
+                case CopyReply.Retry<?> retry -> new WireError(409, "retry", retry.reason());
+                case CopyReply.Failed<?> failed -> switch (failed.error()) {
+                    case ObjectError.NotFound notFound -> new WireError(404, "not-found", notFound.describe());
+                    case ObjectError.Corrupt corrupt -> new WireError(500, "corrupt " + corrupt.blockIndex(),
                         corrupt.describe());
-                    case ObjectError.NoSpace noSpace -> sendError(exchange, 507, "no-space " + noSpace.requestedBytes() + " "
+                    case ObjectError.NoSpace noSpace -> new WireError(507, "no-space " + noSpace.requestedBytes() + " "
                         + noSpace.freeBytes(), noSpace.describe());
-                    case ObjectError.IoFailure io -> sendError(exchange, 500, "io", io.describe());
-                }
-            }
+                    case ObjectError.IoFailure io -> new WireError(500, "io", io.describe());
+                };
+            };
         }
     }
 
@@ -170,7 +193,7 @@ public final class ObjectWire {
         return body;
     }
 
-    private static void checkRange(long offset, long length) {
+    static void checkRange(long offset, long length) {
         if (offset < 0 || length < 0 || offset + length > ObjectId.OBJECT_SIZE_BYTES) {
             throw new IllegalArgumentException("range " + offset + "+" + length + " does not fit in one object");
         }

@@ -17,13 +17,17 @@ import java.util.OptionalLong;
  *   <li>Recovery rate: {@code HERD_RECOVERY_RATE} bytes per second this node copies at most while it
  *       recovers objects after a membership change (like {@code 50M}); by default
  *       {@link #DEFAULT_RECOVERY_BYTES_PER_SECOND}.</li>
+ *   <li>Object channel (other nodes' reads and writes of this node's copies): the API's host, with
+ *       the port in {@code HERD_OBJECT_CHANNEL_PORT}; by default any free port, which other nodes
+ *       learn by asking the node's API.</li>
  * </ul>
  */
 public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, OptionalLong capacityBytes,
-                              long recoveryBytesPerSecond) {
+                              long recoveryBytesPerSecond, String channelAddress) {
     public static final int DEFAULT_NBD_PORT = 10809;
     public static final String CAPACITY_VARIABLE = "HERD_STORAGE_CAPACITY";
     public static final String RECOVERY_RATE_VARIABLE = "HERD_RECOVERY_RATE";
+    public static final String CHANNEL_PORT_VARIABLE = "HERD_OBJECT_CHANNEL_PORT";
     /** Enough to restore a node's worth of data in reasonable time, while leaving a disk's bandwidth to clients. */
     public static final long DEFAULT_RECOVERY_BYTES_PER_SECOND = 200L << 20;
 
@@ -41,14 +45,35 @@ public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, O
             throw new IllegalArgumentException(RECOVERY_RATE_VARIABLE + "=" + rate + " would stop recovery: give a rate like 100M");
         }
         boolean configured = config.nbdAddress() != null && !config.nbdAddress().isBlank();
-        return new StorageSettings(nbdAddress(config), configured, capacityBytes, recoveryRate);
+        return new StorageSettings(nbdAddress(config), configured, capacityBytes, recoveryRate,
+            apiHost(config) + ":" + channelPort(environment.get(CHANNEL_PORT_VARIABLE)));
+    }
+
+    private static int channelPort(String value) {
+        if (value == null || value.isBlank()) {
+            return 0;
+        }
+        try {
+            int port = Integer.parseInt(value.strip());
+            if (port >= 0 && port <= 65_535) {
+                return port;
+            }
+        } catch (NumberFormatException e) {
+            // said below
+        }
+        throw new IllegalArgumentException(CHANNEL_PORT_VARIABLE + "=" + value + " is not a port: give a number from 1 to"
+            + " 65535, or leave it unset for any free port");
+    }
+
+    private static String apiHost(NodeConfig config) {
+        String api = config.apiAddress();
+        return api.substring(0, api.lastIndexOf(':'));
     }
 
     static String nbdAddress(NodeConfig config) {
         if (config.nbdAddress() != null && !config.nbdAddress().isBlank()) {
             return config.nbdAddress();
         }
-        String api = config.apiAddress();
-        return api.substring(0, api.lastIndexOf(':')) + ":" + DEFAULT_NBD_PORT;
+        return apiHost(config) + ":" + DEFAULT_NBD_PORT;
     }
 }

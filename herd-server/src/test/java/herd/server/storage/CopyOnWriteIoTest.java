@@ -145,7 +145,11 @@ class CopyOnWriteIoTest {
         assertThat(StorageSettings.of(config, Map.of()).nbdAddress()).isEqualTo("10.0.0.1:10809");
         assertThat(StorageSettings.of(config.withNbdAddress("127.0.0.1:9999"), Map.of("HERD_STORAGE_CAPACITY", "1G")))
             .isEqualTo(new StorageSettings("127.0.0.1:9999", true, java.util.OptionalLong.of(1L << 30),
-                StorageSettings.DEFAULT_RECOVERY_BYTES_PER_SECOND));
+                StorageSettings.DEFAULT_RECOVERY_BYTES_PER_SECOND, "10.0.0.1:0"));
+        assertThat(StorageSettings.of(config, Map.of("HERD_OBJECT_CHANNEL_PORT", "7105")).channelAddress())
+            .isEqualTo("10.0.0.1:7105");
         assertThatThrownBy(() -> StorageSettings.of(config, Map.of("HERD_STORAGE_CAPACITY", "0"))).hasMessageContaining("no room");
+        assertThatThrownBy(() -> StorageSettings.of(config, Map.of("HERD_OBJECT_CHANNEL_PORT", "70000")))
+            .hasMessageContaining("is not a port");
     }
 }

@@ -1,0 +1,257 @@
+package herd.server.storage;
+
+import herd.block.Done;
+import herd.blockcore.ObjectId;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.net.StandardSocketOptions;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.Deque;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The calling end of the {@link ObjectChannel}: blocking calls on pooled connections, one call per
+ * connection at a time. Connections stay blocking with no read timeout (a timed read would switch
+ * the socket to non-blocking mode and cost a poll per wait); instead a watchdog closes the connection
+ * of a call that passed its deadline, which ends the call with an {@link IOException}.
+ *
+ * <p>An {@link IOException} means the node could not be reached or did not answer in time; the
+ * caller decides what that means (a "retry"). Answers of the node come back as {@link CopyReply}.
+ */
+final class ObjectChannelClient implements AutoCloseable {
+    private static final long WATCHDOG_PERIOD_MILLIS = 200;
+
+    private final ByteBuffer hello;
+    private final long callTimeoutNanos;
+    private final int idlePerNode;
+    private final Map<InetSocketAddress, Deque<Connection>> idle = new ConcurrentHashMap<>();
+    private final Set<Connection> busy = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
+        runnable -> Thread.ofPlatform().daemon().name("herd-objects-watchdog").unstarted(runnable));
+
+    ObjectChannelClient(String nodeToken, Duration callTimeout, int idlePerNode) {
+        this.hello = ObjectChannel.hello(nodeToken);
+        this.callTimeoutNanos = callTimeout.toNanos();
+        this.idlePerNode = idlePerNode;
+        watchdog.scheduleWithFixedDelay(this::closeOverdue, WATCHDOG_PERIOD_MILLIS, WATCHDOG_PERIOD_MILLIS,
+            TimeUnit.MILLISECONDS);
+    }
+
+    /** Reads {@code into.remaining()} bytes of the node's copy into {@code into}, advancing its position. */
+    CopyReply<Done> read(InetSocketAddress address, String node, long epoch, ObjectId id, int offset, ByteBuffer into)
+            throws IOException {
+        int length = into.remaining();
+        return call(address, node, id, connection -> {
+            connection.sendRequest(ObjectChannel.OP_READ, epoch, id, offset, length, null);
+            ByteBuffer attempt = into.duplicate(); // a call made again must not find part of the data in place
+            CopyReply<Done> reply = connection.receiveReply(node, id, attempt);
+            if (reply instanceof CopyReply.Ok<Done>) {
+                into.position(attempt.position());
+            }
+            return reply;
+        });
+    }
+
+    CopyReply<Done> write(InetSocketAddress address, String node, long epoch, ObjectId id, int offset, ByteBuffer source)
+            throws IOException {
+        return call(address, node, id, connection -> {
+            connection.sendRequest(ObjectChannel.OP_WRITE, epoch, id, offset, source.remaining(), source.duplicate());
+            return connection.receiveReply(node, id, null);
+        });
+    }
+
+    CopyReply<Done> flush(InetSocketAddress address, String node, List<ObjectId> ids) throws IOException {
+        ObjectId about = ids.isEmpty() ? new ObjectId(0) : ids.get(0);
+        for (int from = 0; from < ids.size(); from += ObjectChannel.MAX_FLUSH_IDS) {
+            List<ObjectId> part = ids.subList(from, Math.min(ids.size(), from + ObjectChannel.MAX_FLUSH_IDS));
+            CopyReply<Done> reply = call(address, node, about, connection -> {
+                connection.sendRequest(ObjectChannel.OP_FLUSH, 0, new ObjectId(0), 0, part.size(), ObjectChannel.flushIds(part));
+                return connection.receiveReply(node, about, null);
+            });
+            if (!(reply instanceof CopyReply.Ok<Done>)) {
+                return reply;
+            }
+        }
+        return new CopyReply.Ok<>(Done.DONE);
+    }
+
+    private interface Exchange {
+        CopyReply<Done> run(Connection connection) throws IOException;
+    }
+
+    /**
+     * Makes one exchange on an idle connection, or a new one. A pooled connection may have been
+     * closed by the node since (it restarted): such a call is made once more on a new connection,
+     * which is safe because every operation here can be repeated.
+     */
+    private CopyReply<Done> call(InetSocketAddress address, String node, ObjectId about, Exchange exchange)
+            throws IOException {
+        while (true) {
+            Connection connection = idleOf(address).pollFirst();
+            boolean pooled = connection != null;
+            if (connection == null) {
+                connection = connect(address, node, about);
+            }
+            try {
+                connection.startCall();
+                CopyReply<Done> reply = exchange.run(connection);
+                connection.endCall();
+                giveBack(address, connection);
+                return reply;
+            } catch (IOException e) {
+                connection.close();
+                if (!pooled || connection.timedOut) {
+                    throw connection.timedOut ? new IOException("node " + node + " did not answer within "
+                        + Duration.ofNanos(callTimeoutNanos).toMillis() + " ms", e) : e;
+                }
+            }
+        }
+    }
+
+    private Connection connect(InetSocketAddress address, String node, ObjectId about) throws IOException {
+        Connection connection = new Connection(SocketChannel.open());
+        try {
+            connection.startCall();
+            connection.channel.connect(address);
+            connection.channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
+            connection.channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
+            ObjectChannel.writeFully(connection.channel, hello.duplicate());
+            CopyReply<Done> welcome = connection.receiveReply(node, about, null);
+            if (!(welcome instanceof CopyReply.Ok<Done>)) {
+                throw new IOException("node " + node + " refused the object channel: " + welcome);
+            }
+            connection.endCall();
+            return connection;
+        } catch (IOException e) {
+            connection.close();
+            throw connection.timedOut ? new IOException("node " + node + " did not accept a connection within "
+                + Duration.ofNanos(callTimeoutNanos).toMillis() + " ms", e) : e;
+        } catch (RuntimeException e) {
+            connection.close();
+            throw e;
+        }
+    }
+
+    private Deque<Connection> idleOf(InetSocketAddress address) {
+        return idle.computeIfAbsent(address, a -> new ConcurrentLinkedDeque<>());
+    }
+
+    private void giveBack(InetSocketAddress address, Connection connection) {
+        Deque<Connection> pool = idleOf(address);
+        if (pool.size() < idlePerNode) {
+            pool.addFirst(connection); // the most recently used first: the others can time out on the node's side
+        } else {
+            connection.close();
+        }
+    }
+
+    private void closeOverdue() {
+        long now = System.nanoTime();
+        for (Connection connection : busy) {
+            long deadline = connection.deadline;
+            if (deadline != 0 && now - deadline > 0) {
+                connection.timedOut = true;
+                connection.close();
+            }
+        }
+    }
+
+    /** Closes the idle connections to a node (it went away, or moved to another port). */
+    void forget(InetSocketAddress address) {
+        Deque<Connection> pool = idle.remove(address);
+        if (pool != null) {
+            pool.forEach(Connection::close);
+        }
+    }
+
+    @Override
+    public void close() {
+        watchdog.shutdownNow();
+        idle.values().forEach(pool -> pool.forEach(Connection::close));
+        idle.clear();
+        busy.forEach(Connection::close);
+    }
+
+    /** One connection to a node, with its buffers. */
+    private final class Connection {
+        final SocketChannel channel;
+        final ByteBuffer header = ByteBuffer.allocateDirect(Math.max(ObjectChannel.REQUEST_HEADER_BYTES,
+            ObjectChannel.REPLY_HEADER_BYTES));
+        /** When the call in progress must have ended (System.nanoTime()), 0 between calls. */
+        volatile long deadline;
+        volatile boolean timedOut;
+
+        Connection(SocketChannel channel) {
+            this.channel = channel;
+        }
+
+        void startCall() {
+            deadline = System.nanoTime() + callTimeoutNanos;
+            busy.add(this);
+        }
+
+        void endCall() {
+            busy.remove(this);
+            deadline = 0;
+        }
+
+        void sendRequest(byte op, long epoch, ObjectId id, int offset, int length, ByteBuffer body) throws IOException {
+            ObjectChannel.putRequest(header, op, epoch, id, offset, length);
+            if (body == null) {
+                ObjectChannel.writeFully(channel, header);
+                return;
+            }
+            ByteBuffer[] parts = {header, body};
+            while (header.hasRemaining() || body.hasRemaining()) {
+                channel.write(parts);
+            }
+        }
+
+        /** Reads one reply; a successful read's data goes into {@code into}, which must expect exactly that much. */
+        CopyReply<Done> receiveReply(String node, ObjectId about, ByteBuffer into) throws IOException {
+            header.clear().limit(ObjectChannel.REPLY_HEADER_BYTES);
+            ObjectChannel.readFully(channel, header);
+            header.flip();
+            byte status = header.get();
+            int bodyBytes = header.getInt();
+            if (status == ObjectChannel.STATUS_OK) {
+                int expected = into == null ? 0 : into.remaining();
+                if (bodyBytes != expected) {
+                    throw new IOException("node " + node + " answered with " + bodyBytes + " bytes where " + expected
+                        + " were due: it speaks another object channel");
+                }
+                if (into != null) {
+                    ObjectChannel.readFully(channel, into);
+                }
+                return new CopyReply.Ok<>(Done.DONE);
+            }
+            if (status != ObjectChannel.STATUS_ERROR || bodyBytes < 6 || bodyBytes > ObjectChannel.MAX_ERROR_BYTES) {
+                throw new IOException("node " + node + " answered status " + status + " with " + bodyBytes
+                    + " bytes: it speaks another object channel");
+            }
+            ByteBuffer body = ByteBuffer.allocate(bodyBytes);
+            ObjectChannel.readFully(channel, body);
+            ObjectWire.WireError error = ObjectChannel.readErrorBody(body.flip());
+            return ObjectWire.decodeError(error.httpStatus(), Optional.of(error.kind()), error.message(), node, about);
+        }
+
+        void close() {
+            busy.remove(this);
+            try {
+                channel.close();
+            } catch (IOException e) {
+                // closing is all that is left to do with it
+            }
+        }
+    }
+}

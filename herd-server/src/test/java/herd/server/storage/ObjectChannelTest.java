@@ -1,0 +1,235 @@
+package herd.server.storage;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import herd.block.Done;
+import herd.block.volume.ObjectError;
+import herd.blockcore.ObjectId;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.channels.SocketChannel;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** The object channel's two ends over a real loopback connection, in front of copies kept in memory. */
+class ObjectChannelTest {
+    private static final String TOKEN = "node-token-of-this-cluster";
+    private static final ObjectId OBJECT = ObjectId.of(7, 3);
+
+    private final MemoryCopies copies = new MemoryCopies();
+    private ObjectChannelServer server;
+    private ObjectChannelClient client;
+    private InetSocketAddress address;
+
+    @BeforeEach
+    void start() throws IOException {
+        server = new ObjectChannelServer("s2", copies, TOKEN);
+        server.start(new InetSocketAddress("127.0.0.1", 0));
+        address = server.localAddress();
+        client = new ObjectChannelClient(TOKEN, Duration.ofSeconds(10), 4);
+    }
+
+    @AfterEach
+    void stop() {
+        client.close();
+        server.close();
+    }
+
+    @Test
+    void writesAndReadsBackSmallAndLargePayloads() throws IOException {
+        for (int length : new int[] {512, 4096, 1 << 20, ObjectId.OBJECT_SIZE_BYTES}) {
+            byte[] data = pattern(length, length);
+            assertThat(client.write(address, "s2", 5, OBJECT, 0, ByteBuffer.wrap(data))).isInstanceOf(CopyReply.Ok.class);
+            ByteBuffer into = ByteBuffer.allocateDirect(length + 100).position(100);
+            into.limit(100 + length);
+            assertThat(client.read(address, "s2", 5, OBJECT, 0, into)).isInstanceOf(CopyReply.Ok.class);
+            assertThat(into.position()).isEqualTo(100 + length); // the caller's buffer advances, as a read into it does
+            byte[] back = new byte[length];
+            into.position(100);
+            into.get(back);
+            assertThat(back).isEqualTo(data);
+        }
+        assertThat(copies.lastEpoch).isEqualTo(5);
+    }
+
+    @Test
+    void writesAtAnOffsetAndSendsTheFlushedIds() throws IOException {
+        client.write(address, "s2", 1, OBJECT, 8192, ByteBuffer.wrap(pattern(4096, 9)));
+        ByteBuffer into = ByteBuffer.allocate(4096);
+        client.read(address, "s2", 1, OBJECT, 8192, into);
+        assertThat(into.array()).isEqualTo(pattern(4096, 9));
+        List<ObjectId> ids = List.of(OBJECT, ObjectId.of(7, 4), ObjectId.of(8, 0));
+        assertThat(client.flush(address, "s2", ids)).isInstanceOf(CopyReply.Ok.class);
+        assertThat(copies.flushed).isEqualTo(ids);
+    }
+
+    @Test
+    void everyErrorOfACopyComesBackAsItWas() throws IOException {
+        ByteBuffer into = ByteBuffer.allocate(4096);
+        assertThat(client.read(address, "s2", 1, ObjectId.of(9, 9), 0, into))
+            .isEqualTo(new CopyReply.Failed<Done>(new ObjectError.NotFound(ObjectId.of(9, 9))));
+        assertThat(into.position()).isZero(); // nothing read, nothing advanced
+
+        copies.nextError = new CopyReply.Failed<>(new ObjectError.Corrupt(OBJECT, 17));
+        assertThat(client.read(address, "s2", 1, OBJECT, 0, into))
+            .isEqualTo(new CopyReply.Failed<Done>(new ObjectError.Corrupt(OBJECT, 17)));
+        copies.nextError = new CopyReply.Failed<>(new ObjectError.NoSpace(4096, 12));
+        assertThat(client.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
+            .isEqualTo(new CopyReply.Failed<Done>(new ObjectError.NoSpace(4096, 12)));
+        copies.nextError = CopyReply.retry("epoch 3 is over");
+        assertThat(client.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
+            .isInstanceOfSatisfying(CopyReply.Retry.class, retry -> assertThat(retry.reason()).contains("epoch 3 is over"));
+        copies.nextError = new CopyReply.Failed<>(new ObjectError.IoFailure(OBJECT, "disk says EIO"));
+        assertThat(client.flush(address, "s2", List.of(OBJECT)))
+            .isInstanceOfSatisfying(CopyReply.Failed.class, failed -> assertThat(failed.error().describe()).contains("EIO"));
+        // and the connection still serves the next call
+        assertThat(client.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096]))).isInstanceOf(CopyReply.Ok.class);
+    }
+
+    @Test
+    void aCallerWithoutTheNodeTokenIsRefused() {
+        try (ObjectChannelClient stranger = new ObjectChannelClient("another-cluster", Duration.ofSeconds(10), 4)) {
+            assertThatThrownBy(() -> stranger.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
+                .isInstanceOf(IOException.class).hasMessageContaining("wrong node token");
+        }
+        assertThat(copies.writes).isZero();
+    }
+
+    @Test
+    void aNodeThatDoesNotAnswerInTimeEndsTheCallWithAnError() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        copies.stall = release;
+        try (ObjectChannelClient impatient = new ObjectChannelClient(TOKEN, Duration.ofMillis(300), 4)) {
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> impatient.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
+                .isInstanceOf(IOException.class).hasMessageContaining("did not answer within");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
+    void aRestartedNodeIsReachedOnANewConnection() throws IOException {
+        client.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(pattern(4096, 1)));
+        server.close(); // the pooled connection is now closed on the node's side
+        server = new ObjectChannelServer("s2", copies, TOKEN);
+        server.start(address);
+        assertThat(client.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(pattern(4096, 2)))).isInstanceOf(CopyReply.Ok.class);
+        ByteBuffer into = ByteBuffer.allocate(4096);
+        client.read(address, "s2", 1, OBJECT, 0, into);
+        assertThat(into.array()).isEqualTo(pattern(4096, 2));
+    }
+
+    @Test
+    void anUnreachableNodeIsAnIoException() throws IOException {
+        server.close();
+        assertThatThrownBy(() -> client.read(address, "s2", 1, OBJECT, 0, ByteBuffer.allocate(4096)))
+            .isInstanceOf(IOException.class);
+    }
+
+    @Test
+    void aRequestOutsideTheObjectIsRefusedAndTheConnectionClosed() throws IOException {
+        try (SocketChannel raw = SocketChannel.open(address)) {
+            ObjectChannel.writeFully(raw, ObjectChannel.hello(TOKEN));
+            ObjectChannel.readFully(raw, ByteBuffer.allocate(ObjectChannel.REPLY_HEADER_BYTES));
+            ByteBuffer header = ByteBuffer.allocate(ObjectChannel.REQUEST_HEADER_BYTES);
+            ObjectChannel.putRequest(header, ObjectChannel.OP_READ, 1, OBJECT, ObjectId.OBJECT_SIZE_BYTES - 10, 4096);
+            ObjectChannel.writeFully(raw, header);
+            ByteBuffer reply = ByteBuffer.allocate(ObjectChannel.REPLY_HEADER_BYTES);
+            ObjectChannel.readFully(raw, reply);
+            assertThat(reply.flip().get()).isEqualTo(ObjectChannel.STATUS_ERROR);
+            ByteBuffer body = ByteBuffer.allocate(reply.getInt());
+            ObjectChannel.readFully(raw, body);
+            assertThat(ObjectChannel.readErrorBody(body.flip()).message()).contains("does not fit in one object");
+            assertThat(raw.read(ByteBuffer.allocate(1))).isEqualTo(-1);
+        }
+        assertThat(copies.reads).isZero();
+    }
+
+    private static byte[] pattern(int length, int seed) {
+        byte[] bytes = new byte[length];
+        for (int i = 0; i < length; i++) {
+            bytes[i] = (byte) (i * 31 + seed);
+        }
+        return bytes;
+    }
+
+    /** Copies in memory; an error or a stall can be set for the next call. */
+    private static final class MemoryCopies implements ObjectChannelServer.Copies {
+        final Map<ObjectId, byte[]> objects = new ConcurrentHashMap<>();
+        final List<ObjectId> flushed = new ArrayList<>();
+        volatile CopyReply<Done> nextError;
+        volatile CountDownLatch stall;
+        volatile long lastEpoch;
+        volatile int reads;
+        volatile int writes;
+
+        @Override
+        public CopyReply<Done> read(long epoch, ObjectId id, int offset, ByteBuffer destination) {
+            reads++;
+            lastEpoch = epoch;
+            CopyReply<Done> error = takeError();
+            if (error != null) {
+                return error;
+            }
+            byte[] object = objects.get(id);
+            if (object == null) {
+                return new CopyReply.Failed<>(new ObjectError.NotFound(id));
+            }
+            destination.put(object, offset, destination.remaining());
+            return new CopyReply.Ok<>(Done.DONE);
+        }
+
+        @Override
+        public CopyReply<Done> write(long epoch, ObjectId id, int offset, ByteBuffer source) {
+            writes++;
+            lastEpoch = epoch;
+            awaitStall();
+            CopyReply<Done> error = takeError();
+            if (error != null) {
+                return error;
+            }
+            source.get(objects.computeIfAbsent(id, i -> new byte[ObjectId.OBJECT_SIZE_BYTES]), offset, source.remaining());
+            return new CopyReply.Ok<>(Done.DONE);
+        }
+
+        @Override
+        public CopyReply<Done> flush(Collection<ObjectId> ids) {
+            CopyReply<Done> error = takeError();
+            if (error != null) {
+                return error;
+            }
+            flushed.addAll(ids);
+            return new CopyReply.Ok<>(Done.DONE);
+        }
+
+        private CopyReply<Done> takeError() {
+            CopyReply<Done> error = nextError;
+            nextError = null;
+            return error;
+        }
+
+        private void awaitStall() {
+            CountDownLatch latch = stall;
+            if (latch != null) {
+                try {
+                    latch.await(10, TimeUnit.SECONDS);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+        }
+    }
+}
