@@ -50,34 +50,25 @@ final class ObjectChannelClient implements AutoCloseable {
     /** Reads {@code into.remaining()} bytes of the node's copy into {@code into}, advancing its position. */
     CopyReply<Done> read(InetSocketAddress address, String node, long epoch, ObjectId id, int offset, ByteBuffer into)
             throws IOException {
-        int length = into.remaining();
-        return call(address, node, id, connection -> {
-            connection.sendRequest(ObjectChannel.OP_READ, epoch, id, offset, length, null);
-            ByteBuffer attempt = into.duplicate(); // a call made again must not find part of the data in place
-            CopyReply<Done> reply = connection.receiveReply(node, id, attempt);
-            if (reply instanceof CopyReply.Ok<Done>) {
-                into.position(attempt.position());
-            }
-            return reply;
-        });
+        return receive(send(address, node, new Request(ObjectChannel.OP_READ, epoch, id, offset, into.remaining(), null,
+            into)));
     }
 
     CopyReply<Done> write(InetSocketAddress address, String node, long epoch, ObjectId id, int offset, ByteBuffer source)
             throws IOException {
-        return call(address, node, id, connection -> {
-            connection.sendRequest(ObjectChannel.OP_WRITE, epoch, id, offset, source.remaining(), source.duplicate());
-            return connection.receiveReply(node, id, null);
-        });
+        return receive(sendWrite(address, node, epoch, id, offset, source));
+    }
+
+    /** Sends a write; {@link #receive} waits for its reply, so the caller can do other work meanwhile. */
+    Sent sendWrite(InetSocketAddress address, String node, long epoch, ObjectId id, int offset, ByteBuffer source)
+            throws IOException {
+        return send(address, node, new Request(ObjectChannel.OP_WRITE, epoch, id, offset, source.remaining(), source, null));
     }
 
     CopyReply<Done> flush(InetSocketAddress address, String node, List<ObjectId> ids) throws IOException {
-        ObjectId about = ids.isEmpty() ? new ObjectId(0) : ids.get(0);
         for (int from = 0; from < ids.size(); from += ObjectChannel.MAX_FLUSH_IDS) {
-            List<ObjectId> part = ids.subList(from, Math.min(ids.size(), from + ObjectChannel.MAX_FLUSH_IDS));
-            CopyReply<Done> reply = call(address, node, about, connection -> {
-                connection.sendRequest(ObjectChannel.OP_FLUSH, 0, new ObjectId(0), 0, part.size(), ObjectChannel.flushIds(part));
-                return connection.receiveReply(node, about, null);
-            });
+            CopyReply<Done> reply = receive(sendFlush(address, node,
+                ids.subList(from, Math.min(ids.size(), from + ObjectChannel.MAX_FLUSH_IDS))));
             if (!(reply instanceof CopyReply.Ok<Done>)) {
                 return reply;
             }
@@ -85,37 +76,102 @@ final class ObjectChannelClient implements AutoCloseable {
         return new CopyReply.Ok<>(Done.DONE);
     }
 
-    private interface Exchange {
-        CopyReply<Done> run(Connection connection) throws IOException;
+    /** Sends a flush of at most {@link ObjectChannel#MAX_FLUSH_IDS} objects; {@link #receive} waits for its reply. */
+    Sent sendFlush(InetSocketAddress address, String node, List<ObjectId> ids) throws IOException {
+        if (ids.size() > ObjectChannel.MAX_FLUSH_IDS) {
+            throw new IllegalArgumentException("a flush of " + ids.size() + " objects: at most "
+                + ObjectChannel.MAX_FLUSH_IDS + " at once");
+        }
+        ObjectId about = ids.isEmpty() ? new ObjectId(0) : ids.get(0);
+        return send(address, node, new Request(ObjectChannel.OP_FLUSH, 0, about, 0, ids.size(), ObjectChannel.flushIds(ids),
+            null));
+    }
+
+    /** One request as it goes out, again if need be: {@code body} is sent from a view, {@code into} takes a read's data. */
+    private record Request(byte op, long epoch, ObjectId about, int offset, int length, ByteBuffer body, ByteBuffer into) {
+        /** A flush names no object in its header: the ids are its body. */
+        ObjectId headerId() {
+            return op == ObjectChannel.OP_FLUSH ? new ObjectId(0) : about;
+        }
+    }
+
+    /** A request on its way: it holds its connection until {@link #receive} reads the reply. */
+    final class Sent {
+        private final InetSocketAddress address;
+        private final String node;
+        private final Request request;
+        private Connection connection;
+        private boolean pooled;
+
+        private Sent(InetSocketAddress address, String node, Request request) {
+            this.address = address;
+            this.node = node;
+            this.request = request;
+        }
+    }
+
+    private Sent send(InetSocketAddress address, String node, Request request) throws IOException {
+        Sent sent = new Sent(address, node, request);
+        send(sent);
+        return sent;
     }
 
     /**
-     * Makes one exchange on an idle connection, or a new one. A pooled connection may have been
-     * closed by the node since (it restarted): such a call is made once more on a new connection,
-     * which is safe because every operation here can be repeated.
+     * Sends on an idle connection, or a new one. A pooled connection may have been closed by the
+     * node since (it restarted): a request that fails on one is sent again on another, which is
+     * safe because every operation here can be repeated.
      */
-    private CopyReply<Done> call(InetSocketAddress address, String node, ObjectId about, Exchange exchange)
-            throws IOException {
+    private void send(Sent sent) throws IOException {
         while (true) {
-            Connection connection = idleOf(address).pollFirst();
+            Connection connection = idleOf(sent.address).pollFirst();
             boolean pooled = connection != null;
             if (connection == null) {
-                connection = connect(address, node, about);
+                connection = connect(sent.address, sent.node, sent.request.about());
             }
+            connection.startCall();
             try {
-                connection.startCall();
-                CopyReply<Done> reply = exchange.run(connection);
-                connection.endCall();
-                giveBack(address, connection);
-                return reply;
+                Request request = sent.request;
+                connection.sendRequest(request.op(), request.epoch(), request.headerId(), request.offset(), request.length(),
+                    request.body() == null ? null : request.body().duplicate());
+                sent.connection = connection;
+                sent.pooled = pooled;
+                return;
             } catch (IOException e) {
                 connection.close();
                 if (!pooled || connection.timedOut) {
-                    throw connection.timedOut ? new IOException("node " + node + " did not answer within "
-                        + Duration.ofNanos(callTimeoutNanos).toMillis() + " ms", e) : e;
+                    throw failure(sent.node, connection, e);
                 }
             }
         }
+    }
+
+    /** Waits for the reply of a request sent, and gives its connection back for the next call. */
+    CopyReply<Done> receive(Sent sent) throws IOException {
+        while (true) {
+            Connection connection = sent.connection;
+            Request request = sent.request;
+            try {
+                ByteBuffer attempt = request.into() == null ? null : request.into().duplicate(); // a repeat starts afresh
+                CopyReply<Done> reply = connection.receiveReply(sent.node, request.about(), attempt);
+                connection.endCall();
+                giveBack(sent.address, connection);
+                if (attempt != null && reply instanceof CopyReply.Ok<Done>) {
+                    request.into().position(attempt.position());
+                }
+                return reply;
+            } catch (IOException e) {
+                connection.close();
+                if (!sent.pooled || connection.timedOut) {
+                    throw failure(sent.node, connection, e);
+                }
+                send(sent);
+            }
+        }
+    }
+
+    private IOException failure(String node, Connection connection, IOException cause) {
+        return connection.timedOut ? new IOException("node " + node + " did not answer within "
+            + Duration.ofNanos(callTimeoutNanos).toMillis() + " ms", cause) : cause;
     }
 
     private Connection connect(InetSocketAddress address, String node, ObjectId about) throws IOException {
@@ -134,8 +190,7 @@ final class ObjectChannelClient implements AutoCloseable {
             return connection;
         } catch (IOException e) {
             connection.close();
-            throw connection.timedOut ? new IOException("node " + node + " did not accept a connection within "
-                + Duration.ofNanos(callTimeoutNanos).toMillis() + " ms", e) : e;
+            throw failure(node, connection, e);
         } catch (RuntimeException e) {
             connection.close();
             throw e;

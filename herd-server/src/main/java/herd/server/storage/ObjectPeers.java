@@ -19,6 +19,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.function.Supplier;
 import java.util.stream.Collectors;
 import org.apache.hc.client5.http.classic.methods.HttpUriRequestBase;
 import org.apache.hc.client5.http.impl.classic.CloseableHttpClient;
@@ -51,6 +56,7 @@ final class ObjectPeers {
 
     /** The data path's reads, writes and flushes, on nodes that offer an object channel. */
     private final ObjectChannelClient channels;
+    private final ExecutorService laterCalls = Executors.newVirtualThreadPerTaskExecutor();
     /** Each node's object channel as it told it, by the node's API address. */
     private final Map<String, KnownChannel> knownChannels = new ConcurrentHashMap<>();
 
@@ -70,11 +76,68 @@ final class ObjectPeers {
         try {
             return call.call();
         } catch (IOException e) {
-            // It may have restarted on another port: ask it again next time.
-            knownChannels.values().removeIf(known -> known.address().equals(Optional.of(address)));
-            channels.forget(address);
-            return CopyReply.retry("node " + node + " is unreachable: " + e.getMessage());
+            return unreachable(node, address, e);
         }
+    }
+
+    private CopyReply<Done> unreachable(String node, InetSocketAddress address, IOException e) {
+        // It may have restarted on another port: ask it again next time.
+        knownChannels.values().removeIf(known -> known.address().equals(Optional.of(address)));
+        channels.forget(address);
+        return CopyReply.retry("node " + node + " is unreachable: " + e.getMessage());
+    }
+
+    /** A change on its way to a node: {@link #finish} waits for the node's reply. */
+    interface Pending {
+        CopyReply<Done> finish();
+    }
+
+    /**
+     * Sends a write and returns at once, so that the caller writes its own copy meanwhile, with no
+     * thread of its own for the call (over HTTP, the call runs on a virtual thread).
+     */
+    Pending startWrite(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, ByteBuffer source) {
+        Optional<InetSocketAddress> channel = channelOf(map, node);
+        if (channel.isEmpty()) {
+            return later(node, () -> write(map, node, epoch, id, offset, source));
+        }
+        try {
+            ObjectChannelClient.Sent sent = channels.sendWrite(channel.get(), node, epoch, id, offset, source);
+            return () -> overChannel(node, channel.get(), () -> channels.receive(sent));
+        } catch (IOException e) {
+            CopyReply<Done> reply = unreachable(node, channel.get(), e);
+            return () -> reply;
+        }
+    }
+
+    /** Sends a flush and returns at once, so that the caller syncs its own copies meanwhile. */
+    Pending startFlush(QueryResult.StorageMap map, String node, List<ObjectId> ids) {
+        Optional<InetSocketAddress> channel = channelOf(map, node);
+        if (channel.isEmpty() || ids.size() > ObjectChannel.MAX_FLUSH_IDS) {
+            return later(node, () -> flush(map, node, ids));
+        }
+        try {
+            ObjectChannelClient.Sent sent = channels.sendFlush(channel.get(), node, ids);
+            return () -> overChannel(node, channel.get(), () -> channels.receive(sent));
+        } catch (IOException e) {
+            CopyReply<Done> reply = unreachable(node, channel.get(), e);
+            return () -> reply;
+        }
+    }
+
+    /** Runs a call on a virtual thread of its own, for calls that have no way to send first and wait later. */
+    Pending later(String node, Supplier<CopyReply<Done>> call) {
+        Future<CopyReply<Done>> reply = laterCalls.submit(call::get);
+        return () -> {
+            try {
+                return reply.get();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return CopyReply.retry("interrupted while waiting for node " + node);
+            } catch (ExecutionException e) {
+                return CopyReply.retry("the call to node " + node + " failed: " + e.getCause());
+            }
+        };
     }
 
     /**
@@ -103,6 +166,7 @@ final class ObjectPeers {
 
     void close() {
         channels.close();
+        laterCalls.shutdown();
     }
 
     CopyReply<Done> read(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, ByteBuffer into) {

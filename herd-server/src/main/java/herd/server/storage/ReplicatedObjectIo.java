@@ -14,11 +14,11 @@ import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Function;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -127,31 +127,40 @@ final class ReplicatedObjectIo implements ObjectIo {
         // not touched again until this returns, so no copy of the data is needed.
         ByteBuffer data = source.slice();
         source.position(source.limit());
-        return changeEveryCopy(id, (map, node, epoch) -> node.equals(self)
-            ? local.write(epoch, id, offset, data.duplicate())
-            : peers.write(map, node, epoch, id, offset, data.duplicate()));
+        return changeEveryCopy(id, epoch -> local.write(epoch, id, offset, data.duplicate()),
+            (map, node, epoch) -> peers.startWrite(map, node, epoch, id, offset, data.duplicate()));
     }
 
     @Override
     public ObjectResult<Done> writeZeroes(ObjectId id, int offset, int length, boolean allocate) {
-        return changeEveryCopy(id, (map, node, epoch) -> node.equals(self)
-            ? local.writeZeroes(epoch, id, offset, length, allocate)
-            : peers.writeZeroes(map, node, epoch, id, offset, length, allocate));
+        return changeEveryCopy(id, epoch -> local.writeZeroes(epoch, id, offset, length, allocate),
+            (map, node, epoch) -> peers.later(node, () -> peers.writeZeroes(map, node, epoch, id, offset, length, allocate)));
     }
 
     @Override
     public ObjectResult<Done> trim(ObjectId id, int offset, int length) {
-        return changeEveryCopy(id, (map, node, epoch) -> node.equals(self) ? local.trim(epoch, id, offset, length)
-            : peers.trim(map, node, epoch, id, offset, length));
+        return changeEveryCopy(id, epoch -> local.trim(epoch, id, offset, length),
+            (map, node, epoch) -> peers.later(node, () -> peers.trim(map, node, epoch, id, offset, length)));
     }
 
-    private ObjectResult<Done> changeEveryCopy(ObjectId id, CopyCall<Done> call) {
+    /** A change of this node's copy, for an epoch. */
+    private interface LocalChange {
+        CopyReply<Done> change(long epoch);
+    }
+
+    /** A change of another node's copy, started: the reply comes later. */
+    private interface RemoteChange {
+        ObjectPeers.Pending start(QueryResult.StorageMap map, String node, long epoch);
+    }
+
+    private ObjectResult<Done> changeEveryCopy(ObjectId id, LocalChange localChange, RemoteChange remoteChange) {
         Retrying retrying = new Retrying(id);
         while (true) {
             QueryResult.StorageMap map = maps.currentKnowing(id.volumeId());
             long epoch = map.current().epoch();
             List<String> copies = maps.placement(map, map.current(), id);
-            Map<String, CopyReply<Done>> replies = onEveryNode(copies, OwnPart.QUICK, node -> call.call(map, node, epoch));
+            Map<String, CopyReply<Done>> replies = onEveryNode(copies, () -> localChange.change(epoch),
+                node -> remoteChange.start(map, node, epoch));
             String retryReason = copies.isEmpty() ? "no storage node is up" : null;
             List<String> corrupt = new ArrayList<>();
             List<String> changed = new ArrayList<>();
@@ -201,8 +210,8 @@ final class ReplicatedObjectIo implements ObjectIo {
             for (ObjectId id : objectIds) {
                 maps.placement(map, map.current(), id).forEach(node -> byNode.computeIfAbsent(node, n -> new ArrayList<>()).add(id));
             }
-            Map<String, CopyReply<Done>> replies = onEveryNode(List.copyOf(byNode.keySet()), OwnPart.SLOW, node -> node.equals(self)
-                ? local.flush(byNode.get(node)) : peers.flush(map, node, byNode.get(node)));
+            Map<String, CopyReply<Done>> replies = onEveryNode(List.copyOf(byNode.keySet()), () -> local.flush(byNode.get(self)),
+                node -> peers.startFlush(map, node, byNode.get(node)));
             String retryReason = null;
             for (CopyReply<Done> reply : replies.values()) {
                 if (reply instanceof CopyReply.Failed<Done> failed) {
@@ -233,59 +242,29 @@ final class ReplicatedObjectIo implements ObjectIo {
         return map;
     }
 
-    private interface NodeCall {
-        CopyReply<Done> call(String node);
-    }
-
-    /** How long this node's own part of a change takes next to a network round trip. */
-    private enum OwnPart {
-        /** A write to the page cache: microseconds. */
-        QUICK,
-        /** A sync: as long as a round trip or longer. */
-        SLOW
-    }
-
     /**
-     * Runs the call on every node and collects the replies. This thread does this node's own part,
-     * other nodes' calls run at once on their own threads; except that this thread also makes one
-     * other node's call itself after a {@link OwnPart#QUICK} own part, or when this node holds no
-     * copy (it would only wait otherwise). The caller is often an NBD worker, a platform thread:
-     * each hand-off to a virtual thread and back costs two wake-ups, more than a write to the page
-     * cache takes.
+     * Starts the change on every other node, makes it on this node's copy meanwhile (when it holds
+     * one), then collects the other nodes' replies. Over the object channel a start only sends the
+     * request, so the caller, often an NBD worker, makes the whole change on its own thread: no hand-off
+     * to another thread and back, which costs two wake-ups, more than a write to the page cache takes.
      */
-    private Map<String, CopyReply<Done>> onEveryNode(List<String> nodes, OwnPart ownPart, NodeCall call) {
+    private Map<String, CopyReply<Done>> onEveryNode(List<String> nodes, Supplier<CopyReply<Done>> here,
+                                                     Function<String, ObjectPeers.Pending> elsewhere) {
         if (nodes.size() == 1 && nodes.get(0).equals(self)) {
-            return Map.of(self, call.call(self)); // one copy, here: nothing to fan out or collect
+            return Map.of(self, here.get()); // one copy, here: nothing to fan out or collect
         }
-        Map<String, CopyReply<Done>> replies = new LinkedHashMap<>();
-        List<String> others = nodes.stream().filter(node -> !node.equals(self)).toList();
-        boolean ownNodeToo = others.size() < nodes.size();
-        String callHere = !others.isEmpty() && (ownPart == OwnPart.QUICK || !ownNodeToo) ? others.get(0) : null;
-        Map<String, Future<CopyReply<Done>>> pending = new LinkedHashMap<>();
-        for (String node : others) {
-            if (!node.equals(callHere)) {
-                pending.put(node, fanOut.submit(() -> call.call(node)));
+        Map<String, ObjectPeers.Pending> pending = new LinkedHashMap<>();
+        for (String node : nodes) {
+            if (!node.equals(self)) {
+                pending.put(node, elsewhere.apply(node));
             }
         }
-        if (ownNodeToo) {
-            replies.put(self, call.call(self));
+        Map<String, CopyReply<Done>> replies = new LinkedHashMap<>();
+        if (pending.size() < nodes.size()) {
+            replies.put(self, here.get());
         }
-        if (callHere != null) {
-            replies.put(callHere, call.call(callHere));
-        }
-        pending.forEach((node, future) -> replies.put(node, await(node, future)));
+        pending.forEach((node, reply) -> replies.put(node, reply.finish()));
         return replies;
-    }
-
-    private static CopyReply<Done> await(String node, Future<CopyReply<Done>> future) {
-        try {
-            return future.get();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return CopyReply.retry("interrupted while waiting for node " + node);
-        } catch (ExecutionException e) {
-            return CopyReply.retry("the call to node " + node + " failed: " + e.getCause());
-        }
     }
 
     private List<String> selfFirst(List<String> placement) {

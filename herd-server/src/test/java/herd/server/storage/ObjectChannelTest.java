@@ -75,6 +75,21 @@ class ObjectChannelTest {
     }
 
     @Test
+    void requestsSentTogetherGetTheirOwnReplies() throws IOException {
+        ObjectChannelClient.Sent first = client.sendWrite(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(pattern(4096, 1)));
+        ObjectChannelClient.Sent second = client.sendWrite(address, "s2", 1, OBJECT, 4096, ByteBuffer.wrap(pattern(4096, 2)));
+        ObjectChannelClient.Sent flush = client.sendFlush(address, "s2", List.of(OBJECT));
+        assertThat(client.receive(second)).isInstanceOf(CopyReply.Ok.class);
+        assertThat(client.receive(flush)).isInstanceOf(CopyReply.Ok.class);
+        assertThat(client.receive(first)).isInstanceOf(CopyReply.Ok.class);
+        ByteBuffer into = ByteBuffer.allocate(8192);
+        client.read(address, "s2", 1, OBJECT, 0, into);
+        assertThat(java.util.Arrays.copyOfRange(into.array(), 0, 4096)).isEqualTo(pattern(4096, 1));
+        assertThat(java.util.Arrays.copyOfRange(into.array(), 4096, 8192)).isEqualTo(pattern(4096, 2));
+        assertThat(copies.flushed).containsExactly(OBJECT);
+    }
+
+    @Test
     void everyErrorOfACopyComesBackAsItWas() throws IOException {
         ByteBuffer into = ByteBuffer.allocate(4096);
         assertThat(client.read(address, "s2", 1, ObjectId.of(9, 9), 0, into))
