@@ -10,9 +10,14 @@ import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.time.Duration;
 import java.util.Collection;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -26,6 +31,8 @@ final class ObjectChannelServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ObjectChannelServer.class);
     /** Larger payloads (whole-object writes) go in a heap buffer made for them, so idle connections stay small. */
     static final int DIRECT_DATA_MAX = 1 << 20;
+    /** A connection that has not said hello by then is closed, so strangers cannot hold threads here. */
+    static final Duration HELLO_TIMEOUT = Duration.ofSeconds(10);
 
     /** What the channel serves: this node's copies, as {@link ObjectService} keeps them. */
     interface Copies {
@@ -36,15 +43,23 @@ final class ObjectChannelServer implements AutoCloseable {
         CopyReply<Done> flush(Collection<ObjectId> ids);
     }
 
+    private final Duration helloTimeout;
     private final String nodeName;
     private final Copies copies;
     private final byte[] nodeToken;
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+    private final ScheduledExecutorService helloDeadlines = Executors.newSingleThreadScheduledExecutor(
+        runnable -> Thread.ofPlatform().daemon().name("herd-objects-hello").unstarted(runnable));
     private ServerSocketChannel listener;
     private Thread acceptor;
     private volatile boolean closed;
 
     ObjectChannelServer(String nodeName, Copies copies, String nodeToken) {
+        this(nodeName, copies, nodeToken, HELLO_TIMEOUT);
+    }
+
+    ObjectChannelServer(String nodeName, Copies copies, String nodeToken, Duration helloTimeout) {
+        this.helloTimeout = helloTimeout;
         this.nodeName = nodeName;
         this.copies = copies;
         this.nodeToken = nodeToken.getBytes(StandardCharsets.UTF_8);
@@ -84,7 +99,11 @@ final class ObjectChannelServer implements AutoCloseable {
         try (connection) {
             connection.setOption(StandardSocketOptions.TCP_NODELAY, true);
             connection.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
-            if (welcomed(connection)) {
+            ScheduledFuture<?> deadline = helloDeadlines.schedule(() -> closeQuietly(connection),
+                helloTimeout.toMillis(), TimeUnit.MILLISECONDS);
+            boolean welcomed = welcomed(connection);
+            deadline.cancel(false);
+            if (welcomed && connection.isOpen()) {
                 new Session(connection).run();
             }
         } catch (IOException e) {
@@ -214,6 +233,14 @@ final class ObjectChannelServer implements AutoCloseable {
         }
     }
 
+    private static void closeQuietly(SocketChannel connection) {
+        try {
+            connection.close();
+        } catch (IOException e) {
+            log.debug("closing an object channel connection: {}", e.toString());
+        }
+    }
+
     @Override
     public void close() {
         closed = true;
@@ -224,13 +251,8 @@ final class ObjectChannelServer implements AutoCloseable {
         } catch (IOException e) {
             log.debug("closing the object channel listener: {}", e.toString());
         }
-        for (SocketChannel connection : connections) {
-            try {
-                connection.close();
-            } catch (IOException e) {
-                log.debug("closing an object channel connection: {}", e.toString());
-            }
-        }
+        helloDeadlines.shutdownNow();
+        connections.forEach(ObjectChannelServer::closeQuietly);
         if (acceptor != null) {
             try {
                 acceptor.join(1000);

@@ -122,6 +122,21 @@ class ObjectChannelTest {
     }
 
     @Test
+    void aConnectionThatSaysNoHelloIsClosed() throws IOException {
+        try (ObjectChannelServer strict = new ObjectChannelServer("s3", copies, TOKEN, Duration.ofMillis(200))) {
+            strict.start(new InetSocketAddress("127.0.0.1", 0));
+            try (SocketChannel silent = SocketChannel.open(strict.localAddress())) {
+                long start = System.nanoTime();
+                assertThat(silent.read(ByteBuffer.allocate(1))).isEqualTo(-1);
+                assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
+            }
+            // a caller that says hello in time is served as before
+            assertThat(client.write(strict.localAddress(), "s3", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
+                .isInstanceOf(CopyReply.Ok.class);
+        }
+    }
+
+    @Test
     void aNodeThatDoesNotAnswerInTimeEndsTheCallWithAnError() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         copies.stall = release;
