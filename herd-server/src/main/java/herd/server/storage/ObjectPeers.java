@@ -35,8 +35,9 @@ import org.apache.hc.core5.http.io.entity.EntityUtils;
 /**
  * Object operations on another node's copies, authenticated with the node token: reads, writes and
  * flushes over its {@link ObjectChannel} when it has one, everything else (and everything with a node
- * that has no channel) over its API ({@code /v1/internal/objects}, see {@link ObjectWire}). A node that cannot be reached, or answers
- * "retry", gives {@link CopyReply.Retry}: the caller waits for the next epoch.
+ * that has no channel) over its API ({@code /v1/internal/objects}, see {@link ObjectWire}). A node
+ * that cannot be reached, or answers "retry", gives {@link CopyReply.Retry}: the caller waits for the
+ * next epoch.
  */
 final class ObjectPeers {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
@@ -143,7 +144,8 @@ final class ObjectPeers {
     /**
      * Where {@code node}'s object channel listens: the host of its API address, the port it names
      * when asked ({@link ObjectWire#CHANNEL_PATH}). Empty for a node that does not say (an older
-     * version, or unreachable): its calls go over HTTP, and it is asked again after {@link #CHANNEL_ASK_AGAIN}.
+     * version, or unreachable): its calls go over HTTP, and it is asked again after
+     * {@link #CHANNEL_ASK_AGAIN}.
      */
     private Optional<InetSocketAddress> channelOf(QueryResult.StorageMap map, String node) {
         Optional<StorageNodeView> view = StorageMaps.node(map, node);
