@@ -206,7 +206,8 @@ final class ObjectChannelServer implements AutoCloseable {
                 return ByteBuffer.allocate(length);
             }
             if (directData.capacity() < length) {
-                directData = ByteBuffer.allocateDirect(Math.min(DIRECT_DATA_MAX, Integer.highestOneBit(length - 1) << 1));
+                int powerOfTwo = Integer.highestOneBit(length - 1) << 1; // 0 for a length of 1
+                directData = ByteBuffer.allocateDirect(Math.min(DIRECT_DATA_MAX, Math.max(4096, powerOfTwo)));
             }
             return directData.clear().limit(length);
         }

@@ -48,7 +48,7 @@ class ObjectChannelTest {
 
     @Test
     void writesAndReadsBackSmallAndLargePayloads() throws IOException {
-        for (int length : new int[] {512, 4096, 1 << 20, ObjectId.OBJECT_SIZE_BYTES}) {
+        for (int length : new int[] {1, 3, 512, 4096, 5000, 1 << 20, (1 << 20) + 1, ObjectId.OBJECT_SIZE_BYTES}) {
             byte[] data = pattern(length, length);
             assertThat(client.write(address, "s2", 5, OBJECT, 0, ByteBuffer.wrap(data))).isInstanceOf(CopyReply.Ok.class);
             ByteBuffer into = ByteBuffer.allocateDirect(length + 100).position(100);
