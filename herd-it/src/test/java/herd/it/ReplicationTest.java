@@ -60,6 +60,14 @@ class ReplicationTest {
         qemuIo("vol", "write -P 0xab 0 32M", "write -P 0xcd 40M 8M", "flush");
         Map<String, Set<String>> holders = awaitCopies(2, Set.of("s1", "s2", "s3"));
         assertThat(holders).hasSize(OBJECTS_WRITTEN);
+        // s1 serves the volume: its writes reached the other holders over their object channels, not HTTP
+        JsonNode afterWrites = storageStatus();
+        for (String peer : List.of("s2", "s3")) {
+            if (copiesOn(holders, peer) > 0) {
+                assertThat(localOf(afterWrites, peer).path("objectChannel").path("requestsServed").asLong())
+                    .as("requests %s served over its object channel", peer).isPositive();
+            }
+        }
 
         // the node to lose: the one other than s1 (which serves the volume) holding the most copies
         String victim = Stream.of("s2", "s3").max((a, b) -> Long.compare(copiesOn(holders, a), copiesOn(holders, b))).orElseThrow();

@@ -221,6 +221,8 @@ public final class NodeStorage implements AutoCloseable {
             .put("repairs", service.repairs())
             .put("copiesPulled", service.copiesPulled())
             .put("bytesPulled", service.bytesPulled());
+        status.putObject("objectChannel").put("address", hostPort(channel.localAddress()))
+            .put("requestsServed", channel.requestsServed());
         long toGo = progress.objectsToGo();
         double rate = progress.bytesPerSecond();
         double bytesPerObject = progress.objectsDone() == 0 ? 0 : (double) progress.bytesCopied() / progress.objectsDone();
@@ -274,6 +276,11 @@ public final class NodeStorage implements AutoCloseable {
         maps.close();
         store.close();
         stamps.close();
+    }
+
+    private static String hostPort(InetSocketAddress address) {
+        String host = address.getHostString();
+        return (host.contains(":") ? "[" + host + "]" : host) + ":" + address.getPort();
     }
 
     static InetSocketAddress socketAddress(String what, String hostPort) {

@@ -18,6 +18,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -48,6 +49,7 @@ final class ObjectChannelServer implements AutoCloseable {
     private final Copies copies;
     private final byte[] nodeToken;
     private final Set<SocketChannel> connections = ConcurrentHashMap.newKeySet();
+    private final AtomicLong requestsServed = new AtomicLong();
     private final ScheduledExecutorService helloDeadlines = Executors.newSingleThreadScheduledExecutor(
         runnable -> Thread.ofPlatform().daemon().name("herd-objects-hello").unstarted(runnable));
     private ServerSocketChannel listener;
@@ -77,6 +79,11 @@ final class ObjectChannelServer implements AutoCloseable {
         } catch (IOException e) {
             throw new IllegalStateException("the object channel is closed", e);
         }
+    }
+
+    /** Requests served since the node started, for {@code herd storage status}. */
+    long requestsServed() {
+        return requestsServed.get();
     }
 
     private void acceptLoop() {
@@ -169,6 +176,7 @@ final class ObjectChannelServer implements AutoCloseable {
                     return;
                 }
                 serve(request);
+                requestsServed.incrementAndGet();
             }
         }
 
