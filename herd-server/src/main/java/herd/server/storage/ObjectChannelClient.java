@@ -32,6 +32,7 @@ final class ObjectChannelClient implements AutoCloseable {
     private static final long WATCHDOG_PERIOD_MILLIS = 200;
 
     private final ByteBuffer hello;
+    private final long connectTimeoutNanos;
     private final long callTimeoutNanos;
     private final int idlePerNode;
     private final Map<InetSocketAddress, Deque<Connection>> idle = new ConcurrentHashMap<>();
@@ -39,8 +40,13 @@ final class ObjectChannelClient implements AutoCloseable {
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
         runnable -> Thread.ofPlatform().daemon().name("herd-objects-watchdog").unstarted(runnable));
 
-    ObjectChannelClient(String nodeToken, Duration callTimeout, int idlePerNode) {
+    /**
+     * @param connectTimeout how long a new connection, with its hello, may take
+     * @param callTimeout    how long a call may take from sending its request to reading its reply
+     */
+    ObjectChannelClient(String nodeToken, Duration connectTimeout, Duration callTimeout, int idlePerNode) {
         this.hello = ObjectChannel.hello(nodeToken);
+        this.connectTimeoutNanos = connectTimeout.toNanos();
         this.callTimeoutNanos = callTimeout.toNanos();
         this.idlePerNode = idlePerNode;
         watchdog.scheduleWithFixedDelay(this::closeOverdue, WATCHDOG_PERIOD_MILLIS, WATCHDOG_PERIOD_MILLIS,
@@ -128,7 +134,7 @@ final class ObjectChannelClient implements AutoCloseable {
             if (connection == null) {
                 connection = connect(sent.address, sent.node, sent.request.about());
             }
-            connection.startCall();
+            connection.startCall(callTimeoutNanos);
             try {
                 Request request = sent.request;
                 connection.sendRequest(request.op(), request.epoch(), request.headerId(), request.offset(), request.length(),
@@ -177,7 +183,7 @@ final class ObjectChannelClient implements AutoCloseable {
     private Connection connect(InetSocketAddress address, String node, ObjectId about) throws IOException {
         Connection connection = new Connection(SocketChannel.open());
         try {
-            connection.startCall();
+            connection.startCall(connectTimeoutNanos);
             connection.channel.connect(address);
             connection.channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             connection.channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
@@ -190,7 +196,8 @@ final class ObjectChannelClient implements AutoCloseable {
             return connection;
         } catch (IOException e) {
             connection.close();
-            throw failure(node, connection, e);
+            throw connection.timedOut ? new IOException("node " + node + " did not take a connection within "
+                + Duration.ofNanos(connectTimeoutNanos).toMillis() + " ms", e) : e;
         } catch (RuntimeException e) {
             connection.close();
             throw e;
@@ -250,8 +257,8 @@ final class ObjectChannelClient implements AutoCloseable {
             this.channel = channel;
         }
 
-        void startCall() {
-            deadline = System.nanoTime() + callTimeoutNanos;
+        void startCall(long timeoutNanos) {
+            deadline = System.nanoTime() + timeoutNanos;
             busy.add(this);
         }
 

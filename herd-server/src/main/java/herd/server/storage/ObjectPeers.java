@@ -66,7 +66,7 @@ final class ObjectPeers {
 
     ObjectPeers(String nodeToken) {
         this.nodeToken = nodeToken;
-        this.channels = new ObjectChannelClient(nodeToken, REQUEST_TIMEOUT, CONNECTIONS_PER_NODE);
+        this.channels = new ObjectChannelClient(nodeToken, CONNECT_TIMEOUT, REQUEST_TIMEOUT, CONNECTIONS_PER_NODE);
     }
 
     private interface ChannelCall {

@@ -37,7 +37,7 @@ class ObjectChannelTest {
         server = new ObjectChannelServer("s2", copies, TOKEN);
         server.start(new InetSocketAddress("127.0.0.1", 0));
         address = server.localAddress();
-        client = new ObjectChannelClient(TOKEN, Duration.ofSeconds(10), 4);
+        client = new ObjectChannelClient(TOKEN, Duration.ofSeconds(1), Duration.ofSeconds(10), 4);
     }
 
     @AfterEach
@@ -114,7 +114,8 @@ class ObjectChannelTest {
 
     @Test
     void aCallerWithoutTheNodeTokenIsRefused() {
-        try (ObjectChannelClient stranger = new ObjectChannelClient("another-cluster", Duration.ofSeconds(10), 4)) {
+        try (ObjectChannelClient stranger = new ObjectChannelClient("another-cluster", Duration.ofSeconds(1),
+                Duration.ofSeconds(10), 4)) {
             assertThatThrownBy(() -> stranger.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
                 .isInstanceOf(IOException.class).hasMessageContaining("wrong node token");
         }
@@ -140,13 +141,25 @@ class ObjectChannelTest {
     void aNodeThatDoesNotAnswerInTimeEndsTheCallWithAnError() throws Exception {
         CountDownLatch release = new CountDownLatch(1);
         copies.stall = release;
-        try (ObjectChannelClient impatient = new ObjectChannelClient(TOKEN, Duration.ofMillis(300), 4)) {
+        try (ObjectChannelClient impatient = new ObjectChannelClient(TOKEN, Duration.ofSeconds(1), Duration.ofMillis(300), 4)) {
             long start = System.nanoTime();
             assertThatThrownBy(() -> impatient.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
                 .isInstanceOf(IOException.class).hasMessageContaining("did not answer within");
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         } finally {
             release.countDown();
+        }
+    }
+
+    @Test
+    void aNodeThatTakesNoConnectionInTimeIsAnIoException() throws Exception {
+        try (java.nio.channels.ServerSocketChannel mute = java.nio.channels.ServerSocketChannel.open();
+             ObjectChannelClient impatient = new ObjectChannelClient(TOKEN, Duration.ofMillis(300), Duration.ofSeconds(10), 4)) {
+            mute.bind(new InetSocketAddress("127.0.0.1", 0)); // the kernel completes connections; nobody says welcome
+            long start = System.nanoTime();
+            assertThatThrownBy(() -> impatient.write((InetSocketAddress) mute.getLocalAddress(), "s4", 1, OBJECT, 0,
+                ByteBuffer.wrap(new byte[4096]))).isInstanceOf(IOException.class).hasMessageContaining("did not take a connection");
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         }
     }
 
