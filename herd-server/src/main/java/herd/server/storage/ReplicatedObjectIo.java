@@ -42,7 +42,8 @@ final class ReplicatedObjectIo implements ObjectIo {
     private final ObjectService local;
     private final StorageMaps maps;
     private final ObjectPeers peers;
-    private final ExecutorService fanOut = Executors.newVirtualThreadPerTaskExecutor();
+    /** Repairs of damaged copies found by reads, which do not wait for them. */
+    private final ExecutorService repairs = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicLong corruptCopiesSeen = new AtomicLong();
 
     ReplicatedObjectIo(ObjectService local, StorageMaps maps, ObjectPeers peers) {
@@ -292,7 +293,7 @@ final class ReplicatedObjectIo implements ObjectIo {
     }
 
     private void repairLater(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source) {
-        fanOut.submit(() -> repairNow(map, epoch, id, damaged, source, "failed its checksum"));
+        repairs.submit(() -> repairNow(map, epoch, id, damaged, source, "failed its checksum"));
     }
 
     private void repairNow(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source, String why) {
