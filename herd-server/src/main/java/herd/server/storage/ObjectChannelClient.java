@@ -8,14 +8,14 @@ import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.time.Duration;
-import java.util.Deque;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.BlockingDeque;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.Executors;
+import java.util.concurrent.LinkedBlockingDeque;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
@@ -35,7 +35,8 @@ final class ObjectChannelClient implements AutoCloseable {
     private final long connectTimeoutNanos;
     private final long callTimeoutNanos;
     private final int idlePerNode;
-    private final Map<InetSocketAddress, Deque<Connection>> idle = new ConcurrentHashMap<>();
+    /** Idle connections by node address, the most recently used first, at most {@code idlePerNode} each. */
+    private final Map<InetSocketAddress, BlockingDeque<Connection>> idle = new ConcurrentHashMap<>();
     private final Set<Connection> busy = ConcurrentHashMap.newKeySet();
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
         runnable -> Thread.ofPlatform().daemon().name("herd-objects-watchdog").unstarted(runnable));
@@ -204,16 +205,13 @@ final class ObjectChannelClient implements AutoCloseable {
         }
     }
 
-    private Deque<Connection> idleOf(InetSocketAddress address) {
-        return idle.computeIfAbsent(address, a -> new ConcurrentLinkedDeque<>());
+    private BlockingDeque<Connection> idleOf(InetSocketAddress address) {
+        return idle.computeIfAbsent(address, a -> new LinkedBlockingDeque<>(idlePerNode));
     }
 
     private void giveBack(InetSocketAddress address, Connection connection) {
-        Deque<Connection> pool = idleOf(address);
-        if (pool.size() < idlePerNode) {
-            pool.addFirst(connection); // the most recently used first: the others can time out on the node's side
-        } else {
-            connection.close();
+        if (!idleOf(address).offerFirst(connection)) {
+            connection.close(); // enough idle ones already
         }
     }
 
@@ -230,7 +228,7 @@ final class ObjectChannelClient implements AutoCloseable {
 
     /** Closes the idle connections to a node (it went away, or moved to another port). */
     void forget(InetSocketAddress address) {
-        Deque<Connection> pool = idle.remove(address);
+        BlockingDeque<Connection> pool = idle.remove(address);
         if (pool != null) {
             pool.forEach(Connection::close);
         }
