@@ -40,10 +40,29 @@ final class TestCluster implements AutoCloseable {
         this(root, b -> b);
     }
 
+    /**
+     * Ports for servers that bind them later, taken below Linux's ephemeral range (32768 and up): a
+     * port found free there can be taken by an outgoing connection before its server binds it, and
+     * Ratis ends the JVM when it cannot bind. Each test JVM starts at a random place, and a port is
+     * handed out once.
+     */
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT =
+        new java.util.concurrent.atomic.AtomicInteger(20_000 + java.util.concurrent.ThreadLocalRandom.current().nextInt(10_000));
+
     static String freeAddress() throws IOException {
-        try (ServerSocket socket = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
-            return "127.0.0.1:" + socket.getLocalPort();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int port = NEXT_PORT.getAndIncrement();
+            if (port >= 32_768) {
+                NEXT_PORT.set(20_000);
+                continue;
+            }
+            try (ServerSocket socket = new ServerSocket(port, 1, java.net.InetAddress.getLoopbackAddress())) {
+                return "127.0.0.1:" + socket.getLocalPort();
+            } catch (IOException taken) {
+                // try the next one
+            }
         }
+        throw new IOException("no free port found between 20000 and 32767");
     }
 
     /** Starts {@code names} as the initial servers of a new group (each lists all of them). */

@@ -250,18 +250,27 @@ final class HerdCluster implements AutoCloseable {
         return Path.of(System.getProperty("java.home"), "bin", "java").toString();
     }
 
+    /**
+     * Ports for servers that bind them later (and again after a restart), taken below Linux's
+     * ephemeral range (32768 and up), where no outgoing connection or port-0 listener can take them
+     * meanwhile. Each test JVM starts at a random place, and a pair is handed out once.
+     */
+    private static final java.util.concurrent.atomic.AtomicInteger NEXT_PORT =
+        new java.util.concurrent.atomic.AtomicInteger(20_000 + 2 * java.util.concurrent.ThreadLocalRandom.current().nextInt(5_000));
+
     /** A port p with p+1 also free (API and Raft). */
     static int freePortPair() throws IOException {
-        for (int attempt = 0; attempt < 50; attempt++) {
-            int port;
-            try (ServerSocket socket = new ServerSocket(0)) {
-                port = socket.getLocalPort();
+        for (int attempt = 0; attempt < 1000; attempt++) {
+            int port = NEXT_PORT.getAndAdd(2);
+            if (port + 1 >= 32_768) {
+                NEXT_PORT.set(20_000);
+                continue;
             }
-            if (port < 65535 && isFree(port) && isFree(port + 1)) {
+            if (isFree(port) && isFree(port + 1)) {
                 return port;
             }
         }
-        throw new IOException("no two adjacent free ports found");
+        throw new IOException("no two adjacent free ports found between 20000 and 32767");
     }
 
     private static boolean isFree(int port) {
