@@ -61,11 +61,6 @@ final class ObjectChannelClient implements AutoCloseable {
             into)));
     }
 
-    CopyReply<Done> write(InetSocketAddress address, String node, long epoch, ObjectId id, int offset, ByteBuffer source)
-            throws IOException {
-        return receive(sendWrite(address, node, epoch, id, offset, source));
-    }
-
     /** Sends a write; {@link #receive} waits for its reply, so the caller can do other work meanwhile. */
     Sent sendWrite(InetSocketAddress address, String node, long epoch, ObjectId id, int offset, ByteBuffer source)
             throws IOException {

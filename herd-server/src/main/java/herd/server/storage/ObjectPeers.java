@@ -100,28 +100,34 @@ final class ObjectPeers {
     Pending startWrite(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, ByteBuffer source) {
         Optional<InetSocketAddress> channel = channelOf(map, node);
         if (channel.isEmpty()) {
-            return later(node, () -> write(map, node, epoch, id, offset, source));
+            return later(node, () -> writeOverHttp(map, node, epoch, id, offset, source));
         }
-        try {
-            ObjectChannelClient.Sent sent = channels.sendWrite(channel.get(), node, epoch, id, offset, source);
-            return () -> overChannel(node, channel.get(), () -> channels.receive(sent));
-        } catch (IOException e) {
-            CopyReply<Done> reply = unreachable(node, channel.get(), e);
-            return () -> reply;
-        }
+        return sent(node, channel.get(), address -> channels.sendWrite(address, node, epoch, id, offset, source));
     }
 
     /** Sends a flush and returns at once, so that the caller syncs its own copies meanwhile. */
     Pending startFlush(QueryResult.StorageMap map, String node, List<ObjectId> ids) {
         Optional<InetSocketAddress> channel = channelOf(map, node);
-        if (channel.isEmpty() || ids.size() > ObjectChannel.MAX_FLUSH_IDS) {
-            return later(node, () -> flush(map, node, ids));
+        if (channel.isEmpty()) {
+            return later(node, () -> flushOverHttp(map, node, ids));
         }
+        if (ids.size() > ObjectChannel.MAX_FLUSH_IDS) { // several requests, one after the other
+            return later(node, () -> overChannel(node, channel.get(), () -> channels.flush(channel.get(), node, ids)));
+        }
+        return sent(node, channel.get(), address -> channels.sendFlush(address, node, ids));
+    }
+
+    private interface ChannelSend {
+        ObjectChannelClient.Sent send(InetSocketAddress address) throws IOException;
+    }
+
+    /** The request sent; its reply is read when the caller finishes. */
+    private Pending sent(String node, InetSocketAddress address, ChannelSend send) {
         try {
-            ObjectChannelClient.Sent sent = channels.sendFlush(channel.get(), node, ids);
-            return () -> overChannel(node, channel.get(), () -> channels.receive(sent));
+            ObjectChannelClient.Sent sent = send.send(address);
+            return () -> overChannel(node, address, () -> channels.receive(sent));
         } catch (IOException e) {
-            CopyReply<Done> reply = unreachable(node, channel.get(), e);
+            CopyReply<Done> reply = unreachable(node, address, e);
             return () -> reply;
         }
     }
@@ -188,11 +194,8 @@ final class ObjectPeers {
             });
     }
 
-    CopyReply<Done> write(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, ByteBuffer source) {
-        Optional<InetSocketAddress> channel = channelOf(map, node);
-        if (channel.isPresent()) {
-            return overChannel(node, channel.get(), () -> channels.write(channel.get(), node, epoch, id, offset, source));
-        }
+    private CopyReply<Done> writeOverHttp(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset,
+                                          ByteBuffer source) {
         byte[] bytes = new byte[source.remaining()];
         source.get(bytes);
         return call(map, node, "PUT", ObjectWire.path(id, "") + "?epoch=" + epoch + "&offset=" + offset, bytes, ObjectPeers::done);
@@ -214,11 +217,7 @@ final class ObjectPeers {
             body -> new CopyReply.Ok<>(ObjectWire.decodeAllocation(body)));
     }
 
-    CopyReply<Done> flush(QueryResult.StorageMap map, String node, Collection<ObjectId> ids) {
-        Optional<InetSocketAddress> channel = channelOf(map, node);
-        if (channel.isPresent()) {
-            return overChannel(node, channel.get(), () -> channels.flush(channel.get(), node, List.copyOf(ids)));
-        }
+    private CopyReply<Done> flushOverHttp(QueryResult.StorageMap map, String node, Collection<ObjectId> ids) {
         String body = ids.stream().map(ObjectId::hex).collect(Collectors.joining("\n"));
         return call(map, node, "POST", ObjectWire.FLUSH_PATH, body.getBytes(StandardCharsets.US_ASCII), ObjectPeers::done);
     }

@@ -50,7 +50,7 @@ class ObjectChannelTest {
     void writesAndReadsBackSmallAndLargePayloads() throws IOException {
         for (int length : new int[] {1, 3, 512, 4096, 5000, 1 << 20, (1 << 20) + 1, ObjectId.OBJECT_SIZE_BYTES}) {
             byte[] data = pattern(length, length);
-            assertThat(client.write(address, "s2", 5, OBJECT, 0, ByteBuffer.wrap(data))).isInstanceOf(CopyReply.Ok.class);
+            assertThat(write(client, address, "s2", 5, OBJECT, 0, ByteBuffer.wrap(data))).isInstanceOf(CopyReply.Ok.class);
             ByteBuffer into = ByteBuffer.allocateDirect(length + 100).position(100);
             into.limit(100 + length);
             assertThat(client.read(address, "s2", 5, OBJECT, 0, into)).isInstanceOf(CopyReply.Ok.class);
@@ -65,7 +65,7 @@ class ObjectChannelTest {
 
     @Test
     void writesAtAnOffsetAndSendsTheFlushedIds() throws IOException {
-        client.write(address, "s2", 1, OBJECT, 8192, ByteBuffer.wrap(pattern(4096, 9)));
+        write(client, address, "s2", 1, OBJECT, 8192, ByteBuffer.wrap(pattern(4096, 9)));
         ByteBuffer into = ByteBuffer.allocate(4096);
         client.read(address, "s2", 1, OBJECT, 8192, into);
         assertThat(into.array()).isEqualTo(pattern(4096, 9));
@@ -100,23 +100,23 @@ class ObjectChannelTest {
         assertThat(client.read(address, "s2", 1, OBJECT, 0, into))
             .isEqualTo(new CopyReply.Failed<Done>(new ObjectError.Corrupt(OBJECT, 17)));
         copies.nextError = new CopyReply.Failed<>(new ObjectError.NoSpace(4096, 12));
-        assertThat(client.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
+        assertThat(write(client, address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
             .isEqualTo(new CopyReply.Failed<Done>(new ObjectError.NoSpace(4096, 12)));
         copies.nextError = CopyReply.retry("epoch 3 is over");
-        assertThat(client.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
+        assertThat(write(client, address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
             .isInstanceOfSatisfying(CopyReply.Retry.class, retry -> assertThat(retry.reason()).contains("epoch 3 is over"));
         copies.nextError = new CopyReply.Failed<>(new ObjectError.IoFailure(OBJECT, "disk says EIO"));
         assertThat(client.flush(address, "s2", List.of(OBJECT)))
             .isInstanceOfSatisfying(CopyReply.Failed.class, failed -> assertThat(failed.error().describe()).contains("EIO"));
         // and the connection still serves the next call
-        assertThat(client.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096]))).isInstanceOf(CopyReply.Ok.class);
+        assertThat(write(client, address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096]))).isInstanceOf(CopyReply.Ok.class);
     }
 
     @Test
     void aCallerWithoutTheNodeTokenIsRefused() {
         try (ObjectChannelClient stranger = new ObjectChannelClient("another-cluster", Duration.ofSeconds(1),
                 Duration.ofSeconds(10), 4)) {
-            assertThatThrownBy(() -> stranger.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
+            assertThatThrownBy(() -> write(stranger, address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
                 .isInstanceOf(IOException.class).hasMessageContaining("wrong node token");
         }
         assertThat(copies.writes).isZero();
@@ -132,7 +132,7 @@ class ObjectChannelTest {
                 assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
             }
             // a caller that says hello in time is served as before
-            assertThat(client.write(strict.localAddress(), "s3", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
+            assertThat(write(client, strict.localAddress(), "s3", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
                 .isInstanceOf(CopyReply.Ok.class);
         }
     }
@@ -143,7 +143,7 @@ class ObjectChannelTest {
         copies.stall = release;
         try (ObjectChannelClient impatient = new ObjectChannelClient(TOKEN, Duration.ofSeconds(1), Duration.ofMillis(300), 4)) {
             long start = System.nanoTime();
-            assertThatThrownBy(() -> impatient.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
+            assertThatThrownBy(() -> write(impatient, address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
                 .isInstanceOf(IOException.class).hasMessageContaining("did not answer within");
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         } finally {
@@ -157,7 +157,7 @@ class ObjectChannelTest {
              ObjectChannelClient impatient = new ObjectChannelClient(TOKEN, Duration.ofMillis(300), Duration.ofSeconds(10), 4)) {
             mute.bind(new InetSocketAddress("127.0.0.1", 0)); // the kernel completes connections; nobody says welcome
             long start = System.nanoTime();
-            assertThatThrownBy(() -> impatient.write((InetSocketAddress) mute.getLocalAddress(), "s4", 1, OBJECT, 0,
+            assertThatThrownBy(() -> write(impatient, (InetSocketAddress) mute.getLocalAddress(), "s4", 1, OBJECT, 0,
                 ByteBuffer.wrap(new byte[4096]))).isInstanceOf(IOException.class).hasMessageContaining("did not take a connection");
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         }
@@ -165,11 +165,11 @@ class ObjectChannelTest {
 
     @Test
     void aRestartedNodeIsReachedOnANewConnection() throws IOException {
-        client.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(pattern(4096, 1)));
+        write(client, address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(pattern(4096, 1)));
         server.close(); // the pooled connection is now closed on the node's side
         server = new ObjectChannelServer("s2", copies, TOKEN);
         server.start(address);
-        assertThat(client.write(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(pattern(4096, 2)))).isInstanceOf(CopyReply.Ok.class);
+        assertThat(write(client, address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(pattern(4096, 2)))).isInstanceOf(CopyReply.Ok.class);
         ByteBuffer into = ByteBuffer.allocate(4096);
         client.read(address, "s2", 1, OBJECT, 0, into);
         assertThat(into.array()).isEqualTo(pattern(4096, 2));
@@ -199,6 +199,12 @@ class ObjectChannelTest {
             assertThat(raw.read(ByteBuffer.allocate(1))).isEqualTo(-1);
         }
         assertThat(copies.reads).isZero();
+    }
+
+    /** A write made in one go: sent, then its reply read. */
+    private static CopyReply<Done> write(ObjectChannelClient caller, InetSocketAddress to, String node, long epoch, ObjectId id,
+                                         int offset, ByteBuffer source) throws IOException {
+        return caller.receive(caller.sendWrite(to, node, epoch, id, offset, source));
     }
 
     private static byte[] pattern(int length, int seed) {
