@@ -2,8 +2,17 @@ package herd.control;
 
 import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import java.util.function.UnaryOperator;
 
@@ -21,21 +30,16 @@ import java.util.function.UnaryOperator;
 final class CommandBatcher {
     private record Waiting(byte[] command, CompletableFuture<byte[]> reply) { }
 
-    /** Where completed entries are handled: one virtual thread each. */
-    private static final java.util.concurrent.Executor COMPLETIONS =
-            java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor();
+    /** Where the next entry is sent from after one completes: one virtual thread each. */
+    private static final Executor COMPLETIONS =
+            Executors.newVirtualThreadPerTaskExecutor();
     /**
      * An entry in flight longer than this no longer holds back the commands behind it: it is waiting
      * out a leader change (its client retries), and the ones after it should look for the new leader
      * on their own rather than queue behind it. Far above a replication round under load (tens of ms).
      */
     static final long STALLED_AFTER_MILLIS = 250;
-    private static final java.util.concurrent.ScheduledExecutorService STALL_TIMER =
-            java.util.concurrent.Executors.newSingleThreadScheduledExecutor(runnable -> {
-                final Thread thread = new Thread(runnable, "herd-batch-stall-timer");
-                thread.setDaemon(true);
-                return thread;
-            });
+    private static final ScheduledThreadPoolExecutor STALL_TIMER = stallTimer();
 
     private final int inFlightMax;
     /** Sends one entry's bytes and completes with its reply. */
@@ -44,7 +48,7 @@ final class CommandBatcher {
     private final UnaryOperator<byte[]> unpackPart;
     private final ArrayDeque<Waiting> waiting = new ArrayDeque<>();
     /** One token per entry that still counts against {@code inFlightMax}; guarded by this. */
-    private final java.util.Set<Object> inFlight = new java.util.HashSet<>();
+    private final Set<Object> inFlight = new HashSet<>();
 
     /** For commands: every part of a batch reply is a command's reply as it is. */
     CommandBatcher(int inFlightMax, Function<byte[], CompletableFuture<byte[]>> send) {
@@ -94,7 +98,7 @@ final class CommandBatcher {
 
     /** Sends batches of waiting commands while fewer than {@code inFlightMax} entries are in flight. */
     private void sendWhatFits() {
-        final java.util.Map<Object, List<Waiting>> batches = new java.util.LinkedHashMap<>();
+        final Map<Object, List<Waiting>> batches = new LinkedHashMap<>();
         synchronized (this) {
             while (inFlight.size() < inFlightMax && !waiting.isEmpty()) {
                 final Object token = new Object();
@@ -130,20 +134,40 @@ final class CommandBatcher {
         } catch (RuntimeException e) {
             sent = CompletableFuture.failedFuture(e);
         }
-        final java.util.concurrent.ScheduledFuture<?> stall = STALL_TIMER.schedule(() -> {
+        final ScheduledFuture<?> stall = STALL_TIMER.schedule(() -> {
             if (stopCounting(token)) {
                 COMPLETIONS.execute(this::sendWhatFits);
             }
-        }, STALLED_AFTER_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
-        // Handled on a thread of its own, never on the one completing the entry: that is a Ratis
-        // thread (a read's completes under a lock of Ratis' ReadIndex), and sending the next entry
-        // from it would wait for work that same thread has to do.
-        sent.whenCompleteAsync((reply, error) -> {
+        }, STALLED_AFTER_MILLIS, TimeUnit.MILLISECONDS);
+        // The entry's commands are answered on the thread that completes it, often a Ratis thread:
+        // their callers only wait for the answer (see ControlPlaneNode#submit), and a hand-off to
+        // another thread first would add a wake-up to every write's latency. The next entry is sent
+        // from a thread of its own: sending it from a Ratis thread (a read's completes under a lock
+        // of Ratis' ReadIndex) would wait for work that same thread has to do.
+        sent.whenComplete((reply, error) -> {
             stall.cancel(false);
             stopCounting(token);
-            complete(batch, reply, error);
-            sendWhatFits();
-        }, COMPLETIONS);
+            try {
+                complete(batch, reply, error);
+            } finally {
+                COMPLETIONS.execute(this::sendWhatFits);
+            }
+        });
+    }
+
+    /**
+     * One thread for every batcher's stall checks. A check is cancelled when its entry completes,
+     * hundreds of times a second under load; removed at once, it does not wake the thread when its
+     * time comes, as a cancelled task left in the queue would.
+     */
+    private static ScheduledThreadPoolExecutor stallTimer() {
+        final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, runnable -> {
+            final Thread thread = new Thread(runnable, "herd-batch-stall-timer");
+            thread.setDaemon(true);
+            return thread;
+        });
+        timer.setRemoveOnCancelPolicy(true);
+        return timer;
     }
 
     /** Takes an entry out of the in-flight count; false when it was out already (stalled, released). */

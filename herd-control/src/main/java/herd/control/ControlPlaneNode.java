@@ -217,6 +217,11 @@ public final class ControlPlaneNode implements AutoCloseable {
      * Appends a command through the leader; completes with the reply once it is applied. When this
      * server leads, the command goes straight to its own Raft server; otherwise the client
      * forwards it to the leader.
+     *
+     * <p>The future may complete on one of the Raft server's own threads. Wait for it ({@code get},
+     * {@code join}) or attach work with an {@code ...Async} method: work attached otherwise runs on
+     * that thread, and work that blocks or calls this node there can hold up the Raft server itself.
+     * The same holds for {@link #readLinearizable} and {@link #appendForwarded}.
      */
     public CompletableFuture<byte[]> submit(byte[] command) {
         return leadsAndIsReady() ? toOwnServer.submit(command) : toLeader.submit(command);
