@@ -7,13 +7,16 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 
 /** Group commit with one entry in flight: what waits, what leaves together, and what releases the wait. */
 class CommandBatcherTest {
     private final List<byte[]> sentEntries = new CopyOnWriteArrayList<>();
     private final List<CompletableFuture<byte[]>> pendingReplies = new CopyOnWriteArrayList<>();
+    private final List<Thread> sentFrom = new CopyOnWriteArrayList<>();
     private final CommandBatcher batcher = new CommandBatcher(1, entry -> {
+        sentFrom.add(Thread.currentThread());
         sentEntries.add(entry);
         final CompletableFuture<byte[]> reply = new CompletableFuture<>();
         pendingReplies.add(reply);
@@ -35,6 +38,20 @@ class CommandBatcherTest {
         pendingReplies.get(1).complete(CommandBatch.encodeReplies(List.of(bytes("reply b"), bytes("reply c"))));
         assertThat(second.get(5, TimeUnit.SECONDS)).isEqualTo(bytes("reply b"));
         assertThat(third.get(5, TimeUnit.SECONDS)).isEqualTo(bytes("reply c"));
+    }
+
+    @Test
+    void anEntrysCommandsAreAnsweredOnTheThreadThatCompletesItAndTheNextEntryLeavesFromAnother() throws Exception {
+        final CompletableFuture<byte[]> first = batcher.submit(bytes("a"));
+        batcher.submit(bytes("b"));
+        final AtomicReference<Thread> answeredOn = new AtomicReference<>();
+        first.thenRun(() -> answeredOn.set(Thread.currentThread()));
+
+        pendingReplies.get(0).complete(bytes("reply a")); // as a Ratis thread completes an entry
+        assertThat(answeredOn.get()).as("no hand-off before the caller is answered").isSameAs(Thread.currentThread());
+        awaitSent(2);
+        assertThat(sentFrom.get(1)).as("a Ratis thread must not send the next entry itself")
+            .isNotSameAs(Thread.currentThread());
     }
 
     @Test
