@@ -30,9 +30,8 @@ import java.util.function.UnaryOperator;
 final class CommandBatcher {
     private record Waiting(byte[] command, CompletableFuture<byte[]> reply) { }
 
-    /** Where the next entry is sent from after one completes: one virtual thread each. */
-    private static final Executor COMPLETIONS =
-            Executors.newVirtualThreadPerTaskExecutor();
+    /** Where the next entry is sent from after one completes or stalls: one virtual thread each. */
+    private static final Executor NEXT_ENTRY_SENDERS = Executors.newVirtualThreadPerTaskExecutor();
     /**
      * An entry in flight longer than this no longer holds back the commands behind it: it is waiting
      * out a leader change (its client retries), and the ones after it should look for the new leader
@@ -136,7 +135,7 @@ final class CommandBatcher {
         }
         final ScheduledFuture<?> stall = STALL_TIMER.schedule(() -> {
             if (stopCounting(token)) {
-                COMPLETIONS.execute(this::sendWhatFits);
+                NEXT_ENTRY_SENDERS.execute(this::sendWhatFits);
             }
         }, STALLED_AFTER_MILLIS, TimeUnit.MILLISECONDS);
         // The entry's commands are answered on the thread that completes it, often a Ratis thread:
@@ -150,7 +149,9 @@ final class CommandBatcher {
             try {
                 complete(batch, reply, error);
             } finally {
-                COMPLETIONS.execute(this::sendWhatFits);
+                if (hasWaiting()) { // a lone client's entry leaves nothing behind: no thread to start
+                    NEXT_ENTRY_SENDERS.execute(this::sendWhatFits);
+                }
             }
         });
     }
@@ -168,6 +169,14 @@ final class CommandBatcher {
         });
         timer.setRemoveOnCancelPolicy(true);
         return timer;
+    }
+
+    /**
+     * Whether commands wait. Asked after the entry stopped counting, under the same lock as
+     * {@link #submit} adds them: a command added later finds room and is sent by its submitter.
+     */
+    private synchronized boolean hasWaiting() {
+        return !waiting.isEmpty();
     }
 
     /** Takes an entry out of the in-flight count; false when it was out already (stalled, released). */
