@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.net.HttpURLConnection;
+import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -82,6 +83,17 @@ class ApiTest {
         assertThat(damagedEntry.status()).isEqualTo(400);
         assertThat(damagedEntry.body().path("error").path("message").asText()).contains("forwarded entry is damaged");
         assertThat(revision()).isEqualTo(before);
+    }
+
+    @Test
+    void aServerNamesThePortItTakesForwardedWritesOn() throws Exception {
+        HttpKv.Reply channel = client.getJson("/v1/internal/entries/channel");
+
+        assertThat(channel.status()).isEqualTo(200);
+        int port = channel.body().path("port").asInt();
+        try (Socket socket = new Socket("127.0.0.1", port)) {
+            assertThat(socket.isConnected()).as("something listens on port " + port).isTrue();
+        }
     }
 
     @Test

@@ -41,6 +41,8 @@ import org.slf4j.LoggerFactory;
 public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     static final Duration PEER_CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    /** The port of the entry channel, for firewalls between servers; any free port when unset. */
+    public static final String ENTRY_CHANNEL_PORT_VARIABLE = "HERD_ENTRY_CHANNEL_PORT";
     /** Heartbeat, node-lost and lease timings (see CoordinatorSettings and docs/operations.md). */
     static final CoordinatorSettings COORDINATOR_SETTINGS = CoordinatorSettings.defaults();
 
@@ -111,8 +113,11 @@ public final class Daemon implements AutoCloseable {
         hooks.alsoNotify(coordinator);
         ControlPlaneNode node = ControlPlaneNode.start(controlPlaneConfig(dataDir, config, secret), application, hooks);
         coordinator.watchLeaderContacts(node::lastLeaderContact);
-        HttpLeaderForwarder forwarder = new HttpLeaderForwarder(nodeToken, PEER_CONNECT_TIMEOUT,
-            node.config().operationTimeout(), name -> serverApiAddress(application, name));
+        EntryChannelServer entryChannel = startEntryChannel(config, nodeToken, node);
+        EntryChannelForwarder forwarder = new EntryChannelForwarder(nodeToken, PEER_CONNECT_TIMEOUT,
+            node.config().operationTimeout(), name -> serverApiAddress(application, name), peers,
+            new HttpLeaderForwarder(nodeToken, PEER_CONNECT_TIMEOUT, node.config().operationTimeout(),
+                name -> serverApiAddress(application, name)));
         node.forwardWritesThrough(forwarder);
         founderInit.attach(node);
         ServerClusterAccess access = new ServerClusterAccess(node, application, config, peers,
@@ -123,13 +128,28 @@ public final class Daemon implements AutoCloseable {
         ApiServer api = new ApiServer(socketAddress(config.apiAddress()), access, new Authenticator(adminToken, nodeToken),
             config.name());
         api.serveResources(access, agent, coordinator);
+        api.serveEntryChannel(entryChannel.port());
         herd.server.storage.NodeStorage storage = startStorage(dataDir, config, access, nodeToken);
         api.serveVolumes(access, storage);
         api.start();
         agent.start();
         log.info("{} serves the API on {} and Raft on {} (cluster {}, data in {})", config.name(), config.apiAddress(),
             config.raftAddress(), config.clusterName(), dataDir.root());
-        return new Daemon(api, List.of(storage, coordinator, agent, node, forwarder, hooks));
+        return new Daemon(api, List.of(storage, coordinator, agent, forwarder, entryChannel, node, hooks));
+    }
+
+    /**
+     * Where followers forward their writes while this server leads (see {@link EntryChannel}): the
+     * API's host, the port in {@link #ENTRY_CHANNEL_PORT_VARIABLE} or any free one.
+     */
+    private static EntryChannelServer startEntryChannel(NodeConfig config, String nodeToken, ControlPlaneNode node)
+        throws IOException {
+        int port = herd.server.storage.StorageSettings.listenPort(ENTRY_CHANNEL_PORT_VARIABLE,
+            System.getenv(ENTRY_CHANNEL_PORT_VARIABLE));
+        EntryChannelServer channel = new EntryChannelServer(config.name(), nodeToken, node::appendForwarded);
+        channel.start(new InetSocketAddress(herd.server.storage.StorageSettings.apiHost(config), port));
+        log.info("{} takes other servers' writes on port {} while it leads", config.name(), channel.port());
+        return channel;
     }
 
     /** The object store in DATA/objects and the NBD server (see herd.server.storage.StorageSettings). */

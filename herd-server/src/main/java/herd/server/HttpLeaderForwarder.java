@@ -22,7 +22,8 @@ import org.apache.hc.core5.http.io.entity.ByteArrayEntity;
 import org.apache.hc.core5.http.io.entity.EntityUtils;
 
 /**
- * Forwards a follower's write entries to the leader's {@code POST /v1/internal/entries} (see
+ * Forwards a follower's write entries to a leader that offers no {@link EntryChannel} (an older
+ * version) with {@code POST /v1/internal/entries} (see
  * {@link LeaderForwarder}), authenticated with the node token, each on a virtual thread of its own
  * with a blocking keep-alive connection. The leader answers 421 when it is not the ready leader;
  * that, a leader whose API address this node does not know yet, and a connection that could not be
@@ -31,8 +32,11 @@ import org.apache.hc.core5.http.io.entity.EntityUtils;
  */
 final class HttpLeaderForwarder implements LeaderForwarder, AutoCloseable {
     static final String PATH = "/v1/internal/entries";
-    /** A follower has one entry in flight at a time; a few spare connections cover a leader change. */
-    private static final int CONNECTIONS_PER_LEADER = 4;
+    /**
+     * As many as a follower has entries in flight (ControlPlaneNode.FORWARDED_ENTRIES_IN_FLIGHT_MAX):
+     * an entry that found none free in time would count as not appended and wait to be sent again.
+     */
+    private static final int CONNECTIONS_PER_LEADER = 16;
 
     private final CloseableHttpClient http;
     private final ExecutorService calls = Executors.newVirtualThreadPerTaskExecutor();
@@ -51,13 +55,18 @@ final class HttpLeaderForwarder implements LeaderForwarder, AutoCloseable {
     public CompletableFuture<byte[]> forward(String leaderName, byte[] entry) {
         Optional<String> address = apiAddressOf.apply(leaderName);
         if (address.isEmpty()) {
-            return CompletableFuture.failedFuture(new EntryNotAppendedException(
-                "the API address of leader " + leaderName + " is not known here yet"));
+            return addressUnknown(leaderName);
         }
         HttpPost request = new HttpPost(URI.create("http://" + address.get() + PATH));
         request.setHeader("Authorization", "Bearer " + nodeToken);
         request.setEntity(new ByteArrayEntity(entry, ContentType.APPLICATION_OCTET_STREAM));
         return CompletableFuture.supplyAsync(() -> post(leaderName, request), calls);
+    }
+
+    /** The answer to an entry for a leader whose API address this node's replica does not hold yet. */
+    static CompletableFuture<byte[]> addressUnknown(String leaderName) {
+        return CompletableFuture.failedFuture(new EntryNotAppendedException(
+            "the API address of leader " + leaderName + " is not known here yet"));
     }
 
     private byte[] post(String leaderName, HttpPost request) {

@@ -80,6 +80,11 @@ public final class ApiServer implements AutoCloseable {
         clusterHandlers.checkStorageBeforeRemoval(storage::removalRefusal);
     }
 
+    /** Tells other servers where this one takes their forwarded writes (herd.server.EntryChannel). */
+    public void serveEntryChannel(int port) {
+        clusterHandlers.serveEntryChannel(port);
+    }
+
     public void start() {
         http.start();
     }

@@ -14,9 +14,16 @@ import java.io.OutputStream;
 /** Cluster-level endpoints: status, servers (membership), nodes, backup. */
 final class ClusterHandlers {
     private final ClusterAccess cluster;
+    /** The port of this server's entry channel (see {@link #serveEntryChannel}); 0: it has none. */
+    private volatile int entryChannelPort;
 
     ClusterHandlers(ClusterAccess cluster) {
         this.cluster = cluster;
+    }
+
+    /** Names the port other servers forward their writes to while this one leads (herd.server.EntryChannel). */
+    void serveEntryChannel(int port) {
+        this.entryChannelPort = port;
     }
 
     void handle(ApiServer.Request request, String path) throws ApiException, IOException {
@@ -40,11 +47,16 @@ final class ClusterHandlers {
                 }
             }
             case "internal" -> {
-                if (!(parts.length == 2 && parts[1].equals("entries"))) {
+                if (parts.length == 2 && parts[1].equals("entries")) {
+                    request.requireMethod("POST");
+                    appendForwarded(request);
+                } else if (parts.length == 3 && parts[1].equals("entries") && parts[2].equals("channel")
+                    && entryChannelPort != 0) {
+                    request.requireMethod("GET");
+                    ApiServer.Responses.json(request.exchange(), 200, JsonViews.object().put("port", entryChannelPort));
+                } else {
                     throw new ApiException(404, ErrorCode.NOT_FOUND, "no such path /v1/" + path + ": see docs/api.md");
                 }
-                request.requireMethod("POST");
-                appendForwarded(request);
             }
             case "backup" -> {
                 request.requireMethod("GET");

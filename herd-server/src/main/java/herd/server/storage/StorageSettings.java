@@ -46,10 +46,14 @@ public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, O
         }
         boolean configured = config.nbdAddress() != null && !config.nbdAddress().isBlank();
         return new StorageSettings(nbdAddress(config), configured, capacityBytes, recoveryRate,
-            apiHost(config) + ":" + channelPort(environment.get(CHANNEL_PORT_VARIABLE)));
+            apiHost(config) + ":" + listenPort(CHANNEL_PORT_VARIABLE, environment.get(CHANNEL_PORT_VARIABLE)));
     }
 
-    private static int channelPort(String value) {
+    /**
+     * The port an environment variable names for a node-to-node listener; 0 (any free port, which the
+     * node names when asked) when it is unset.
+     */
+    public static int listenPort(String variable, String value) {
         if (value == null || value.isBlank()) {
             return 0;
         }
@@ -61,11 +65,12 @@ public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, O
         } catch (NumberFormatException e) {
             // said below
         }
-        throw new IllegalArgumentException(CHANNEL_PORT_VARIABLE + "=" + value + " is not a port: give a number from 1 to"
+        throw new IllegalArgumentException(variable + "=" + value + " is not a port: give a number from 1 to"
             + " 65535, or leave it unset for any free port");
     }
 
-    private static String apiHost(NodeConfig config) {
+    /** The host of the node's API address, where its node-to-node listeners bind too. */
+    public static String apiHost(NodeConfig config) {
         String api = config.apiAddress();
         return api.substring(0, api.lastIndexOf(':'));
     }
