@@ -117,10 +117,8 @@ final class EntryChannel {
         if (length < 0 || length > MAX_FRAME_BYTES) {
             throw new IOException("a frame of " + length + " bytes (at most " + MAX_FRAME_BYTES + ")");
         }
-        byte[] body = in.readNBytes(length);
-        if (body.length < length) {
-            throw new java.io.EOFException("the connection closed in the middle of a frame");
-        }
+        byte[] body = new byte[length]; // not readNBytes(length): it fills a 16 KiB buffer first, then copies
+        in.readFully(body);
         return body;
     }
 }

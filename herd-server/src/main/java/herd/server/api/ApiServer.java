@@ -202,7 +202,7 @@ public final class ApiServer implements AutoCloseable {
         }
 
         JsonNode jsonBody() throws ApiException, IOException {
-            byte[] body = readBody(exchange.getRequestBody());
+            byte[] body = rawBody();
             if (body.length == 0) {
                 throw ApiException.badRequest("the request needs a JSON body (see docs/api.md)");
             }
@@ -219,16 +219,39 @@ public final class ApiServer implements AutoCloseable {
 
         /** The body as it came (at most {@link #MAX_BODY_BYTES}). */
         byte[] rawBody() throws ApiException, IOException {
-            return readBody(exchange.getRequestBody());
-        }
-
-        private static byte[] readBody(InputStream in) throws IOException, ApiException {
+            InputStream in = exchange.getRequestBody();
+            long declared = declaredLength();
+            if (declared >= 0 && declared <= MAX_BODY_BYTES) {
+                // Read into an array of the declared size: reading to the end would allocate a
+                // 16 KiB buffer for every request and then copy the body out of it.
+                byte[] body = new byte[(int) declared];
+                int read = in.readNBytes(body, 0, body.length);
+                if (read < body.length) {
+                    throw ApiException.badRequest("the request body ended after " + read + " of the " + declared
+                        + " bytes its Content-Length announced");
+                }
+                return body;
+            }
+            // Chunked (the length shows at the end), or too large: read what is allowed and a byte more.
             byte[] body = in.readNBytes(MAX_BODY_BYTES + 1);
             if (body.length > MAX_BODY_BYTES) {
                 throw new ApiException(413, ErrorCode.VALUE_TOO_LARGE, "the request body is over " + MAX_BODY_BYTES
                     + " bytes: values are limited to 1 MiB");
             }
             return body;
+        }
+
+        /** The request's Content-Length, or -1 when it has none (a chunked body). */
+        private long declaredLength() throws ApiException {
+            String header = exchange.getRequestHeaders().getFirst("Content-Length");
+            if (header == null) {
+                return -1;
+            }
+            try {
+                return Long.parseLong(header.strip());
+            } catch (NumberFormatException e) {
+                throw ApiException.badRequest("Content-Length: " + header + " is not a number of bytes");
+            }
         }
 
         private static Map<String, String> parseQuery(String rawQuery) {
