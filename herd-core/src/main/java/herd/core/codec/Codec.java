@@ -1,8 +1,12 @@
 package herd.core.codec;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.util.JsonRecyclerPools;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectReader;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import herd.core.StateImage;
 import herd.core.command.Command;
@@ -21,9 +25,32 @@ import java.io.UncheckedIOException;
 public final class Codec {
     private Codec() {}
 
-    private static final ObjectMapper MAPPER = JsonMapper.builder()
+    private static final ObjectMapper MAPPER = JsonMapper.builder(pooledJsonFactory())
         .disable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
         .build();
+    /** A reader and a writer per type, made once: they are immutable, and making them costs a lookup and garbage. */
+    private static final ClassValue<ObjectReader> READERS = new ClassValue<>() {
+        @Override
+        protected ObjectReader computeValue(Class<?> type) {
+            return MAPPER.readerFor(type);
+        }
+    };
+    private static final ClassValue<ObjectWriter> WRITERS = new ClassValue<>() {
+        @Override
+        protected ObjectWriter computeValue(Class<?> type) {
+            return MAPPER.writerFor(type);
+        }
+    };
+
+    /**
+     * A JSON factory whose parsers and generators take their buffers from one pool shared by every
+     * thread. Jackson's default keeps them per thread, and the API serves each request on a virtual
+     * thread of its own, so every request would allocate fresh buffers (several KiB per parse and
+     * per write): much of the garbage a small write makes.
+     */
+    public static JsonFactory pooledJsonFactory() {
+        return JsonFactory.builder().recyclerPool(JsonRecyclerPools.sharedBoundedPool()).build();
+    }
 
     public static byte[] encode(Command command) {
         return write(command, Command.class);
@@ -58,16 +85,16 @@ public final class Codec {
     }
 
     public static void writeImage(StateImage image, OutputStream out) throws IOException {
-        MAPPER.writerFor(StateImage.class).writeValue(new NonClosingOutputStream(out), image);
+        WRITERS.get(StateImage.class).writeValue(new NonClosingOutputStream(out), image);
     }
 
     public static StateImage readImage(InputStream in) throws IOException {
-        return MAPPER.readerFor(StateImage.class).readValue(in);
+        return READERS.get(StateImage.class).readValue(in);
     }
 
     private static <T> byte[] write(T value, Class<T> type) {
         try {
-            return MAPPER.writerFor(type).writeValueAsBytes(value);
+            return WRITERS.get(type).writeValueAsBytes(value);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("cannot encode " + value, e);
         }
@@ -75,7 +102,7 @@ public final class Codec {
 
     private static <T> T read(byte[] bytes, Class<T> type) {
         try {
-            return MAPPER.readerFor(type).readValue(bytes);
+            return READERS.get(type).readValue(bytes);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot decode a " + type.getSimpleName() + ": " + e.getMessage(), e);
         }

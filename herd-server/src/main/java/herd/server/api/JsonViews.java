@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import herd.core.ErrorCode;
+import herd.core.codec.Codec;
 import herd.core.cluster.NodeInfo;
 import herd.core.kv.KeyValue;
 import herd.core.kv.KvEvent;
@@ -18,7 +19,8 @@ import java.util.Locale;
 public final class JsonViews {
     private JsonViews() {}
 
-    public static final ObjectMapper MAPPER = new ObjectMapper();
+    /** Pooled buffers: the API parses and writes JSON on a new virtual thread per request. */
+    public static final ObjectMapper MAPPER = new ObjectMapper(Codec.pooledJsonFactory());
 
     public static ObjectNode object() {
         return MAPPER.createObjectNode();
