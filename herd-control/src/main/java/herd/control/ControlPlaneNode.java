@@ -117,8 +117,8 @@ public final class ControlPlaneNode implements AutoCloseable {
      * A follower's entries on their way to the leader before further writes wait. Many: a forwarded
      * entry joins the leader's next log entry, so one that waited behind the follower's previous entry
      * would miss a replication round. Sending is cheap over a forwarder that keeps one connection
-     * (herd's entry channel); measured with bench/control-plane, 16 gave more puts at 16 clients and
-     * a lower p99 than 1 or 4, and as many at 64 clients; 64 gave no more.
+     * (herd's entry channel). Measured with bench/control-plane/compare: 16 gave more puts at 16
+     * clients and a lower p99 than 1 or 4, and as many at 64 clients; 64 gave no more.
      */
     static final int FORWARDED_ENTRIES_IN_FLIGHT_MAX = 16;
     /**

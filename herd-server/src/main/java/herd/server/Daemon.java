@@ -28,8 +28,10 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.CountDownLatch;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -42,7 +44,7 @@ public final class Daemon implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Daemon.class);
     static final Duration PEER_CONNECT_TIMEOUT = Duration.ofSeconds(2);
     /** The port of the entry channel, for firewalls between servers; any free port when unset. */
-    public static final String ENTRY_CHANNEL_PORT_VARIABLE = "HERD_ENTRY_CHANNEL_PORT";
+    static final String ENTRY_CHANNEL_PORT_VARIABLE = "HERD_ENTRY_CHANNEL_PORT";
     /** Heartbeat, node-lost and lease timings (see CoordinatorSettings and docs/operations.md). */
     static final CoordinatorSettings COORDINATOR_SETTINGS = CoordinatorSettings.defaults();
 
@@ -114,10 +116,10 @@ public final class Daemon implements AutoCloseable {
         ControlPlaneNode node = ControlPlaneNode.start(controlPlaneConfig(dataDir, config, secret), application, hooks);
         coordinator.watchLeaderContacts(node::lastLeaderContact);
         EntryChannelServer entryChannel = startEntryChannel(config, nodeToken, node);
+        Function<String, Optional<String>> apiAddressOf = name -> serverApiAddress(application, name);
         EntryChannelForwarder forwarder = new EntryChannelForwarder(nodeToken, PEER_CONNECT_TIMEOUT,
-            node.config().operationTimeout(), name -> serverApiAddress(application, name), peers,
-            new HttpLeaderForwarder(nodeToken, PEER_CONNECT_TIMEOUT, node.config().operationTimeout(),
-                name -> serverApiAddress(application, name)));
+            node.config().operationTimeout(), apiAddressOf, peers,
+            new HttpLeaderForwarder(nodeToken, PEER_CONNECT_TIMEOUT, node.config().operationTimeout(), apiAddressOf));
         node.forwardWritesThrough(forwarder);
         founderInit.attach(node);
         ServerClusterAccess access = new ServerClusterAccess(node, application, config, peers,
