@@ -149,7 +149,14 @@ public final class Daemon implements AutoCloseable {
         int port = herd.server.storage.StorageSettings.listenPort(ENTRY_CHANNEL_PORT_VARIABLE,
             System.getenv(ENTRY_CHANNEL_PORT_VARIABLE));
         EntryChannelServer channel = new EntryChannelServer(config.name(), nodeToken, node::appendForwarded);
-        channel.start(new InetSocketAddress(herd.server.storage.StorageSettings.apiHost(config), port));
+        InetSocketAddress address = new InetSocketAddress(herd.server.storage.StorageSettings.apiHost(config), port);
+        try {
+            channel.start(address);
+        } catch (java.net.BindException e) {
+            throw new IllegalArgumentException("cannot listen for other servers' writes on " + address.getHostString()
+                + ":" + port + " (" + e.getMessage() + "): free that port, or set " + ENTRY_CHANNEL_PORT_VARIABLE
+                + " to another (unset: any free port)", e);
+        }
         log.info("{} takes other servers' writes on port {} while it leads", config.name(), channel.port());
         return channel;
     }
