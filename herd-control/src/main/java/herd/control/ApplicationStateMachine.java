@@ -15,6 +15,10 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import org.apache.ratis.io.MD5Hash;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
@@ -42,17 +46,28 @@ import org.slf4j.LoggerFactory;
  */
 final class ApplicationStateMachine extends BaseStateMachine {
     private static final Logger LOG = LoggerFactory.getLogger(ApplicationStateMachine.class);
+    /** What {@link #takeSnapshot} returns when no new snapshot is durable yet. */
+    private static final long NO_SNAPSHOT = -1;
 
     private final ReplicatedApplication application;
     private final String nodeName;
     private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
     private final Runnable onEvent;
+    /** Writes snapshots, one at a time, off Ratis' apply thread (see {@link #takeSnapshot}). */
+    private final ExecutorService snapshotWriter;
+    private final Object snapshotLock = new Object();
+    /** The snapshot being written, or written and not yet reported to Ratis; null when none. Guarded by snapshotLock. */
+    private Future<Long> snapshotInProgress;
+    /** Index of the snapshot Ratis last learned of (reported, loaded or installed); -1 for none. Guarded by snapshotLock. */
+    private long reportedSnapshotIndex = NO_SNAPSHOT;
 
     /** @param onEvent called after a leader change so the node can re-evaluate its role at once */
     ApplicationStateMachine(ReplicatedApplication application, String nodeName, Runnable onEvent) {
         this.application = application;
         this.nodeName = nodeName;
         this.onEvent = onEvent;
+        this.snapshotWriter = Executors.newSingleThreadExecutor(
+                Thread.ofPlatform().daemon().name("snapshot-writer-" + nodeName).factory());
     }
 
     @Override
@@ -67,6 +82,7 @@ final class ApplicationStateMachine extends BaseStateMachine {
     /** Ratis pauses the state machine before it installs a snapshot from the leader. */
     @Override
     public void pause() {
+        settleSnapshotInProgress();
         if (getLifeCycleState() == LifeCycle.State.RUNNING) {
             getLifeCycle().transition(LifeCycle.State.PAUSING);
             getLifeCycle().transition(LifeCycle.State.PAUSED);
@@ -152,23 +168,64 @@ final class ApplicationStateMachine extends BaseStateMachine {
     }
 
     /**
-     * Writes the state to a temporary file, fsyncs it, renames it into place and fsyncs the
-     * directory, so a crash leaves either the previous snapshot or the complete new one. Runs on
-     * Ratis' apply thread, so the application does not change underneath.
+     * Called by Ratis on its apply thread once enough entries were applied since the last snapshot.
+     * Takes a copy of the state here (entries wait only for that) and writes it on the snapshot
+     * thread: serialising, syncing and digesting a state of 100 MB takes seconds, and every server
+     * reaches the threshold at the same entry, so writing here would hold up every write to the
+     * cluster that long. Returns -1 ("none yet") until the file is durable, then its index, after
+     * which Ratis purges the log up to it; Ratis asks again after each batch of entries meanwhile.
      */
     @Override
     public long takeSnapshot() throws IOException {
-        final TermIndex applied = getLastAppliedTermIndex();
-        if (applied == null || applied.getIndex() < 0) {
-            return -1;
+        synchronized (snapshotLock) {
+            if (snapshotInProgress != null) {
+                return snapshotInProgress.isDone() ? reportWrittenSnapshot() : NO_SNAPSHOT;
+            }
+            final TermIndex applied = getLastAppliedTermIndex();
+            if (applied == null || applied.getIndex() <= reportedSnapshotIndex) {
+                return NO_SNAPSHOT;
+            }
+            final long captureStart = System.nanoTime();
+            final ReplicatedApplication.Snapshot copy = application.captureSnapshot();
+            final long captureMillis = (System.nanoTime() - captureStart) / 1_000_000;
+            snapshotInProgress = snapshotWriter.submit(() -> writeSnapshotFile(copy, applied, captureMillis));
+            return NO_SNAPSHOT;
         }
+    }
+
+    /** The finished write's index for Ratis, or its failure; forgets it either way. */
+    private long reportWrittenSnapshot() throws IOException {
+        try {
+            final long index = snapshotInProgress.get();
+            if (index <= reportedSnapshotIndex) {
+                return NO_SNAPSHOT; // a newer one was installed from the leader meanwhile
+            }
+            reportedSnapshotIndex = index;
+            return index;
+        } catch (ExecutionException e) {
+            throw e.getCause() instanceof IOException io ? io : new IOException("writing the snapshot failed", e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while collecting the snapshot written", e);
+        } finally {
+            snapshotInProgress = null;
+        }
+    }
+
+    /**
+     * Writes the copy to a temporary file, fsyncs it, renames it into place and fsyncs the
+     * directory, so a crash leaves either the previous snapshot or the complete new one.
+     */
+    private long writeSnapshotFile(ReplicatedApplication.Snapshot copy, TermIndex applied, long captureMillis)
+            throws IOException {
+        final long startNanos = System.nanoTime();
         final File target = storage.getSnapshotFile(applied.getTerm(), applied.getIndex());
         final Path directory = target.toPath().getParent();
         final Path temporary = directory.resolve("writing-" + target.getName());
         try (FileChannel channel = FileChannel.open(temporary, StandardOpenOption.CREATE,
                 StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE)) {
             final OutputStream out = new BufferedOutputStream(Channels.newOutputStream(channel), 64 * 1024);
-            application.writeSnapshot(out);
+            copy.writeTo(out);
             out.flush();
             channel.force(true);
         }
@@ -178,9 +235,38 @@ final class ApplicationStateMachine extends BaseStateMachine {
         fsync(MD5FileUtil.getDigestFileForFile(target).toPath());
         fsyncDirectory(directory);
         storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(target.toPath(), digest), applied));
-        LOG.info("{}: snapshot written at term {} index {} ({} bytes)", nodeName, applied.getTerm(),
-                applied.getIndex(), target.length());
+        LOG.info("{}: snapshot written at term {} index {} ({} bytes; copy taken in {} ms, written in {} ms)",
+                nodeName, applied.getTerm(), applied.getIndex(), target.length(), captureMillis,
+                (System.nanoTime() - startNanos) / 1_000_000);
         return applied.getIndex();
+    }
+
+    /**
+     * Waits for a snapshot being written and forgets it, before the state is replaced by an
+     * installed one (its index may then be behind) or the server stops.
+     */
+    private void settleSnapshotInProgress() {
+        synchronized (snapshotLock) {
+            if (snapshotInProgress == null) {
+                return;
+            }
+            try {
+                snapshotInProgress.get();
+            } catch (ExecutionException e) {
+                LOG.warn("{}: writing a snapshot failed: {}", nodeName, e.getCause().toString());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            } finally {
+                snapshotInProgress = null;
+            }
+        }
+    }
+
+    @Override
+    public void close() throws IOException {
+        settleSnapshotInProgress();
+        snapshotWriter.shutdown();
+        super.close();
     }
 
     private void loadLatestSnapshot() throws IOException {
@@ -196,6 +282,9 @@ final class ApplicationStateMachine extends BaseStateMachine {
             application.readSnapshot(in);
         }
         setLastAppliedTermIndex(snapshot.getTermIndex());
+        synchronized (snapshotLock) {
+            reportedSnapshotIndex = snapshot.getIndex();
+        }
         LOG.info("{}: loaded snapshot at term {} index {}", nodeName, snapshot.getTerm(), snapshot.getIndex());
     }
 

@@ -8,8 +8,9 @@ import java.io.OutputStream;
  * The application that the control plane replicates: a deterministic function of the committed
  * log. The control plane knows nothing of what the bytes mean; herd-core gives them meaning.
  *
- * <p>Threading: {@link #apply} and {@link #writeSnapshot} are called from one thread, in log
- * order; {@link #query} may run concurrently with them, so the implementation guards its state.
+ * <p>Threading: {@link #apply} and {@link #captureSnapshot} are called from one thread, in log
+ * order; {@link #query}, {@link #writeSnapshot} and the writing of a captured snapshot may run
+ * concurrently with them, so the implementation guards its state.
  */
 public interface ReplicatedApplication {
 
@@ -29,8 +30,23 @@ public interface ReplicatedApplication {
     /** The position of the last command applied (or restored from a snapshot); 0 when empty. */
     long lastAppliedIndex();
 
-    /** Writes the whole state, including {@link #lastAppliedIndex()}. */
-    void writeSnapshot(OutputStream out) throws IOException;
+    /**
+     * A copy of the whole state as it is now, which later commands leave unchanged, so that it can
+     * be written on another thread while they apply. Taking it must be quick (it holds up applying):
+     * copy references to immutable parts, not bytes.
+     */
+    Snapshot captureSnapshot();
+
+    /** Writes the whole state, including {@link #lastAppliedIndex()}: the copy taken now. */
+    default void writeSnapshot(OutputStream out) throws IOException {
+        captureSnapshot().writeTo(out);
+    }
+
+    /** The state at one point of the log, from {@link #captureSnapshot()}. */
+    interface Snapshot {
+        /** Writes it, including the index it was taken at, in the form {@link #readSnapshot} reads. */
+        void writeTo(OutputStream out) throws IOException;
+    }
 
     /** Replaces the whole state with one written by {@link #writeSnapshot}. */
     void readSnapshot(InputStream in) throws IOException;

@@ -4,9 +4,12 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.TreeMap;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 
 /**
  * A tiny replicated map for tests. Commands are UTF-8 text: "put KEY VALUE" replies with the
@@ -15,6 +18,8 @@ import java.util.TreeMap;
 final class KeyValueApp implements ReplicatedApplication {
     private final TreeMap<String, String> entries = new TreeMap<>();
     private long lastApplied;
+    /** While set, writing a captured snapshot waits until it opens: a disk slow to take the file. */
+    volatile CountDownLatch snapshotWritesHeld;
 
     static byte[] put(String key, String value) {
         return ("put " + key + " " + value).getBytes(StandardCharsets.UTF_8);
@@ -58,16 +63,33 @@ final class KeyValueApp implements ReplicatedApplication {
         return lastApplied;
     }
 
-    @Override
-    public synchronized void writeSnapshot(OutputStream out) throws IOException {
-        final DataOutputStream data = new DataOutputStream(out);
-        data.writeLong(lastApplied);
-        data.writeInt(entries.size());
-        for (var entry : entries.entrySet()) {
-            data.writeUTF(entry.getKey());
-            data.writeUTF(entry.getValue());
+    private void awaitSnapshotWritesAllowed() throws IOException {
+        final CountDownLatch held = snapshotWritesHeld;
+        try {
+            if (held != null && !held.await(60, TimeUnit.SECONDS)) {
+                throw new IOException("snapshot writes held for a minute");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while snapshot writes were held", e);
         }
-        data.flush();
+    }
+
+    @Override
+    public synchronized Snapshot captureSnapshot() {
+        final long at = lastApplied;
+        final Map<String, String> copy = new LinkedHashMap<>(entries);
+        return out -> {
+            awaitSnapshotWritesAllowed();
+            final DataOutputStream data = new DataOutputStream(out);
+            data.writeLong(at);
+            data.writeInt(copy.size());
+            for (var entry : copy.entrySet()) {
+                data.writeUTF(entry.getKey());
+                data.writeUTF(entry.getValue());
+            }
+            data.flush();
+        };
     }
 
     @Override

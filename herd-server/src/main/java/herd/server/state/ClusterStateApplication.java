@@ -2,6 +2,7 @@ package herd.server.state;
 
 import herd.control.ReplicatedApplication;
 import herd.core.ClusterState;
+import herd.core.StateImage;
 import herd.core.codec.Codec;
 import herd.core.command.Command;
 import herd.core.command.Outcome;
@@ -9,7 +10,6 @@ import herd.core.command.Query;
 import herd.core.command.QueryResult;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.OutputStream;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -74,14 +74,17 @@ public final class ClusterStateApplication implements ReplicatedApplication {
         }
     }
 
+    /** The state's image: plain, immutable data, serialised later without the lock. */
     @Override
-    public void writeSnapshot(OutputStream out) throws IOException {
+    public Snapshot captureSnapshot() {
+        StateImage image;
         lock.readLock().lock();
         try {
-            Codec.writeImage(state.image(), out);
+            image = state.image();
         } finally {
             lock.readLock().unlock();
         }
+        return out -> Codec.writeImage(image, out);
     }
 
     @Override

@@ -59,6 +59,27 @@ class ClusterStateApplicationTest {
         assertThat(Codec.decodeOutcome(restored.apply(3, put("c", "3")))).isEqualTo(Codec.decodeOutcome(original.apply(3, put("c", "3"))));
     }
 
+    /** Snapshots are written on another thread while entries go on applying: the copy must not move. */
+    @Test
+    void aCapturedSnapshotHoldsTheStateOfItsMomentWhateverIsAppliedAfter() throws Exception {
+        ClusterStateApplication original = new ClusterStateApplication();
+        original.apply(1, put("a", "1"));
+        original.apply(2, put("b", "2"));
+        QueryResult listedWhenCaptured = original.query(new Query.KvList("", 10));
+        var captured = original.captureSnapshot();
+        original.apply(3, put("a", "changed"));
+        original.apply(4, Codec.encode(new Command.KvDelete("b", null)));
+        original.apply(5, put("c", "3"));
+        ByteArrayOutputStream snapshot = new ByteArrayOutputStream();
+        captured.writeTo(snapshot);
+
+        ClusterStateApplication restored = new ClusterStateApplication();
+        restored.readSnapshot(new ByteArrayInputStream(snapshot.toByteArray()));
+
+        assertThat(restored.lastAppliedIndex()).isEqualTo(2);
+        assertThat(restored.query(new Query.KvList("", 10))).isEqualTo(listedWhenCaptured);
+    }
+
     @Test
     void aWaiterWakesWhenAnEntryIsApplied() throws Exception {
         ClusterStateApplication app = new ClusterStateApplication();
