@@ -44,6 +44,13 @@ final class EntryChannelForwarder implements LeaderForwarder, AutoCloseable {
     private static final long WATCHDOG_PERIOD_MILLIS = 200;
     /** How soon a leader that named no channel is asked again (it may have been upgraded). */
     static final Duration ASK_AGAIN = Duration.ofSeconds(30);
+    /**
+     * How long after failing to reach a leader its entries fail at once rather than try again. Until
+     * the election timeout tells this node that its leader is dead, every entry waiting for a leader
+     * comes back here every few ms; trying each time (an HTTP request, then a connection refused)
+     * kept the surviving servers' CPUs busy through the whole election and slowed it down.
+     */
+    static final Duration RECONNECT_PAUSE = Duration.ofMillis(100);
 
     private final String nodeToken;
     private final Duration connectTimeout;
@@ -56,6 +63,8 @@ final class EntryChannelForwarder implements LeaderForwarder, AutoCloseable {
     private final Map<String, Link> links = new ConcurrentHashMap<>();
     /** Leaders that named no channel when asked, by API address: when to ask again (System.nanoTime()). */
     private final Map<String, Long> withoutChannel = new ConcurrentHashMap<>();
+    /** Leaders that could not be reached, by API address: when to try again (System.nanoTime()). */
+    private final Map<String, Long> unreachable = new ConcurrentHashMap<>();
     /** Held while connecting, so that concurrent entries to a new leader share one connection. */
     private final ReentrantLock connecting = new ReentrantLock();
     private final ExecutorService connectors = Executors.newVirtualThreadPerTaskExecutor();
@@ -89,6 +98,9 @@ final class EntryChannelForwarder implements LeaderForwarder, AutoCloseable {
         if (link != null) {
             return link.send(entry);
         }
+        if (unreachableNow(address.get())) {
+            return CompletableFuture.failedFuture(notReachedRecently(leaderName, address.get()));
+        }
         // Connecting blocks: not on the forwarding thread, which may serve other entries too.
         return CompletableFuture.supplyAsync(() -> linkTo(leaderName, address.get()), connectors)
             .thenCompose(opened -> opened.isPresent() ? opened.get().send(entry) : overHttp.forward(leaderName, entry));
@@ -102,10 +114,22 @@ final class EntryChannelForwarder implements LeaderForwarder, AutoCloseable {
             if (open != null) {
                 return Optional.of(open);
             }
+            if (unreachableNow(apiAddress)) { // the attempt this one waited for failed
+                throw notReachedRecently(leaderName, apiAddress);
+            }
             Long askAgain = withoutChannel.get(apiAddress);
             if (askAgain != null && System.nanoTime() - askAgain < 0) {
                 return Optional.empty();
             }
+            return tryToLink(leaderName, apiAddress);
+        } finally {
+            connecting.unlock();
+        }
+    }
+
+    /** Asks the leader for its channel and connects to it; a failure holds off the next attempt. */
+    private Optional<Link> tryToLink(String leaderName, String apiAddress) {
+        try {
             Optional<Integer> port = channelPort(leaderName, apiAddress);
             if (port.isEmpty()) {
                 withoutChannel.put(apiAddress, System.nanoTime() + ASK_AGAIN.toNanos());
@@ -114,10 +138,22 @@ final class EntryChannelForwarder implements LeaderForwarder, AutoCloseable {
             withoutChannel.remove(apiAddress);
             Link link = connect(leaderName, apiAddress, port.get());
             links.put(apiAddress, link);
+            unreachable.remove(apiAddress);
             return Optional.of(link);
-        } finally {
-            connecting.unlock();
+        } catch (EntryNotAppendedException e) {
+            unreachable.put(apiAddress, System.nanoTime() + RECONNECT_PAUSE.toNanos());
+            throw e;
         }
+    }
+
+    private boolean unreachableNow(String apiAddress) {
+        Long tryAgain = unreachable.get(apiAddress);
+        return tryAgain != null && System.nanoTime() - tryAgain < 0;
+    }
+
+    private static EntryNotAppendedException notReachedRecently(String leaderName, String apiAddress) {
+        return new EntryNotAppendedException("leader " + leaderName + " at " + apiAddress
+            + " could not be reached moments ago; trying again within " + RECONNECT_PAUSE.toMillis() + " ms");
     }
 
     /** The port the leader names for its channel; empty when it names none (it answers 404 there). */

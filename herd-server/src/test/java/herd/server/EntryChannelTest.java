@@ -190,6 +190,32 @@ class EntryChannelTest {
     }
 
     @Test
+    void aLeaderThatCouldNotBeReachedIsNotAskedAgainForAMoment() throws Exception {
+        AtomicInteger asked = new AtomicInteger();
+        api = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        api.createContext(EntryChannel.PORT_PATH, exchange -> { // a leader that cannot take entries yet
+            asked.incrementAndGet();
+            exchange.sendResponseHeaders(503, -1);
+            exchange.close();
+        });
+        api.start();
+        forwarder = forwarder(TOKEN, Duration.ofSeconds(10));
+
+        assertThatThrownBy(() -> forwarder.forward("s1", new byte[] {1}).get(5, TimeUnit.SECONDS))
+            .cause().isInstanceOf(EntryNotAppendedException.class).hasMessageContaining("did not name its entry channel");
+        for (int i = 0; i < 20; i++) {
+            assertThatThrownBy(() -> forwarder.forward("s1", new byte[] {1}).get(5, TimeUnit.SECONDS))
+                .cause().isInstanceOf(EntryNotAppendedException.class).hasMessageContaining("moments ago");
+        }
+        assertThat(asked).as("entries that came back at once did not ask the leader again").hasValue(1);
+
+        Thread.sleep(EntryChannelForwarder.RECONNECT_PAUSE.toMillis() + 50);
+        assertThatThrownBy(() -> forwarder.forward("s1", new byte[] {1}).get(5, TimeUnit.SECONDS))
+            .cause().isInstanceOf(EntryNotAppendedException.class).hasMessageContaining("did not name its entry channel");
+        assertThat(asked).as("after the pause the leader is asked again").hasValue(2);
+    }
+
+    @Test
     void aConnectionThatBreaksAfterTheEntryLeftLeavesItsOutcomeUnknown() throws Exception {
         leaderHoldingReplies();
         forwarder = forwarder(TOKEN, Duration.ofSeconds(10));
