@@ -30,7 +30,6 @@ import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.StateMachineStorage;
 import org.apache.ratis.statemachine.TransactionContext;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
-import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
 import org.apache.ratis.statemachine.impl.SingleFileSnapshotInfo;
 import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.apache.ratis.util.LifeCycle;
@@ -51,7 +50,7 @@ final class ApplicationStateMachine extends BaseStateMachine {
 
     private final ReplicatedApplication application;
     private final String nodeName;
-    private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+    private final SnapshotFiles storage = new SnapshotFiles();
     private final Runnable onEvent;
     /** Writes snapshots, one at a time, off Ratis' apply thread (see {@link #takeSnapshot}). */
     private final ExecutorService snapshotWriter;
