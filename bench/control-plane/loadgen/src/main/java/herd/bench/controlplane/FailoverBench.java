@@ -5,6 +5,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Semaphore;
@@ -68,11 +69,14 @@ final class FailoverBench {
             warmUp();
             String leader = control.leaderName(members);
             List<Member> survivors = members.stream().filter(m -> !m.name().equals(leader)).toList();
+            Instant killedAt = Instant.now();
             double millis = killAndTimeFirstAck(pidOf(leader), survivors);
             String newLeader = leaderOrUnknown(survivors);
             TrialResult result = new TrialResult(trial, leader, millis, newLeader);
-            progress.printf("failover trial %d: killed leader %s, first acknowledged write after %.1f ms, new leader %s%n",
-                    trial, leader, millis, newLeader);
+            // The wall-clock time of the kill lets the servers' logs be lined up with the trial
+            // (bench/control-plane/failover-phases).
+            progress.printf("failover trial %d: killed leader %s at %s, first acknowledged write after %.1f ms, new leader %s%n",
+                    trial, leader, killedAt, millis, newLeader);
             results.add(result);
             restart(leader);
         }
