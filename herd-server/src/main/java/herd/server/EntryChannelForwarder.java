@@ -98,7 +98,7 @@ final class EntryChannelForwarder implements LeaderForwarder, AutoCloseable {
         if (link != null) {
             return link.send(entry);
         }
-        if (unreachableNow(address.get())) {
+        if (notYet(unreachable, address.get())) {
             return CompletableFuture.failedFuture(notReachedRecently(leaderName, address.get()));
         }
         // Connecting blocks: not on the forwarding thread, which may serve other entries too.
@@ -114,11 +114,10 @@ final class EntryChannelForwarder implements LeaderForwarder, AutoCloseable {
             if (open != null) {
                 return Optional.of(open);
             }
-            if (unreachableNow(apiAddress)) { // the attempt this one waited for failed
+            if (notYet(unreachable, apiAddress)) { // the attempt this one waited for failed
                 throw notReachedRecently(leaderName, apiAddress);
             }
-            Long askAgain = withoutChannel.get(apiAddress);
-            if (askAgain != null && System.nanoTime() - askAgain < 0) {
+            if (notYet(withoutChannel, apiAddress)) {
                 return Optional.empty();
             }
             return tryToLink(leaderName, apiAddress);
@@ -146,9 +145,10 @@ final class EntryChannelForwarder implements LeaderForwarder, AutoCloseable {
         }
     }
 
-    private boolean unreachableNow(String apiAddress) {
-        Long tryAgain = unreachable.get(apiAddress);
-        return tryAgain != null && System.nanoTime() - tryAgain < 0;
+    /** Whether {@code apiAddress} has a time to try again at in {@code tryAgainAt} that has not come yet. */
+    private static boolean notYet(Map<String, Long> tryAgainAt, String apiAddress) {
+        Long time = tryAgainAt.get(apiAddress);
+        return time != null && System.nanoTime() - time < 0;
     }
 
     private static EntryNotAppendedException notReachedRecently(String leaderName, String apiAddress) {
