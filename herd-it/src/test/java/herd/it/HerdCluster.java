@@ -9,6 +9,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
@@ -235,6 +236,15 @@ final class HerdCluster implements AutoCloseable {
             Thread.sleep(100);
         }
         throw new IllegalStateException(server.name + " did not answer within " + START_TIMEOUT + "; its log:\n" + log(server.name));
+    }
+
+    /** The lines of a server's whole log that contain {@code text}, for a failure's message. */
+    List<String> logLinesWith(String name, String text) {
+        try (Stream<String> lines = Files.lines(root.resolve(name + ".log"))) {
+            return lines.filter(line -> line.contains(text)).toList();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            return List.of("(no log: " + e + ")");
+        }
     }
 
     String log(String name) {

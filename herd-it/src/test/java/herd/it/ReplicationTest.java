@@ -257,7 +257,22 @@ class ReplicationTest {
             Thread.sleep(250);
         }
         throw new AssertionError("waited " + SETTLE.toSeconds() + " s for " + copies + " copies of " + objects
-            + " objects on " + nodes + "; holders now: " + holders + "\nstorage: " + storageStatus());
+            + " objects on " + nodes + "; holders now: " + holders + "\nstorage: " + storageStatus()
+            + logsAbout(holders, copies, nodes));
+    }
+
+    /** What each node logged about the objects that have another number of copies than {@code copies}. */
+    private String logsAbout(Map<String, Set<String>> holders, int copies, Set<String> nodes) {
+        StringBuilder logs = new StringBuilder();
+        holders.forEach((object, holding) -> {
+            if (holding.size() != copies) {
+                for (String node : nodes) {
+                    logs.append("\n").append(node).append(" on ").append(object).append(":");
+                    cluster.logLinesWith(node, object).forEach(line -> logs.append("\n  ").append(line));
+                }
+            }
+        });
+        return logs.toString();
     }
 
     /** Object (hex id) to the nodes among {@code nodes} whose store holds it, from the files on disk. */
