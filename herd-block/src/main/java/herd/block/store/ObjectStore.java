@@ -276,7 +276,6 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     /** Deletes the object and frees its space; deleting an absent object is done. */
     public ObjectResult<Done> delete(ObjectId objectId) {
         return absentIsDone(withObject(objectId, false, true, handle -> {
-            usedBytes.addAndGet(-(long) handle.allocatedBlocks() * BLOCK_SIZE_BYTES);
             deleteLocked(handle);
             return ObjectResult.done();
         }));
@@ -552,15 +551,26 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         }
     }
 
-    /** Removes the object's files; holders waiting for the handle see {@code deleted} and retry. */
+    /**
+     * Removes the object's file and frees its space; holders waiting for the handle see
+     * {@code deleted} and retry. The file goes and the handle leaves the table in one step under the
+     * table's monitor, which {@link #acquire} holds while it looks for the file: otherwise a reader
+     * arriving in between would open the file being deleted, and the next write would go to a file
+     * no directory names.
+     */
     private void deleteLocked(ObjectHandle handle) throws IOException {
-        handle.deleted = true;
         synchronized (openObjects) {
+            Files.deleteIfExists(dataPath(handle.objectId));
+            handle.deleted = true;
             openObjects.remove(handle.objectId, handle);
         }
-        handle.closeFile();
-        Files.deleteIfExists(dataPath(handle.objectId));
         directoryChanges.add(handle.objectId);
+        usedBytes.addAndGet(-(long) handle.allocatedBlocks() * BLOCK_SIZE_BYTES);
+        try {
+            handle.closeFile();
+        } catch (IOException e) { // the object is gone all the same
+            log.warn("closing deleted object {}: {}", handle.objectId, e.toString());
+        }
     }
 
     /**

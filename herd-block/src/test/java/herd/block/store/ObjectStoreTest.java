@@ -172,6 +172,33 @@ class ObjectStoreTest {
         assertThat(store.delete(A)).isEqualTo(ObjectResult.done());
     }
 
+    /**
+     * A reader that looks at an object while it is deleted must not open the file being deleted: a
+     * write after the delete would then go to a file no directory names, seen only until the store
+     * closes (recovery's replace-a-copy is a delete and writes, while other nodes ask for the copy).
+     */
+    @Test
+    void anObjectRecreatedWhileReadersLookAtItIsStoredInItsFile() throws Exception {
+        Thread reader = Thread.ofPlatform().start(() -> {
+            while (!Thread.currentThread().isInterrupted()) {
+                store.allocation(A);
+            }
+        });
+        try {
+            for (int round = 0; round < 5_000; round++) {
+                store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, round)));
+                assertThat(store.delete(A)).isEqualTo(ObjectResult.done());
+                store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, round)));
+                assertThat(store.list()).as("objects named in the directory after round %d", round).containsExactly(A);
+                assertThat(store.delete(A)).isEqualTo(ObjectResult.done());
+            }
+        } finally {
+            reader.interrupt();
+            reader.join();
+        }
+        assertThat(store.usedBytes()).isZero();
+    }
+
     @Test
     void dataChecksumsAndUsedSpaceSurviveReopening() throws IOException {
         byte[] data = randomBytes(3 * BLOCK + 7, 5);
