@@ -107,7 +107,7 @@ class ClusterStateTest {
         Outcome after = apply(new Command.KvPut("a", bytes("3"), 7L));
 
         assertThat(state.restoring()).isFalse();
-        assertThat(after).isEqualTo(new Outcome.KvWritten(13, new herd.core.kv.KeyValue("a", bytes("3"), 3, 13, 3)));
+        assertThat(after).isEqualTo(new Outcome.KvWritten(13, "a", 3, 3));
         assertThat(state.kv().get("b")).contains(b);
         assertThat(state.kv().changesSince(12, herd.core.kv.WatchFilter.prefix("")).isRefused()).isTrue();
         assertRejected(apply(new Command.RestoreKeys(List.of(b), 12, true)), ErrorCode.BAD_REQUEST);

@@ -16,8 +16,17 @@ import herd.core.kv.KeyValue;
 })
 public sealed interface Outcome {
 
-    /** A put succeeded; {@code revision} is the cluster revision it created. */
-    record KvWritten(long revision, KeyValue kv) implements Outcome {}
+    /**
+     * A put succeeded; {@code revision} is the cluster revision it created (the key's modRevision).
+     * The value is left out: the writer has it, and each server keeps every outcome for a while
+     * (Raft's retry cache), so a value in it would be held once more per server.
+     */
+    record KvWritten(long revision, String key, long createRevision, long version) implements Outcome {
+        /** The key as the put left it, given the value it wrote. */
+        public KeyValue withValue(byte[] value) {
+            return new KeyValue(key, value, createRevision, revision, version);
+        }
+    }
 
     /** A delete ran; {@code deleted} is 0 when the key did not exist (then no revision was created). */
     record KvDeleted(long revision, int deleted) implements Outcome {}

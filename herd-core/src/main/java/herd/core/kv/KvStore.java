@@ -57,7 +57,7 @@ public final class KvStore {
         keys.put(key, written);
         revision = newRevision;
         record(new KvEvent(KvEvent.Type.PUT, newRevision, written));
-        return new Outcome.KvWritten(newRevision, written);
+        return new Outcome.KvWritten(newRevision, key, written.createRevision(), written.version());
     }
 
     public Outcome delete(String key, Long expectRevision) {

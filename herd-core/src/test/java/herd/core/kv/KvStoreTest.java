@@ -21,8 +21,8 @@ class KvStoreTest {
         Outcome first = store.put("a", bytes("1"), null);
         Outcome second = store.put("a", bytes("2"), null);
 
-        assertThat(first).isEqualTo(new Outcome.KvWritten(1, new KeyValue("a", bytes("1"), 1, 1, 1)));
-        assertThat(second).isEqualTo(new Outcome.KvWritten(2, new KeyValue("a", bytes("2"), 1, 2, 2)));
+        assertThat(first).isEqualTo(new Outcome.KvWritten(1, "a", 1, 1));
+        assertThat(second).isEqualTo(new Outcome.KvWritten(2, "a", 1, 2));
         assertThat(store.revision()).isEqualTo(2);
         assertThat(store.get("a")).contains(new KeyValue("a", bytes("2"), 1, 2, 2));
     }

@@ -64,14 +64,15 @@ final class KvHandlers {
 
     private void put(ApiServer.Request request, String key) throws ApiException, IOException {
         JsonNode body = request.jsonBody();
-        Command command = new Command.KvPut(key, valueOf(body), optionalRevision(body.get("expectRevision")));
-        answer(request.exchange(), submitValid(command));
+        byte[] value = valueOf(body);
+        answer(request.exchange(), submitValid(new Command.KvPut(key, value, optionalRevision(body.get("expectRevision")))),
+            value);
     }
 
     private void delete(ApiServer.Request request, String key) throws ApiException, IOException {
         String expected = request.param("expectRevision");
         Long expectRevision = expected == null ? null : request.longParam("expectRevision", 0);
-        answer(request.exchange(), submitValid(new Command.KvDelete(key, expectRevision)));
+        answer(request.exchange(), submitValid(new Command.KvDelete(key, expectRevision)), null);
     }
 
     void list(ApiServer.Request request) throws ApiException, IOException {
@@ -190,11 +191,12 @@ final class KvHandlers {
         return cluster.submit(command);
     }
 
-    private static void answer(HttpExchange exchange, Outcome outcome) throws ApiException, IOException {
+    /** Answers a put ({@code written} is the value it wrote) or a delete ({@code written} is null). */
+    private static void answer(HttpExchange exchange, Outcome outcome, byte[] written) throws ApiException, IOException {
         switch (outcome) {
-            case Outcome.KvWritten written -> {
-                ObjectNode body = JsonViews.object().put("revision", written.revision());
-                body.set("kv", JsonViews.kv(written.kv()));
+            case Outcome.KvWritten put -> {
+                ObjectNode body = JsonViews.object().put("revision", put.revision());
+                body.set("kv", JsonViews.kv(put.withValue(written)));
                 ApiServer.Responses.json(exchange, 200, body);
             }
             case Outcome.KvDeleted deleted ->
