@@ -124,6 +124,10 @@ class ApiTest {
         assertThat(stale.status()).isEqualTo(409);
         assertThat(fresh.status()).isEqualTo(200);
         assertThat(fresh.body().path("kv").path("version").asLong()).isEqualTo(2);
+        assertThat(fresh.body().path("kv").path("key").asText()).isEqualTo("cas/a");
+        assertThat(fresh.body().path("kv").path("value").asText()).isEqualTo("two");
+        assertThat(fresh.body().path("kv").path("createRevision").asLong()).isEqualTo(created.modRevision());
+        assertThat(fresh.body().path("kv").path("modRevision").asLong()).isEqualTo(fresh.body().path("revision").asLong());
         assertThat(list.body().path("kvs")).hasSize(2);
         assertThat(deleted.body().path("deleted").asInt()).isEqualTo(1);
         assertThat(deletedAgain.body().path("deleted").asInt()).isZero();
