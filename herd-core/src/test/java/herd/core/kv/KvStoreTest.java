@@ -25,6 +25,7 @@ class KvStoreTest {
         assertThat(second).isEqualTo(new Outcome.KvWritten(2, "a", 1, 2));
         assertThat(store.revision()).isEqualTo(2);
         assertThat(store.get("a")).contains(new KeyValue("a", bytes("2"), 1, 2, 2));
+        assertThat(((Outcome.KvWritten) second).withValue(bytes("2"))).isEqualTo(store.get("a").orElseThrow());
     }
 
     @Test
