@@ -13,21 +13,14 @@ import java.nio.channels.SocketChannel;
  * buffer is direct, so the kernel copies into it with no temporary buffer in between (a heap
  * buffer, as in {@link java.io.BufferedInputStream} over the socket's stream, costs a second copy of
  * every byte). Read by one thread at a time, the connection's reader.
- *
- * <p>A channel in blocking mode ignores the socket's read timeout, so while one is set (the
- * handshake) the buffer is filled through the socket's stream, which honours it.
  */
 final class ChannelInput extends InputStream {
-    private final Socket socket;
     private final SocketChannel channel;
     /** Bytes received and not read yet lie between its position and its limit. */
     private final ByteBuffer buffer;
-    /** For fills through the socket's stream; small, as they happen during the handshake only. */
-    private final byte[] streamChunk = new byte[4096];
 
     /** @param socket a socket of a {@link SocketChannel} (in blocking mode) */
     ChannelInput(Socket socket, int bufferBytes) {
-        this.socket = socket;
         this.channel = socket.getChannel();
         this.buffer = ByteBuffer.allocateDirect(bufferBytes).limit(0);
     }
@@ -77,13 +70,6 @@ final class ChannelInput extends InputStream {
     private int fill() throws IOException {
         buffer.clear();
         try {
-            if (socket.getSoTimeout() > 0) {
-                int read = socket.getInputStream().read(streamChunk, 0, Math.min(streamChunk.length, buffer.capacity()));
-                if (read > 0) {
-                    buffer.put(streamChunk, 0, read);
-                }
-                return read;
-            }
             return channel.read(buffer);
         } finally {
             buffer.flip(); // empty again if the read timed out or failed

@@ -7,12 +7,16 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.Socket;
 import java.net.SocketException;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.ArrayList;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
@@ -40,14 +44,16 @@ final class NbdConnection {
     static final int MAX_IN_FLIGHT_BYTES = 128 * 1024 * 1024;
     /** Most extents in one BLOCK_STATUS reply; the client asks again for the rest. */
     static final int MAX_EXTENTS_PER_REPLY = 1024;
-    /** A client that connects and says nothing is dropped after this. */
-    static final int HANDSHAKE_TIMEOUT_MILLIS = 30_000;
     private static final int STREAM_BUFFER_BYTES = 128 * 1024;
     private static final int DISCARD_CHUNK_BYTES = 64 * 1024;
 
     private final Socket socket;
     private final ExportResolver resolver;
     private final PayloadBuffers buffers;
+    private final ScheduledExecutorService handshakeDeadlines;
+    private final Duration handshakeTimeout;
+    /** Set when the handshake deadline closed the socket. */
+    private volatile boolean handshakeExpired;
     private final String client;
     private final ReentrantLock replyLock = new ReentrantLock();
     /** Replies written or waiting to be: the last one of a burst flushes the stream for all. */
@@ -59,11 +65,19 @@ final class NbdConnection {
     private NbdRequests.Limits limits;
     private long requestsServed;
 
-    /** @param socket a socket of a {@link java.nio.channels.SocketChannel}: large reads are written to the channel */
-    NbdConnection(Socket socket, ExportResolver resolver, PayloadBuffers buffers) {
+    /**
+     * @param socket a socket of a {@link java.nio.channels.SocketChannel} in blocking mode: large
+     *     reads are written to the channel
+     * @param handshakeDeadlines closes the socket of a client that has not finished its handshake
+     *     within {@code handshakeTimeout}
+     */
+    NbdConnection(Socket socket, ExportResolver resolver, PayloadBuffers buffers,
+            ScheduledExecutorService handshakeDeadlines, Duration handshakeTimeout) {
         this.socket = socket;
         this.resolver = resolver;
         this.buffers = buffers;
+        this.handshakeDeadlines = handshakeDeadlines;
+        this.handshakeTimeout = handshakeTimeout;
         this.client = String.valueOf(socket.getRemoteSocketAddress());
     }
 
@@ -71,19 +85,17 @@ final class NbdConnection {
         String ending = "client disconnected";
         try (socket) {
             socket.setTcpNoDelay(true);
-            socket.setSoTimeout(HANDSHAKE_TIMEOUT_MILLIS);
             ChannelInput raw = new ChannelInput(socket, STREAM_BUFFER_BYTES);
             DataInputStream in = new DataInputStream(raw);
             channelOut = new ChannelOutput(socket, STREAM_BUFFER_BYTES);
             out = new DataOutputStream(channelOut);
-            Optional<NbdHandshake.Session> negotiated = new NbdHandshake(in, out, resolver, client).negotiate();
+            Optional<NbdHandshake.Session> negotiated = negotiateInTime(in);
             if (negotiated.isEmpty()) {
                 return;
             }
             session = negotiated.get();
             limits = new NbdRequests.Limits(session.device().sizeBytes(), session.device().readOnly(),
                     session.blockStatus());
-            socket.setSoTimeout(0);
             log.info("NBD client {} attached to export '{}' ({} bytes{}{}{})", client, session.exportName(),
                     session.device().sizeBytes(), session.device().readOnly() ? ", read-only" : "",
                     session.structuredReplies() ? ", structured replies" : "",
@@ -92,16 +104,37 @@ final class NbdConnection {
         } catch (NbdHandshake.ProtocolViolation e) {
             ending = "protocol violation: " + e.getMessage();
             log.warn("NBD client {} closed for a protocol violation: {}", client, e.getMessage());
-        } catch (SocketTimeoutException e) {
-            ending = "handshake timed out";
-            log.info("NBD client {} dropped: no handshake within {} ms", client, HANDSHAKE_TIMEOUT_MILLIS);
-        } catch (EOFException | SocketException e) {
-            ending = "connection closed: " + e.getMessage();
         } catch (IOException e) {
-            ending = "I/O error: " + e;
-            log.warn("NBD client {}: {}", client, e.toString());
+            ending = handshakeExpired ? "handshake timed out" : "connection closed: " + e;
+            if (handshakeExpired) {
+                log.info("NBD client {} dropped: no handshake within {} ms", client, handshakeTimeout.toMillis());
+            } else if (!(e instanceof EOFException || e instanceof SocketException
+                    || e instanceof ClosedChannelException)) {
+                log.warn("NBD client {}: {}", client, e.toString());
+            }
         } finally {
             log.debug("NBD client {} gone after {} requests ({})", client, requestsServed, ending);
+        }
+    }
+
+    /** The handshake, cut short by closing the socket if it does not end within the timeout. */
+    private Optional<NbdHandshake.Session> negotiateInTime(DataInputStream in)
+            throws IOException, NbdHandshake.ProtocolViolation {
+        ScheduledFuture<?> deadline = handshakeDeadlines.schedule(this::expireHandshake,
+                handshakeTimeout.toMillis(), TimeUnit.MILLISECONDS);
+        try {
+            return new NbdHandshake(in, out, resolver, client).negotiate();
+        } finally {
+            deadline.cancel(false);
+        }
+    }
+
+    private void expireHandshake() {
+        handshakeExpired = true;
+        try {
+            socket.close();
+        } catch (IOException e) {
+            log.debug("NBD client {}: closing after the handshake timeout: {}", client, e.toString());
         }
     }
 

@@ -5,16 +5,24 @@ import java.net.InetSocketAddress;
 import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.channels.ServerSocketChannel;
+import java.time.Duration;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * An NBD server (fixed newstyle, structured replies, base:allocation) on one address. Each
- * connection's handshake runs on a virtual thread, its requests on the connection's workers
- * ({@link NbdConnection}); the exports come from the {@link ExportResolver} at the moment a client
- * asks for one.
+ * connection's handshake runs on a platform thread of its own, its requests on the connection's
+ * workers ({@link NbdConnection}); the exports come from the {@link ExportResolver} at the moment a
+ * client asks for one.
+ *
+ * <p>A connection's socket stays in blocking mode: a virtual thread's I/O on it, or a read with a
+ * timeout, would switch it to non-blocking mode for good, and every read that finds no data would
+ * then cost a failed read and a poll. So a client that does not finish its handshake in time is
+ * not timed out by its reads; a deadline closes its socket.
  */
 public final class NbdServer implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NbdServer.class);
@@ -24,9 +32,14 @@ public final class NbdServer implements AutoCloseable {
     /** Connections served at once; further ones are closed at once. */
     public static final int MAX_CONNECTIONS = 256;
     private static final int ACCEPT_BACKLOG = 64;
+    /** A client that connects and does not finish its handshake by then is dropped. */
+    static final Duration HANDSHAKE_TIMEOUT = Duration.ofSeconds(30);
 
     private final InetSocketAddress listen;
     private final ExportResolver resolver;
+    private final Duration handshakeTimeout;
+    private final ScheduledExecutorService handshakeDeadlines = Executors.newSingleThreadScheduledExecutor(
+            runnable -> Thread.ofPlatform().daemon().name("nbd-handshake-deadlines").unstarted(runnable));
     private final Set<Socket> connections = ConcurrentHashMap.newKeySet();
     private final PayloadBuffers buffers = new PayloadBuffers();
     private ServerSocket serverSocket;
@@ -35,8 +48,13 @@ public final class NbdServer implements AutoCloseable {
 
     /** A server for {@code listen} (bound only to that address; port 0 picks a free one). */
     public NbdServer(InetSocketAddress listen, ExportResolver resolver) {
+        this(listen, resolver, HANDSHAKE_TIMEOUT);
+    }
+
+    NbdServer(InetSocketAddress listen, ExportResolver resolver, Duration handshakeTimeout) {
         this.listen = listen;
         this.resolver = resolver;
+        this.handshakeTimeout = handshakeTimeout;
     }
 
     /** Binds and starts accepting. */
@@ -85,9 +103,9 @@ public final class NbdServer implements AutoCloseable {
                 continue;
             }
             connections.add(socket);
-            Thread.ofVirtual().name("nbd-" + socket.getRemoteSocketAddress()).start(() -> {
+            Thread.ofPlatform().daemon().name("nbd-" + socket.getRemoteSocketAddress()).start(() -> {
                 try {
-                    new NbdConnection(socket, resolver, buffers).run();
+                    new NbdConnection(socket, resolver, buffers, handshakeDeadlines, handshakeTimeout).run();
                 } finally {
                     connections.remove(socket);
                 }
@@ -99,6 +117,7 @@ public final class NbdServer implements AutoCloseable {
     @Override
     public void close() {
         closed = true;
+        handshakeDeadlines.shutdownNow();
         synchronized (this) {
             if (serverSocket != null) {
                 closeQuietly(serverSocket);

@@ -1,43 +1,16 @@
 package herd.block.nbd;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.io.DataInputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
-import java.net.SocketTimeoutException;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import org.junit.jupiter.api.Test;
 
 class ChannelInputTest {
-
-    @Test
-    void aReadTimeoutOnTheSocketHoldsAndReadsGoOnAfterItIsLifted() throws Exception {
-        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
-             Socket client = new Socket("127.0.0.1", ((InetSocketAddress) server.getLocalAddress()).getPort());
-             Socket accepted = server.accept().socket()) {
-            ChannelInput input = new ChannelInput(accepted, 64 * 1024);
-            accepted.setSoTimeout(200); // as during the handshake: a silent client is dropped
-
-            long start = System.nanoTime();
-            assertThatThrownBy(input::read).isInstanceOf(SocketTimeoutException.class);
-            assertThat((System.nanoTime() - start) / 1_000_000).isGreaterThanOrEqualTo(150);
-
-            OutputStream out = client.getOutputStream();
-            out.write(new byte[] {1, 2, 3});
-            out.flush();
-            assertThat(input.read()).isEqualTo(1);
-            accepted.setSoTimeout(0); // transmission: reads go straight to the channel
-            out.write(new byte[] {4, 5});
-            out.flush();
-            byte[] rest = new byte[4];
-            new DataInputStream(input).readFully(rest);
-            assertThat(rest).containsExactly(2, 3, 4, 5);
-        }
-    }
 
     @Test
     void largeDataIsReadFromTheChannelAfterWhatWasAlreadyBuffered() throws Exception {

@@ -205,9 +205,14 @@ final class ObjectChannelClient implements AutoCloseable {
     }
 
     private void giveBack(InetSocketAddress address, Connection connection) {
-        if (!idleOf(address).offerFirst(connection)) {
-            connection.close(); // enough idle ones already
+        if (connection.nonBlocking || !idleOf(address).offerFirst(connection)) {
+            connection.close(); // a virtual thread's connection, or enough idle ones already
         }
+    }
+
+    /** Idle connections kept for a node, for tests. */
+    int idleConnections(InetSocketAddress address) {
+        return idleOf(address).size();
     }
 
     private void closeOverdue() {
@@ -245,12 +250,19 @@ final class ObjectChannelClient implements AutoCloseable {
         /** When the call in progress must have ended (System.nanoTime()), 0 between calls. */
         volatile long deadline;
         volatile boolean timedOut;
+        /**
+         * A virtual thread used it, which switched its socket to non-blocking mode for good (the JDK
+         * does so to park the thread instead of its carrier): it is not pooled, so the platform
+         * threads of the data path never pay a poll per wait on it.
+         */
+        volatile boolean nonBlocking;
 
         Connection(SocketChannel channel) {
             this.channel = channel;
         }
 
         void startCall(long timeoutNanos) {
+            nonBlocking |= Thread.currentThread().isVirtual();
             deadline = System.nanoTime() + timeoutNanos;
             busy.add(this);
         }

@@ -7,6 +7,7 @@ import herd.block.Done;
 import herd.block.volume.ObjectError;
 import herd.blockcore.ObjectId;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
@@ -18,6 +19,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -199,6 +201,30 @@ class ObjectChannelTest {
             assertThat(raw.read(ByteBuffer.allocate(1))).isEqualTo(-1);
         }
         assertThat(copies.reads).isZero();
+    }
+
+    @Test
+    void aConnectionAVirtualThreadUsedIsNotKeptForLaterCalls() throws Exception {
+        byte[] data = pattern(4096, 11);
+        assertThat(write(client, address, "s2", 5, OBJECT, 0, ByteBuffer.wrap(data))).isInstanceOf(CopyReply.Ok.class);
+        assertThat(client.idleConnections(address)).isEqualTo(1);
+
+        // The virtual thread takes the idle connection, which its I/O switches to non-blocking mode.
+        AtomicReference<CopyReply<Done>> reply = new AtomicReference<>();
+        Thread.ofVirtual().start(() -> {
+            try {
+                reply.set(write(client, address, "s2", 5, OBJECT, 4096, ByteBuffer.wrap(data)));
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }).join();
+        assertThat(reply.get()).isInstanceOf(CopyReply.Ok.class);
+        assertThat(client.idleConnections(address)).isZero();
+
+        ByteBuffer into = ByteBuffer.allocate(4096);
+        assertThat(client.read(address, "s2", 5, OBJECT, 4096, into)).isInstanceOf(CopyReply.Ok.class);
+        assertThat(into.array()).isEqualTo(data);
+        assertThat(client.idleConnections(address)).isEqualTo(1);
     }
 
     /** A write made in one go: sent, then its reply read. */
