@@ -72,7 +72,7 @@ final class ChannelInput extends InputStream {
         try {
             return channel.read(buffer);
         } finally {
-            buffer.flip(); // empty again if the read timed out or failed
+            buffer.flip(); // empty again if the read failed
         }
     }
 }
