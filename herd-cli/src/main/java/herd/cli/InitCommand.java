@@ -26,7 +26,7 @@ final class InitCommand implements Callable<Integer> {
     String clusterName;
     @Option(names = "--zone", paramLabel = "ZONE", description = "Failure domain (rack, room); default: the server's name.")
     String zone;
-    @Option(names = "--election-timeout", paramLabel = "MIN-MAX", description = "Election timeout range in ms, e.g. 500-1000 (the default).")
+    @Option(names = "--election-timeout", paramLabel = "MIN-MAX", description = "Election timeout range in ms, e.g. 500-750 (the default).")
     String electionTimeout;
     @Option(names = "--snapshot-every", paramLabel = "ENTRIES", defaultValue = "0",
         description = "Take a Raft snapshot (and purge the log) every ENTRIES entries (default: the control plane's, 10000).")

@@ -142,15 +142,19 @@ public record ControlPlaneConfig(
         private Path dataDirectory;
         private UUID groupId;
         private final Map<String, String> initialPeers = new LinkedHashMap<>();
-        // 500-1000 ms. Ratis's follower sleeps a whole random timeout between two checks and starts
+        // 500-750 ms. Ratis's follower sleeps a whole random timeout between two checks and starts
         // an election at the first check that finds the last contact older than the timeout it
         // just slept, so a follower notices a dead leader well after the timeout: with 1-2 s a write
         // succeeded again 2.2 s after the leader died, with 600-1200 ms 1.5 s, with 500-1000 ms 1.3 s
-        // (etcd, 1 s timeout: 1.4 s; medians of bench/control-plane/run --trials 15). Heartbeats every
-        // 250 ms still leave room for GC pauses and a loaded scheduler: puts from 64 clients
-        // saturating a 2-core machine for minutes caused no election.
+        // (etcd, 1 s timeout: 1.4 s), with 500-750 ms 0.95 s (etcd 1.15 s); medians of
+        // bench/control-plane/run --trials 15.
+        // The minimum alone decides how long a follower waits for a leader that is merely slow, so
+        // it stays at 500 ms: heartbeats every 250 ms leave room for GC pauses and a loaded
+        // scheduler (puts from 64 clients saturating a 2-core machine for minutes caused no
+        // election). The maximum only spreads the followers' checks apart so that they seldom
+        // stand at once; a quarter of a second does, and every check comes sooner.
         private Duration electionTimeoutMin = Duration.ofMillis(500);
-        private Duration electionTimeoutMax = Duration.ofMillis(1000);
+        private Duration electionTimeoutMax = Duration.ofMillis(750);
         private Duration leaderAckBound;
         private Duration watchdogPeriod = Duration.ofMillis(50);
         private long snapshotThresholdEntries = 10_000;

@@ -20,7 +20,7 @@ class ControlPlaneConfigTest {
     void defaultsFitABusyTwoCoreMachine() {
         final ControlPlaneConfig config = valid().build();
         assertThat(config.electionTimeoutMin()).isEqualTo(Duration.ofMillis(500));
-        assertThat(config.electionTimeoutMax()).isEqualTo(Duration.ofMillis(1000));
+        assertThat(config.electionTimeoutMax()).isEqualTo(Duration.ofMillis(750));
         assertThat(config.leaderAckBound()).isEqualTo(Duration.ofMillis(375));
         assertThat(config.bootstraps()).isTrue();
     }

@@ -56,7 +56,7 @@ public final class Simulation {
     public static final long STEP_DOWN_MILLIS = 375;
     /** herd's default election timeout (ControlPlaneConfig); the simulation elects at the timeout itself. */
     public static final long ELECTION_MIN_MILLIS = 500;
-    public static final long ELECTION_MAX_MILLIS = 1_000;
+    public static final long ELECTION_MAX_MILLIS = 750;
     /** When, after the quiet period begins, the operator cleans up failed resources (crm_resource --cleanup). */
     public static final List<Long> OPERATOR_CLEANUPS_AFTER_QUIET_MILLIS = List.of(5_000L, 15_000L);
     public static final long CLEANUP_RETRY_MILLIS = 1_000;

@@ -20,7 +20,7 @@ class KnownFailuresTest {
 
     @Test
     void aNodeMustReportWhatItStoppedOnLosingItsLease() {
-        SimulationResult result = withProtocol(57, false, true);
+        SimulationResult result = withProtocol(99, false, true);
 
         assertThat(result.violation()).startsWith("invariant 3").containsPattern("the state says vip runs on \\[n\\d] but it runs on \\[]");
     }
@@ -36,7 +36,7 @@ class KnownFailuresTest {
 
     @Test
     void aNewLeaderMustWaitUntilNodesReportedWhatTheOldOneStarted() {
-        SimulationResult result = withProtocol(126, true, false);
+        SimulationResult result = withProtocol(108, true, false);
 
         assertThat(result.violation()).startsWith("invariant 1").containsPattern("ip runs on \\[n\\d, n\\d] at once");
     }
