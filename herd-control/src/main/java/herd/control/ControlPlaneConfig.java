@@ -146,8 +146,8 @@ public record ControlPlaneConfig(
         // an election at the first check that finds the last contact older than the timeout it
         // just slept, so a follower notices a dead leader well after the timeout: with 1-2 s a write
         // succeeded again 2.2 s after the leader died, with 600-1200 ms 1.5 s, with 500-1000 ms 1.3 s
-        // (etcd, 1 s timeout: 1.4 s), with 500-750 ms 0.95 s (etcd 1.15 s); medians of
-        // bench/control-plane/run --trials 15.
+        // (etcd, 1 s timeout: 1.4 s), with 500-750 ms 0.95 and 1.15 s in two runs (etcd
+        // 1.15 s in both); medians of bench/control-plane/run --trials 15.
         // The minimum alone decides how long a follower waits for a leader that is merely slow, so
         // it stays at 500 ms: heartbeats every 250 ms leave room for GC pauses and a loaded
         // scheduler (puts from 64 clients saturating a 2-core machine for minutes caused no
