@@ -13,11 +13,12 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.ArrayList;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.ReentrantLock;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -28,8 +29,10 @@ import org.slf4j.LoggerFactory;
  * and serves what it read (as nbdkit does). A request never changes threads, so no wake-up stands
  * between reading and serving it, and a read that waits for the disk holds up only its own thread
  * (a virtual thread in a file read would hold one of the few carrier threads). At most
- * {@value #MAX_IN_FLIGHT_BYTES} bytes of payload are held at once. Replies are written whole under
- * one lock, in completion order (the protocol matches them by cookie).
+ * {@value #MAX_IN_FLIGHT_BYTES} bytes of payload are held at once. Replies are written whole, in
+ * completion order (the protocol matches them by cookie), by whichever worker holds the reply lock:
+ * a worker that finds it taken queues its reply and goes back to the input, rather than sleeping
+ * until the lock is free ({@link #write}).
  */
 final class NbdConnection {
     private static final Logger log = LoggerFactory.getLogger(NbdConnection.class);
@@ -55,9 +58,9 @@ final class NbdConnection {
     /** Set when the handshake deadline closed the socket. */
     private volatile boolean handshakeExpired;
     private final String client;
+    /** Held by the worker writing the replies queued in {@link #replies}. */
     private final ReentrantLock replyLock = new ReentrantLock();
-    /** Replies written or waiting to be: the last one of a burst flushes the stream for all. */
-    private final AtomicInteger repliesPending = new AtomicInteger();
+    private final ConcurrentLinkedQueue<Reply> replies = new ConcurrentLinkedQueue<>();
     private final Semaphore bytePermits = new Semaphore(MAX_IN_FLIGHT_BYTES);
     private ChannelOutput channelOut;
     private DataOutputStream out;
@@ -295,69 +298,98 @@ final class NbdConnection {
     }
 
     private void serveAndRelease(NbdRequest request, ByteBuffer payload, int payloadBudget) {
+        Held held = new Held(payloadBudget);
         try {
-            serve(request, payload);
+            serve(request, payload, held);
         } catch (IOException e) {
             log.debug("NBD client {}: cannot send reply: {}", client, e.toString());
         } catch (RuntimeException e) {
             // A bug must not kill the other requests; the client gets EIO and the log the stack.
             log.error("NBD client {}: {} failed", client, request.commandName(), e);
-            sendQuietly(request, new DeviceError(Errno.EIO, "internal server error: " + e));
+            if (!held.replyQueued) {
+                sendQuietly(request, new DeviceError(Errno.EIO, "internal server error: " + e), held);
+            }
         } finally {
             if (payload != null && PayloadBuffers.pooled(request.length())) {
                 buffers.giveBack(payload); // the device is done with it: writes complete before they answer
             }
-            bytePermits.release(payloadBudget);
+            if (!held.replyQueued) {
+                held.run(); // no reply will: none could be queued
+            }
         }
     }
 
-    private void serve(NbdRequest request, ByteBuffer payload) throws IOException {
+    /**
+     * What a request holds until its reply has left: its share of the payload budget and a read's
+     * data buffer. Whoever writes the reply gives them back, once.
+     */
+    private final class Held implements Runnable {
+        private final int payloadBudget;
+        private final AtomicBoolean released = new AtomicBoolean();
+        /** A pooled buffer holding a read's data, set by the worker serving the read. */
+        private ByteBuffer readBuffer;
+        /** Set by {@link #write} once the reply is queued: from then on its writer releases this. */
+        private volatile boolean replyQueued;
+
+        Held(int payloadBudget) {
+            this.payloadBudget = payloadBudget;
+        }
+
+        @Override
+        public void run() {
+            if (released.compareAndSet(false, true)) {
+                if (readBuffer != null) {
+                    buffers.giveBack(readBuffer);
+                }
+                bytePermits.release(payloadBudget);
+            }
+        }
+    }
+
+    private void serve(NbdRequest request, ByteBuffer payload, Held held) throws IOException {
         Optional<DeviceError> invalid = NbdRequests.validate(request, limits);
         if (invalid.isPresent()) {
-            sendError(request, invalid.get());
+            sendError(request, invalid.get(), held);
             return;
         }
         BlockDevice device = session.device();
         boolean fua = request.hasFlag(NbdProtocol.CMD_FLAG_FUA);
         switch (request.type()) {
-            case NbdProtocol.CMD_READ -> serveRead(request, device);
+            case NbdProtocol.CMD_READ -> serveRead(request, device, held);
             case NbdProtocol.CMD_WRITE -> sendDone(request,
-                    device.write(request.offset(), payload.duplicate(), fua));
-            case NbdProtocol.CMD_FLUSH -> sendDone(request, device.flush());
-            case NbdProtocol.CMD_TRIM -> sendDone(request, device.trim(request.offset(), request.length(), fua));
+                    device.write(request.offset(), payload.duplicate(), fua), held);
+            case NbdProtocol.CMD_FLUSH -> sendDone(request, device.flush(), held);
+            case NbdProtocol.CMD_TRIM -> sendDone(request, device.trim(request.offset(), request.length(), fua), held);
             case NbdProtocol.CMD_WRITE_ZEROES -> sendDone(request, device.writeZeroes(request.offset(),
-                    request.length(), request.hasFlag(NbdProtocol.CMD_FLAG_NO_HOLE), fua));
-            case NbdProtocol.CMD_BLOCK_STATUS -> serveBlockStatus(request, device);
+                    request.length(), request.hasFlag(NbdProtocol.CMD_FLAG_NO_HOLE), fua), held);
+            case NbdProtocol.CMD_BLOCK_STATUS -> serveBlockStatus(request, device, held);
             default -> throw new IllegalStateException("validate let through " + request.commandName());
         }
     }
 
     /**
      * Reads into a reused (direct, when the budget allows) buffer and answers from it; reads below
-     * a block into a new array.
+     * a block into a new array. The buffer goes back when the reply has left ({@link Held}).
      */
-    private void serveRead(NbdRequest request, BlockDevice device) throws IOException {
+    private void serveRead(NbdRequest request, BlockDevice device, Held held) throws IOException {
         int length = (int) request.length();
         boolean pooled = PayloadBuffers.pooled(length);
         ByteBuffer data = pooled ? buffers.take(length) : ByteBuffer.allocate(length);
-        try {
-            switch (device.read(request.offset(), data.duplicate())) {
-                case DeviceResult.Ok<Done> ok -> sendData(request, data);
-                case DeviceResult.Failed<Done>(DeviceError error) -> sendError(request, error);
-            }
-        } finally {
-            if (pooled) {
-                buffers.giveBack(data);
-            }
+        if (pooled) {
+            held.readBuffer = data;
+        }
+        switch (device.read(request.offset(), data.duplicate())) {
+            case DeviceResult.Ok<Done> ok -> sendData(request, data, held);
+            case DeviceResult.Failed<Done>(DeviceError error) -> sendError(request, error, held);
         }
     }
 
-    private void serveBlockStatus(NbdRequest request, BlockDevice device) throws IOException {
+    private void serveBlockStatus(NbdRequest request, BlockDevice device, Held held) throws IOException {
         int maxExtents = request.hasFlag(NbdProtocol.CMD_FLAG_REQ_ONE) ? 1 : MAX_EXTENTS_PER_REPLY;
         switch (device.blockStatus(request.offset(), request.length(), maxExtents)) {
             case DeviceResult.Ok<List<Extent>>(List<Extent> extents) -> write(NbdMessages.blockStatusChunk(
-                    request.cookie(), NbdProtocol.BASE_ALLOCATION_CONTEXT_ID, extents), null);
-            case DeviceResult.Failed<List<Extent>>(DeviceError error) -> sendError(request, error);
+                    request.cookie(), NbdProtocol.BASE_ALLOCATION_CONTEXT_ID, extents), null, held);
+            case DeviceResult.Failed<List<Extent>>(DeviceError error) -> sendError(request, error, held);
         }
     }
 
@@ -370,21 +402,21 @@ final class NbdConnection {
      * to find its magic and one for the rest of its header. Errors still get a structured reply,
      * which carries a message.
      */
-    private void sendDone(NbdRequest request, DeviceResult<Done> result) throws IOException {
+    private void sendDone(NbdRequest request, DeviceResult<Done> result, Held held) throws IOException {
         switch (result) {
-            case DeviceResult.Ok<Done> ok -> write(NbdMessages.simpleReplyHeader(0, request.cookie()), null);
-            case DeviceResult.Failed<Done>(DeviceError error) -> sendError(request, error);
+            case DeviceResult.Ok<Done> ok -> write(NbdMessages.simpleReplyHeader(0, request.cookie()), null, held);
+            case DeviceResult.Failed<Done>(DeviceError error) -> sendError(request, error, held);
         }
     }
 
-    private void sendData(NbdRequest request, ByteBuffer data) throws IOException {
+    private void sendData(NbdRequest request, ByteBuffer data, Held held) throws IOException {
         if (!session.structuredReplies()) {
-            write(NbdMessages.simpleReplyHeader(0, request.cookie()), data);
+            write(NbdMessages.simpleReplyHeader(0, request.cookie()), data, held);
         } else if (!data.hasRemaining()) {
             // An OFFSET_DATA chunk must carry at least one byte.
-            write(finalNoneChunk(request), null);
+            write(finalNoneChunk(request), null, held);
         } else {
-            write(NbdMessages.offsetDataHeader(request.cookie(), request.offset(), data.remaining()), data);
+            write(NbdMessages.offsetDataHeader(request.cookie(), request.offset(), data.remaining()), data, held);
         }
     }
 
@@ -392,46 +424,76 @@ final class NbdConnection {
         return NbdMessages.chunkHeader(NbdProtocol.REPLY_FLAG_DONE, NbdProtocol.REPLY_TYPE_NONE, request.cookie(), 0);
     }
 
-    private void sendError(NbdRequest request, DeviceError error) throws IOException {
+    private void sendError(NbdRequest request, DeviceError error, Held held) throws IOException {
         log.debug("NBD client {}: {} at {}+{} failed: {} {}", client, request.commandName(), request.offset(),
                 request.length(), error.errno(), error.message());
         if (session.structuredReplies()) {
-            write(NbdMessages.errorChunk(request.cookie(), error), null);
+            write(NbdMessages.errorChunk(request.cookie(), error), null, held);
         } else {
-            write(NbdMessages.simpleReplyHeader(error.errno().code(), request.cookie()), null);
+            write(NbdMessages.simpleReplyHeader(error.errno().code(), request.cookie()), null, held);
         }
     }
 
-    private void sendQuietly(NbdRequest request, DeviceError error) {
+    private void sendQuietly(NbdRequest request, DeviceError error, Held held) {
         try {
-            sendError(request, error);
+            sendError(request, error, held);
         } catch (IOException | RuntimeException e) {
             log.debug("NBD client {}: cannot send error reply: {}", client, e.toString());
         }
     }
 
+    /** A reply waiting to be written, and what its request holds until then. */
+    private record Reply(byte[] header, ByteBuffer data, Held held) {}
+
     /**
-     * Writes one reply whole. The stream is flushed by the last of the replies that were ready at
-     * once: under load many replies leave in one system call, and a reply never waits for a later one
-     * (a writer that finds no other reply pending flushes). Data that does not fit in the stream's
-     * buffer leaves at once with what is buffered, straight from its own buffer ({@link ChannelOutput}).
+     * Queues one reply, then writes the queue if no other worker is writing it. The worker holding
+     * the reply lock writes every reply queued, its own and those of workers that found the lock
+     * taken and left: a worker never sleeps waiting for another's reply to leave (a 1 MiB reply
+     * blocks its writer until the client has read most of it). The stream is flushed once the queue
+     * is empty, so under load many replies leave in one system call and a reply never waits for a
+     * later one. After letting go of the lock the writer looks at the queue again: a reply queued
+     * while it still held the lock, by a worker that then found the lock taken, is written by the
+     * next round.
      */
-    private void write(byte[] header, ByteBuffer data) throws IOException {
-        repliesPending.incrementAndGet();
-        replyLock.lock();
-        try {
-            out.write(header);
-            if (data != null) {
-                channelOut.writeData(data);
+    private void write(byte[] header, ByteBuffer data, Held held) throws IOException {
+        replies.add(new Reply(header, data, held));
+        held.replyQueued = true;
+        do {
+            if (!replyLock.tryLock()) {
+                return; // its holder writes this reply before it lets go, or looks again after
             }
-        } finally {
             try {
-                if (repliesPending.decrementAndGet() == 0) {
-                    out.flush();
-                }
+                writeQueued();
             } finally {
                 replyLock.unlock();
             }
+        } while (!replies.isEmpty());
+    }
+
+    /**
+     * Writes queued replies until none is left, then flushes. Data that does not fit in the
+     * stream's buffer leaves at once with what is buffered, straight from its own buffer
+     * ({@link ChannelOutput}). If the connection fails, the replies still queued are dropped (their
+     * requests' buffers and budget given back): no later reply could reach the client either.
+     */
+    private void writeQueued() throws IOException {
+        try {
+            for (Reply reply = replies.poll(); reply != null; reply = replies.poll()) {
+                try {
+                    out.write(reply.header());
+                    if (reply.data() != null) {
+                        channelOut.writeData(reply.data());
+                    }
+                } finally {
+                    reply.held().run();
+                }
+            }
+            out.flush();
+        } catch (IOException e) {
+            for (Reply reply = replies.poll(); reply != null; reply = replies.poll()) {
+                reply.held().run();
+            }
+            throw e;
         }
     }
 }

@@ -93,13 +93,57 @@ class NbdConnectionWorkersTest {
         }
     }
 
+    @Test
+    void aReplyTheClientIsNotReadingYetDoesNotHoldUpTheRequestsBehindIt() throws IOException, InterruptedException {
+        // More writes than a connection has workers, sent behind a read whose reply cannot leave
+        // until the client reads (32 MiB against a receive buffer of 64 KiB): a worker that waited
+        // for that reply to leave before going back to the input would leave no worker to read the
+        // last writes.
+        int bigReads = 1;
+        int writes = 2 * NbdConnection.MAX_WORKERS;
+        CountDownLatch allWritesServed = new CountDownLatch(writes);
+        startServer(new TestDevice() {
+            @Override
+            public long sizeBytes() {
+                return NbdProtocol.MAX_PAYLOAD_BYTES;
+            }
+
+            @Override
+            public DeviceResult<Done> write(long offset, ByteBuffer source, boolean fua) {
+                allWritesServed.countDown();
+                return super.write(offset, source, fua);
+            }
+        });
+        try (RawNbdClient client = connect(64 * 1024)) {
+            for (int read = 0; read < bigReads; read++) {
+                client.sendRequest(0, NbdProtocol.CMD_READ, read, 0, NbdProtocol.MAX_PAYLOAD_BYTES, null);
+            }
+            for (int write = 0; write < writes; write++) {
+                client.sendRequest(0, NbdProtocol.CMD_WRITE, bigReads + write, 0, 4096, new byte[4096]);
+            }
+
+            boolean served = allWritesServed.await(WAIT_SECONDS, TimeUnit.SECONDS);
+
+            List<Integer> errors = new ArrayList<>();
+            for (int reply = 0; reply < bigReads + writes; reply++) {
+                errors.add(client.readReply(cookie -> cookie < bigReads ? NbdProtocol.MAX_PAYLOAD_BYTES : 0).error());
+            }
+            assertThat(served).as("every write served while the read's reply waited for the client").isTrue();
+            assertThat(errors).containsOnly(0);
+        }
+    }
+
     private void startServer(BlockDevice device) throws IOException {
         server = new NbdServer(new InetSocketAddress("127.0.0.1", 0), new MapExportResolver(Map.of("vol", device)));
         server.start();
     }
 
     private RawNbdClient connect() throws IOException {
-        RawNbdClient client = new RawNbdClient(server.localAddress());
+        return connect(0);
+    }
+
+    private RawNbdClient connect(int receiveBufferBytes) throws IOException {
+        RawNbdClient client = new RawNbdClient(server.localAddress(), receiveBufferBytes);
         assertThat(client.go("vol")).isNull();
         return client;
     }

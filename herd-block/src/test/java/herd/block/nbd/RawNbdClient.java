@@ -41,7 +41,16 @@ final class RawNbdClient implements AutoCloseable {
     int transmissionFlags;
 
     RawNbdClient(InetSocketAddress server) throws IOException {
-        socket = new Socket(server.getAddress(), server.getPort());
+        this(server, 0);
+    }
+
+    /** @param receiveBufferBytes the socket's receive buffer, fixed; 0 for the system's, which grows */
+    RawNbdClient(InetSocketAddress server, int receiveBufferBytes) throws IOException {
+        socket = new Socket();
+        if (receiveBufferBytes > 0) {
+            socket.setReceiveBufferSize(receiveBufferBytes); // before connecting: it sets the TCP window
+        }
+        socket.connect(server);
         socket.setSoTimeout(60_000);
         in = new DataInputStream(new BufferedInputStream(socket.getInputStream()));
         out = new DataOutputStream(new BufferedOutputStream(socket.getOutputStream()));
