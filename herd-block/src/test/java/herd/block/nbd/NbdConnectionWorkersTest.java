@@ -95,11 +95,10 @@ class NbdConnectionWorkersTest {
 
     @Test
     void aReplyTheClientIsNotReadingYetDoesNotHoldUpTheRequestsBehindIt() throws IOException, InterruptedException {
-        // More writes than a connection has workers, sent behind a read whose reply cannot leave
-        // until the client reads (32 MiB against a receive buffer of 64 KiB): a worker that waited
-        // for that reply to leave before going back to the input would leave no worker to read the
-        // last writes.
-        int bigReads = 1;
+        // More writes than a connection has workers, sent once a read's reply has begun to arrive,
+        // a reply that cannot leave until the client reads (32 MiB against a receive buffer of
+        // 64 KiB): a worker that waited for that reply to leave before going back to the input
+        // would leave no worker to read the last writes.
         int writes = 2 * NbdConnection.MAX_WORKERS;
         CountDownLatch allWritesServed = new CountDownLatch(writes);
         startServer(new TestDevice() {
@@ -115,21 +114,28 @@ class NbdConnectionWorkersTest {
             }
         });
         try (RawNbdClient client = connect(64 * 1024)) {
-            for (int read = 0; read < bigReads; read++) {
-                client.sendRequest(0, NbdProtocol.CMD_READ, read, 0, NbdProtocol.MAX_PAYLOAD_BYTES, null);
-            }
-            for (int write = 0; write < writes; write++) {
-                client.sendRequest(0, NbdProtocol.CMD_WRITE, bigReads + write, 0, 4096, new byte[4096]);
+            client.sendRequest(0, NbdProtocol.CMD_READ, 0, 0, NbdProtocol.MAX_PAYLOAD_BYTES, null);
+            awaitReplyArriving(client); // its writer now holds the reply lock until the client reads
+            for (int write = 1; write <= writes; write++) {
+                client.sendRequest(0, NbdProtocol.CMD_WRITE, write, 0, 4096, new byte[4096]);
             }
 
             boolean served = allWritesServed.await(WAIT_SECONDS, TimeUnit.SECONDS);
 
             List<Integer> errors = new ArrayList<>();
-            for (int reply = 0; reply < bigReads + writes; reply++) {
-                errors.add(client.readReply(cookie -> cookie < bigReads ? NbdProtocol.MAX_PAYLOAD_BYTES : 0).error());
+            for (int reply = 0; reply <= writes; reply++) {
+                errors.add(client.readReply(cookie -> cookie == 0 ? NbdProtocol.MAX_PAYLOAD_BYTES : 0).error());
             }
             assertThat(served).as("every write served while the read's reply waited for the client").isTrue();
             assertThat(errors).containsOnly(0);
+        }
+    }
+
+    private static void awaitReplyArriving(RawNbdClient client) throws IOException, InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(WAIT_SECONDS);
+        while (client.in.available() == 0) {
+            assertThat(System.nanoTime()).as("the read's reply began to arrive").isLessThan(deadline);
+            Thread.sleep(1);
         }
     }
 
