@@ -3,7 +3,7 @@ package herd.block.nbd;
 import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -16,13 +16,18 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>Sizes round up to a power of two. At most {@link #DIRECT_BYTES_MAX} of direct memory exists at
  * once (in use or waiting for reuse); a payload that would need more gets a heap buffer, so a burst
  * of connections never exhausts the JVM's direct memory.
+ *
+ * <p>The buffer given back last is taken first (a stack, not a queue): its bytes were touched most
+ * recently and are the likeliest still to be in the CPU's caches when the next request's socket read
+ * or file read writes into it. Taken in turn, the 32 buffers of a busy 1 MiB stream would each have
+ * left the caches by the time they came round again.
  */
 final class PayloadBuffers {
     /** Smaller payloads go in a new heap array: they are not whole blocks anyway. */
     static final int POOLED_MIN_BYTES = 4 * 1024;
     static final long DIRECT_BYTES_MAX = 32L << 20;
 
-    private final Map<Integer, ConcurrentLinkedQueue<ByteBuffer>> freeDirect = new ConcurrentHashMap<>();
+    private final Map<Integer, ConcurrentLinkedDeque<ByteBuffer>> freeDirect = new ConcurrentHashMap<>();
     private final AtomicLong directBytes = new AtomicLong();
 
     /** Whether a payload of {@code length} bytes goes in a buffer from {@link #take}. */
@@ -33,7 +38,7 @@ final class PayloadBuffers {
     /** A buffer of exactly {@code length} bytes (position 0): direct when the budget allows, else on the heap. */
     ByteBuffer take(int length) {
         int size = sizeClass(length);
-        ByteBuffer buffer = freeDirect.computeIfAbsent(size, s -> new ConcurrentLinkedQueue<>()).poll();
+        ByteBuffer buffer = freeDirect.computeIfAbsent(size, s -> new ConcurrentLinkedDeque<>()).pollFirst();
         if (buffer == null) {
             if (directBytes.addAndGet(size) > DIRECT_BYTES_MAX) {
                 directBytes.addAndGet(-size);
@@ -47,7 +52,7 @@ final class PayloadBuffers {
     /** Takes back a buffer from {@link #take}; heap buffers are left to the collector. */
     void giveBack(ByteBuffer buffer) {
         if (buffer.isDirect()) {
-            freeDirect.get(buffer.capacity()).add(buffer);
+            freeDirect.get(buffer.capacity()).addFirst(buffer);
         }
     }
 

@@ -29,4 +29,15 @@ class PayloadBuffersTest {
         assertThat(overBudget.isDirect()).as("beyond the budget: a heap buffer").isFalse();
         assertThat(overBudget.remaining()).isEqualTo(1 << 20);
     }
+
+    @Test
+    void theBufferGivenBackLastIsTakenFirst() {
+        PayloadBuffers buffers = new PayloadBuffers();
+        ByteBuffer older = buffers.take(1 << 20);
+        ByteBuffer newer = buffers.take(1 << 20);
+        buffers.giveBack(older);
+        buffers.giveBack(newer);
+        assertThat(buffers.take(1 << 20)).as("the one whose bytes are most likely still in the CPU's cache").isSameAs(newer);
+        assertThat(buffers.take(1 << 20)).isSameAs(older);
+    }
 }
