@@ -40,6 +40,11 @@ final class ChannelOutput extends BufferedOutputStream {
         }
     }
 
+    /** Whether nothing is buffered: everything written so far has been sent. */
+    boolean isEmpty() {
+        return count == 0;
+    }
+
     /** Sends what is buffered, then {@code data} from its position to its limit (which it leaves as it is). */
     private void flushWith(ByteBuffer data) throws IOException {
         ByteBuffer[] parts = {ByteBuffer.wrap(buf, 0, count), data.duplicate()};

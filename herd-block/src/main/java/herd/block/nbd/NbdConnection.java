@@ -13,7 +13,6 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.ArrayList;
-import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
@@ -30,9 +29,8 @@ import org.slf4j.LoggerFactory;
  * between reading and serving it, and a read that waits for the disk holds up only its own thread
  * (a virtual thread in a file read would hold one of the few carrier threads). At most
  * {@value #MAX_IN_FLIGHT_BYTES} bytes of payload are held at once. Replies are written whole, in
- * completion order (the protocol matches them by cookie), by whichever worker holds the reply lock:
- * a worker that finds it taken queues its reply and goes back to the input, rather than sleeping
- * until the lock is free ({@link #write}).
+ * completion order, by whichever worker holds the reply lock, and small ones leave together
+ * ({@link ReplyOutput}).
  */
 final class NbdConnection {
     private static final Logger log = LoggerFactory.getLogger(NbdConnection.class);
@@ -58,12 +56,10 @@ final class NbdConnection {
     /** Set when the handshake deadline closed the socket. */
     private volatile boolean handshakeExpired;
     private final String client;
-    /** Held by the worker writing the replies queued in {@link #replies}. */
-    private final ReentrantLock replyLock = new ReentrantLock();
-    private final ConcurrentLinkedQueue<Reply> replies = new ConcurrentLinkedQueue<>();
     private final Semaphore bytePermits = new Semaphore(MAX_IN_FLIGHT_BYTES);
     private ChannelOutput channelOut;
     private DataOutputStream out;
+    private ReplyOutput replies;
     private NbdHandshake.Session session;
     private NbdRequests.Limits limits;
     private long requestsServed;
@@ -149,14 +145,17 @@ final class NbdConnection {
      */
     private String transmit(DataInputStream in, ChannelInput raw) throws IOException, NbdHandshake.ProtocolViolation {
         Input input = new Input(in, raw);
+        replies = new ReplyOutput(channelOut, out, client, ReplyOutput.DEFAULT_MAX_HOLD);
         startWorker(input);
-        for (int worker = 0; worker < input.workerCount(); worker++) {
-            try {
+        try {
+            for (int worker = 0; worker < input.workerCount(); worker++) {
                 input.worker(worker).join();
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IOException("interrupted while waiting for the requests in flight");
             }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IOException("interrupted while waiting for the requests in flight");
+        } finally {
+            replies.close();
         }
         return input.ending();
     }
@@ -298,7 +297,10 @@ final class NbdConnection {
     }
 
     private void serveAndRelease(NbdRequest request, ByteBuffer payload, int payloadBudget) {
-        Held held = new Held(payloadBudget);
+        Held held = new Held(payloadBudget, ReplyOutput.isQuick(request));
+        if (held.quick) {
+            replies.started();
+        }
         try {
             serve(request, payload, held);
         } catch (IOException e) {
@@ -315,6 +317,7 @@ final class NbdConnection {
             }
             if (!held.replyQueued) {
                 held.run(); // no reply will: none could be queued
+                endWithoutReply(held);
             }
         }
     }
@@ -325,14 +328,17 @@ final class NbdConnection {
      */
     private final class Held implements Runnable {
         private final int payloadBudget;
+        /** Whether replies may wait for this request ({@link ReplyOutput#isQuick}). */
+        private final boolean quick;
         private final AtomicBoolean released = new AtomicBoolean();
         /** A pooled buffer holding a read's data, set by the worker serving the read. */
         private ByteBuffer readBuffer;
         /** Set by {@link #write} once the reply is queued: from then on its writer releases this. */
         private volatile boolean replyQueued;
 
-        Held(int payloadBudget) {
+        Held(int payloadBudget, boolean quick) {
             this.payloadBudget = payloadBudget;
+            this.quick = quick;
         }
 
         @Override
@@ -442,58 +448,17 @@ final class NbdConnection {
         }
     }
 
-    /** A reply waiting to be written, and what its request holds until then. */
-    private record Reply(byte[] header, ByteBuffer data, Held held) {}
-
-    /**
-     * Queues one reply, then writes the queue if no other worker is writing it. The worker holding
-     * the reply lock writes every reply queued, its own and those of workers that found the lock
-     * taken and left: a worker never sleeps waiting for another's reply to leave (a 1 MiB reply
-     * blocks its writer until the client has read most of it). The stream is flushed once the queue
-     * is empty, so under load many replies leave in one system call and a reply never waits for a
-     * later one. After letting go of the lock the writer looks at the queue again: a reply queued
-     * while it still held the lock, by a worker that then found the lock taken, is written by the
-     * next round.
-     */
-    private void write(byte[] header, ByteBuffer data, Held held) throws IOException {
-        replies.add(new Reply(header, data, held));
-        held.replyQueued = true;
-        do {
-            if (!replyLock.tryLock()) {
-                return; // its holder writes this reply before it lets go, or looks again after
-            }
-            try {
-                writeQueued();
-            } finally {
-                replyLock.unlock();
-            }
-        } while (!replies.isEmpty());
+    /** Replies that waited for a request that gets none (its connection failed) may have to leave now. */
+    private void endWithoutReply(Held held) {
+        try {
+            replies.ended(held.quick);
+        } catch (IOException e) {
+            log.debug("NBD client {}: cannot send held replies: {}", client, e.toString());
+        }
     }
 
-    /**
-     * Writes queued replies until none is left, then flushes. Data that does not fit in the
-     * stream's buffer leaves at once with what is buffered, straight from its own buffer
-     * ({@link ChannelOutput}). If the connection fails, the replies still queued are dropped (their
-     * requests' buffers and budget given back): no later reply could reach the client either.
-     */
-    private void writeQueued() throws IOException {
-        try {
-            for (Reply reply = replies.poll(); reply != null; reply = replies.poll()) {
-                try {
-                    out.write(reply.header());
-                    if (reply.data() != null) {
-                        channelOut.writeData(reply.data());
-                    }
-                } finally {
-                    reply.held().run();
-                }
-            }
-            out.flush();
-        } catch (IOException e) {
-            for (Reply reply = replies.poll(); reply != null; reply = replies.poll()) {
-                reply.held().run();
-            }
-            throw e;
-        }
+    private void write(byte[] header, ByteBuffer data, Held held) throws IOException {
+        held.replyQueued = true;
+        replies.send(header, data, held, held.quick);
     }
 }

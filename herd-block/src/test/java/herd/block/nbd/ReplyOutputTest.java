@@ -1,0 +1,163 @@
+package herd.block.nbd;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.DataInputStream;
+import java.io.DataOutputStream;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
+import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
+import java.time.Duration;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/** Replies over a real loopback socket: when they wait in the buffer and when they leave. */
+class ReplyOutputTest {
+    /** Long enough that no test ends before it: replies leave for other reasons. */
+    private static final Duration NO_HOLD_LIMIT = Duration.ofHours(1);
+    private static final int REPLY_BYTES = 16;
+
+    private ServerSocketChannel server;
+    private Socket client;
+    private Socket accepted;
+    private DataInputStream fromServer;
+
+    @BeforeEach
+    void connect() throws Exception {
+        server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+        client = new Socket("127.0.0.1", ((InetSocketAddress) server.getLocalAddress()).getPort());
+        accepted = server.accept().socket();
+        accepted.setTcpNoDelay(true);
+        fromServer = new DataInputStream(client.getInputStream());
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        client.close();
+        accepted.close();
+        server.close();
+    }
+
+    private ReplyOutput replies(Duration maxHold) throws Exception {
+        ChannelOutput channelOut = new ChannelOutput(accepted, 128 * 1024);
+        return new ReplyOutput(channelOut, new DataOutputStream(channelOut), "test", maxHold);
+    }
+
+    private static byte[] reply(long cookie) {
+        return NbdMessages.simpleReplyHeader(0, cookie);
+    }
+
+    /** Reads {@code count} simple replies, waiting at most 10 s for them, and returns their cookies. */
+    private long[] receive(int count) throws Exception {
+        client.setSoTimeout(10_000);
+        long[] cookies = new long[count];
+        for (int i = 0; i < count; i++) {
+            byte[] header = new byte[REPLY_BYTES];
+            fromServer.readFully(header);
+            cookies[i] = ByteBuffer.wrap(header).getLong(8);
+        }
+        return cookies;
+    }
+
+    private void assertNothingArrivesFor(Duration wait) throws Exception {
+        client.setSoTimeout((int) wait.toMillis());
+        assertThatThrownBy(fromServer::read).isInstanceOf(SocketTimeoutException.class);
+    }
+
+    @Test
+    void theReplyToTheOnlyRequestInServiceLeavesAtOnce() throws Exception {
+        ReplyOutput replies = replies(NO_HOLD_LIMIT);
+        replies.started();
+        replies.send(reply(1), null, () -> {}, true);
+
+        assertThat(receive(1)).containsExactly(1);
+    }
+
+    @Test
+    void aReplyWaitsWhileAnotherQuickRequestIsServedAndLeavesWithItsReply() throws Exception {
+        ReplyOutput replies = replies(NO_HOLD_LIMIT);
+        AtomicInteger written = new AtomicInteger();
+        replies.started();
+        replies.started();
+        replies.send(reply(1), null, written::incrementAndGet, true);
+
+        assertThat(written).hasValue(1); // in the buffer: its request's buffers went back already
+        assertNothingArrivesFor(Duration.ofMillis(300));
+
+        replies.send(reply(2), null, written::incrementAndGet, true);
+        assertThat(receive(2)).containsExactly(1, 2);
+    }
+
+    @Test
+    void aHeldReplyLeavesAfterTheLongestHoldWhenTheRequestItWaitsForIsSlow() throws Exception {
+        ReplyOutput replies = replies(Duration.ofMillis(50));
+        replies.started();
+        replies.started(); // never ends, like a read stuck on the disk
+        replies.send(reply(1), null, () -> {}, true);
+
+        assertThat(receive(1)).containsExactly(1);
+        replies.close();
+    }
+
+    @Test
+    void aRequestThatEndsWithoutAReplyLetsTheHeldRepliesGo() throws Exception {
+        ReplyOutput replies = replies(NO_HOLD_LIMIT);
+        replies.started();
+        replies.started();
+        replies.send(reply(1), null, () -> {}, true);
+        replies.ended(true);
+
+        assertThat(receive(1)).containsExactly(1);
+    }
+
+    @Test
+    void repliesLeaveOnceTheMostThatMayWaitAreHeld() throws Exception {
+        ReplyOutput replies = replies(NO_HOLD_LIMIT);
+        int inService = ReplyOutput.MAX_HELD_REPLIES + 4;
+        for (int i = 0; i < inService; i++) {
+            replies.started();
+        }
+        long[] expected = new long[ReplyOutput.MAX_HELD_REPLIES];
+        for (int i = 0; i < ReplyOutput.MAX_HELD_REPLIES; i++) {
+            expected[i] = i + 1;
+            replies.send(reply(i + 1), null, () -> {}, true);
+        }
+
+        assertThat(receive(ReplyOutput.MAX_HELD_REPLIES)).containsExactly(expected);
+    }
+
+    @Test
+    void dataTooLargeForTheBufferLeavesAtOnceWithWhatWasHeld() throws Exception {
+        ReplyOutput replies = replies(NO_HOLD_LIMIT);
+        for (int i = 0; i < 3; i++) {
+            replies.started();
+        }
+        replies.send(reply(1), null, () -> {}, true);
+        byte[] data = new byte[1024 * 1024];
+        data[data.length - 1] = 7;
+        replies.send(reply(2), ByteBuffer.wrap(data), () -> {}, true);
+
+        assertThat(receive(2)).containsExactly(1, 2);
+        byte[] received = new byte[data.length];
+        fromServer.readFully(received);
+        assertThat(received[data.length - 1]).isEqualTo((byte) 7);
+    }
+
+    @Test
+    void onlySmallRequestsThatNeedNoSyncAreQuick() {
+        assertThat(ReplyOutput.isQuick(request(NbdProtocol.CMD_WRITE, 0, 4096))).isTrue();
+        assertThat(ReplyOutput.isQuick(request(NbdProtocol.CMD_READ, 0, ReplyOutput.QUICK_BYTES_MAX))).isTrue();
+        assertThat(ReplyOutput.isQuick(request(NbdProtocol.CMD_READ, 0, 1024 * 1024))).isFalse();
+        assertThat(ReplyOutput.isQuick(request(NbdProtocol.CMD_WRITE, NbdProtocol.CMD_FLAG_FUA, 4096))).isFalse();
+        assertThat(ReplyOutput.isQuick(request(NbdProtocol.CMD_FLUSH, 0, 0))).isFalse();
+    }
+
+    private static NbdRequest request(int type, int flags, long length) {
+        return new NbdRequest(flags, type, 1, 0, length);
+    }
+}
