@@ -219,18 +219,16 @@ final class ReplyOutput {
     }
 
     /**
-     * Called once no request is left in service: stops the flusher, and sends anything still held
-     * (nothing should be: the last request to end sends the buffer). If the lock is taken, its
-     * holder sends it.
+     * Called once no request is left in service, before the socket is closed: stops the flusher,
+     * and sends anything still held (nothing should be: the last request to end sends the buffer).
+     * Waits for a round of writing in progress, which may be sending the last replies.
      */
     void close() {
         closed = true;
         if (flusher != null) {
             LockSupport.unpark(flusher);
         }
-        if (!lock.tryLock()) {
-            return;
-        }
+        lock.lock();
         try {
             if (held > 0) {
                 held = 0;

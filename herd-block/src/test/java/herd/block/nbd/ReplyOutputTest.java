@@ -26,6 +26,7 @@ class ReplyOutputTest {
     private Socket client;
     private Socket accepted;
     private DataInputStream fromServer;
+    private ReplyOutput replies;
 
     @BeforeEach
     void connect() throws Exception {
@@ -38,6 +39,9 @@ class ReplyOutputTest {
 
     @AfterEach
     void close() throws Exception {
+        if (replies != null) {
+            replies.close(); // stops its flusher
+        }
         client.close();
         accepted.close();
         server.close();
@@ -45,7 +49,8 @@ class ReplyOutputTest {
 
     private ReplyOutput replies(Duration maxHold) throws Exception {
         ChannelOutput channelOut = new ChannelOutput(accepted, 128 * 1024);
-        return new ReplyOutput(channelOut, new DataOutputStream(channelOut), "test", maxHold);
+        replies = new ReplyOutput(channelOut, new DataOutputStream(channelOut), "test", maxHold);
+        return replies;
     }
 
     private static byte[] reply(long cookie) {
@@ -71,7 +76,7 @@ class ReplyOutputTest {
 
     @Test
     void theReplyToTheOnlyRequestInServiceLeavesAtOnce() throws Exception {
-        ReplyOutput replies = replies(NO_HOLD_LIMIT);
+        replies(NO_HOLD_LIMIT);
         replies.started();
         replies.send(reply(1), null, () -> {}, true);
 
@@ -80,7 +85,7 @@ class ReplyOutputTest {
 
     @Test
     void aReplyWaitsWhileAnotherQuickRequestIsServedAndLeavesWithItsReply() throws Exception {
-        ReplyOutput replies = replies(NO_HOLD_LIMIT);
+        replies(NO_HOLD_LIMIT);
         AtomicInteger written = new AtomicInteger();
         replies.started();
         replies.started();
@@ -95,18 +100,17 @@ class ReplyOutputTest {
 
     @Test
     void aHeldReplyLeavesAfterTheLongestHoldWhenTheRequestItWaitsForIsSlow() throws Exception {
-        ReplyOutput replies = replies(Duration.ofMillis(50));
+        replies(Duration.ofMillis(50));
         replies.started();
         replies.started(); // never ends, like a read stuck on the disk
         replies.send(reply(1), null, () -> {}, true);
 
         assertThat(receive(1)).containsExactly(1);
-        replies.close();
     }
 
     @Test
     void aRequestThatEndsWithoutAReplyLetsTheHeldRepliesGo() throws Exception {
-        ReplyOutput replies = replies(NO_HOLD_LIMIT);
+        replies(NO_HOLD_LIMIT);
         replies.started();
         replies.started();
         replies.send(reply(1), null, () -> {}, true);
@@ -116,8 +120,19 @@ class ReplyOutputTest {
     }
 
     @Test
+    void closingSendsWhatIsStillHeld() throws Exception {
+        replies(NO_HOLD_LIMIT);
+        replies.started();
+        replies.started();
+        replies.send(reply(1), null, () -> {}, true);
+        replies.close();
+
+        assertThat(receive(1)).containsExactly(1);
+    }
+
+    @Test
     void repliesLeaveOnceTheMostThatMayWaitAreHeld() throws Exception {
-        ReplyOutput replies = replies(NO_HOLD_LIMIT);
+        replies(NO_HOLD_LIMIT);
         int inService = ReplyOutput.MAX_HELD_REPLIES + 4;
         for (int i = 0; i < inService; i++) {
             replies.started();
@@ -133,7 +148,7 @@ class ReplyOutputTest {
 
     @Test
     void dataTooLargeForTheBufferLeavesAtOnceWithWhatWasHeld() throws Exception {
-        ReplyOutput replies = replies(NO_HOLD_LIMIT);
+        replies(NO_HOLD_LIMIT);
         for (int i = 0; i < 3; i++) {
             replies.started();
         }
