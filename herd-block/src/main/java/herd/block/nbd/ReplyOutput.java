@@ -4,6 +4,7 @@ import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.time.temporal.ChronoUnit;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
@@ -36,7 +37,7 @@ final class ReplyOutput {
     /** Most replies held in the buffer at once; half the queue of a client keeping 32 in flight. */
     static final int MAX_HELD_REPLIES = 16;
     /** Longest a reply waits in the buffer for others to join it, by default. */
-    static final Duration DEFAULT_MAX_HOLD = Duration.ofNanos(500_000);
+    static final Duration DEFAULT_MAX_HOLD = Duration.of(500, ChronoUnit.MICROS);
     /** Largest request that counts as quick: beyond this, a request's own work dwarfs a send. */
     static final int QUICK_BYTES_MAX = 64 * 1024;
 
