@@ -47,7 +47,7 @@ final class ReplyOutput {
     private final long maxHoldNanos;
     private final ReentrantLock lock = new ReentrantLock();
     private final ConcurrentLinkedQueue<Reply> queued = new ConcurrentLinkedQueue<>();
-    /** Quick requests read and not yet answered. */
+    /** Quick requests being served and not yet answered (counted from when their worker starts on them). */
     private final AtomicInteger quickInService = new AtomicInteger();
     /** Replies in the stream's buffer, not yet sent. Written only by the lock's holder. */
     private volatile int held;
