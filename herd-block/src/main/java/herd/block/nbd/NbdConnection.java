@@ -84,7 +84,7 @@ final class NbdConnection {
         String ending = "client disconnected";
         try (socket) {
             socket.setTcpNoDelay(true);
-            ChannelInput raw = new ChannelInput(socket, STREAM_BUFFER_BYTES);
+            ChannelInput raw = new ChannelInput(socket, STREAM_BUFFER_BYTES, NbdRequest.HEADER_BYTES);
             DataInputStream in = new DataInputStream(raw);
             channelOut = new ChannelOutput(socket, STREAM_BUFFER_BYTES);
             out = new DataOutputStream(channelOut);

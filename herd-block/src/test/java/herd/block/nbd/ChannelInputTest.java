@@ -24,7 +24,7 @@ class ChannelInputTest {
             try (OutputStream out = client.getOutputStream()) {
                 out.write(sent);
                 out.flush();
-                ChannelInput input = new ChannelInput(accepted, 64 * 1024);
+                ChannelInput input = new ChannelInput(accepted, 64 * 1024, 28);
                 byte[] header = new byte[28];
                 new DataInputStream(input).readFully(header); // fills the stream's buffer with more than the header
                 ByteBuffer rest = ByteBuffer.allocateDirect(sent.length - header.length);
@@ -34,6 +34,42 @@ class ChannelInputTest {
                 byte[] received = new byte[rest.flip().remaining()];
                 rest.get(received);
                 assertThat(received).containsExactly(java.util.Arrays.copyOfRange(sent, 28, sent.length));
+            }
+        }
+    }
+
+    @Test
+    void afterDataLargerThanTheBufferTheNextFillReadsOnlyAHeaderAndAfterSmallDataAsMuchAsHasArrived() throws Exception {
+        int bufferBytes = 64 * 1024;
+        byte[] sent = new byte[28 + 100_000 + 28 + 4096 + 28 + 50_000];
+        for (int i = 0; i < sent.length; i++) {
+            sent[i] = (byte) (i * 7);
+        }
+        try (ServerSocketChannel server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
+             Socket client = new Socket("127.0.0.1", ((InetSocketAddress) server.getLocalAddress()).getPort());
+             Socket accepted = server.accept().socket()) {
+            try (OutputStream out = client.getOutputStream()) {
+                out.write(sent);
+                out.flush();
+                ChannelInput input = new ChannelInput(accepted, bufferBytes, 28);
+                DataInputStream in = new DataInputStream(input);
+                in.readFully(new byte[28]);
+                input.readFully(ByteBuffer.allocateDirect(100_000));
+                // the large payload is done: the next fill takes only the header behind it
+                byte[] secondHeader = new byte[28];
+                in.readFully(secondHeader);
+                assertThat(input.available()).isZero();
+                assertThat(secondHeader).containsExactly(java.util.Arrays.copyOfRange(sent, 100_028, 100_056));
+                ByteBuffer small = ByteBuffer.allocateDirect(4096);
+                input.readFully(small);
+                // a small payload: the next fill takes what has arrived, more than a header
+                in.readFully(new byte[28]);
+                assertThat(input.available()).isGreaterThan(0);
+                ByteBuffer last = ByteBuffer.allocateDirect(50_000);
+                input.readFully(last);
+                byte[] received = new byte[last.flip().remaining()];
+                last.get(received);
+                assertThat(received).containsExactly(java.util.Arrays.copyOfRange(sent, sent.length - 50_000, sent.length));
             }
         }
     }
