@@ -18,7 +18,7 @@ import java.nio.channels.SocketChannel;
  * costs few system calls. After a payload larger than the buffer, though, the next fill asks only
  * for a request header: a client sending large writes sends the next one's data right behind its
  * header, and up to a buffer's worth of it would otherwise be read into the buffer and then copied
- * again into the payload's buffer (with 1 MiB writes, an eighth of every byte with a 128 KiB buffer).
+ * again into the payload's buffer (with 1 MiB writes and a 128 KiB buffer, up to an eighth of the data).
  */
 final class ChannelInput extends InputStream {
     private final SocketChannel channel;
