@@ -14,11 +14,12 @@ import java.nio.channels.SocketChannel;
  * buffer, as in {@link java.io.BufferedInputStream} over the socket's stream, costs a second copy of
  * every byte). Read by one thread at a time, the connection's reader.
  *
- * <p>A fill reads as much as has arrived, up to the buffer's size, so that a stream of small requests
- * costs few system calls. After a payload larger than the buffer, though, the next fill asks only
- * for a request header: a client sending large writes sends the next one's data right behind its
- * header, and up to a buffer's worth of it would otherwise be read into the buffer and then copied
- * again into the payload's buffer (with 1 MiB writes and a 128 KiB buffer, up to an eighth of the data).
+ * <p>A fill reads as much as has arrived, up to the buffer's size, so that a stream of small
+ * requests costs few system calls. After a payload larger than the buffer, though, the next fill
+ * (that one only) asks for no more than a request header: a client sending large writes sends the
+ * next one's data right behind its header, and up to a buffer's worth of it would otherwise be read
+ * into the buffer and then copied again into the payload's buffer (with 1 MiB writes and a 128 KiB
+ * buffer, up to an eighth of the data).
  */
 final class ChannelInput extends InputStream {
     private final SocketChannel channel;
@@ -26,7 +27,7 @@ final class ChannelInput extends InputStream {
     private final ByteBuffer buffer;
     /** What a fill reads after a large payload: the size of a request header. */
     private final int headerBytes;
-    /** The most the next fill reads: the whole buffer, or only a header after a large payload. */
+    /** The most the next fill reads: the whole buffer, or only a header right after a large payload. */
     private int fillBytes;
 
     /**
@@ -71,7 +72,9 @@ final class ChannelInput extends InputStream {
 
     /** Fills {@code destination} to its limit; after more than a buffer's worth, the next fill reads only a header. */
     void readFully(ByteBuffer destination) throws IOException {
-        fillBytes = destination.remaining() > buffer.capacity() ? headerBytes : buffer.capacity();
+        if (destination.remaining() > buffer.capacity()) {
+            fillBytes = headerBytes;
+        }
         int buffered = Math.min(buffer.remaining(), destination.remaining());
         if (buffered > 0) {
             destination.put(destination.position(), buffer, buffer.position(), buffered);
@@ -85,9 +88,14 @@ final class ChannelInput extends InputStream {
         }
     }
 
-    /** Reads what has arrived into the empty buffer, up to {@link #fillBytes}; -1 at the end of the stream. */
+    /**
+     * Reads what has arrived into the empty buffer, up to {@link #fillBytes}; -1 at the end of the
+     * stream. A header-sized limit holds for one fill: the small payload or request behind that header
+     * is read in bulk again, not a header's worth per system call.
+     */
     private int fill() throws IOException {
         buffer.clear().limit(fillBytes);
+        fillBytes = buffer.capacity();
         try {
             return channel.read(buffer);
         } finally {

@@ -31,7 +31,7 @@ class ChannelInputTest {
     }
 
     @Test
-    void afterDataLargerThanTheBufferTheNextFillReadsOnlyAHeaderAndAfterSmallDataAsMuchAsHasArrived() throws Exception {
+    void afterDataLargerThanTheBufferOnlyTheNextFillIsLimitedToAHeader() throws Exception {
         int bufferBytes = 64 * 1024;
         byte[] sent = pattern(28 + 100_000 + 28 + 4096 + 28 + 50_000);
         try (Loopback loopback = Loopback.sending(sent)) {
@@ -44,11 +44,10 @@ class ChannelInputTest {
             in.readFully(secondHeader);
             assertThat(input.available()).isZero();
             assertThat(secondHeader).containsExactly(java.util.Arrays.copyOfRange(sent, 100_028, 100_056));
-            ByteBuffer small = ByteBuffer.allocateDirect(4096);
-            input.readFully(small);
-            // a small payload: the next fill takes what has arrived, more than a header
+            // the header-sized fill was one: a small payload read through the stream fills in bulk again
+            in.readFully(new byte[4096]);
+            assertThat(input.available()).isGreaterThan(28);
             in.readFully(new byte[28]);
-            assertThat(input.available()).isGreaterThan(0);
             ByteBuffer last = ByteBuffer.allocateDirect(50_000);
             input.readFully(last);
             byte[] received = new byte[last.flip().remaining()];
