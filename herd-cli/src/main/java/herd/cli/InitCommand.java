@@ -29,7 +29,8 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--election-timeout", paramLabel = "MIN-MAX", description = "Election timeout range in ms, e.g. 500-750 (the default).")
     String electionTimeout;
     @Option(names = "--snapshot-every", paramLabel = "ENTRIES", defaultValue = "0",
-        description = "Take a Raft snapshot (and purge the log) every ENTRIES entries (default: the control plane's, 10000).")
+        description = "Take a Raft snapshot (and purge the log) after at least ENTRIES entries (default: the control plane's, 10000), "
+            + "once the log since the last snapshot is also as large as that snapshot.")
     long snapshotEvery;
     @Option(names = "--nbd-address", paramLabel = "HOST:PORT",
         description = "Where this node serves volumes over NBD (default: the API host, port 10809).")

@@ -56,9 +56,15 @@ final class ApplicationStateMachine extends BaseStateMachine {
     private final ExecutorService snapshotWriter;
     private final Object snapshotLock = new Object();
     /** The snapshot being written, or written and not yet reported to Ratis; null when none. Guarded by snapshotLock. */
-    private Future<Long> snapshotInProgress;
+    private Future<WrittenSnapshot> snapshotInProgress;
     /** Index of the snapshot Ratis last learned of (reported, loaded or installed); -1 for none. Guarded by snapshotLock. */
     private long reportedSnapshotIndex = NO_SNAPSHOT;
+    /** Size of the newest snapshot file (written, loaded or installed); 0 for none. Guarded by snapshotLock. */
+    private long latestSnapshotBytes;
+    /** Bytes of the commands applied since the state of the newest snapshot was copied. Guarded by snapshotLock. */
+    private long appliedBytesSinceSnapshot;
+    /** Of those, the bytes the snapshot in progress covers; they stop counting once it is durable. Guarded by snapshotLock. */
+    private long appliedBytesInProgress;
 
     /** @param onEvent called after a leader change so the node can re-evaluate its role at once */
     ApplicationStateMachine(ReplicatedApplication application, String nodeName, Runnable onEvent) {
@@ -114,6 +120,9 @@ final class ApplicationStateMachine extends BaseStateMachine {
         final byte[] data = entry.getStateMachineLogEntry().getLogData().toByteArray();
         final byte[] reply = applyEntry(entry.getIndex(), data);
         updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+        synchronized (snapshotLock) {
+            appliedBytesSinceSnapshot += data.length;
+        }
         return CompletableFuture.completedFuture(Message.valueOf(ByteString.copyFrom(reply)));
     }
 
@@ -167,8 +176,8 @@ final class ApplicationStateMachine extends BaseStateMachine {
     }
 
     /**
-     * Called by Ratis on its apply thread once enough entries were applied since the last snapshot.
-     * Takes a copy of the state here (entries wait only for that) and writes it on the snapshot
+     * Called by Ratis on its apply thread once enough entries were applied since the last snapshot;
+     * a new one is started only when enough bytes were logged too ({@link #snapshotDue}). Takes a copy of the state here (entries wait only for that) and writes it on the snapshot
      * thread: serialising, syncing and digesting a state of 100 MB takes seconds, and every server
      * reaches the threshold at the same entry, so writing here would hold up every write to the
      * cluster that long. Returns -1 ("none yet") until the file is durable, then its index, after
@@ -181,9 +190,11 @@ final class ApplicationStateMachine extends BaseStateMachine {
                 return snapshotInProgress.isDone() ? reportWrittenSnapshot() : NO_SNAPSHOT;
             }
             final TermIndex applied = getLastAppliedTermIndex();
-            if (applied == null || applied.getIndex() <= reportedSnapshotIndex) {
+            if (applied == null || applied.getIndex() <= reportedSnapshotIndex
+                    || !snapshotDue(appliedBytesSinceSnapshot, latestSnapshotBytes)) {
                 return NO_SNAPSHOT;
             }
+            appliedBytesInProgress = appliedBytesSinceSnapshot;
             final long captureStart = System.nanoTime();
             final ReplicatedApplication.Snapshot copy = application.captureSnapshot();
             final long captureMillis = (System.nanoTime() - captureStart) / 1_000_000;
@@ -192,15 +203,29 @@ final class ApplicationStateMachine extends BaseStateMachine {
         }
     }
 
+    /**
+     * Whether enough has been logged since the last snapshot to write a new one, once Ratis' entry
+     * threshold is reached: at least as many bytes of commands as that snapshot holds (always, when
+     * there is none). A snapshot writes the whole state, so with a count of entries alone its cost
+     * per write would grow with the state: a state of 500 MB changed by small writes would be
+     * written whole every 10,000 of them. This way each byte logged costs at most about a byte of
+     * snapshot, and a restart replays at most about a snapshot's worth of log after loading it.
+     */
+    private static boolean snapshotDue(long appliedBytesSinceSnapshot, long latestSnapshotBytes) {
+        return appliedBytesSinceSnapshot >= latestSnapshotBytes;
+    }
+
     /** The finished write's index for Ratis, or its failure; forgets it either way. */
     private long reportWrittenSnapshot() throws IOException {
         try {
-            final long index = snapshotInProgress.get();
-            if (index <= reportedSnapshotIndex) {
+            final WrittenSnapshot written = snapshotInProgress.get();
+            if (written.index() <= reportedSnapshotIndex) {
                 return NO_SNAPSHOT; // a newer one was installed from the leader meanwhile
             }
-            reportedSnapshotIndex = index;
-            return index;
+            reportedSnapshotIndex = written.index();
+            latestSnapshotBytes = written.bytes();
+            appliedBytesSinceSnapshot -= appliedBytesInProgress;
+            return written.index();
         } catch (ExecutionException e) {
             throw e.getCause() instanceof IOException io ? io : new IOException("writing the snapshot failed", e.getCause());
         } catch (InterruptedException e) {
@@ -211,11 +236,14 @@ final class ApplicationStateMachine extends BaseStateMachine {
         }
     }
 
+    /** A snapshot file made durable: the log index it holds the state at, and its size. */
+    private record WrittenSnapshot(long index, long bytes) {}
+
     /**
      * Writes the copy to a temporary file, fsyncs it, renames it into place and fsyncs the
      * directory, so a crash leaves either the previous snapshot or the complete new one.
      */
-    private long writeSnapshotFile(ReplicatedApplication.Snapshot copy, TermIndex applied, long captureMillis)
+    private WrittenSnapshot writeSnapshotFile(ReplicatedApplication.Snapshot copy, TermIndex applied, long captureMillis)
             throws IOException {
         final long startNanos = System.nanoTime();
         final File target = storage.getSnapshotFile(applied.getTerm(), applied.getIndex());
@@ -237,7 +265,7 @@ final class ApplicationStateMachine extends BaseStateMachine {
         LOG.info("{}: snapshot written at term {} index {} ({} bytes; copy taken in {} ms, written in {} ms)",
                 nodeName, applied.getTerm(), applied.getIndex(), target.length(), captureMillis,
                 (System.nanoTime() - startNanos) / 1_000_000);
-        return applied.getIndex();
+        return new WrittenSnapshot(applied.getIndex(), target.length());
     }
 
     /**
@@ -283,6 +311,8 @@ final class ApplicationStateMachine extends BaseStateMachine {
         setLastAppliedTermIndex(snapshot.getTermIndex());
         synchronized (snapshotLock) {
             reportedSnapshotIndex = snapshot.getIndex();
+            latestSnapshotBytes = Files.size(file);
+            appliedBytesSinceSnapshot = 0;
         }
         LOG.info("{}: loaded snapshot at term {} index {}", nodeName, snapshot.getTerm(), snapshot.getIndex());
     }

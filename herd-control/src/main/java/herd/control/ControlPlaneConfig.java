@@ -26,7 +26,8 @@ import java.util.regex.Pattern;
  *                             that it is no longer leader and steps down; must stay below
  *                             {@code electionTimeoutMin} so it happens before anyone else can win
  * @param watchdogPeriod       how often the role and majority check runs
- * @param snapshotThresholdEntries a snapshot is written after this many new entries
+ * @param snapshotThresholdEntries a snapshot is written after at least this many new entries, once
+ *                             their commands also add up to the last snapshot's size
  * @param logPurgeGapEntries   the log is purged up to the snapshot once this many entries can go
  * @param logPreservedEntries  entries kept behind the snapshot so a slightly late follower catches
  *                             up from the log instead of a snapshot

@@ -19,7 +19,8 @@ import java.util.List;
  * @param leaderHook command run when this server becomes leader (servers only; may be null)
  * @param followerHook command run when this server stops being leader (may be null)
  * @param electionTimeoutMinMillis lower end of the election timeout; 0 for the control plane's default
- * @param snapshotThresholdEntries a snapshot is taken after this many log entries; 0 for the default
+ * @param snapshotThresholdEntries a snapshot is taken after at least this many log entries (and as
+ *     many bytes of log as the last snapshot has); 0 for the default
  * @param nbdAddress HOST:PORT the node's NBD server listens on; null for the API host with port 10809
  *        (see herd.server.storage.StorageSettings)
  */
