@@ -72,7 +72,7 @@ class SnapshotByLogSizeTest {
 
     /** The durable snapshot files of server a, oldest first. */
     private static List<Path> snapshots(TestCluster cluster) {
-        try (Stream<Path> files = Files.list(cluster.root.resolve("a").resolve(cluster.groupId.toString()).resolve("sm"))) {
+        try (Stream<Path> files = Files.list(cluster.groupStorage("a").resolve("sm"))) {
             return files.filter(p -> p.getFileName().toString().matches("snapshot\\.\\d+_\\d+"))
                     .sorted(Comparator.comparingLong(SnapshotByLogSizeTest::index)).toList();
         } catch (IOException e) {

@@ -65,19 +65,15 @@ class SnapshotInBackgroundTest {
     }
 
     private static long snapshotFiles(TestCluster cluster, String node) throws IOException {
-        try (Stream<Path> files = Files.list(groupStorage(cluster, node).resolve("sm"))) {
+        try (Stream<Path> files = Files.list(cluster.groupStorage(node).resolve("sm"))) {
             return files.map(p -> p.getFileName().toString())
                     .filter(n -> n.startsWith("snapshot.") && !n.endsWith(".md5")).count();
         }
     }
 
     private static String logFiles(TestCluster cluster, String node) throws IOException {
-        try (Stream<Path> files = Files.list(groupStorage(cluster, node).resolve("current"))) {
+        try (Stream<Path> files = Files.list(cluster.groupStorage(node).resolve("current"))) {
             return files.map(p -> p.getFileName().toString()).sorted().toList().toString();
         }
-    }
-
-    private static Path groupStorage(TestCluster cluster, String node) {
-        return cluster.root.resolve(node).resolve(cluster.groupId.toString());
     }
 }

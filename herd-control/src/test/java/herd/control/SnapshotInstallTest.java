@@ -32,7 +32,7 @@ class SnapshotInstallTest {
                 cluster.node("a").submit(put("k" + i, VALUE + i)).get(15, TimeUnit.SECONDS);
             }
 
-            final Path leaderStorage = groupStorage(cluster, cluster.awaitLeader().name());
+            final Path leaderStorage = cluster.groupStorage(cluster.awaitLeader().name());
             TestCluster.await(Duration.ofSeconds(10), () -> !logFiles(leaderStorage).contains("log_0-"),
                     "the leader to purge its first log segment");
             assertThat(snapshotIndices(leaderStorage)).isNotEmpty();
@@ -47,7 +47,7 @@ class SnapshotInstallTest {
                     () -> text(joiner.readLocal(get("k" + (ENTRIES - 1)))).equals(VALUE + (ENTRIES - 1)),
                     "the new server to have the last entry");
             assertThat(text(joiner.readLocal(get("k0")))).isEqualTo(VALUE + 0);
-            final Path joinerStorage = groupStorage(cluster, "d");
+            final Path joinerStorage = cluster.groupStorage("d");
             assertThat(snapshotIndices(joinerStorage)).as("snapshot installed from the leader").isNotEmpty();
             assertThat(logFiles(joinerStorage)).as("the joiner never received the purged entries")
                     .doesNotContain("log_0-");
@@ -64,10 +64,6 @@ class SnapshotInstallTest {
             TestCluster.await(Duration.ofSeconds(20), () -> text(restarted.readLocal(get("after"))).equals("join"),
                     "the restarted joiner to apply the entry written after the snapshot");
         }
-    }
-
-    private static Path groupStorage(TestCluster cluster, String node) {
-        return cluster.root.resolve(node).resolve(cluster.groupId.toString());
     }
 
     private static String logFiles(Path groupStorage) {

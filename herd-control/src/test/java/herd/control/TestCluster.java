@@ -122,6 +122,11 @@ final class TestCluster implements AutoCloseable {
         return running.get(name);
     }
 
+    /** Where Ratis keeps server {@code name}'s log ({@code current/}) and snapshots ({@code sm/}). */
+    Path groupStorage(String name) {
+        return root.resolve(name).resolve(groupId.toString());
+    }
+
     Optional<ControlPlaneNode> leader() {
         return running.values().stream()
                 .filter(n -> n.localStatus().role() == ServerStatus.Role.LEADER)
