@@ -127,6 +127,8 @@ public final class ControlPlaneNode implements AutoCloseable {
      * rather than after the Raft client's backoff of up to hundreds of milliseconds.
      */
     private static final long LEADER_RETRY_PAUSE_MILLIS = 10;
+    /** Where {@link #submitToSelf} waits for Ratis to take a request: a virtual thread per submission. */
+    private static final ExecutorService SUBMITTERS = Executors.newVirtualThreadPerTaskExecutor();
     private static final ScheduledExecutorService LEADER_RETRIES = Executors.newSingleThreadScheduledExecutor(
             daemon("herd-control-leader-retries"));
     /** Writes while this server leads: straight into its own Raft server. */
@@ -380,8 +382,15 @@ public final class ControlPlaneNode implements AutoCloseable {
     /**
      * Hands a request to this server's own Raft server, as if a client had sent it over gRPC:
      * the same leader checks, ReadIndex for reads, retry cache keyed by this node's call ids.
+     * The caller does not wait: Ratis runs the request's submission on an executor of its own and
+     * blocks the submitting thread until that is done, so the submission is made from a virtual
+     * thread here, and a caller that must not block (the API's event loop) can submit too.
      */
     private CompletableFuture<RaftClientReply> submitToSelf(RaftClientRequest.Type type, byte[] payload) {
+        return CompletableFuture.supplyAsync(() -> submitToSelfWaiting(type, payload), SUBMITTERS).thenCompose(reply -> reply);
+    }
+
+    private CompletableFuture<RaftClientReply> submitToSelfWaiting(RaftClientRequest.Type type, byte[] payload) {
         final RaftClientRequest request = RaftClientRequest.newBuilder()
                 .setClientId(localClientId)
                 .setServerId(selfId)

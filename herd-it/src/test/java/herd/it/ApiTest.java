@@ -97,6 +97,49 @@ class ApiTest {
     }
 
     @Test
+    void pipelinedRequestsAreAnsweredInOrderAndBrokenOnesGetAJsonError() throws Exception {
+        String token = cluster.adminToken();
+        String put = "{\"value\":\"one\"}";
+        String pipelined = request("GET", "/v1/kv/pipe", token, "", "")
+            + request("PUT", "/v1/kv/pipe", token, put, "")
+            + request("GET", "/v1/kv/pipe", token, "", "Connection: close\r\n");
+
+        List<String> answers = statusLines(exchangeRaw(pipelined));
+        String tooLarge = exchangeRaw("PUT /v1/kv/huge HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + token
+            + "\r\nContent-Length: " + (8 * 1024 * 1024) + "\r\n\r\n");
+        String notHttp = exchangeRaw("NOT HTTP AT ALL\r\n\r\n");
+
+        // Served out of order, the first read would see the put.
+        assertThat(answers).containsExactly("HTTP/1.1 404 Not Found", "HTTP/1.1 200 OK", "HTTP/1.1 200 OK");
+        assertThat(tooLarge).startsWith("HTTP/1.1 413").contains("\"value_too_large\"");
+        assertThat(notHttp).startsWith("HTTP/1.1 400").contains("\"bad_request\"");
+        assertThat(client.get("huge").status()).isEqualTo(404);
+    }
+
+    private static String request(String method, String path, String token, String body, String extraHeaders) {
+        return method + " " + path + " HTTP/1.1\r\nHost: h\r\nAuthorization: Bearer " + token + "\r\n" + extraHeaders
+            + "Content-Type: application/json\r\nContent-Length: " + body.getBytes(StandardCharsets.UTF_8).length
+            + "\r\n\r\n" + body;
+    }
+
+    /** Writes {@code text} to the server on a new connection and reads until the server closes it. */
+    private static String exchangeRaw(String text) throws Exception {
+        String[] hostPort = cluster.endpoints().get(0).split(":");
+        try (Socket socket = new Socket(hostPort[0], Integer.parseInt(hostPort[1]))) {
+            socket.setSoTimeout((int) TIMEOUT.toMillis());
+            socket.getOutputStream().write(text.getBytes(StandardCharsets.UTF_8));
+            socket.getOutputStream().flush();
+            return new String(socket.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        }
+    }
+
+    /** The status lines of answers read back to back (a body need not end with a line break). */
+    private static List<String> statusLines(String answers) {
+        return java.util.regex.Pattern.compile("HTTP/1\\.1 \\d{3} [^\\r]*").matcher(answers).results()
+            .map(java.util.regex.MatchResult::group).toList();
+    }
+
+    @Test
     void theLargestKeyAndValueGoThroughRaftAndBack() throws Exception {
         String key = "k".repeat(4096);
         String value = "v".repeat(1024 * 1024);

@@ -8,16 +8,28 @@ import herd.server.api.ApiException;
 import herd.server.state.AppliedSignal;
 import java.io.OutputStream;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 
 /**
  * What the API needs from the cluster: the port between the HTTP edge and the control plane. Calls
- * block (API handlers run on virtual threads) and fail with an {@link ApiException} that already
- * says what the caller should do (e.g. 503 no_leader).
+ * block (most API handlers run on virtual threads; key-value reads and writes use the calls that
+ * return futures) and fail with an {@link ApiException} that already says what the caller should
+ * do (e.g. 503 no_leader).
  */
 public interface ClusterAccess {
 
     /** Submits a command through the Raft leader and returns its outcome once committed and applied. */
     Outcome submit(Command command) throws ApiException;
+
+    /**
+     * {@link #submit} without blocking, for the API's event loop: the future fails with the same
+     * {@link ApiException}s (wrapped in a {@link java.util.concurrent.CompletionException} where
+     * dependent stages see them). The outcome is decoded on {@code answerOn}: the thread that
+     * completes the call is often a Ratis thread answering a whole batch of commands, and it should
+     * do no more for each than hand it over.
+     */
+    CompletableFuture<Outcome> submitAsync(Command command, Executor answerOn);
 
     /**
      * Appends a write entry that another server forwarded to this one as the Raft leader (see
@@ -30,6 +42,9 @@ public interface ClusterAccess {
 
     /** Answers a query: linearizable (ReadIndex through the leader) or from this node's local state. */
     QueryResult query(Query query, boolean linearizable) throws ApiException;
+
+    /** {@link #query} without blocking, as {@link #submitAsync}. */
+    CompletableFuture<QueryResult> queryAsync(Query query, boolean linearizable, Executor answerOn);
 
     /** Signals every apply on this node; watch streams wait on it. */
     AppliedSignal appliedSignal();

@@ -29,6 +29,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
@@ -42,6 +43,8 @@ public final class ServerClusterAccess implements ClusterAccess {
     static final Duration PEER_STATUS_TIMEOUT = Duration.ofSeconds(2);
     /** Longer than the control plane's own operation timeout, so its clearer error arrives first. */
     static final long CALL_TIMEOUT_SECONDS = 30;
+    /** Bounds the calls that return futures (a timed wait bounds the others). */
+    private static final CallDeadlines CALL_DEADLINES = new CallDeadlines(Duration.ofSeconds(CALL_TIMEOUT_SECONDS));
     /** How long a membership change waits for a leader to be elected: a few election rounds. */
     static final Duration LEADER_WAIT = Duration.ofSeconds(10);
 
@@ -76,6 +79,12 @@ public final class ServerClusterAccess implements ClusterAccess {
     }
 
     @Override
+    public CompletableFuture<Outcome> submitAsync(Command command, Executor answerOn) {
+        byte[] encoded = Codec.encode(command);
+        return withSlotAsync("the write", () -> node.submit(encoded)).thenApplyAsync(Codec::decodeOutcome, answerOn);
+    }
+
+    @Override
     public byte[] appendForwarded(byte[] entry) throws ApiException {
         CompletableFuture<byte[]> appended;
         try {
@@ -102,6 +111,15 @@ public final class ServerClusterAccess implements ClusterAccess {
         return Codec.decodeQueryResult(withSlot("the read", () -> await(node.readLinearizable(encoded), "the read")));
     }
 
+    @Override
+    public CompletableFuture<QueryResult> queryAsync(Query query, boolean linearizable, Executor answerOn) {
+        if (!linearizable) {
+            return CompletableFuture.completedFuture(application.query(query));
+        }
+        byte[] encoded = Codec.encode(query);
+        return withSlotAsync("the read", () -> node.readLinearizable(encoded)).thenApplyAsync(Codec::decodeQueryResult, answerOn);
+    }
+
     private interface ControlPlaneCall {
         byte[] run() throws ApiException;
     }
@@ -114,15 +132,34 @@ public final class ServerClusterAccess implements ClusterAccess {
      */
     private byte[] withSlot(String what, ControlPlaneCall call) throws ApiException {
         if (!inFlight.tryAcquire()) {
-            throw new ApiException(503, ErrorCode.UNAVAILABLE, "this server already has " + IN_FLIGHT_MAX
-                + " writes and reads waiting for the control plane (is a leader being elected?); " + what
-                + " was not attempted: retry in a moment");
+            throw busy(what);
         }
         try {
             return call.run();
         } finally {
             inFlight.release();
         }
+    }
+
+    /** {@link #withSlot} for a call that does not block: the slot is held until its answer (or failure) is in. */
+    private CompletableFuture<byte[]> withSlotAsync(String what, java.util.function.Supplier<CompletableFuture<byte[]>> call) {
+        if (!inFlight.tryAcquire()) {
+            return CompletableFuture.failedFuture(busy(what));
+        }
+        CompletableFuture<byte[]> answer;
+        try {
+            answer = answerOf(call.get(), what);
+        } catch (RuntimeException e) {
+            inFlight.release();
+            throw e;
+        }
+        return answer.whenComplete((reply, error) -> inFlight.release());
+    }
+
+    private static ApiException busy(String what) {
+        return new ApiException(503, ErrorCode.UNAVAILABLE, "this server already has " + IN_FLIGHT_MAX
+            + " writes and reads waiting for the control plane (is a leader being elected?); " + what
+            + " was not attempted: retry in a moment");
     }
 
     @Override
@@ -299,18 +336,37 @@ public final class ServerClusterAccess implements ClusterAccess {
         try {
             return future.get(CALL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
         } catch (ExecutionException e) {
-            Throwable cause = e.getCause();
-            if (cause instanceof ControlPlaneUnavailableException) {
-                throw unavailable(cause.getMessage() + " (" + what + " may or may not have taken effect: check, then retry)");
-            }
-            throw new ApiException(503, ErrorCode.UNAVAILABLE, what + " failed: " + cause);
+            throw failure(e.getCause(), what);
         } catch (TimeoutException e) {
-            throw unavailable("no answer within " + CALL_TIMEOUT_SECONDS + " s; " + what
-                + " may or may not have taken effect: check, then retry");
+            throw failure(e, what);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new ApiException(503, ErrorCode.UNAVAILABLE, "interrupted");
         }
+    }
+
+    /**
+     * {@link #await} without blocking: {@code future}'s answer, bounded by the same timeout, failing
+     * with the same {@link ApiException}s. {@code future} itself is left alone: it may be shared.
+     */
+    static CompletableFuture<byte[]> answerOf(CompletableFuture<byte[]> future, String what) {
+        return CALL_DEADLINES.bound(future).exceptionallyCompose(error -> {
+            Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
+                ? error.getCause() : error;
+            return CompletableFuture.failedFuture(failure(cause, what));
+        });
+    }
+
+    /** What a caller is told when a call to the control plane failed with {@code cause}. */
+    private static ApiException failure(Throwable cause, String what) {
+        if (cause instanceof ControlPlaneUnavailableException) {
+            return unavailable(cause.getMessage() + " (" + what + " may or may not have taken effect: check, then retry)");
+        }
+        if (cause instanceof TimeoutException) {
+            return unavailable("no answer within " + CALL_TIMEOUT_SECONDS + " s; " + what
+                + " may or may not have taken effect: check, then retry");
+        }
+        return new ApiException(503, ErrorCode.UNAVAILABLE, what + " failed: " + cause);
     }
 
     private static ApiException refused(String message) {

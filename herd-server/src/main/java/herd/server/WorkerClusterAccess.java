@@ -18,6 +18,8 @@ import java.io.OutputStream;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -68,6 +70,18 @@ public final class WorkerClusterAccess implements ClusterAccess, AutoCloseable {
     @Override
     public QueryResult query(Query query, boolean linearizable) throws ApiException {
         return Codec.decodeQueryResult(ServerClusterAccess.await(client.readLinearizable(Codec.encode(query)), "the read"));
+    }
+
+    @Override
+    public CompletableFuture<Outcome> submitAsync(Command command, Executor answerOn) {
+        return ServerClusterAccess.answerOf(client.submit(Codec.encode(command)), "the write")
+            .thenApplyAsync(Codec::decodeOutcome, answerOn);
+    }
+
+    @Override
+    public CompletableFuture<QueryResult> queryAsync(Query query, boolean linearizable, Executor answerOn) {
+        return ServerClusterAccess.answerOf(client.readLinearizable(Codec.encode(query)), "the read")
+            .thenApplyAsync(Codec::decodeQueryResult, answerOn);
     }
 
     @Override

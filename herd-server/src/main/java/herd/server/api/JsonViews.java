@@ -19,11 +19,20 @@ import java.util.Locale;
 public final class JsonViews {
     private JsonViews() {}
 
-    /** Pooled buffers: the API parses and writes JSON on a new virtual thread per request. */
+    /** Pooled buffers: the API parses and writes JSON on many threads (its event loop, a virtual thread per request). */
     public static final ObjectMapper MAPPER = new ObjectMapper(Codec.pooledJsonFactory());
 
     public static ObjectNode object() {
         return MAPPER.createObjectNode();
+    }
+
+    /** {@code node} as JSON bytes. */
+    static byte[] bytes(ObjectNode node) {
+        try {
+            return MAPPER.writeValueAsBytes(node);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree could not be written: " + e.getMessage(), e);
+        }
     }
 
     public static ObjectNode error(ErrorCode code, String message) {

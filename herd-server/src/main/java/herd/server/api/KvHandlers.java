@@ -19,6 +19,8 @@ import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Semaphore;
 
@@ -28,6 +30,7 @@ final class KvHandlers {
     static final int MAX_WATCH_STREAMS = 256;
     /** A watch with nothing to report sends a progress line this often, so clients see it is alive. */
     static final long WATCH_PROGRESS_INTERVAL_MILLIS = 5_000;
+    private static final String KEY_PATH = "/v1/kv/";
 
     private final ClusterAccess cluster;
     private final Semaphore watchSlots = new Semaphore(MAX_WATCH_STREAMS);
@@ -38,41 +41,57 @@ final class KvHandlers {
         this.cluster = cluster;
     }
 
-    void handleKey(ApiServer.Request request, String key) throws ApiException, IOException {
-        switch (request.method()) {
-            case "GET" -> get(request, key);
-            case "PUT" -> put(request, key);
-            case "DELETE" -> delete(request, key);
+    /** True for the requests {@link #handleKey} serves: a get, put or delete of one key. */
+    static boolean servesWithoutBlocking(ApiServer.Request request) {
+        return request.path().startsWith(KEY_PATH) && switch (request.method()) {
+            case "GET", "PUT", "DELETE" -> true;
+            default -> false;
+        };
+    }
+
+    /**
+     * Serves a get, put or delete of one key without blocking: the API's event loop calls it, and
+     * the answer is written from the future's completion. Bad input fails at once, as everywhere.
+     * The answer is made on {@code answerOn} (the connection's event loop), not on the thread that
+     * completed the call.
+     */
+    CompletableFuture<JsonAnswer> handleKey(ApiServer.Request request, Executor answerOn) throws ApiException, IOException {
+        String key = request.path().substring(KEY_PATH.length());
+        return switch (request.method()) {
+            case "GET" -> get(request, key, answerOn);
+            case "PUT" -> put(request, key, answerOn);
+            case "DELETE" -> delete(request, key, answerOn);
             default -> throw new ApiException(405, ErrorCode.BAD_REQUEST, request.method()
                 + " is not allowed on a key; use GET, PUT or DELETE");
-        }
+        };
     }
 
-    private void get(ApiServer.Request request, String key) throws ApiException, IOException {
-        QueryResult result = cluster.query(new Query.KvGet(key), !request.localRead());
-        QueryResult.KvValue value = expect(result, QueryResult.KvValue.class);
-        if (value.kv() == null) {
-            ObjectNode body = JsonViews.error(ErrorCode.KEY_NOT_FOUND, "key '" + key + "' does not exist");
-            body.put("revision", value.revision());
-            ApiServer.Responses.json(request.exchange(), 404, body);
-            return;
-        }
-        ObjectNode body = JsonViews.object().put("revision", value.revision());
-        body.set("kv", JsonViews.kv(value.kv()));
-        ApiServer.Responses.json(request.exchange(), 200, body);
+    private CompletableFuture<JsonAnswer> get(ApiServer.Request request, String key, Executor answerOn) throws ApiException {
+        return JsonAnswer.from(cluster.queryAsync(new Query.KvGet(key), !request.localRead(), answerOn), result -> {
+            QueryResult.KvValue value = expect(result, QueryResult.KvValue.class);
+            if (value.kv() == null) {
+                ObjectNode body = JsonViews.error(ErrorCode.KEY_NOT_FOUND, "key '" + key + "' does not exist");
+                body.put("revision", value.revision());
+                return new JsonAnswer(404, body);
+            }
+            ObjectNode body = JsonViews.object().put("revision", value.revision());
+            body.set("kv", JsonViews.kv(value.kv()));
+            return new JsonAnswer(200, body);
+        });
     }
 
-    private void put(ApiServer.Request request, String key) throws ApiException, IOException {
+    private CompletableFuture<JsonAnswer> put(ApiServer.Request request, String key, Executor answerOn)
+        throws ApiException, IOException {
         JsonNode body = request.jsonBody();
         byte[] value = valueOf(body);
-        answer(request.exchange(), submitValid(new Command.KvPut(key, value, optionalRevision(body.get("expectRevision")))),
-            value);
+        Command put = new Command.KvPut(key, value, optionalRevision(body.get("expectRevision")));
+        return JsonAnswer.from(submitValid(put, answerOn), outcome -> answer(outcome, value));
     }
 
-    private void delete(ApiServer.Request request, String key) throws ApiException, IOException {
+    private CompletableFuture<JsonAnswer> delete(ApiServer.Request request, String key, Executor answerOn) throws ApiException {
         String expected = request.param("expectRevision");
         Long expectRevision = expected == null ? null : request.longParam("expectRevision", 0);
-        answer(request.exchange(), submitValid(new Command.KvDelete(key, expectRevision)), null);
+        return JsonAnswer.from(submitValid(new Command.KvDelete(key, expectRevision), answerOn), outcome -> answer(outcome, null));
     }
 
     void list(ApiServer.Request request) throws ApiException, IOException {
@@ -183,36 +202,35 @@ final class KvHandlers {
         return key != null ? WatchFilter.key(key) : WatchFilter.prefix(prefix == null ? "" : prefix);
     }
 
-    private Outcome submitValid(Command command) throws ApiException {
+    private CompletableFuture<Outcome> submitValid(Command command, Executor answerOn) throws ApiException {
         var invalid = CommandValidator.validate(command);
         if (invalid.isPresent()) {
             throw ApiException.of(invalid.get());
         }
-        return cluster.submit(command);
+        return cluster.submitAsync(command, answerOn);
     }
 
     /** Answers a put ({@code written} is the value it wrote) or a delete ({@code written} is null). */
-    private static void answer(HttpExchange exchange, Outcome outcome, byte[] written) throws ApiException, IOException {
-        switch (outcome) {
+    private static JsonAnswer answer(Outcome outcome, byte[] written) throws ApiException {
+        return switch (outcome) {
             case Outcome.KvWritten put -> {
                 ObjectNode body = JsonViews.object().put("revision", put.revision());
                 body.set("kv", JsonViews.kv(put.withValue(written)));
-                ApiServer.Responses.json(exchange, 200, body);
+                yield new JsonAnswer(200, body);
             }
             case Outcome.KvDeleted deleted ->
-                ApiServer.Responses.json(exchange, 200, JsonViews.object().put("revision", deleted.revision())
-                    .put("deleted", deleted.deleted()));
+                new JsonAnswer(200, JsonViews.object().put("revision", deleted.revision()).put("deleted", deleted.deleted()));
             case Outcome.RevisionMismatch mismatch -> {
                 long actual = mismatch.current() == null ? 0 : mismatch.current().modRevision();
                 ObjectNode body = JsonViews.error(ErrorCode.REVISION_MISMATCH, "key '" + mismatch.key() + "' is at revision "
                     + actual + ", not " + mismatch.expectedRevision() + ": read it again and retry with its current modRevision");
                 body.put("revision", mismatch.revision());
                 body.set("current", mismatch.current() == null ? null : JsonViews.kv(mismatch.current()));
-                ApiServer.Responses.json(exchange, 409, body);
+                yield new JsonAnswer(409, body);
             }
             case Outcome.Rejected rejected -> throw ApiException.of(rejected.rejection());
-            case Outcome.Applied applied -> ApiServer.Responses.json(exchange, 200, JsonViews.object().put("result", applied.description()));
-        }
+            case Outcome.Applied applied -> new JsonAnswer(200, JsonViews.object().put("result", applied.description()));
+        };
     }
 
     private static byte[] valueOf(JsonNode body) throws ApiException {
