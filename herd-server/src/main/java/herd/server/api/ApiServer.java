@@ -442,7 +442,7 @@ public final class ApiServer implements AutoCloseable {
         private Responses() {}
 
         static void json(HttpExchange exchange, int status, ObjectNode body) throws IOException {
-            byte[] bytes = JsonViews.MAPPER.writeValueAsBytes(body);
+            byte[] bytes = JsonViews.bytes(body);
             exchange.getResponseHeaders().set("Content-Type", "application/json");
             exchange.sendResponseHeaders(status, bytes.length);
             try (OutputStream out = exchange.getResponseBody()) {

@@ -93,11 +93,7 @@ final class NettyExchange extends HttpExchange {
         synchronized (lock) {
             responseCode = status;
             responseLength = body.length;
-            headersWritten = true;
-            DefaultFullHttpResponse whole = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1,
-                HttpResponseStatus.valueOf(status), Unpooled.wrappedBuffer(body));
-            copyResponseHeaders(whole.headers(), body.length);
-            finish(channel.writeAndFlush(whole));
+            writeWhole(Unpooled.wrappedBuffer(body));
         }
     }
 
@@ -146,10 +142,7 @@ final class NettyExchange extends HttpExchange {
             responseCode = code;
             responseLength = length;
             if (length == -1) {
-                DefaultFullHttpResponse empty = new DefaultFullHttpResponse(HttpVersion.HTTP_1_1, HttpResponseStatus.valueOf(code));
-                copyResponseHeaders(empty.headers(), 0);
-                headersWritten = true;
-                finish(channel.writeAndFlush(empty));
+                writeWhole(Unpooled.EMPTY_BUFFER);
             }
         }
     }
@@ -218,7 +211,7 @@ final class NettyExchange extends HttpExchange {
         }
     }
 
-    /** Headers and the whole body at once: the answer was written and closed without a flush. */
+    /** Headers and the whole body at once: an answer without a body, or one written and closed without a flush. */
     private void writeWhole(ByteBuf body) {
         headersWritten = true;
         if (responseLength > 0 && body.readableBytes() != responseLength) {
