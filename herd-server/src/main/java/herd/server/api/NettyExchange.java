@@ -87,7 +87,7 @@ final class NettyExchange extends HttpExchange {
         return channel.eventLoop();
     }
 
-    /** Answers with {@code body} as JSON in one piece and ends the exchange; any thread. */
+    /** Answers with {@code body} as JSON in one piece, from any thread; the caller still closes the exchange. */
     void answerJson(int status, byte[] body) {
         responseHeaders.set("Content-Type", "application/json");
         synchronized (lock) {
