@@ -25,6 +25,7 @@ import org.apache.ratis.proto.RaftProtos.RaftPeerRole;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientAsynchronousProtocol;
 import org.apache.ratis.protocol.GroupInfoReply;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -127,8 +128,6 @@ public final class ControlPlaneNode implements AutoCloseable {
      * rather than after the Raft client's backoff of up to hundreds of milliseconds.
      */
     private static final long LEADER_RETRY_PAUSE_MILLIS = 10;
-    /** Where {@link #submitToSelf} waits for Ratis to take a request: a virtual thread per submission. */
-    private static final ExecutorService SUBMITTERS = Executors.newVirtualThreadPerTaskExecutor();
     private static final ScheduledExecutorService LEADER_RETRIES = Executors.newSingleThreadScheduledExecutor(
             daemon("herd-control-leader-retries"));
     /** Writes while this server leads: straight into its own Raft server. */
@@ -382,15 +381,14 @@ public final class ControlPlaneNode implements AutoCloseable {
     /**
      * Hands a request to this server's own Raft server, as if a client had sent it over gRPC:
      * the same leader checks, ReadIndex for reads, retry cache keyed by this node's call ids.
-     * The caller does not wait: Ratis runs the request's submission on an executor of its own and
-     * blocks the submitting thread until that is done, so the submission is made from a virtual
-     * thread here, and a caller that must not block (the API's event loop) can submit too.
+     * The request goes to the group's division itself, on the caller's thread, and the caller does
+     * not wait for its outcome. Through {@code RaftServer} Ratis would run the same call on an
+     * executor of its own and block the caller until that had run it: a hand-off to another thread
+     * and back on every request, and a stall for a caller that must not block (the API's event
+     * loop). The division is Ratis's server implementation, which takes client requests through
+     * the public {@link RaftClientAsynchronousProtocol}.
      */
     private CompletableFuture<RaftClientReply> submitToSelf(RaftClientRequest.Type type, byte[] payload) {
-        return CompletableFuture.supplyAsync(() -> submitToSelfWaiting(type, payload), SUBMITTERS).thenCompose(reply -> reply);
-    }
-
-    private CompletableFuture<RaftClientReply> submitToSelfWaiting(RaftClientRequest.Type type, byte[] payload) {
         final RaftClientRequest request = RaftClientRequest.newBuilder()
                 .setClientId(localClientId)
                 .setServerId(selfId)
@@ -400,8 +398,8 @@ public final class ControlPlaneNode implements AutoCloseable {
                 .setType(type)
                 .build();
         try {
-            return server.submitClientRequestAsync(request);
-        } catch (IOException e) {
+            return ((RaftClientAsynchronousProtocol) division()).submitClientRequestAsync(request);
+        } catch (IOException | RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
     }
