@@ -6,7 +6,6 @@ import java.util.Map;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.ClientId;
@@ -117,7 +116,7 @@ public final class ControlPlaneClient implements AutoCloseable {
     }
 
     private CompletableFuture<byte[]> answer(CompletableFuture<RaftClientReply> pending, String what, String consequence) {
-        return pending.orTimeout(operationTimeout.toMillis(), TimeUnit.MILLISECONDS).handle((reply, error) -> {
+        return CallDeadlines.bound(pending, operationTimeout).handle((reply, error) -> {
             if (error != null) {
                 throw failure(what, consequence, error);
             }

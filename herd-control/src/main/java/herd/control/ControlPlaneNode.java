@@ -354,18 +354,23 @@ public final class ControlPlaneNode implements AutoCloseable {
         if (!leadsAndIsReady()) {
             return current.readLinearizable(query);
         }
-        // Bounded like every other call: reads share rounds, so one that never ended would hold up
-        // every later read of this server.
-        final CompletableFuture<RaftClientReply> pending = submitToSelf(RaftClientRequest.readRequestType(), query)
-                .orTimeout(current.operationTimeout().toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
-        return pending.handle((reply, error) -> error != null || reply.isSuccess() || !leadershipMoved(reply.getException())
-                        ? current.answerLocal(pending, "linearizable read", "nothing was changed")
-                        : current.readLinearizable(query))
-                .thenCompose(answer -> answer);
+        // Bounded like every other call (answerLocal): reads share rounds, so one that never ended
+        // would hold up every later read of this server.
+        return current.answerLocal(submitToSelf(RaftClientRequest.readRequestType(), query), "linearizable read",
+                        "nothing was changed")
+                .exceptionallyCompose(error -> leadershipMoved(error)
+                        ? current.readLinearizable(query)
+                        : CompletableFuture.failedFuture(error));
     }
 
-    private static boolean leadershipMoved(Throwable e) {
-        return e instanceof NotLeaderException || e instanceof LeaderNotReadyException;
+    /** Whether {@code error} or one of its causes says that this server no longer leads (or not yet). */
+    private static boolean leadershipMoved(Throwable error) {
+        for (Throwable cause = error; cause != null; cause = cause.getCause()) {
+            if (cause instanceof NotLeaderException || cause instanceof LeaderNotReadyException) {
+                return true;
+            }
+        }
+        return false;
     }
 
     /** True when this server is the Raft leader and has committed an entry of its term. */

@@ -2,6 +2,7 @@ package herd.server;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import herd.control.CallDeadlines;
 import herd.control.ControlPlaneException;
 import herd.control.ControlPlaneNode;
 import herd.control.ControlPlaneUnavailableException;
@@ -43,8 +44,8 @@ public final class ServerClusterAccess implements ClusterAccess {
     static final Duration PEER_STATUS_TIMEOUT = Duration.ofSeconds(2);
     /** Longer than the control plane's own operation timeout, so its clearer error arrives first. */
     static final long CALL_TIMEOUT_SECONDS = 30;
-    /** Bounds the calls that return futures (a timed wait bounds the others). */
-    private static final CallDeadlines CALL_DEADLINES = new CallDeadlines(Duration.ofSeconds(CALL_TIMEOUT_SECONDS));
+    /** Bounds the calls that return futures (see {@link CallDeadlines}; a timed wait bounds the others). */
+    private static final Duration CALL_TIMEOUT = Duration.ofSeconds(CALL_TIMEOUT_SECONDS);
     /** How long a membership change waits for a leader to be elected: a few election rounds. */
     static final Duration LEADER_WAIT = Duration.ofSeconds(10);
 
@@ -350,7 +351,7 @@ public final class ServerClusterAccess implements ClusterAccess {
      * with the same {@link ApiException}s. {@code future} itself is left alone: it may be shared.
      */
     static CompletableFuture<byte[]> answerOf(CompletableFuture<byte[]> future, String what) {
-        return CALL_DEADLINES.bound(future).exceptionallyCompose(error -> {
+        return CallDeadlines.bound(future, CALL_TIMEOUT).exceptionallyCompose(error -> {
             Throwable cause = error instanceof java.util.concurrent.CompletionException && error.getCause() != null
                 ? error.getCause() : error;
             return CompletableFuture.failedFuture(failure(cause, what));
