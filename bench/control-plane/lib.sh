@@ -54,3 +54,21 @@ bench_stop_all() { # WORKDIR PORT_OF_FUNCTION
     rm -f "$file"
   done
 }
+
+# Medians of an alternation (builds-ab, systems-ab): RUNS_FILE holds lines "LABEL ROUND WORKLOAD
+# OPS ops/s p50 P50 ms p99 P99 ms"; prints, per workload, the median rate and p99 of label A and
+# of label B over the rounds, and B's rate over A's.
+bench_alternation_medians() { # RUNS_FILE A B
+  awk -v a="$2" -v b="$3" '{ key = $3 SUBSEP $1; rate[key] = rate[key] " " $4; p99[key] = p99[key] " " $(NF-1); seen[$3] = 1 }
+    function median(list,   n, v, i, j, t) {
+      n = split(list, v, " ")
+      for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (v[j] + 0 < v[i] + 0) { t = v[i]; v[i] = v[j]; v[j] = t }
+      return n % 2 ? v[(n + 1) / 2] : (v[n / 2] + v[n / 2 + 1]) / 2
+    }
+    END {
+      for (w in seen) {
+        ra = median(rate[w SUBSEP a]); rb = median(rate[w SUBSEP b])
+        printf "%-8s %s %8.0f (%6.2f)  %s %8.0f (%6.2f)  %s/%s %.2f\n", w, a, ra, median(p99[w SUBSEP a]), b, rb, median(p99[w SUBSEP b]), b, a, rb / ra
+      }
+    }' "$1"
+}
