@@ -55,9 +55,15 @@ bench_stop_all() { # WORKDIR PORT_OF_FUNCTION
   done
 }
 
-# Medians of an alternation (builds-ab, systems-ab): RUNS_FILE holds lines "LABEL ROUND WORKLOAD
-# OPS ops/s p50 P50 ms p99 P99 ms"; prints, per workload, the median rate and p99 of label A and
-# of label B over the rounds, and B's rate over A's.
+# One run of an alternation (builds-ab, systems-ab), a line per workload of the load generator's
+# TSV: "LABEL ROUND WORKLOAD OPS ops/s p50 P50 ms p99 P99 ms".
+bench_alternation_line() { # LABEL ROUND TSV
+  awk -v label="$1" -v round="$2" -F'\t' '$1 == "workload" {
+    printf "%-5s %2s  %-8s %8.0f ops/s  p50 %6.2f ms  p99 %6.2f ms\n", label, round, $2, $3, $4, $5 }' "$3"
+}
+
+# Medians of an alternation: RUNS_FILE holds lines of bench_alternation_line; prints, per workload,
+# the median rate and p99 of label A and of label B over the rounds, and B's rate over A's.
 bench_alternation_medians() { # RUNS_FILE A B
   awk -v a="$2" -v b="$3" '{ key = $3 SUBSEP $1; rate[key] = rate[key] " " $4; p99[key] = p99[key] " " $(NF-1); seen[$3] = 1 }
     function median(list,   n, v, i, j, t) {
