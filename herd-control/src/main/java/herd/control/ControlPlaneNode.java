@@ -364,7 +364,7 @@ public final class ControlPlaneNode implements AutoCloseable {
     }
 
     /** Whether {@code error} or one of its causes says that this server no longer leads (or not yet). */
-    private static boolean leadershipMoved(Throwable error) {
+    static boolean leadershipMoved(Throwable error) {
         for (Throwable cause = error; cause != null; cause = cause.getCause()) {
             if (cause instanceof NotLeaderException || cause instanceof LeaderNotReadyException) {
                 return true;
