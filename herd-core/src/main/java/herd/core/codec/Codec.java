@@ -20,7 +20,8 @@ import java.io.UncheckedIOException;
 
 /**
  * The wire and disk form of commands, queries, their answers and state images: JSON, with byte
- * arrays as base64. One mapper, configured once, so every server encodes identically.
+ * arrays as base64, except key writes and their outcomes, which take the compact form of
+ * {@link KvBinary}. One mapper, configured once, so every server encodes identically.
  */
 public final class Codec {
     private Codec() {}
@@ -52,20 +53,30 @@ public final class Codec {
         return JsonFactory.builder().recyclerPool(JsonRecyclerPools.sharedBoundedPool()).build();
     }
 
+    /** Key writes in {@link KvBinary}'s form, everything else as JSON. */
     public static byte[] encode(Command command) {
-        return write(command, Command.class);
+        return switch (command) {
+            case Command.KvPut put -> KvBinary.encodePut(put);
+            case Command.KvDelete delete -> KvBinary.encodeDelete(delete);
+            default -> write(command, Command.class);
+        };
     }
 
+    /** Either form: the log holds JSON key writes from builds before {@link KvBinary}. */
     public static Command decodeCommand(byte[] bytes) {
-        return read(bytes, Command.class);
+        return KvBinary.isBinary(bytes) ? KvBinary.decodeCommand(bytes) : read(bytes, Command.class);
     }
 
     public static byte[] encode(Outcome outcome) {
-        return write(outcome, Outcome.class);
+        return switch (outcome) {
+            case Outcome.KvWritten written -> KvBinary.encodeWritten(written);
+            case Outcome.KvDeleted deleted -> KvBinary.encodeDeleted(deleted);
+            default -> write(outcome, Outcome.class);
+        };
     }
 
     public static Outcome decodeOutcome(byte[] bytes) {
-        return read(bytes, Outcome.class);
+        return KvBinary.isBinary(bytes) ? KvBinary.decodeOutcome(bytes) : read(bytes, Outcome.class);
     }
 
     public static byte[] encode(Query query) {
