@@ -8,8 +8,8 @@ import herd.core.codec.Codec;
 import herd.core.cluster.NodeInfo;
 import herd.core.kv.KeyValue;
 import herd.core.kv.KvEvent;
-import java.nio.ByteBuffer;
-import java.nio.charset.CodingErrorAction;
+import io.netty.buffer.ByteBufUtil;
+import io.netty.buffer.Unpooled;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 import java.util.List;
@@ -80,15 +80,9 @@ public final class JsonViews {
 
     /** The text when {@code bytes} is valid UTF-8, else null. */
     static String utf8OrNull(byte[] bytes) {
-        // The result-returning form of decode: binary values are common, and an exception per
-        // response (what the one-call form throws) costs more than the decoding.
-        java.nio.CharBuffer text = java.nio.CharBuffer.allocate(bytes.length);
-        java.nio.charset.CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
-            .onMalformedInput(CodingErrorAction.REPORT)
-            .onUnmappableCharacter(CodingErrorAction.REPORT);
-        if (decoder.decode(ByteBuffer.wrap(bytes), text, true).isError() || decoder.flush(text).isError()) {
-            return null;
-        }
-        return text.flip().toString();
+        // Netty's check allocates nothing, where a strict decoder needed a char buffer as large as
+        // the value; binary values, which are common, fail it at their first invalid byte.
+        return ByteBufUtil.isText(Unpooled.wrappedBuffer(bytes), StandardCharsets.UTF_8)
+            ? new String(bytes, StandardCharsets.UTF_8) : null;
     }
 }
