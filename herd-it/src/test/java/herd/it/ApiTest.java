@@ -242,7 +242,11 @@ class ApiTest {
     }
 
     @Test
-    void aBackupRestoresIntoANewClusterWithTheSameKeysAndRevisions() throws Exception {
+    void aBackupRestoresIntoANewClusterWithTheSameKeysRevisionsAndResourceConfiguration() throws Exception {
+        Path seed = Path.of("src", "test", "resources", "nginx-mysql-drbd.crm").toAbsolutePath();
+        HerdCluster.CliResult load = cluster.cliAgainstCluster("configure", "load", seed.toString());
+        assertThat(load.exitCode()).as(load.toString()).isZero();
+        String configuration = client.getJson("/v1/configuration").body().path("crm").asText();
         client.put("backup/a", "alpha");
         HttpKv.Reply b = client.put("backup/b", "beta");
         Path file = root.resolve("backup.json");
@@ -266,7 +270,10 @@ class ApiTest {
             assertThat(restoredB.modRevision()).isEqualTo(b.modRevision());
             assertThat(restoredClient.get("backup/a").value()).isEqualTo("alpha");
             assertThat(restoredClient.put("backup/c", "gamma").revision()).isGreaterThan(b.revision());
-            assertThat(Files.readString(root.resolve("restored.log"))).contains("restore: complete");
+            assertThat(configuration).contains("primitive p_nginx lsb:nginx");
+            assertThat(restoredClient.getJson("/v1/configuration").body().path("crm").asText()).isEqualTo(configuration);
+            assertThat(Files.readString(root.resolve("restored.log")))
+                .contains("restore: resource configuration loaded", "nodes and 0 volumes", "restore: complete");
         } finally {
             restored.destroy();
             restored.waitFor();

@@ -35,6 +35,8 @@ class MembershipTest {
             assertThat(serverNames(cluster)).containsExactly("s1", "s2", "s3");
             assertThat(java.nio.file.Files.walk(cluster.server("s2").data.resolve("raft"))
                 .anyMatch(p -> p.getFileName().toString().startsWith("snapshot."))).as("s2 holds an installed snapshot").isTrue();
+            assertThat(cluster.logLinesWith("s2", "Installing snapshot")).as("a line per chunk received").isNotEmpty();
+            assertThat(cluster.logLinesWith("s2", "successfully install the entire snapshot")).hasSize(1);
         }
     }
 

@@ -300,7 +300,7 @@ public final class Daemon implements AutoCloseable {
                         summary = summary();
                     }
                     if (summary.restoring()) {
-                        restoreKeys();
+                        restoreBackup();
                     }
                 } catch (ApiException | IOException e) {
                     log.warn("could not write the cluster's first entries yet ({}); will retry when leading again", e.getMessage());
@@ -308,12 +308,48 @@ public final class Daemon implements AutoCloseable {
             });
         }
 
-        /** Loads the backup's keys in batches, with a progress line per batch; safe to run again after a crash. */
-        private void restoreKeys() throws IOException, ApiException {
+        /**
+         * Loads the backup's resource configuration, then its keys in batches with a progress line per
+         * batch; the last batch ends the restore, so a crash before it runs all of it again, which is
+         * harmless. Nodes and volumes belong to the machines of the old cluster: they are named in a
+         * log line and left out.
+         */
+        private void restoreBackup() throws IOException, ApiException {
             herd.core.StateImage image;
             try (var in = Files.newInputStream(restoreFile)) {
                 image = Codec.readImage(in);
             }
+            restoreResourceConfiguration(image);
+            restoreKeys(image);
+            logWhatIsLeftOut(image);
+            Files.move(restoreFile, restoreFile.resolveSibling("restore.done.json"),
+                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+            log.info("restore: complete; the cluster accepts writes");
+        }
+
+        private void restoreResourceConfiguration(herd.core.StateImage image) throws ApiException {
+            String crm = image.resourceConfiguration();
+            if (crm == null || crm.isBlank()) {
+                return;
+            }
+            Outcome outcome = submit(new Command.SetResourceConfiguration(crm));
+            if (outcome instanceof Outcome.Rejected rejected) {
+                throw ApiException.of(rejected.rejection());
+            }
+            log.info("restore: resource configuration loaded ({} lines)", crm.lines().count());
+        }
+
+        private void logWhatIsLeftOut(herd.core.StateImage image) {
+            int nodes = image.nodes() == null ? 0 : image.nodes().size();
+            int volumes = image.volumes() == null ? 0 : image.volumes().entries().size();
+            if (nodes > 0 || volumes > 0) {
+                log.info("restore: the backup also lists {} nodes and {} volumes and snapshots of the old cluster; they are "
+                    + "not restored: add this cluster's servers and workers, then create its volumes", nodes, volumes);
+            }
+        }
+
+        /** Loads the backup's keys in batches, with a progress line per batch. */
+        private void restoreKeys(herd.core.StateImage image) throws ApiException {
             List<herd.core.kv.KeyValue> keys = image.keys();
             List<herd.core.kv.KeyValue> batch = new java.util.ArrayList<>();
             long batchBytes = 0;
@@ -333,9 +369,6 @@ public final class Daemon implements AutoCloseable {
             if (keys.isEmpty()) {
                 submitRestoreBatch(batch, image.revision(), true);
             }
-            Files.move(restoreFile, restoreFile.resolveSibling("restore.done.json"),
-                java.nio.file.StandardCopyOption.REPLACE_EXISTING);
-            log.info("restore: complete; the cluster accepts writes");
         }
 
         private void submitRestoreBatch(List<herd.core.kv.KeyValue> batch, long revision, boolean last) throws ApiException {
