@@ -2,7 +2,6 @@ package herd.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import herd.control.ControlPlaneConfig;
 import herd.it.netns.AddressSampler;
@@ -92,8 +91,7 @@ class FloatingIpIT {
 
     @BeforeAll
     static void requireNetworkNamespaces() {
-        Optional<String> reason = NetnsCluster.unavailableReason();
-        assumeTrue(reason.isEmpty(), () -> "skipping the floating-IP test: " + reason.orElseThrow());
+        NetnsCluster.requireOrSkip("floating-IP test");
     }
 
     @Test

@@ -1,7 +1,6 @@
 package herd.it;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import herd.it.netns.BridgedNetwork;
 import herd.it.netns.Namespaces;
@@ -46,8 +45,7 @@ class LinearizabilityIT {
 
     @BeforeAll
     static void requireNetworkNamespaces() {
-        Optional<String> reason = NetnsCluster.unavailableReason();
-        assumeTrue(reason.isEmpty(), () -> "skipping the linearizability test: " + reason.orElseThrow());
+        NetnsCluster.requireOrSkip("linearizability test");
     }
 
     @Test

@@ -5,7 +5,6 @@ import static herd.it.NamespaceGroups.awaitGroupOn;
 import static herd.it.NamespaceGroups.nodeField;
 import static herd.it.NamespaceGroups.webAnswers;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import herd.it.netns.AddressSampler;
 import herd.it.netns.BridgedNetwork;
@@ -18,7 +17,6 @@ import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -46,8 +44,7 @@ class ResourceFencingIT {
 
     @BeforeAll
     static void requireNetworkNamespaces() {
-        Optional<String> reason = NetnsCluster.unavailableReason();
-        assumeTrue(reason.isEmpty(), () -> "skipping the fencing test: " + reason.orElseThrow());
+        NetnsCluster.requireOrSkip("fencing test");
     }
 
     @Test

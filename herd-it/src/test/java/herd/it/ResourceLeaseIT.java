@@ -5,7 +5,6 @@ import static herd.it.NamespaceGroups.awaitGroupOn;
 import static herd.it.NamespaceGroups.nodeField;
 import static herd.it.NamespaceGroups.webAnswers;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import herd.it.netns.AddressSampler;
 import herd.it.netns.BridgedNetwork;
@@ -15,7 +14,6 @@ import herd.it.netns.NetnsCluster;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
-import java.util.Optional;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -49,8 +47,7 @@ class ResourceLeaseIT {
 
     @BeforeAll
     static void requireNetworkNamespaces() {
-        Optional<String> reason = NetnsCluster.unavailableReason();
-        assumeTrue(reason.isEmpty(), () -> "skipping the lease test: " + reason.orElseThrow());
+        NetnsCluster.requireOrSkip("lease test");
     }
 
     @Test

@@ -104,6 +104,23 @@ public final class NetnsCluster implements AutoCloseable {
         return Optional.empty();
     }
 
+    /**
+     * Skips the calling test when a namespace cluster cannot run here, unless
+     * {@code HERD_TEST_REQUIRE_NETNS=1} (bin/test sets it when it runs as root, where namespaces must
+     * work): then it fails, because the fault tests must not pass by not running.
+     */
+    public static void requireOrSkip(String test) {
+        Optional<String> reason = unavailableReason();
+        if (reason.isEmpty()) {
+            return;
+        }
+        if ("1".equals(System.getenv("HERD_TEST_REQUIRE_NETNS"))) {
+            throw new IllegalStateException("the " + test + " cannot run: " + reason.get()
+                + " (HERD_TEST_REQUIRE_NETNS=1 asks for every namespaced test to run)");
+        }
+        org.junit.jupiter.api.Assumptions.assumeTrue(false, "skipping the " + test + ": " + reason.get());
+    }
+
     public static String name(int server) {
         return "s" + server;
     }
