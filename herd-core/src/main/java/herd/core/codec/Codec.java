@@ -20,8 +20,8 @@ import java.io.UncheckedIOException;
 
 /**
  * The wire and disk form of commands, queries, their answers and state images: JSON, with byte
- * arrays as base64, except key writes and their outcomes, which take the compact form of
- * {@link KvBinary}. One mapper, configured once, so every server encodes identically.
+ * arrays as base64, except key writes, reads of one key and their answers, which take the compact
+ * form of {@link KvBinary}. One mapper, configured once, so every server encodes identically.
  */
 public final class Codec {
     private Codec() {}
@@ -79,20 +79,21 @@ public final class Codec {
         return KvBinary.isBinary(bytes) ? KvBinary.decodeOutcome(bytes) : read(bytes, Outcome.class);
     }
 
+    /** Reads of one key in {@link KvBinary}'s form, everything else as JSON. */
     public static byte[] encode(Query query) {
-        return write(query, Query.class);
+        return query instanceof Query.KvGet get ? KvBinary.encodeGet(get) : write(query, Query.class);
     }
 
     public static Query decodeQuery(byte[] bytes) {
-        return read(bytes, Query.class);
+        return KvBinary.isBinary(bytes) ? KvBinary.decodeQuery(bytes) : read(bytes, Query.class);
     }
 
     public static byte[] encode(QueryResult result) {
-        return write(result, QueryResult.class);
+        return result instanceof QueryResult.KvValue value ? KvBinary.encodeValue(value) : write(result, QueryResult.class);
     }
 
     public static QueryResult decodeQueryResult(byte[] bytes) {
-        return read(bytes, QueryResult.class);
+        return KvBinary.isBinary(bytes) ? KvBinary.decodeQueryResult(bytes) : read(bytes, QueryResult.class);
     }
 
     public static void writeImage(StateImage image, OutputStream out) throws IOException {

@@ -2,6 +2,9 @@ package herd.core.codec;
 
 import herd.core.command.Command;
 import herd.core.command.Outcome;
+import herd.core.command.Query;
+import herd.core.command.QueryResult;
+import herd.core.kv.KeyValue;
 import java.nio.BufferUnderflowException;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
@@ -10,9 +13,10 @@ import java.nio.charset.StandardCharsets;
 
 /**
  * A compact binary form for the commands and outcomes of key writes, the control plane's most
- * frequent entries. Every server decodes every command on its one apply thread and encodes its
- * outcome there, and JSON with a base64 value made a put cost about 4 KiB of garbage on that thread
- * alone (parser, text buffers, base64 buffers) against a few hundred bytes here.
+ * frequent entries, and for reads of one key and their answers. Every server decodes every command
+ * on its one apply thread and encodes its outcome there, and JSON with a base64 value made a put
+ * cost about 4 KiB of garbage on that thread alone (parser, text buffers, base64 buffers) against a
+ * few hundred bytes here.
  *
  * <p>Each form starts with a tag byte that JSON never starts with ({@code '{'}) and that a batch of
  * commands never starts with (a zero byte), so {@link Codec} tells them apart by the first byte and
@@ -24,6 +28,8 @@ final class KvBinary {
     static final byte DELETE = 2;
     static final byte WRITTEN = 3;
     static final byte DELETED = 4;
+    static final byte GET = 5;
+    static final byte VALUE = 6;
 
     private static final int HAS_EXPECTED_REVISION = 1;
     private static final int HAS_VALUE = 2;
@@ -32,7 +38,7 @@ final class KvBinary {
 
     /** Whether {@code bytes} is in this form (else it is JSON, or damaged). */
     static boolean isBinary(byte[] bytes) {
-        return bytes.length > 0 && bytes[0] >= PUT && bytes[0] <= DELETED;
+        return bytes.length > 0 && bytes[0] >= PUT && bytes[0] <= VALUE;
     }
 
     static byte[] encodePut(Command.KvPut put) {
@@ -69,6 +75,72 @@ final class KvBinary {
     static byte[] encodeDeleted(Outcome.KvDeleted deleted) {
         return ByteBuffer.allocate(1 + Long.BYTES + Integer.BYTES)
             .put(DELETED).putLong(deleted.revision()).putInt(deleted.deleted()).array();
+    }
+
+    static byte[] encodeGet(Query.KvGet get) {
+        byte[] key = utf8(get.key());
+        ByteBuffer out = ByteBuffer.allocate(1 + stringSize(key));
+        out.put(GET);
+        putString(out, key);
+        return out.array();
+    }
+
+    /** The revision, then whether the key exists and if so its revisions, key and value. */
+    static byte[] encodeValue(QueryResult.KvValue answer) {
+        KeyValue kv = answer.kv();
+        if (kv == null) {
+            return ByteBuffer.allocate(2 + Long.BYTES).put(VALUE).putLong(answer.revision()).put((byte) 0).array();
+        }
+        byte[] key = utf8(kv.key());
+        ByteBuffer out = ByteBuffer.allocate(2 + 4 * Long.BYTES + stringSize(key) + kv.value().length);
+        out.put(VALUE).putLong(answer.revision()).put((byte) 1)
+            .putLong(kv.createRevision()).putLong(kv.modRevision()).putLong(kv.version());
+        putString(out, key);
+        out.put(kv.value());
+        return out.array();
+    }
+
+    /** A query in this form; throws IllegalArgumentException, saying why, when it is damaged. */
+    static Query decodeQuery(byte[] bytes) {
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        try {
+            if (in.get() != GET) {
+                throw new IllegalArgumentException("not a binary query (tag " + bytes[0] + ")");
+            }
+            return complete(in, new Query.KvGet(getString(in)));
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("a binary query ends early (" + bytes.length + " bytes)", e);
+        }
+    }
+
+    /** A query's answer in this form; throws IllegalArgumentException, saying why, when it is damaged. */
+    static QueryResult decodeQueryResult(byte[] bytes) {
+        ByteBuffer in = ByteBuffer.wrap(bytes);
+        try {
+            if (in.get() != VALUE) {
+                throw new IllegalArgumentException("not a binary query answer (tag " + bytes[0] + ")");
+            }
+            long revision = in.getLong();
+            byte exists = in.get();
+            if (exists == 0) {
+                return complete(in, new QueryResult.KvValue(revision, null));
+            }
+            if (exists != 1) {
+                throw new IllegalArgumentException("a key's presence is " + exists + ", neither 0 nor 1");
+            }
+            long createRevision = in.getLong();
+            long modRevision = in.getLong();
+            long version = in.getLong();
+            String key = getString(in);
+            if (key == null) {
+                throw new IllegalArgumentException("a binary query answer holds a value without its key");
+            }
+            byte[] value = new byte[in.remaining()];
+            in.get(value);
+            return new QueryResult.KvValue(revision, new KeyValue(key, value, createRevision, modRevision, version));
+        } catch (BufferUnderflowException e) {
+            throw new IllegalArgumentException("a binary query answer is damaged (" + bytes.length + " bytes)", e);
+        }
     }
 
     /** A command in this form; throws IllegalArgumentException, saying why, when it is damaged. */

@@ -5,6 +5,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import herd.core.command.Command;
 import herd.core.command.Outcome;
+import herd.core.command.Query;
+import herd.core.command.QueryResult;
+import herd.core.kv.KeyValue;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
@@ -42,6 +45,17 @@ class KvBinaryTest {
             .isEqualTo(new Outcome.KvWritten(revision, key, createRevision, version));
         assertThat(Codec.decodeOutcome(Codec.encode(new Outcome.KvDeleted(revision, deleted))))
             .isEqualTo(new Outcome.KvDeleted(revision, deleted));
+    }
+
+    @Property(tries = 100)
+    void readsOfOneKeyAndTheirAnswersComeBackAsTheyWent(@ForAll("keys") String key, @ForAll @Size(max = 600) byte[] value,
+            @ForAll long revision, @ForAll long createRevision, @ForAll long modRevision, @ForAll long version) {
+        QueryResult.KvValue found = new QueryResult.KvValue(revision, new KeyValue(key, value, createRevision, modRevision, version));
+        QueryResult.KvValue absent = new QueryResult.KvValue(revision, null);
+
+        assertThat(Codec.decodeQuery(Codec.encode(new Query.KvGet(key)))).isEqualTo(new Query.KvGet(key));
+        assertThat(Codec.decodeQueryResult(Codec.encode(found))).isEqualTo(found);
+        assertThat(Codec.decodeQueryResult(Codec.encode(absent))).isEqualTo(absent);
     }
 
     @Provide
@@ -108,6 +122,26 @@ class KvBinaryTest {
             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a binary command");
         assertThatThrownBy(() -> Codec.decodeOutcome(delete))
             .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("not a binary outcome");
+    }
+
+    @Test
+    void damagedAnswersToReadsAreRefusedWithTheReason() {
+        byte[] found = Codec.encode(new QueryResult.KvValue(7, new KeyValue("k", new byte[] {1}, 1, 2, 1)));
+        byte[] presenceTwo = found.clone();
+        presenceTwo[9] = 2;
+        byte[] keyless = ByteBuffer.allocate(1 + 8 + 1 + 24 + 4).put(KvBinary.VALUE).putLong(7).put((byte) 1)
+            .putLong(1).putLong(2).putLong(1).putInt(-1).array();
+
+        assertThatThrownBy(() -> Codec.decodeQueryResult(presenceTwo)).hasMessageContaining("neither 0 nor 1");
+        assertThatThrownBy(() -> Codec.decodeQueryResult(keyless)).hasMessageContaining("without its key");
+        assertThatThrownBy(() -> Codec.decodeQueryResult(Arrays.copyOf(found, 20))).hasMessageContaining("damaged");
+        assertThatThrownBy(() -> Codec.decodeQuery(found)).hasMessageContaining("not a binary query");
+    }
+
+    @Test
+    void otherQueriesAndAnswersStayJson() {
+        assertThat(Codec.encode(new Query.KvList("p", 10))[0]).isEqualTo((byte) '{');
+        assertThat(Codec.decodeQuery(Codec.encode(new Query.KvList("p", 10)))).isEqualTo(new Query.KvList("p", 10));
     }
 
     @Test
