@@ -36,9 +36,10 @@ public final class Main {
         }
         commandLine.setExecutionExceptionHandler(Main::oneLineError);
         commandLine.setParameterExceptionHandler((e, argv) -> {
+            // One line, like every other error, so that scripts can log it as it is.
             PrintWriter err = e.getCommandLine().getErr();
-            err.println("herd: " + e.getMessage());
-            err.println("Try '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help'.");
+            err.println("herd: " + e.getMessage().strip().replaceAll("\\s*\\R\\s*", "; ")
+                + " (see '" + e.getCommandLine().getCommandSpec().qualifiedName() + " --help')");
             err.flush();
             return ExitCode.USAGE;
         });
