@@ -80,8 +80,8 @@ public final class JsonViews {
 
     /** The text when {@code bytes} is valid UTF-8, else null. */
     static String utf8OrNull(byte[] bytes) {
-        // Netty's check allocates nothing, where a strict decoder needed a char buffer as large as
-        // the value; binary values, which are common, fail it at their first invalid byte.
+        // Netty's check allocates only a wrapper, where a strict decoder needed a char buffer as
+        // large as the value; binary values, which are common, fail it at their first invalid byte.
         return ByteBufUtil.isText(Unpooled.wrappedBuffer(bytes), StandardCharsets.UTF_8)
             ? new String(bytes, StandardCharsets.UTF_8) : null;
     }
