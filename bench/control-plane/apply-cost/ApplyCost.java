@@ -17,20 +17,20 @@ public class ApplyCost {
     public static void main(String[] args) {
         byte[] value = new byte[Integer.parseInt(args.length > 0 ? args[0] : "256")];
         ClusterStateApplication application = new ClusterStateApplication();
-        byte[][] keys = new byte[KEYS][];
+        byte[][] encodedPuts = new byte[KEYS][];
         Command.KvPut[] puts = new Command.KvPut[KEYS];
         for (int i = 0; i < KEYS; i++) {
             puts[i] = new Command.KvPut(String.format("%08d", i), value, null);
-            keys[i] = Codec.encode(puts[i]);
+            encodedPuts[i] = Codec.encode(puts[i]);
         }
         long index = 0;
         String line = "";
         for (int round = 0; round < 5; round++) {
             Cost encode = measure(() -> { for (int i = 0; i < PUTS; i++) Codec.encode(puts[i % KEYS]); });
-            Cost decode = measure(() -> { for (int i = 0; i < PUTS; i++) Codec.decodeCommand(keys[i % KEYS]); });
+            Cost decode = measure(() -> { for (int i = 0; i < PUTS; i++) Codec.decodeCommand(encodedPuts[i % KEYS]); });
             long first = index;
             Cost apply = measure(() -> {
-                for (int i = 0; i < PUTS; i++) Codec.decodeOutcome(application.apply(first + i + 1, keys[i % KEYS]));
+                for (int i = 0; i < PUTS; i++) Codec.decodeOutcome(application.apply(first + i + 1, encodedPuts[i % KEYS]));
             });
             index += PUTS;
             line = String.format("value %d bytes: encode %s | decode %s | apply (decode, apply, encode the outcome) + decode the outcome %s",
