@@ -42,6 +42,21 @@ class ClusterStateApplicationTest {
         assertThat(app.lastAppliedIndex()).isEqualTo(2);
     }
 
+    /** The binary form of key writes: damage there is rejected like undecodable JSON, and changes nothing. */
+    @Test
+    void aDamagedBinaryPutIsRejectedAndChangesNothing() {
+        ClusterStateApplication app = new ClusterStateApplication();
+        byte[] put = put("a", "1");
+
+        Outcome cut = Codec.decodeOutcome(app.apply(1, java.util.Arrays.copyOf(put, 5)));
+        Outcome whole = Codec.decodeOutcome(app.apply(2, put));
+
+        assertThat(cut).isInstanceOfSatisfying(Outcome.Rejected.class,
+            rejected -> assertThat(rejected.rejection().message()).contains("ends early"));
+        assertThat(whole).isInstanceOfSatisfying(Outcome.KvWritten.class, written -> assertThat(written.revision()).isEqualTo(1));
+        assertThat(app.lastAppliedIndex()).isEqualTo(2);
+    }
+
     @Test
     void aSnapshotRestoresTheStateIntoAFreshApplication() throws Exception {
         ClusterStateApplication original = new ClusterStateApplication();
