@@ -17,8 +17,13 @@ import org.slf4j.LoggerFactory;
  * requests, in completion order (the protocol matches them by cookie).
  *
  * <p>Whichever worker holds the lock writes every reply queued, its own and those of workers that
- * found the lock taken and left: a worker never sleeps waiting for another's reply to leave (a
- * 1 MiB reply blocks its writer until the client has read most of it).
+ * found the lock taken and left: a worker with a small reply never sleeps waiting for another's
+ * reply to leave (a 1 MiB reply blocks its writer until the client has read most of it). A reply
+ * carrying more than {@value #QUICK_BYTES_MAX} bytes of data is the exception: its own worker waits
+ * for the lock and writes it. That worker has just read the data from the file and checked it, so
+ * the data is still in the caches of the core it ran on; handed to the lock's holder, it was
+ * written from another core's, and each MiB of sequential reads cost the server more
+ * (bench/results/storage-own-reply.md).
  *
  * <p>Replies may wait in the stream's buffer to leave together. A send of a few bytes costs the
  * server a system call and the client a wake-up, and for a client that keeps many small requests in
@@ -84,15 +89,44 @@ final class ReplyOutput {
     }
 
     /**
-     * Queues a request's reply, then writes the queue if no other worker is writing it.
+     * Queues a request's reply, then writes the queue if no other worker is writing it; a reply with
+     * more than {@value #QUICK_BYTES_MAX} bytes of data is written by this thread, which waits for
+     * the lock (see the class comment).
      *
      * @param data the reply's data after its header, or null
      * @param written run once the reply has been written (or dropped with the connection)
      * @param quick whether the request was counted by {@link #started}
      */
     void send(byte[] header, ByteBuffer data, Runnable written, boolean quick) throws IOException {
-        queued.add(new Reply(header, data, written));
+        if (data != null && data.remaining() > QUICK_BYTES_MAX) {
+            writeOwn(new Reply(header, data, written));
+        } else {
+            queued.add(new Reply(header, data, written));
+        }
         ended(quick);
+    }
+
+    /**
+     * Waits for the lock and writes a large reply from the thread that read its data, then the
+     * replies queued meanwhile. If the connection fails, those are dropped as in {@link #writeQueued}.
+     */
+    private void writeOwn(Reply reply) throws IOException {
+        lock.lock();
+        try {
+            try {
+                out.write(reply.header());
+                channelOut.writeData(reply.data());
+            } catch (IOException e) {
+                dropQueued();
+                throw e;
+            } finally {
+                reply.written().run();
+            }
+            countHeld();
+            writeQueued();
+        } finally {
+            lock.unlock();
+        }
     }
 
     /**
@@ -154,11 +188,16 @@ final class ReplyOutput {
                 }
             }
         } catch (IOException e) {
-            held = 0;
-            for (Reply reply = queued.poll(); reply != null; reply = queued.poll()) {
-                reply.written().run();
-            }
+            dropQueued();
             throw e;
+        }
+    }
+
+    /** After a failed write: gives back what the queued replies hold; none of them can reach the client. */
+    private void dropQueued() {
+        held = 0;
+        for (Reply reply = queued.poll(); reply != null; reply = queued.poll()) {
+            reply.written().run();
         }
     }
 

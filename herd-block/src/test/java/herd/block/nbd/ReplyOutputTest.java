@@ -164,6 +164,53 @@ class ReplyOutputTest {
     }
 
     @Test
+    void aLargeReplyWaitsToBeWrittenByItsOwnThreadWhileASmallOneIsLeftToTheWriter() throws Exception {
+        replies(NO_HOLD_LIMIT);
+        // The client reads nothing yet, so the first large reply blocks its writer in the socket write.
+        byte[] blocking = new byte[32 * 1024 * 1024];
+        Thread first = Thread.ofPlatform().start(() -> sendQuietly(1, ByteBuffer.wrap(blocking), () -> {}));
+        awaitBlockedInWrite(first);
+        AtomicInteger largeWritten = new AtomicInteger();
+        byte[] large = new byte[1024 * 1024];
+        large[large.length - 1] = 9;
+        Thread second = Thread.ofPlatform().start(
+                () -> sendQuietly(2, ByteBuffer.wrap(large), largeWritten::incrementAndGet));
+
+        replies.send(reply(3), null, () -> {}, false); // returns at once: the lock's holder writes it
+        second.join(300);
+        assertThat(second.isAlive()).as("the large reply waits for the lock instead of being queued").isTrue();
+        assertThat(largeWritten).hasValue(0);
+
+        client.setSoTimeout(10_000);
+        assertThat(receive(1)).containsExactly(1);
+        fromServer.readFully(new byte[blocking.length]);
+        assertThat(receive(1)).as("queued while the first was written: its writer sends it before letting go")
+                .containsExactly(3);
+        assertThat(receive(1)).containsExactly(2);
+        byte[] received = new byte[large.length];
+        fromServer.readFully(received);
+        assertThat(received[large.length - 1]).isEqualTo((byte) 9);
+        second.join(10_000);
+        assertThat(second.isAlive()).isFalse();
+        assertThat(largeWritten).hasValue(1);
+        first.join(10_000);
+    }
+
+    private void sendQuietly(long cookie, ByteBuffer data, Runnable written) {
+        try {
+            replies.send(reply(cookie), data, written, false);
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** Waits until the thread has sat in one place for a while: the socket write, once the buffers are full. */
+    private static void awaitBlockedInWrite(Thread writer) throws InterruptedException {
+        writer.join(500);
+        assertThat(writer.isAlive()).as("32 MiB unread by the client cannot all fit in the socket's buffers").isTrue();
+    }
+
+    @Test
     void onlySmallRequestsThatNeedNoSyncAreQuick() {
         assertThat(ReplyOutput.isQuick(request(NbdProtocol.CMD_WRITE, 0, 4096))).isTrue();
         assertThat(ReplyOutput.isQuick(request(NbdProtocol.CMD_READ, 0, ReplyOutput.QUICK_BYTES_MAX))).isTrue();
