@@ -47,7 +47,7 @@ final class StorageHandlers {
             }
             case "/v1/storage/status" -> {
                 request.requireMethod("GET");
-                ApiServer.Responses.json(request.exchange(), 200, clusterStatus());
+                ApiServer.Responses.json(request.exchange(), 200, clusterStatus(!request.localRead()));
             }
             case "/v1/storage/format" -> {
                 request.requireMethod("POST");
@@ -69,12 +69,12 @@ final class StorageHandlers {
         if (outcome instanceof Outcome.Rejected rejected) {
             throw ApiException.of(rejected.rejection());
         }
-        ApiServer.Responses.json(request.exchange(), 200, clusterStatus());
+        ApiServer.Responses.json(request.exchange(), 200, clusterStatus(true)); // shows the format just made
     }
 
     /** The map from the cluster state, with each node's own report of its store and recovery. */
-    private ObjectNode clusterStatus() throws ApiException {
-        QueryResult.StorageMap map = (QueryResult.StorageMap) cluster.query(new Query.StorageMap(), false);
+    private ObjectNode clusterStatus(boolean linearizable) throws ApiException {
+        QueryResult.StorageMap map = (QueryResult.StorageMap) cluster.query(new Query.StorageMap(), linearizable);
         ObjectNode status = JsonViews.object();
         status.put("epoch", map.current().epoch()).put("defaultCopies", map.defaultCopies());
         Ring ring = map.current().ring();

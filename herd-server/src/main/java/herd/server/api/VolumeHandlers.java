@@ -97,7 +97,7 @@ final class VolumeHandlers {
     }
 
     private void list(ApiServer.Request request) throws ApiException, IOException {
-        QueryResult.VolumeList list = (QueryResult.VolumeList) cluster.query(new Query.Volumes(), request.localRead());
+        QueryResult.VolumeList list = (QueryResult.VolumeList) cluster.query(new Query.Volumes(), !request.localRead());
         ArrayNode volumes = JsonViews.MAPPER.createArrayNode();
         list.volumes().forEach(row -> volumes.add(row(row)));
         ObjectNode body = JsonViews.object();
@@ -106,12 +106,12 @@ final class VolumeHandlers {
     }
 
     private void info(ApiServer.Request request, String name) throws ApiException, IOException {
-        QueryResult.VolumeDetail detail = detail(name, request.localRead());
+        QueryResult.VolumeDetail detail = detail(name, !request.localRead());
         ApiServer.Responses.json(request.exchange(), 200, detailJson(detail));
     }
 
     private void tree(ApiServer.Request request) throws ApiException, IOException {
-        QueryResult.VolumeForest forest = (QueryResult.VolumeForest) cluster.query(new Query.VolumeTree(), request.localRead());
+        QueryResult.VolumeForest forest = (QueryResult.VolumeForest) cluster.query(new Query.VolumeTree(), !request.localRead());
         ArrayNode roots = JsonViews.MAPPER.createArrayNode();
         forest.roots().forEach(root -> roots.add(treeNode(root)));
         ObjectNode body = JsonViews.object();
@@ -163,7 +163,7 @@ final class VolumeHandlers {
     }
 
     private void detach(ApiServer.Request request, String name) throws ApiException, IOException {
-        VolumeRecord volume = detail(name, false).row().volume();
+        VolumeRecord volume = detail(name, true).row().volume();
         if (volume.attachedNode() != null) {
             refuseIfServedElsewhere(volume, "detach");
             outcomeOrThrow(runChecked(() -> gateway.detach(name)));
@@ -173,7 +173,7 @@ final class VolumeHandlers {
 
     /** Stops serving the volume here before a change that needs it detached; refuses when another node serves it. */
     private void detachIfServedHere(String name) throws ApiException {
-        QueryResult answer = cluster.query(new Query.VolumeInfo(name), false);
+        QueryResult answer = cluster.query(new Query.VolumeInfo(name), true);
         if (!(answer instanceof QueryResult.VolumeDetail detail) || detail.row().volume().attachedNode() == null) {
             return; // the command itself reports a missing name
         }
@@ -184,7 +184,7 @@ final class VolumeHandlers {
 
     /** Runs {@code change} between two I/O requests of the volume when this node serves it. */
     private void throughGateway(String name, Callable<Outcome> change) throws ApiException {
-        QueryResult answer = cluster.query(new Query.VolumeInfo(name), false);
+        QueryResult answer = cluster.query(new Query.VolumeInfo(name), true);
         if (answer instanceof QueryResult.VolumeDetail detail && detail.row().volume().attachedNode() != null) {
             refuseIfServedElsewhere(detail.row().volume(), "change");
         }
@@ -219,12 +219,16 @@ final class VolumeHandlers {
         return outcome;
     }
 
+    /**
+     * Answers a change with the volume as it is now: a linearizable read, which sees the change even
+     * on a server whose copy of the state has not applied it yet.
+     */
     private void respondWith(ApiServer.Request request, int status, String name) throws ApiException, IOException {
-        ApiServer.Responses.json(request.exchange(), status, detailJson(detail(name, false)));
+        ApiServer.Responses.json(request.exchange(), status, detailJson(detail(name, true)));
     }
 
-    private QueryResult.VolumeDetail detail(String name, boolean localRead) throws ApiException {
-        QueryResult answer = cluster.query(new Query.VolumeInfo(name), localRead);
+    private QueryResult.VolumeDetail detail(String name, boolean linearizable) throws ApiException {
+        QueryResult answer = cluster.query(new Query.VolumeInfo(name), linearizable);
         if (answer instanceof QueryResult.Refused refused) {
             throw ApiException.of(refused.rejection());
         }
