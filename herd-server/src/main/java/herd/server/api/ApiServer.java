@@ -360,11 +360,16 @@ public final class ApiServer implements AutoCloseable {
             }
         }
 
-        boolean localRead() throws ApiException {
+        /**
+         * Whether the caller wants a linearizable read ({@code ?consistency=linearizable}, the
+         * default) rather than this server's own copy of the state ({@code local}): the flag
+         * {@link herd.server.ClusterAccess#query} takes.
+         */
+        boolean linearizable() throws ApiException {
             String consistency = params.getOrDefault("consistency", "linearizable");
             return switch (consistency) {
-                case "linearizable" -> false;
-                case "local" -> true;
+                case "linearizable" -> true;
+                case "local" -> false;
                 default -> throw ApiException.badRequest("consistency=" + consistency + " is unknown: use 'linearizable' (default) or 'local'");
             };
         }

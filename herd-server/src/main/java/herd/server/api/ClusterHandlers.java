@@ -85,7 +85,7 @@ final class ClusterHandlers {
 
     private void status(ApiServer.Request request) throws ApiException, IOException {
         ClusterAccess.SelfStatus self = cluster.self();
-        QueryResult.ClusterSummary summary = KvHandlers.expect(cluster.query(new Query.Summary(), !request.localRead()),
+        QueryResult.ClusterSummary summary = KvHandlers.expect(cluster.query(new Query.Summary(), request.linearizable()),
             QueryResult.ClusterSummary.class);
         ObjectNode body = JsonViews.object()
             .put("cluster", summary.clusterName())
@@ -140,7 +140,7 @@ final class ClusterHandlers {
     }
 
     private void nodes(ApiServer.Request request) throws ApiException, IOException {
-        QueryResult.NodeList list = KvHandlers.expect(cluster.query(new Query.Nodes(), !request.localRead()),
+        QueryResult.NodeList list = KvHandlers.expect(cluster.query(new Query.Nodes(), request.linearizable()),
             QueryResult.NodeList.class);
         ArrayNode rows = JsonViews.MAPPER.createArrayNode();
         list.nodes().forEach(node -> rows.add(JsonViews.node(node)));

@@ -36,7 +36,7 @@ final class ConfigurationHandlers {
 
     private void show(ApiServer.Request request) throws ApiException, IOException {
         QueryResult.ResourceConfigurationText current = KvHandlers.expect(
-            cluster.query(new Query.ResourceConfiguration(), !request.localRead()), QueryResult.ResourceConfigurationText.class);
+            cluster.query(new Query.ResourceConfiguration(), request.linearizable()), QueryResult.ResourceConfigurationText.class);
         ApiServer.Responses.json(request.exchange(), 200,
             JsonViews.object().put("crm", current.crmText()).put("version", current.version()));
     }

@@ -67,7 +67,7 @@ final class KvHandlers {
     }
 
     private CompletableFuture<JsonAnswer> get(ApiServer.Request request, String key, Executor answerOn) throws ApiException {
-        return JsonAnswer.from(cluster.queryAsync(new Query.KvGet(key), !request.localRead(), answerOn), result -> {
+        return JsonAnswer.from(cluster.queryAsync(new Query.KvGet(key), request.linearizable(), answerOn), result -> {
             QueryResult.KvValue value = expect(result, QueryResult.KvValue.class);
             if (value.kv() == null) {
                 ObjectNode body = JsonViews.error(ErrorCode.KEY_NOT_FOUND, "key '" + key + "' does not exist");
@@ -100,7 +100,7 @@ final class KvHandlers {
         if (limit < 1 || limit > Limits.MAX_LIST_LIMIT) {
             throw ApiException.badRequest("limit=" + limit + " is out of range: give 1 to " + Limits.MAX_LIST_LIMIT);
         }
-        QueryResult.KvRange range = expect(cluster.query(new Query.KvList(prefix, (int) limit), !request.localRead()),
+        QueryResult.KvRange range = expect(cluster.query(new Query.KvList(prefix, (int) limit), request.linearizable()),
             QueryResult.KvRange.class);
         ObjectNode body = JsonViews.object().put("revision", range.revision());
         body.set("kvs", JsonViews.kvs(range.kvs()));

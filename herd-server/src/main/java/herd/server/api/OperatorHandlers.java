@@ -225,7 +225,7 @@ final class OperatorHandlers {
     }
 
     private void listConstraints(ApiServer.Request request) throws ApiException, IOException {
-        Configuration config = parseStored(configurationText(!request.localRead()));
+        Configuration config = parseStored(configurationText(request.linearizable()));
         ObjectNode body = JsonViews.object();
         body.set("constraints", JsonViews.MAPPER.valueToTree(ConfigurationEdits.constraints(config)));
         long nowSec = System.currentTimeMillis() / 1000;

@@ -121,7 +121,7 @@ final class ResourceHandlers {
 
     private void status(ApiServer.Request request) throws ApiException, IOException {
         request.requireMethod("GET");
-        QueryResult.ResourceStatusView view = KvHandlers.expect(cluster.query(new Query.ResourceStatus(), !request.localRead()),
+        QueryResult.ResourceStatusView view = KvHandlers.expect(cluster.query(new Query.ResourceStatus(), request.linearizable()),
             QueryResult.ResourceStatusView.class);
         Configuration config;
         try {

@@ -47,7 +47,7 @@ final class StorageHandlers {
             }
             case "/v1/storage/status" -> {
                 request.requireMethod("GET");
-                ApiServer.Responses.json(request.exchange(), 200, clusterStatus(!request.localRead()));
+                ApiServer.Responses.json(request.exchange(), 200, clusterStatus(request.linearizable()));
             }
             case "/v1/storage/format" -> {
                 request.requireMethod("POST");

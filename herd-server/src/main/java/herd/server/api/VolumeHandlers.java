@@ -97,7 +97,7 @@ final class VolumeHandlers {
     }
 
     private void list(ApiServer.Request request) throws ApiException, IOException {
-        QueryResult.VolumeList list = (QueryResult.VolumeList) cluster.query(new Query.Volumes(), !request.localRead());
+        QueryResult.VolumeList list = (QueryResult.VolumeList) cluster.query(new Query.Volumes(), request.linearizable());
         ArrayNode volumes = JsonViews.MAPPER.createArrayNode();
         list.volumes().forEach(row -> volumes.add(row(row)));
         ObjectNode body = JsonViews.object();
@@ -106,12 +106,12 @@ final class VolumeHandlers {
     }
 
     private void info(ApiServer.Request request, String name) throws ApiException, IOException {
-        QueryResult.VolumeDetail detail = detail(name, !request.localRead());
+        QueryResult.VolumeDetail detail = detail(name, request.linearizable());
         ApiServer.Responses.json(request.exchange(), 200, detailJson(detail));
     }
 
     private void tree(ApiServer.Request request) throws ApiException, IOException {
-        QueryResult.VolumeForest forest = (QueryResult.VolumeForest) cluster.query(new Query.VolumeTree(), !request.localRead());
+        QueryResult.VolumeForest forest = (QueryResult.VolumeForest) cluster.query(new Query.VolumeTree(), request.linearizable());
         ArrayNode roots = JsonViews.MAPPER.createArrayNode();
         forest.roots().forEach(root -> roots.add(treeNode(root)));
         ObjectNode body = JsonViews.object();
