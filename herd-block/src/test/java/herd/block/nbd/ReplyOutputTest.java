@@ -204,7 +204,10 @@ class ReplyOutputTest {
         }
     }
 
-    /** Waits until the thread has sat in one place for a while: the socket write, once the buffers are full. */
+    /**
+     * Gives the writer half a second and checks it is still writing: with the client reading
+     * nothing, it stays in the socket write (holding the reply lock) until the client reads.
+     */
     private static void awaitBlockedInWrite(Thread writer) throws InterruptedException {
         writer.join(500);
         assertThat(writer.isAlive()).as("32 MiB unread by the client cannot all fit in the socket's buffers").isTrue();
