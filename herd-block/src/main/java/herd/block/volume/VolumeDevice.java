@@ -168,7 +168,11 @@ public final class VolumeDevice implements BlockDevice {
 
     /**
      * Syncs every object changed before this call. An object is taken out of the set before it is
-     * synced, so a write that lands during the sync puts it back for the next flush.
+     * synced, so a write that lands during the sync puts it back for the next flush. The I/O layer
+     * is asked even when this device changed nothing: a volume served in the cluster gets a new
+     * device at a snapshot or resize while connections opened before it keep the old one, and a
+     * flush on any connection must make every connection's acknowledged writes durable (the I/O
+     * layer they share tracks them all).
      */
     @Override
     public DeviceResult<Done> flush() {
@@ -178,7 +182,7 @@ public final class VolumeDevice implements BlockDevice {
                 toSync.add(objectId);
             }
         }
-        DeviceResult<Done> result = flushObjects(toSync);
+        DeviceResult<Done> result = syncObjects(toSync);
         if (result instanceof DeviceResult.Failed) {
             unflushedObjects.addAll(toSync);
         }
@@ -254,10 +258,12 @@ public final class VolumeDevice implements BlockDevice {
         }
     }
 
+    /** Makes the objects a FUA request changed durable. */
     private DeviceResult<Done> flushObjects(List<ObjectId> objectIds) {
-        if (objectIds.isEmpty()) {
-            return DeviceResult.done();
-        }
+        return objectIds.isEmpty() ? DeviceResult.done() : syncObjects(objectIds);
+    }
+
+    private DeviceResult<Done> syncObjects(List<ObjectId> objectIds) {
         ObjectResult<Done> result = io.flush(objectIds);
         if (result instanceof ObjectResult.Failed<Done>(ObjectError error)) {
             return failure(error);

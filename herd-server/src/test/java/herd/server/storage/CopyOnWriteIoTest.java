@@ -4,9 +4,13 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import herd.block.Done;
+import herd.block.nbd.DeviceResult;
 import herd.block.store.ObjectStore;
+import herd.block.volume.AllocationMap;
 import herd.block.volume.ObjectError;
+import herd.block.volume.ObjectIo;
 import herd.block.volume.ObjectResult;
+import herd.block.volume.VolumeDevice;
 import herd.blockcore.ObjectId;
 import herd.core.ClusterState;
 import herd.core.command.Command;
@@ -19,6 +23,7 @@ import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -131,6 +136,68 @@ class CopyOnWriteIoTest {
         ObjectResult<Done> read = volume.read(ObjectId.of(0, 0), 0, ByteBuffer.allocate(512));
         assertThat(read).isInstanceOfSatisfying(ObjectResult.Failed.class,
             failed -> assertThat(failed.error().describe()).contains("detached from this node"));
+    }
+
+    @Test
+    void aFlushOnADeviceOpenedAfterASnapshotSyncsWhatAnOlderConnectionWrote() throws Exception {
+        apply(new Command.CreateVolume("vol", 2L * OBJECT, 1, "", 1));
+        List<ObjectId> synced = new ArrayList<>();
+        CopyOnWriteIo volume = new CopyOnWriteIo(syncRecording(synced), (volumeId, objectIndex) -> {
+            Outcome outcome = state.apply(++index, new Command.SetInodeEntries(volumeId,
+                List.of(new InodeEntry(objectIndex, volumeId))));
+            return outcome instanceof Outcome.Rejected rejected ? Optional.of(rejected.rejection().message()) : Optional.empty();
+        }, view("vol"));
+        VolumeDevice before = new VolumeDevice("vol", 2L * OBJECT, volume.view().volumeId(), volume);
+        volume.whilePaused(() -> {
+            apply(new Command.SnapshotVolume("vol", "snap", "", 2));
+            return null;
+        }, () -> view("vol"));
+        VolumeDevice after = new VolumeDevice("vol", 2L * OBJECT, volume.view().volumeId(), volume);
+        // the first write to the index copies and syncs its object by itself; the second does not
+        assertThat(before.write(OBJECT, filled(4096, 6), false)).isInstanceOf(DeviceResult.Ok.class);
+        synced.clear();
+
+        // a connection opened before the snapshot writes; one opened after it flushes
+        assertThat(before.write(OBJECT, filled(4096, 7), false)).isInstanceOf(DeviceResult.Ok.class);
+        assertThat(synced).isEmpty();
+        assertThat(after.flush()).isInstanceOf(DeviceResult.Ok.class);
+        assertThat(synced).containsExactly(ObjectId.of(volume.view().volumeId(), 1));
+    }
+
+    /** The store, with the objects each flush asks it to sync added to {@code synced}. */
+    private ObjectIo syncRecording(List<ObjectId> synced) {
+        return new ObjectIo() {
+            @Override
+            public ObjectResult<Done> read(ObjectId objectId, int offsetInObject, ByteBuffer destination) {
+                return store.read(objectId, offsetInObject, destination);
+            }
+
+            @Override
+            public ObjectResult<Done> write(ObjectId objectId, int offsetInObject, ByteBuffer source) {
+                return store.write(objectId, offsetInObject, source);
+            }
+
+            @Override
+            public ObjectResult<Done> writeZeroes(ObjectId objectId, int offsetInObject, int length, boolean allocate) {
+                return store.writeZeroes(objectId, offsetInObject, length, allocate);
+            }
+
+            @Override
+            public ObjectResult<Done> trim(ObjectId objectId, int offsetInObject, int length) {
+                return store.trim(objectId, offsetInObject, length);
+            }
+
+            @Override
+            public ObjectResult<AllocationMap> allocation(ObjectId objectId) {
+                return store.allocation(objectId);
+            }
+
+            @Override
+            public ObjectResult<Done> flush(Collection<ObjectId> objectIds) {
+                synced.addAll(objectIds);
+                return store.flush(objectIds);
+            }
+        };
     }
 
     @Test
