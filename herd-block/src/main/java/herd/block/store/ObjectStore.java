@@ -46,9 +46,11 @@ import org.slf4j.LoggerFactory;
  * page cache and its checksums in memory; the changed part of the trailer is written to the file
  * before a sync, before the file is closed, and at the latest {@value #TRAILER_WRITE_BACK_SECONDS} s
  * later, so that a write costs one {@code pwrite} and not two. {@link #sync} forces the file, data
- * and checksums in one {@code fdatasync}, and (for created or deleted objects) the directory. A write that would take the store past its capacity fails with
- * {@link ObjectError.NoSpace} and changes nothing. Capacity counts allocated 4 KiB data blocks; the
- * trailers (about 0.1%) are not counted.
+ * and checksums in one {@code fdatasync}, and (for created or deleted objects) the directory. A
+ * write that would take the store past its capacity fails with {@link ObjectError.NoSpace} and
+ * changes nothing; so does one the file system itself has no room for (ENOSPC, when other data
+ * filled the disk), because a write's new blocks go to the file before the blocks it overwrites.
+ * Capacity counts allocated 4 KiB data blocks; the trailers (about 0.1%) are not counted.
  *
  * <p>Java cannot punch holes, so released blocks are zeroed on disk and cleared in the bitmap; an
  * object whose last block is released is deleted, which frees its space.
@@ -425,9 +427,12 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             return reserved;
         }
         try {
-            writeFully(handle.file, blocks, (long) firstBlock * BLOCK_SIZE_BYTES);
+            writeNewBlocksFirst(handle, blocks, firstBlock, newBlocks);
         } catch (IOException e) {
             usedBytes.addAndGet(-(long) newBlocks * BLOCK_SIZE_BYTES);
+            if (isNoSpace(e)) {
+                return fileSystemFull(handle.objectId, (long) newBlocks * BLOCK_SIZE_BYTES, e);
+            }
             throw e;
         }
         markUnsynced(handle.objectId);
@@ -438,6 +443,38 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         handle.markTrailerStale(firstBlock, endBlock, newBlocks > 0);
         source.position(source.position() + length);
         return ObjectResult.done();
+    }
+
+    /**
+     * Writes {@code blocks} (from {@code firstBlock} on) to the data file, the blocks not allocated
+     * yet before the others. Only those can need space from the file system (an allocated block was
+     * written before, and released blocks are zeroed, not punched), so when the file system is full
+     * the write fails before it has changed any block that reads back: a block not allocated reads
+     * as zeros whatever its file holds.
+     */
+    private static void writeNewBlocksFirst(ObjectHandle handle, ByteBuffer blocks, int firstBlock, int newBlocks)
+            throws IOException {
+        int blockCount = blocks.limit() / BLOCK_SIZE_BYTES;
+        if (newBlocks == 0 || newBlocks == blockCount) {
+            writeFully(handle.file, blocks, (long) firstBlock * BLOCK_SIZE_BYTES);
+            return;
+        }
+        for (boolean allocated : new boolean[] {false, true}) {
+            int index = 0;
+            while (index < blockCount) {
+                if (handle.isAllocated(firstBlock + index) != allocated) {
+                    index++;
+                    continue;
+                }
+                int runEnd = index + 1;
+                while (runEnd < blockCount && handle.isAllocated(firstBlock + runEnd) == allocated) {
+                    runEnd++;
+                }
+                writeFully(handle.file, blocks.slice(index * BLOCK_SIZE_BYTES, (runEnd - index) * BLOCK_SIZE_BYTES),
+                        (long) (firstBlock + index) * BLOCK_SIZE_BYTES);
+                index = runEnd;
+            }
+        }
     }
 
     /** Loads the current content of a partially covered first and last block into {@code blocks}. */
@@ -655,7 +692,10 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                     } else {
                         return ObjectResult.failed(new ObjectError.NotFound(objectId));
                     }
-                } catch (IOException | ObjectTrailer.DamagedException e) {
+                } catch (IOException e) {
+                    return create && isNoSpace(e) ? fileSystemFull(objectId, ObjectTrailer.BYTES, e)
+                            : ioFailure(objectId, "cannot open: " + e.getMessage());
+                } catch (ObjectTrailer.DamagedException e) {
                     return ioFailure(objectId, "cannot open: " + e.getMessage());
                 }
                 openObjects.put(objectId, handle);
@@ -752,6 +792,23 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                 return ObjectResult.done();
             }
         }
+    }
+
+    /** Whether the file system refused a write for want of space (ENOSPC). */
+    static boolean isNoSpace(IOException e) {
+        // the JDK reports errno only through strerror's text, which is this in the C and English locales
+        return e.getMessage() != null && e.getMessage().contains("No space left on device");
+    }
+
+    /**
+     * A write the file system had no room for, although the store's capacity had: the client gets
+     * ENOSPC, as when the store itself is full, and the operator a reason to lower the capacity.
+     */
+    private <T> ObjectResult<T> fileSystemFull(ObjectId objectId, long requestedBytes, IOException e) {
+        log.warn("object {}: the file system holding object store {} is full ({}) while the store counts {} of its {} "
+                + "bytes free; free space on that file system or give the store a smaller capacity "
+                + "(the daemon's HERD_STORAGE_CAPACITY)", objectId, directory, e.getMessage(), freeBytes(), capacityBytes);
+        return ObjectResult.failed(new ObjectError.NoSpace(requestedBytes, 0));
     }
 
     private static <T> ObjectResult<T> ioFailure(ObjectId objectId, String detail) {
