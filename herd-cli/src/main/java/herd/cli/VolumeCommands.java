@@ -23,7 +23,8 @@ import picocli.CommandLine.Model.CommandSpec;
 @Command(name = "volume", description = "Create, list, snapshot and clone block volumes (served over NBD; see docs/storage.md).",
     subcommands = {VolumeCommands.Create.class, VolumeCommands.ListVolumes.class, VolumeCommands.Info.class,
         VolumeCommands.Resize.class, VolumeCommands.Delete.class, VolumeCommands.Snapshot.class,
-        VolumeCommands.CloneSnapshot.class, VolumeCommands.Rollback.class, VolumeCommands.Tree.class})
+        VolumeCommands.CloneSnapshot.class, VolumeCommands.Rollback.class, VolumeCommands.Detach.class,
+        VolumeCommands.Tree.class})
 public final class VolumeCommands {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final DateTimeFormatter CREATED = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm").withZone(ZoneId.systemDefault());
@@ -202,6 +203,20 @@ public final class VolumeCommands {
         public Integer call() {
             print(post(volumePath(name, "rollback"), JSON.createObjectNode().put("snapshot", snapshot)),
                 "rolled volume " + name + " back to snapshot " + snapshot);
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "detach", description = {"Stop serving volume NAME on the node this command talks to (its NBD "
+        + "clients get I/O errors), so that another node may serve it.",
+        "Run it against the node the volume is attached to ('herd volume info' shows which); a node that is down "
+        + "releases its volumes when it is fenced ('herd fence NODE')."})
+    static final class Detach extends VolumeCommand {
+        @Parameters(index = "0", paramLabel = "NAME") String name;
+
+        @Override
+        public Integer call() {
+            print(post(volumePath(name, "detach"), JSON.createObjectNode()), "detached volume " + name);
             return ExitCode.OK;
         }
     }

@@ -40,6 +40,22 @@ class VolumeCommandsTest {
     }
 
     @Test
+    void detachAsksTheNodeItTalksToAndARefusalSaysWhereTheVolumeIs() throws Exception {
+        try (FakeApi api = new FakeApi().answer("POST /v1/volumes/vm1/detach", 200,
+            "{\"name\":\"vm1\",\"id\":7,\"kind\":\"volume\",\"sizeBytes\":1073741824}")) {
+            FakeApi.Run run = api.herd("volume", "detach", "vm1");
+            assertThat(run.exitCode()).isZero();
+            assertThat(run.out()).isEqualTo("detached volume vm1\n");
+        }
+        try (FakeApi api = new FakeApi().answer("POST /v1/volumes/vm1/detach", 400,
+            "{\"error\":{\"code\":\"bad_request\",\"message\":\"cannot detach volume 'vm1' here: it is attached on node s2\"}}")) {
+            FakeApi.Run run = api.herd("volume", "detach", "vm1");
+            assertThat(run.exitCode()).isEqualTo(ExitCode.USAGE);
+            assertThat(run.err()).contains("it is attached on node s2");
+        }
+    }
+
+    @Test
     void copiesTextOnlyWhenTheAnswerSays() throws Exception {
         assertThat(VolumeCommands.copiesText(JSON.readTree("{\"copies\":1}"))).isEqualTo(", 1 copy");
         assertThat(VolumeCommands.copiesText(JSON.readTree("{}"))).isEmpty();

@@ -344,6 +344,9 @@ public final class ClusterState {
         }
         resourceStatus.forget(name);
         storage.unregister(name);
+        // the API refuses to remove a node with attached volumes; one attached meanwhile is released,
+        // since a removed node can be neither asked to detach nor fenced
+        volumes.releaseAttachmentsOf(name);
         return new Outcome.Applied("removed node " + name);
     }
 

@@ -193,6 +193,13 @@ final class HerdCluster implements AutoCloseable {
         return cli(all.toArray(String[]::new));
     }
 
+    /** Runs the herd command against one server's API only. */
+    CliResult cliAgainst(String server, String... args) throws Exception {
+        List<String> all = new ArrayList<>(List.of(args));
+        all.addAll(List.of("--endpoint", servers.get(server).apiAddress, "--token-file", adminTokenFile().toString()));
+        return cli(all.toArray(String[]::new));
+    }
+
     /** Runs the herd command in its own JVM, as an operator would. */
     static CliResult cli(String... args) throws Exception {
         List<String> command = new ArrayList<>(List.of(javaBinary(), "-jar", JAR.toString()));

@@ -101,8 +101,20 @@ class ReplicationTest {
         herd("volume", "create", "scratch", "16M", "--copies", "2");
         qemuIo("scratch", "write -P 0x5a 0 12M", "flush");
         awaitCopies(2, Set.of("s1", "s2", "s3"), OBJECTS_WRITTEN + 3);
-        HttpKv.Reply detached = cluster.clientOf("s1").send("POST", "/v1/volumes/scratch/detach", "{}", cluster.adminToken());
-        assertThat(detached.status()).as(detached.body().toString()).isEqualTo(200);
+        // s1 serves it: s1 may not leave while it does, and only s1 may detach it
+        HerdCluster.CliResult removeServing = cluster.cliAgainstCluster("server", "remove", "s1");
+        assertThat(removeServing.exitCode()).as(removeServing.toString()).isNotZero();
+        assertThat(removeServing.stderr()).contains("node s1 has volume(s) ").contains("scratch")
+            .contains("attached for writing").contains("herd fence s1");
+        assertThat(cluster.cliAgainstCluster("server", "list").stdout()).contains("s1");
+        String otherNode = cluster.leader().equals("s2") ? "s3" : "s2";
+        HerdCluster.CliResult detachElsewhere = cluster.cliAgainst(otherNode, "volume", "detach", "scratch");
+        assertThat(detachElsewhere.exitCode()).as(detachElsewhere.toString()).isNotZero();
+        assertThat(detachElsewhere.stderr()).contains("it is attached on node s1").contains("herd fence s1");
+        HerdCluster.CliResult detached = cluster.cliAgainst("s1", "volume", "detach", "scratch");
+        assertThat(detached.exitCode()).as(detached.toString()).isZero();
+        assertThat(detached.stdout()).isEqualTo("detached volume scratch\n");
+        assertThat(herd("volume", "info", "scratch").stdout()).doesNotContain("attached:  s1");
         herd("volume", "delete", "scratch");
         awaitCopies(2, Set.of("s1", "s2", "s3"), OBJECTS_WRITTEN);
 

@@ -51,6 +51,11 @@ class VolumeTest {
         qemuIoReadOnly("snap", "read -P 0xab 0 8M");
         assertThat(qemuImgCompare("snap", "vol-clone").exitCode()).as("snapshot and clone are identical").isZero();
         assertThat(qemuImgCompare("snap", "vol").exitCode()).as("the volume moved on").isEqualTo(1);
+        // a clone written after its snapshot moves on alone: the snapshot and the volume keep their bytes
+        qemuIo("vol-clone", "write -P 0x5e 512k 1M", "flush");
+        qemuIo("vol-clone", "read -P 0xab 0 512k", "read -P 0x5e 512k 1M", "read -P 0xab 1536k 6656k");
+        qemuIoReadOnly("snap", "read -P 0xab 0 8M");
+        qemuIo("vol", "read -P 0xab 0 1M", "read -P 0xcd 1M 2M");
 
         NbdTools.ToolResult writeToSnapshot = run(List.of("qemu-io", "-f", "raw", "-c", "write -P 1 0 4k", uri("snap")));
         assertThat(writeToSnapshot.exitCode()).isNotZero();

@@ -340,6 +340,21 @@ class StorageStateTest {
         assertThat(volume("vm1").attachedNode()).isEqualTo("w2");
     }
 
+    @Test
+    void removingANodeReleasesWhatIsStillAttachedToIt() {
+        storageNode("w1", "rack-a", 10 * GIB);
+        storageNode("w2", "rack-b", 10 * GIB);
+        apply(new Command.CreateVolume("vm1", GIB, 1, "", 1));
+        apply(new Command.CreateVolume("vm2", GIB, 1, "", 1));
+        assertApplied(apply(new Command.AttachVolume("vm1", "w1")));
+        assertApplied(apply(new Command.AttachVolume("vm2", "w2")));
+
+        assertApplied(apply(new Command.RemoveNode("w1")));
+        assertThat(volume("vm1").attachedNode()).as("a removed node can be neither asked nor fenced").isNull();
+        assertThat(volume("vm2").attachedNode()).isEqualTo("w2");
+        assertApplied(apply(new Command.AttachVolume("vm1", "w2")));
+    }
+
     // ---- images and codec ----
 
     /** Nodes in two zones, a default, several epochs, a recovery report and volumes. */

@@ -68,6 +68,7 @@ final class ClusterHandlers {
                 } else if (parts.length == 1 && method.equals("POST")) {
                     addServer(request);
                 } else if (parts.length == 2 && method.equals("DELETE")) {
+                    refuseWhileVolumesAttached(parts[1]);
                     refuseLosingLastCopies(parts[1]);
                     cluster.removeServer(parts[1]);
                     ApiServer.Responses.json(request.exchange(), 200, JsonViews.object().put("result", "removed server " + parts[1]));
@@ -192,6 +193,22 @@ final class ClusterHandlers {
 
     void checkStorageBeforeRemoval(java.util.function.Function<String, java.util.Optional<String>> check) {
         this.storageRemovalCheck = check;
+    }
+
+    /**
+     * A node's attached volumes are written only through it: removing it would leave them attached to
+     * a node that no longer exists, and no other node could serve, detach or fence them.
+     */
+    private void refuseWhileVolumesAttached(String name) throws ApiException {
+        QueryResult.VolumeList volumes = KvHandlers.expect(cluster.query(new Query.Volumes(), true),
+            QueryResult.VolumeList.class);
+        java.util.List<String> attached = volumes.volumes().stream().map(herd.core.volume.VolumeRow::volume)
+            .filter(volume -> name.equals(volume.attachedNode())).map(herd.core.volume.VolumeRecord::name).toList();
+        if (!attached.isEmpty()) {
+            throw new ApiException(409, ErrorCode.CONFLICT, "node " + name + " has volume(s) " + String.join(", ", attached)
+                + " attached for writing: detach them on that node ('herd volume detach NAME' against its API) or, "
+                + "if it is down, fence it ('herd fence " + name + "'), which releases them; then remove it");
+        }
     }
 
     private void refuseLosingLastCopies(String name) throws ApiException {

@@ -194,7 +194,8 @@ final class VolumeHandlers {
     private void refuseIfServedElsewhere(VolumeRecord volume, String action) throws ApiException {
         if (!volume.attachedNode().equals(gateway.nodeName())) {
             throw ApiException.badRequest("cannot " + action + " volume '" + volume.name() + "' here: it is attached on node "
-                + volume.attachedNode() + ", whose NBD clients write to it; run the command against that node's API");
+                + volume.attachedNode() + ", whose NBD clients write to it; run the command against that node's API, or, "
+                + "if that node is down, fence it ('herd fence " + volume.attachedNode() + "'), which releases the volume");
         }
     }
 
