@@ -22,9 +22,6 @@ public final class BlockLimits {
     /** Longest storage node or zone name. */
     public static final int MAX_NODE_NAME_CHARS = 253;
 
-    /** Objects named in one refusal message, so a refusal stays one readable line. */
-    public static final int MAX_EXAMPLES_IN_MESSAGE = 5;
-
     /** Number of objects that hold a volume of the given size (the last one may be partly used). */
     public static long objectCount(long sizeBytes) {
         return (sizeBytes + ObjectId.OBJECT_SIZE_BYTES - 1) / ObjectId.OBJECT_SIZE_BYTES;
