@@ -13,8 +13,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Serves single-copy volumes from one object store over NBD, for benchmarks and tests until the
- * daemon serves replicated volumes:
+ * Serves single-copy volumes from one object store over NBD, without a cluster (a node of a cluster
+ * serves its volumes itself), for trying the NBD server on its own and for tests:
  * {@code LocalNbdMain --dir DIR --capacity BYTES --export NAME:SIZE[:ro] ... --listen HOST:PORT}.
  */
 public final class LocalNbdMain {
