@@ -33,7 +33,7 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--follower-hook", paramLabel = "COMMAND", description = "Command run when this server stops being leader; stored for later starts.")
     String followerHook;
     @Option(names = "--nbd-address", paramLabel = "HOST:PORT",
-        description = "Where this node serves volumes over NBD (default: the API host, port 10809); stored for later starts.")
+        description = "Where this node serves volumes over NBD (default: 127.0.0.1:10809, loopback: NBD has no authentication); stored for later starts.")
     String nbdAddress;
 
     @Override

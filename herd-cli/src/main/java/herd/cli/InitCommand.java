@@ -33,7 +33,7 @@ final class InitCommand implements Callable<Integer> {
             + "once the log since the last snapshot is also as large as that snapshot.")
     long snapshotEvery;
     @Option(names = "--nbd-address", paramLabel = "HOST:PORT",
-        description = "Where this node serves volumes over NBD (default: the API host, port 10809).")
+        description = "Where this node serves volumes over NBD (default: 127.0.0.1:10809, loopback: NBD has no authentication).")
     String nbdAddress;
     @Spec CommandSpec spec;
 

@@ -21,7 +21,7 @@ import java.util.List;
  * @param electionTimeoutMinMillis lower end of the election timeout; 0 for the control plane's default
  * @param snapshotThresholdEntries a snapshot is taken after at least this many log entries (and as
  *     many bytes of log as the last snapshot has); 0 for the default
- * @param nbdAddress HOST:PORT the node's NBD server listens on; null for the API host with port 10809
+ * @param nbdAddress HOST:PORT the node's NBD server listens on; null for 127.0.0.1:10809 (loopback)
  *        (see herd.server.storage.StorageSettings)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)

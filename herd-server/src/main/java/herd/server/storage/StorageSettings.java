@@ -9,8 +9,9 @@ import java.util.OptionalLong;
  *
  * <ul>
  *   <li>NBD address: node.json's {@code nbdAddress} (set with {@code --nbd-address} on
- *       {@code herd init} or {@code herd agent}); by default the API's host with port 10809, the port
- *       NBD clients assume. When the default port is taken (several nodes on one machine), the node
+ *       {@code herd init} or {@code herd agent}); by default {@code 127.0.0.1:10809}: loopback, because
+ *       NBD has no authentication and the VMs that use a volume run on the node serving it, and 10809,
+ *       the port NBD clients assume. When the default port is taken (several nodes on one machine), the node
  *       logs a warning and serves no NBD; a configured address that cannot be bound stops the node.</li>
  *   <li>Capacity of the object store: {@code HERD_STORAGE_CAPACITY} (like {@code 100G}); by default
  *       the file system's free space when the node starts.</li>
@@ -24,6 +25,7 @@ import java.util.OptionalLong;
  */
 public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, OptionalLong capacityBytes,
                               long recoveryBytesPerSecond, String channelAddress) {
+    public static final String DEFAULT_NBD_HOST = "127.0.0.1";
     public static final int DEFAULT_NBD_PORT = 10809;
     public static final String CAPACITY_VARIABLE = "HERD_STORAGE_CAPACITY";
     public static final String RECOVERY_RATE_VARIABLE = "HERD_RECOVERY_RATE";
@@ -79,6 +81,6 @@ public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, O
         if (config.nbdAddress() != null && !config.nbdAddress().isBlank()) {
             return config.nbdAddress();
         }
-        return apiHost(config) + ":" + DEFAULT_NBD_PORT;
+        return DEFAULT_NBD_HOST + ":" + DEFAULT_NBD_PORT;
     }
 }

@@ -209,7 +209,8 @@ class CopyOnWriteIoTest {
         assertThatThrownBy(() -> Sizes.parse("ten", "size")).hasMessageContaining("like 10G");
         NodeConfig config = new NodeConfig("s1", NodeConfig.SERVER, "c", "10.0.0.1:7100", "10.0.0.1:7101", "s1", "g", true,
             Map.of(), List.of(), null, null, 0, 0, 0);
-        assertThat(StorageSettings.of(config, Map.of()).nbdAddress()).isEqualTo("10.0.0.1:10809");
+        assertThat(StorageSettings.of(config, Map.of()).nbdAddress()).as("loopback, whatever the API's host")
+            .isEqualTo("127.0.0.1:10809");
         assertThat(StorageSettings.of(config.withNbdAddress("127.0.0.1:9999"), Map.of("HERD_STORAGE_CAPACITY", "1G")))
             .isEqualTo(new StorageSettings("127.0.0.1:9999", true, java.util.OptionalLong.of(1L << 30),
                 StorageSettings.DEFAULT_RECOVERY_BYTES_PER_SECOND, "10.0.0.1:0"));
