@@ -173,19 +173,33 @@ class ReplicationTest {
         herd("volume", "create", "db", "64M"); // the cluster's default: 2 copies
         assertThat(herd("volume", "info", "db").stdout()).contains("copies:    2");
 
+        // 16,384 writes at 2,000 per second: about 8 s of writes, so that the kill lands among them
         List<String> fio = List.of("fio", "--name=kill", "--ioengine=nbd", "--uri=nbd://127.0.0.1:" + nbdPort + "/db",
-            "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=64M", "--verify=crc32c", "--do_verify=1",
-            "--randrepeat=1", "--output-format=normal");
+            "--rw=randwrite", "--bs=4k", "--iodepth=16", "--size=64M", "--rate_iops=2000", "--verify=crc32c",
+            "--do_verify=1", "--randrepeat=1", "--output-format=normal");
         Process client = new ProcessBuilder(fio).redirectErrorStream(true).start();
         client.getOutputStream().close();
-        Thread.sleep(1500); // in the middle of the writes
         String victim = "s3";
+        long started = System.nanoTime();
+        while (copiesOn(holders(Set.of("s1", "s2", "s3")), victim) == 0) {
+            assertThat(System.nanoTime() - started).as(victim + " holds no copy yet").isLessThan(SETTLE.toNanos());
+            Thread.sleep(100);
+        }
+        Thread.sleep(1000); // more copies on the victim
+        assertThat(client.isAlive()).as("fio still writes when " + victim + " is killed").isTrue();
+        long victimCopies = copiesOn(holders(Set.of("s1", "s2", "s3")), victim);
+        long killedAfterMillis = (System.nanoTime() - started) / 1_000_000;
         cluster.kill(victim);
         String output = new String(client.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(client.waitFor(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS)).as("fio finished").isTrue();
         assertThat(client.exitValue()).as(String.join(" ", fio) + "\n" + output + "\ns1 log:\n" + cluster.log("s1")).isZero();
         assertThat(output).contains("err= 0").doesNotContain("verify: bad");
-        System.out.println("fio while " + victim + " was killed 1.5 s in:\n" + output);
+        java.util.regex.Matcher writePhase = java.util.regex.Pattern.compile("WRITE: .* run=(\\d+)-").matcher(output);
+        assertThat(writePhase.find()).as("fio's write summary in\n" + output).isTrue();
+        assertThat(Long.parseLong(writePhase.group(1))).as("ms fio wrote for; the kill came %d ms after it started",
+            killedAfterMillis).isGreaterThan(killedAfterMillis);
+        System.out.println("fio while " + victim + " (holding " + victimCopies + " of the volume's copies) was killed "
+            + killedAfterMillis + " ms after fio started:\n" + output);
 
         awaitCopies(2, Set.of("s1", "s2"), 16);
         cluster.restart(victim);
