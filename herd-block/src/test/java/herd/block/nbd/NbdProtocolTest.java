@@ -202,6 +202,35 @@ class NbdProtocolTest {
     }
 
     @Test
+    void infoDescribesAnExportWithoutLeavingNegotiationAndAbortIsAcknowledged() throws IOException {
+        try (RawNbdClient client = new RawNbdClient(server.localAddress())) {
+            byte[] name = "vol".getBytes(StandardCharsets.UTF_8);
+            client.sendOption(NbdProtocol.OPT_INFO, ByteBuffer.allocate(6 + name.length).putInt(name.length).put(name)
+                .putShort((short) 0).array());
+            long size = -1;
+            RawNbdClient.OptionReply reply = client.readOptionReply();
+            for (; reply.type() == NbdProtocol.REP_INFO; reply = client.readOptionReply()) {
+                ByteBuffer info = ByteBuffer.wrap(reply.data());
+                if (info.getShort(0) == NbdProtocol.INFO_EXPORT) {
+                    size = info.getLong(2);
+                }
+            }
+            assertThat(reply.type()).isEqualTo(NbdProtocol.REP_ACK);
+            assertThat(size).isEqualTo(EXPORT_BYTES);
+
+            // still negotiating: another option is answered, then ABORT is acknowledged and the server hangs up
+            client.sendOption(NbdProtocol.OPT_INFO, ByteBuffer.allocate(13).putInt(7).put("nothing".getBytes(StandardCharsets.UTF_8))
+                .putShort((short) 0).array());
+            assertThat(client.readOptionReply().type()).isEqualTo(NbdProtocol.REP_ERR_UNKNOWN);
+            client.sendOption(NbdProtocol.OPT_ABORT, new byte[0]);
+            RawNbdClient.OptionReply aborted = client.readOptionReply();
+            assertThat(aborted.option()).isEqualTo(NbdProtocol.OPT_ABORT);
+            assertThat(aborted.type()).isEqualTo(NbdProtocol.REP_ACK);
+            assertThat(client.in.read()).as("end of stream after ABORT").isEqualTo(-1);
+        }
+    }
+
+    @Test
     void refusedExportsTellWhy() throws IOException {
         try (RawNbdClient client = new RawNbdClient(server.localAddress())) {
             RawNbdClient.OptionReply refused = client.go("moved");
