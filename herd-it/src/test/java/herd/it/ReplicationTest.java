@@ -60,6 +60,17 @@ class ReplicationTest {
         qemuIo("vol", "write -P 0xab 0 32M", "write -P 0xcd 40M 8M", "flush");
         Map<String, Set<String>> holders = awaitCopies(2, Set.of("s1", "s2", "s3"));
         assertThat(holders).hasSize(OBJECTS_WRITTEN);
+        List<String> nodeList = herd("node", "list").stdout().lines().toList();
+        assertThat(nodeList.get(0).split(" +")).containsExactly("NAME", "ROLE", "ADDRESS", "ZONE", "VNODES", "CAPACITY",
+            "USED", "USE%");
+        for (String node : List.of("s1", "s2", "s3")) {
+            String[] row = nodeList.stream().filter(line -> line.startsWith(node + " ")).findFirst().orElseThrow().split(" +");
+            assertThat(row).as("%s in\n%s", node, nodeList).hasSize(8);
+            assertThat(row[1]).isEqualTo("server");
+            assertThat(row[3]).as("its zone, by default its name").isEqualTo(node);
+            assertThat(Integer.parseInt(row[4])).as("vnodes").isPositive();
+            assertThat(row[6]).as("used").isNotEqualTo("-");
+        }
         // s1 serves the volume: its writes reached the other holders over their object channels, not HTTP
         JsonNode afterWrites = storageStatus();
         for (String peer : List.of("s2", "s3")) {
@@ -77,6 +88,11 @@ class ReplicationTest {
         qemuIo("vol", "write -P 0xef 0 4M", "write -P 0x12 44M 4M", "flush");
         awaitCopies(2, Set.of("s1", survivor));
         qemuIo("vol", "read -P 0xef 0 4M", "read -P 0xab 4M 28M", "read -P 0xcd 40M 4M", "read -P 0x12 44M 4M");
+        String afterLoss = herd("storage", "status").stdout();
+        assertThat(afterLoss.lines().filter(line -> line.startsWith(victim + " ")).findFirst()).as(afterLoss)
+            .hasValueSatisfying(row -> assertThat(row).containsPattern(" (DOWN|LOST) ").contains("unreachable"));
+        assertThat(afterLoss.lines().filter(line -> line.startsWith("s1 ")).findFirst()).as(afterLoss)
+            .hasValueSatisfying(row -> assertThat(row).contains("MEMBER"));
 
         // the victim returns with copies that missed the writes above: they must not come back
         cluster.restart(victim);
@@ -95,6 +111,7 @@ class ReplicationTest {
         String expected = index <= 7 ? "0xab" : "0xcd";
         qemuIo("vol", "read -P " + expected + " " + (index * 4L << 20) + " 4M");
         awaitStorage("s1 repaired its damaged copy", status -> localOf(status, "s1").path("repairs").asLong() >= 1);
+        assertThat(herd("storage", "status").stdout()).containsPattern("total: [0-9]+ repairs?");
         qemuIo("vol", "read -P " + expected + " " + (index * 4L << 20) + " 4M");
 
         // a deleted volume's objects are reclaimed on every node
