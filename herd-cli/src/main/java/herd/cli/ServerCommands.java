@@ -77,13 +77,17 @@ final class ServerCommands {
         }
     }
 
-    @Command(name = "remove", description = "Remove the voting server NAME (refused for the last one).")
+    @Command(name = "remove", description = {"Remove the voting server NAME (refused for the last one).",
+        "Refused while NAME has volumes attached or holds the only copy of some object; a storage node that is down "
+        + "cannot be checked and is removed only with --force."})
     static final class Remove extends ServerCommand {
         @Parameters(index = "0", paramLabel = "NAME") String name;
+        @Option(names = "--force", description = "Remove NAME although it is down and may hold the only copy of some "
+            + "objects: they are lost.") boolean force;
 
         @Override
         public Integer call() throws Exception {
-            printResult(Failures.check(options.client().delete("/v1/servers/" + name)).body());
+            printResult(Failures.check(options.client().delete("/v1/servers/" + name + (force ? "?force=true" : ""))).body());
             return ExitCode.OK;
         }
     }

@@ -141,12 +141,26 @@ class ReplicationTest {
         // a node holding the only copy of an object may not be removed
         herd("volume", "create", "single", "4M", "--copies", "1");
         qemuIo("single", "write -P 0x77 0 4M", "flush");
+        for (String served : List.of("vol", "single")) { // so that attachments do not stand in the way below
+            assertThat(cluster.cliAgainst("s1", "volume", "detach", served).exitCode()).isZero();
+        }
         Map<String, Set<String>> all = holders(Set.of("s1", "s2", "s3"));
         String soleHolder = all.values().stream().filter(h -> h.size() == 1).findFirst().orElseThrow().iterator().next();
         HerdCluster.CliResult removal = cluster.cliAgainstCluster("server", "remove", soleHolder);
         assertThat(removal.exitCode()).as(removal.toString()).isNotZero();
         assertThat(removal.stderr()).contains("holds the only copy of 1 object");
         assertThat(cluster.cliAgainstCluster("server", "list").stdout()).contains(soleHolder);
+
+        // down, it cannot be asked: it leaves only when the operator gives up its copies
+        cluster.kill(soleHolder);
+        awaitStorage(soleHolder + " out of the storage epoch", status -> membersInEpoch(status) == 2);
+        HerdCluster.CliResult downRemoval = cluster.cliAgainstCluster("server", "remove", soleHolder);
+        assertThat(downRemoval.exitCode()).as(downRemoval.toString()).isNotZero();
+        assertThat(downRemoval.stderr()).contains("node " + soleHolder + " is down").contains("--force");
+        assertThat(cluster.cliAgainstCluster("server", "list").stdout()).contains(soleHolder);
+        HerdCluster.CliResult forced = cluster.cliAgainstCluster("server", "remove", soleHolder, "--force");
+        assertThat(forced.exitCode()).as(forced.toString()).isZero();
+        assertThat(cluster.cliAgainstCluster("server", "list").stdout()).doesNotContain(soleHolder);
     }
 
     @Test

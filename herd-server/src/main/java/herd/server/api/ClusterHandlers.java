@@ -68,8 +68,9 @@ final class ClusterHandlers {
                 } else if (parts.length == 1 && method.equals("POST")) {
                     addServer(request);
                 } else if (parts.length == 2 && method.equals("DELETE")) {
+                    boolean force = flag(request, "force");
                     refuseWhileVolumesAttached(parts[1]);
-                    refuseLosingLastCopies(parts[1]);
+                    refuseLosingLastCopies(parts[1], force);
                     cluster.removeServer(parts[1]);
                     ApiServer.Responses.json(request.exchange(), 200, JsonViews.object().put("result", "removed server " + parts[1]));
                 } else if (parts.length == 3 && parts[2].equals("transfer-leadership") && method.equals("POST")) {
@@ -188,11 +189,26 @@ final class ClusterHandlers {
         return value.textValue();
     }
 
-    /** Set when this node serves storage: why a node may not be removed (it holds the only copy of data). */
-    private volatile java.util.function.Function<String, java.util.Optional<String>> storageRemovalCheck = name -> java.util.Optional.empty();
+    /**
+     * Set when this node serves storage: why a node may not be removed (it holds, or may hold, the only
+     * copy of data); the flag says the operator gives up the copies of a node that is down.
+     */
+    private volatile java.util.function.BiFunction<String, Boolean, java.util.Optional<String>> storageRemovalCheck =
+        (name, force) -> java.util.Optional.empty();
 
-    void checkStorageBeforeRemoval(java.util.function.Function<String, java.util.Optional<String>> check) {
+    void checkStorageBeforeRemoval(java.util.function.BiFunction<String, Boolean, java.util.Optional<String>> check) {
         this.storageRemovalCheck = check;
+    }
+
+    private static boolean flag(ApiServer.Request request, String name) throws ApiException {
+        String value = request.param(name);
+        if (value == null || value.equals("false")) {
+            return false;
+        }
+        if (value.equals("true")) {
+            return true;
+        }
+        throw ApiException.badRequest("query parameter " + name + "=" + value + " must be true or false");
     }
 
     /**
@@ -211,8 +227,8 @@ final class ClusterHandlers {
         }
     }
 
-    private void refuseLosingLastCopies(String name) throws ApiException {
-        java.util.Optional<String> refusal = storageRemovalCheck.apply(name);
+    private void refuseLosingLastCopies(String name, boolean force) throws ApiException {
+        java.util.Optional<String> refusal = storageRemovalCheck.apply(name, force);
         if (refusal.isPresent()) {
             throw new ApiException(409, ErrorCode.CONFLICT, refusal.get());
         }

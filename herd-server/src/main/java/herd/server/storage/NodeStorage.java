@@ -143,14 +143,23 @@ public final class NodeStorage implements AutoCloseable {
     }
 
     /**
-     * Why {@code node} may not leave the cluster now, if it may not: it holds the only copy of some
-     * object (asked of every node of the epoch). A node that is not in the epoch (down) has nothing
-     * reachable to check.
+     * Why {@code node} may not leave the cluster now, if it may not. A member of the epoch may not
+     * while it holds the only copy of some object (asked of every member). A storage node that is down
+     * cannot be asked, and may hold the last copy of objects no member has (a volume with one copy,
+     * two nodes lost at once): it may leave only when the operator gives up its copies
+     * ({@code givingUpItsCopies}, the CLI's {@code --force}) or no volume exists.
      */
-    public java.util.Optional<String> removalRefusal(String node) {
+    public java.util.Optional<String> removalRefusal(String node, boolean givingUpItsCopies) {
         herd.core.command.QueryResult.StorageMap map = maps.current();
         if (!map.current().hasMember(node)) {
-            return java.util.Optional.empty();
+            boolean storageNode = map.nodes().stream().anyMatch(view -> view.name().equals(node));
+            if (!storageNode || givingUpItsCopies || map.copiesByVolumeId().isEmpty()) {
+                return java.util.Optional.empty();
+            }
+            return java.util.Optional.of("node " + node + " is down, so it cannot say whether it holds the only copy of "
+                + "some object (a volume with one copy, or copies that another lost node held too): bring it back and "
+                + "remove it once it is up, or, if its data is gone for good, remove it with --force (what only it held "
+                + "is lost)");
         }
         java.util.Map<herd.blockcore.ObjectId, Integer> holderCounts = new java.util.HashMap<>();
         java.util.Set<herd.blockcore.ObjectId> onNode = java.util.Set.of();
@@ -179,7 +188,7 @@ public final class NodeStorage implements AutoCloseable {
         }
         return java.util.Optional.of("node " + node + " holds the only copy of " + lastCopies + " object(s) (volumes with 1 "
             + "copy, or recovery not finished: see herd storage status); removing it would lose them. Wait for recovery, "
-            + "or stop the node first if its data may be lost");
+            + "or, to give them up, stop the node and remove it with --force");
     }
 
     /** This node's object service, which the API serves to the other nodes. */
