@@ -56,6 +56,9 @@ class LeaderForwardingTest {
     void aWriteNoLeaderTookIsAskedAgainSoonThroughTheForwarder() throws Exception {
         try (TestCluster cluster = new TestCluster(dir).bootstrap("a", "b", "c")) {
             final ControlPlaneNode leader = cluster.awaitLeader();
+            // A leader just elected refuses forwarded entries until it has committed one of its term:
+            // after this write it takes them, so that only the three refusals below are counted.
+            leader.submit(put("ready", "yes")).get(15, TimeUnit.SECONDS);
             final ControlPlaneNode follower = followerOf(cluster, leader);
             final AtomicInteger attempts = new AtomicInteger();
             // Refused three times (as by a leader not ready yet), then taken.
