@@ -348,6 +348,18 @@ public final class ApiServer implements AutoCloseable {
             return params.get(name);
         }
 
+        /** A yes-or-no query parameter: absent or {@code false} is false, {@code true} is true, anything else is refused. */
+        boolean flag(String name) throws ApiException {
+            String value = params.get(name);
+            if (value == null || value.equals("false")) {
+                return false;
+            }
+            if (value.equals("true")) {
+                return true;
+            }
+            throw ApiException.badRequest("query parameter " + name + "=" + value + " must be true or false");
+        }
+
         long longParam(String name, long fallback) throws ApiException {
             String value = params.get(name);
             if (value == null) {

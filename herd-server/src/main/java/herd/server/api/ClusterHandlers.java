@@ -68,7 +68,7 @@ final class ClusterHandlers {
                 } else if (parts.length == 1 && method.equals("POST")) {
                     addServer(request);
                 } else if (parts.length == 2 && method.equals("DELETE")) {
-                    boolean force = flag(request, "force");
+                    boolean force = request.flag("force");
                     refuseWhileVolumesAttached(parts[1]);
                     refuseLosingLastCopies(parts[1], force);
                     cluster.removeServer(parts[1]);
@@ -198,17 +198,6 @@ final class ClusterHandlers {
 
     void checkStorageBeforeRemoval(java.util.function.BiFunction<String, Boolean, java.util.Optional<String>> check) {
         this.storageRemovalCheck = check;
-    }
-
-    private static boolean flag(ApiServer.Request request, String name) throws ApiException {
-        String value = request.param(name);
-        if (value == null || value.equals("false")) {
-            return false;
-        }
-        if (value.equals("true")) {
-            return true;
-        }
-        throw ApiException.badRequest("query parameter " + name + "=" + value + " must be true or false");
     }
 
     /**

@@ -96,7 +96,7 @@ final class OperatorHandlers {
             switch (request.method()) {
                 case "GET" -> show(request, id);
                 case "DELETE" -> {
-                    boolean force = "true".equals(request.param("force"));
+                    boolean force = request.flag("force");
                     refuseWhileRunning(id);
                     Edited edited = edit(request, (config, nodes) -> ConfigurationEdits.deleteResource(config, id, force));
                     answer(request, "deleted " + id, edited);
