@@ -6,7 +6,6 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import herd.block.Done;
 import herd.block.nbd.DeviceResult;
 import herd.block.store.ObjectStore;
-import herd.block.volume.AllocationMap;
 import herd.block.volume.ObjectError;
 import herd.block.volume.ObjectIo;
 import herd.block.volume.ObjectResult;
@@ -165,39 +164,15 @@ class CopyOnWriteIoTest {
     }
 
     /** The store, with the objects each flush asks it to sync added to {@code synced}. */
+    @SuppressWarnings("unchecked")
     private ObjectIo syncRecording(List<ObjectId> synced) {
-        return new ObjectIo() {
-            @Override
-            public ObjectResult<Done> read(ObjectId objectId, int offsetInObject, ByteBuffer destination) {
-                return store.read(objectId, offsetInObject, destination);
-            }
-
-            @Override
-            public ObjectResult<Done> write(ObjectId objectId, int offsetInObject, ByteBuffer source) {
-                return store.write(objectId, offsetInObject, source);
-            }
-
-            @Override
-            public ObjectResult<Done> writeZeroes(ObjectId objectId, int offsetInObject, int length, boolean allocate) {
-                return store.writeZeroes(objectId, offsetInObject, length, allocate);
-            }
-
-            @Override
-            public ObjectResult<Done> trim(ObjectId objectId, int offsetInObject, int length) {
-                return store.trim(objectId, offsetInObject, length);
-            }
-
-            @Override
-            public ObjectResult<AllocationMap> allocation(ObjectId objectId) {
-                return store.allocation(objectId);
-            }
-
-            @Override
-            public ObjectResult<Done> flush(Collection<ObjectId> objectIds) {
-                synced.addAll(objectIds);
-                return store.flush(objectIds);
-            }
-        };
+        return (ObjectIo) java.lang.reflect.Proxy.newProxyInstance(ObjectIo.class.getClassLoader(),
+            new Class<?>[] {ObjectIo.class}, (proxy, method, args) -> {
+                if (method.getName().equals("flush")) {
+                    synced.addAll((Collection<ObjectId>) args[0]);
+                }
+                return method.invoke(store, args);
+            });
     }
 
     @Test
