@@ -32,6 +32,8 @@ final class HerdCluster implements AutoCloseable {
         final String name;
         final String apiAddress;
         final Path data;
+        /** The NBD port of a server added to the cluster (s1's is whatever its test gave init); 0 when none. */
+        int nbdPort;
         Process process;
 
         Server(String name, String apiAddress, Path data) {
@@ -88,11 +90,17 @@ final class HerdCluster implements AutoCloseable {
         client().awaitLeader(START_TIMEOUT);
     }
 
-    /** Starts a new server with --join and adds it through the API; returns the add command's result. */
+    /**
+     * Starts a new server with --join and adds it through the API; returns the add command's result.
+     * It serves NBD on a port of its own, so that no test binds the well-known port and every node's
+     * NBD server can be reached.
+     */
     CliResult addServer(String name) throws Exception {
         Server server = newServer(name);
+        server.nbdPort = freePortPair();
         server.process = launch(server, List.of("agent", "--data", server.data.toString(), "--join", "--name", name,
-            "--address", server.apiAddress, "--secret-file", servers.get("s1").data.resolve("cluster.secret").toString()));
+            "--address", server.apiAddress, "--secret-file", servers.get("s1").data.resolve("cluster.secret").toString(),
+            "--nbd-address", "127.0.0.1:" + server.nbdPort));
         awaitHealthy(server);
         CliResult add = cliAgainstCluster("server", "add", name, server.apiAddress);
         if (add.exitCode() != 0) {

@@ -137,6 +137,16 @@ class ReplicationTest {
         herd("volume", "delete", "scratch");
         awaitCopies(2, Set.of("s1", "s2", "s3"), OBJECTS_WRITTEN);
 
+        // through another node's NBD server: the volume s1 serves is refused, its snapshot is read
+        NbdTools viaS2 = new NbdTools(cluster, cluster.server("s2").nbdPort);
+        NbdTools.ToolResult refused = NbdTools.run(List.of("qemu-io", "-f", "raw", "-c", "read 0 4k", viaS2.uri("vol")));
+        assertThat(refused.exitCode()).as(refused.output()).isNotZero();
+        assertThat(refused.output()).contains("attached on node s1");
+        HerdCluster.CliResult snapshot = cluster.cliAgainst("s1", "volume", "snapshot", "vol", "vol.snap");
+        assertThat(snapshot.exitCode()).as(snapshot.toString()).isZero();
+        viaS2.qemuIoReadOnly("vol.snap", "read -P 0xef 0 4M", "read -P 0xab 4M 28M", "read -P 0 32M 8M",
+            "read -P 0xcd 40M 4M", "read -P 0x12 44M 4M");
+
         // a node holding the only copy of an object may not be removed
         herd("volume", "create", "single", "4M", "--copies", "1");
         qemuIo("single", "write -P 0x77 0 4M", "flush");
