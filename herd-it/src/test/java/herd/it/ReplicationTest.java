@@ -165,7 +165,8 @@ class ReplicationTest {
         awaitStorage(soleHolder + " out of the storage epoch", status -> membersInEpoch(status) == 2);
         HerdCluster.CliResult downRemoval = cluster.cliAgainstCluster("server", "remove", soleHolder);
         assertThat(downRemoval.exitCode()).as(downRemoval.toString()).isNotZero();
-        assertThat(downRemoval.stderr()).contains("node " + soleHolder + " is down").contains("--force");
+        assertThat(downRemoval.stderr()).contains("node " + soleHolder + " is not in the storage epoch (")
+            .contains("--force");
         assertThat(cluster.cliAgainstCluster("server", "list").stdout()).contains(soleHolder);
         HerdCluster.CliResult forced = cluster.cliAgainstCluster("server", "remove", soleHolder, "--force");
         assertThat(forced.exitCode()).as(forced.toString()).isZero();

@@ -152,14 +152,17 @@ public final class NodeStorage implements AutoCloseable {
     public java.util.Optional<String> removalRefusal(String node, boolean givingUpItsCopies) {
         herd.core.command.QueryResult.StorageMap map = maps.current();
         if (!map.current().hasMember(node)) {
-            boolean storageNode = map.nodes().stream().anyMatch(view -> view.name().equals(node));
-            if (!storageNode || givingUpItsCopies || map.copiesByVolumeId().isEmpty()) {
+            java.util.Optional<herd.core.storage.StorageNodeView> storageNode = map.nodes().stream()
+                .filter(view -> view.name().equals(node)).findFirst();
+            if (storageNode.isEmpty() || givingUpItsCopies || map.copiesByVolumeId().isEmpty()) {
                 return java.util.Optional.empty();
             }
-            return java.util.Optional.of("node " + node + " is down, so it cannot say whether it holds the only copy of "
-                + "some object (a volume with one copy, or copies that another lost node held too): bring it back and "
-                + "remove it once it is up, or, if its data is gone for good, remove it with --force (what only it held "
-                + "is lost)");
+            // up but not in the epoch yet (back from a loss) counts too: its copies are not checked either
+            return java.util.Optional.of("node " + node + " is not in the storage epoch (" + storageNode.get().membership()
+                .toLowerCase(java.util.Locale.ROOT) + "), so it cannot be asked whether it holds the only copy of some "
+                + "object (a volume with one copy, or copies that another lost node held too): bring it back and remove "
+                + "it once it is in the epoch, or, if its data is gone for good, remove it with --force (what only it "
+                + "held is lost)");
         }
         java.util.Map<herd.blockcore.ObjectId, Integer> holderCounts = new java.util.HashMap<>();
         java.util.Set<herd.blockcore.ObjectId> onNode = java.util.Set.of();
