@@ -11,7 +11,10 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 
-/** A stand-in for a node's HTTP API on the loopback: canned answers by "METHOD path", requests recorded. */
+/**
+ * A stand-in for a node's HTTP API on the loopback: canned answers by "METHOD path" (or, first,
+ * "METHOD path?query"), requests recorded.
+ */
 final class FakeApi implements AutoCloseable {
     record Answer(int status, String json) {}
 
@@ -30,8 +33,12 @@ final class FakeApi implements AutoCloseable {
             String key = exchange.getRequestMethod() + " " + exchange.getRequestURI().getPath();
             requests.add(new Request(exchange.getRequestMethod(), exchange.getRequestURI().getPath(),
                 exchange.getRequestHeaders().getFirst("Authorization"), body));
-            Answer answer = answers.getOrDefault(key,
-                new Answer(404, "{\"error\":{\"code\":\"not_found\",\"message\":\"no such path: " + key + "\"}}"));
+            String query = exchange.getRequestURI().getRawQuery();
+            Answer answer = query == null ? null : answers.get(key + "?" + query); // an answer for this query first
+            if (answer == null) {
+                answer = answers.getOrDefault(key,
+                    new Answer(404, "{\"error\":{\"code\":\"not_found\",\"message\":\"no such path: " + key + "\"}}"));
+            }
             byte[] bytes = answer.json().getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set("Content-Type", "application/json");
             exchange.sendResponseHeaders(answer.status(), bytes.length);

@@ -56,6 +56,32 @@ class VolumeCommandsTest {
     }
 
     @Test
+    void checkWalksTheVolumeInRangesListsWhatItFoundAndFailsOnAProblem() throws Exception {
+        try (FakeApi api = new FakeApi()
+                .answer("POST /v1/volumes/vm1/check?from=0&count=16", 200, """
+                    {"volume":"vm1","objectCount":20,"from":0,"next":16,"objectsChecked":5,"copiesGood":9,
+                     "repaired":[{"index":3,"object":"0000000700000003","node":"s2"}],"problems":[]}""")
+                .answer("POST /v1/volumes/vm1/check?from=16&count=16", 200, """
+                    {"volume":"vm1","objectCount":20,"from":16,"next":20,"objectsChecked":1,"copiesGood":1,"repaired":[],
+                     "problems":[{"index":17,"object":"0000000700000011","node":"s3","problem":"not checked: node s3: unreachable"}]}""")) {
+            FakeApi.Run run = api.herd("volume", "check", "vm1");
+            assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCode.FAILURE);
+            assertThat(run.out()).isEqualTo("""
+                repaired: the copy of object 0000000700000003 (index 3) on node s2 failed its checksum and was replaced with a good one
+                problem: the copy of object 0000000700000011 (index 17) on node s3: not checked: node s3: unreachable
+                volume vm1: 6 object(s) checked of 20 index(es), 10 copies good, 1 repaired, 1 problem(s)
+                """);
+            assertThat(api.requests).hasSize(2);
+        }
+        try (FakeApi api = new FakeApi().answer("POST /v1/volumes/vm1/check", 200, """
+                {"volume":"vm1","objectCount":2,"from":0,"next":2,"objectsChecked":1,"copiesGood":1,"repaired":[],"problems":[]}""")) {
+            FakeApi.Run run = api.herd("volume", "check", "vm1");
+            assertThat(run.exitCode()).isZero();
+            assertThat(run.out()).isEqualTo("volume vm1: 1 object(s) checked of 2 index(es), 1 copy good, 0 repaired, 0 problem(s)\n");
+        }
+    }
+
+    @Test
     void copiesTextOnlyWhenTheAnswerSays() throws Exception {
         assertThat(VolumeCommands.copiesText(JSON.readTree("{\"copies\":1}"))).isEqualTo(", 1 copy");
         assertThat(VolumeCommands.copiesText(JSON.readTree("{}"))).isEmpty();

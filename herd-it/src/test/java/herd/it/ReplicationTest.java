@@ -114,6 +114,24 @@ class ReplicationTest {
         assertThat(herd("storage", "status").stdout()).containsPattern("total: [0-9]+ repairs?");
         qemuIo("vol", "read -P " + expected + " " + (index * 4L << 20) + " 4M");
 
+        // a damaged block in a copy reads never reach (s1's own copy reads well) is found and mended by a check
+        String unread = now.entrySet().stream().filter(e -> e.getValue().contains("s1") && !e.getKey().equals(damagedObject))
+            .map(Map.Entry::getKey).findFirst().orElseThrow();
+        String otherHolder = now.get(unread).stream().filter(node -> !node.equals("s1")).findFirst().orElseThrow();
+        flipByte(objectFile(otherHolder, unread), 4096 + 3);
+        HerdCluster.CliResult check = cluster.cliAgainst("s2", "volume", "check", "vol");
+        assertThat(check.exitCode()).as(check.toString()).isZero();
+        assertThat(check.stdout()).as(check.toString())
+            .contains("repaired: the copy of object " + unread + " (index " + Integer.parseInt(unread.substring(8), 16)
+                + ") on node " + otherHolder + " failed its checksum and was replaced with a good one")
+            .contains("volume vol: " + OBJECTS_WRITTEN + " object(s) checked of 16 index(es), " + (2 * OBJECTS_WRITTEN - 1)
+                + " copies good, 1 repaired, 0 problem(s)");
+        assertThat(Files.readAllBytes(objectFile(otherHolder, unread))).as("the mended copy, byte for byte")
+            .isEqualTo(Files.readAllBytes(objectFile("s1", unread)));
+        HerdCluster.CliResult again = herd("volume", "check", "vol");
+        assertThat(again.stdout()).isEqualTo("volume vol: " + OBJECTS_WRITTEN + " object(s) checked of 16 index(es), "
+            + 2 * OBJECTS_WRITTEN + " copies good, 0 repaired, 0 problem(s)\n");
+
         // a deleted volume's objects are reclaimed on every node
         herd("volume", "create", "scratch", "16M", "--copies", "2");
         qemuIo("scratch", "write -P 0x5a 0 12M", "flush");

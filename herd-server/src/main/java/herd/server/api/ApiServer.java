@@ -136,7 +136,7 @@ public final class ApiServer implements AutoCloseable {
 
     /** Serves the volume and storage APIs too, changing volumes this node serves through its gateway. */
     public void serveVolumes(ClusterAccess cluster, herd.server.storage.NodeStorage storage) {
-        this.volumes = new VolumeHandlers(cluster, storage.gateway());
+        this.volumes = new VolumeHandlers(cluster, storage.gateway(), storage.volumeCheck());
         this.storage = new StorageHandlers(cluster, storage);
         clusterHandlers.checkStorageBeforeRemoval(storage::removalRefusal);
     }

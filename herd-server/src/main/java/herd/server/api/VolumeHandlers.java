@@ -13,6 +13,7 @@ import herd.core.volume.VolumeRow;
 import herd.core.volume.VolumeTreeNode;
 import herd.server.ClusterAccess;
 import herd.server.storage.Sizes;
+import herd.server.storage.VolumeCheck;
 import herd.server.storage.VolumeGateway;
 import java.io.IOException;
 import java.util.concurrent.Callable;
@@ -28,10 +29,12 @@ final class VolumeHandlers {
 
     private final ClusterAccess cluster;
     private final VolumeGateway gateway;
+    private final VolumeCheck check;
 
-    VolumeHandlers(ClusterAccess cluster, VolumeGateway gateway) {
+    VolumeHandlers(ClusterAccess cluster, VolumeGateway gateway, VolumeCheck check) {
         this.cluster = cluster;
         this.gateway = gateway;
+        this.check = check;
     }
 
     /** @return false when the path is not a volume path */
@@ -80,8 +83,12 @@ final class VolumeHandlers {
                 request.requireMethod("POST");
                 detach(request, name);
             }
+            case "check" -> {
+                request.requireMethod("POST");
+                check(request, name);
+            }
             default -> throw new ApiException(404, ErrorCode.NOT_FOUND, "no such path " + path
-                + ": a volume has resize, snapshot, clone, rollback and detach (see docs/api.md)");
+                + ": a volume has resize, snapshot, clone, rollback, detach and check (see docs/api.md)");
         }
         return true;
     }
@@ -169,6 +176,32 @@ final class VolumeHandlers {
             outcomeOrThrow(runChecked(() -> gateway.detach(name)));
         }
         respondWith(request, 200, name);
+    }
+
+    /**
+     * Checks every copy of the objects at indexes {@code from} to {@code from + count - 1} of the
+     * volume and replaces damaged ones ({@link VolumeCheck}); the answer says where to go on.
+     */
+    private void check(ApiServer.Request request, String name) throws ApiException, IOException {
+        QueryResult.VolumeDetail detail = detail(name, true);
+        long from = request.longParam("from", 0);
+        long count = request.longParam("count", VolumeCheck.MAX_OBJECTS_PER_CALL);
+        VolumeCheck.Report report;
+        try {
+            report = check.check(detail, from, Math.clamp(count, Integer.MIN_VALUE, Integer.MAX_VALUE));
+        } catch (IllegalArgumentException e) {
+            throw ApiException.badRequest(e.getMessage());
+        }
+        ObjectNode body = JsonViews.object().put("volume", report.volume()).put("objectCount", report.objectCount())
+            .put("from", report.from()).put("next", report.next()).put("objectsChecked", report.objectsChecked())
+            .put("copiesGood", report.copiesGood());
+        ArrayNode repaired = body.putArray("repaired");
+        report.repaired().forEach(repair -> repaired.addObject().put("index", repair.index())
+            .put("object", repair.object().hex()).put("node", repair.node()));
+        ArrayNode problems = body.putArray("problems");
+        report.problems().forEach(problem -> problems.addObject().put("index", problem.index())
+            .put("object", problem.object().hex()).put("node", problem.node()).put("problem", problem.problem()));
+        ApiServer.Responses.json(request.exchange(), 200, body);
     }
 
     /** Stops serving the volume here before a change that needs it detached; refuses when another node serves it. */

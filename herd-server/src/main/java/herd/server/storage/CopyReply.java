@@ -26,6 +26,15 @@ sealed interface CopyReply<T> {
         return new Retry<>(reason);
     }
 
+    /** In words, for logs and reports: what failed, or why to retry. */
+    default String describe() {
+        return switch (this) {
+            case Ok<T> ok -> "done";
+            case Failed<T> failed -> failed.error().describe();
+            case Retry<T> retry -> "not now: " + retry.reason();
+        };
+    }
+
     /** The same failure or retry for another value type. */
     @SuppressWarnings("unchecked")
     default <U> CopyReply<U> cast() {

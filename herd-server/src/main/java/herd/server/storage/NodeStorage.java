@@ -271,6 +271,11 @@ public final class NodeStorage implements AutoCloseable {
         return gateway;
     }
 
+    /** Checks the copies of a volume's objects ({@code herd volume check}). */
+    public VolumeCheck volumeCheck() {
+        return new VolumeCheck(replicated);
+    }
+
     /** Where NBD clients connect; empty when the default address was taken and this node serves no NBD. */
     public java.util.Optional<InetSocketAddress> nbdAddress() {
         return nbd == null ? java.util.Optional.empty() : java.util.Optional.of(nbd.localAddress());

@@ -237,6 +237,11 @@ final class ObjectPeers {
             ObjectPeers::done);
     }
 
+    /** Has {@code node} read and check its whole copy ({@link ObjectService#verify}). */
+    CopyReply<Done> verify(QueryResult.StorageMap map, String node, long epoch, ObjectId id) {
+        return call(map, node, "POST", ObjectWire.path(id, "/verify") + "?epoch=" + epoch, new byte[0], ObjectPeers::done);
+    }
+
     /** The objects a node holds. */
     CopyReply<List<ObjectId>> list(QueryResult.StorageMap map, String node) {
         return call(map, node, "GET", ObjectWire.LIST_PATH, null, body -> {

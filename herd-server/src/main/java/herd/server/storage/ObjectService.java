@@ -179,6 +179,19 @@ public final class ObjectService implements ObjectChannelServer.Copies {
         }
     }
 
+    /**
+     * Reads every allocated block of this node's copy, checking each against its checksum, and keeps
+     * nothing: how a volume check finds damage in copies that reads never reach (a read is served by
+     * the first copy that reads well). The copy is brought up to date first, as for a read.
+     */
+    public CopyReply<Done> verify(long epoch, ObjectId objectId) {
+        return onCurrentCopy(epoch, objectId, () -> switch (readWholeCopy(objectId, epoch)) {
+            case CopyReply.Ok<ObjectCopy> ok -> new CopyReply.Ok<>(Done.DONE);
+            case CopyReply.Failed<ObjectCopy> failed -> failed.cast();
+            case CopyReply.Retry<ObjectCopy> retry -> retry.cast();
+        });
+    }
+
     public List<ObjectId> list() throws IOException {
         return store.list();
     }

@@ -28,6 +28,7 @@ import java.util.Optional;
  * GET  /v1/internal/objects/{id}/stamp?epoch             -> stamp (8 bytes), exists (1 byte)
  * GET  /v1/internal/objects/{id}/copy?epoch              -> stamp, bitmap, allocated blocks
  * POST /v1/internal/objects/{id}/repair?epoch&from=NODE  replace this copy with NODE's
+ * POST /v1/internal/objects/{id}/verify?epoch            read and check every block of this copy
  * POST /v1/internal/objects/flush                        body: ids, one per line
  * GET  /v1/internal/objects                              -> ids held, one per line
  * GET  /v1/internal/objects/channel                      -> the port of the node's {@link ObjectChannel}
@@ -115,6 +116,7 @@ public final class ObjectWire {
                 case "GET copy" -> answer(exchange, service.copyOut(epoch, id), ObjectWire::encodeCopy);
                 case "POST repair" -> answer(exchange, service.repairFrom(epoch, id, params.getOrDefault("from", "")),
                     ObjectWire::noBody);
+                case "POST verify" -> answer(exchange, service.verify(epoch, id), ObjectWire::noBody);
                 default -> sendError(exchange, 404, "io", "no object operation " + method + " " + path);
             }
         } catch (IllegalArgumentException e) {

@@ -11,6 +11,7 @@ import java.nio.ByteBuffer;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -296,7 +297,8 @@ final class ReplicatedObjectIo implements ObjectIo {
         repairs.submit(() -> repairNow(map, epoch, id, damaged, source, "failed its checksum"));
     }
 
-    private void repairNow(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source, String why) {
+    private CopyReply<Done> repairNow(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source,
+            String why) {
         CopyReply<Done> reply = damaged.equals(self) ? local.repairFrom(epoch, id, source)
             : peers.repair(map, damaged, epoch, id, source);
         if (reply instanceof CopyReply.Ok<Done>) {
@@ -305,6 +307,63 @@ final class ReplicatedObjectIo implements ObjectIo {
             log.warn("object {}: the copy on node {} {} and could not be replaced by node {}'s: {}", id, damaged, why,
                 source, reply);
         }
+        return reply;
+    }
+
+    // ---- checking every copy ----
+
+    /**
+     * What checking every copy of one object found: the nodes whose copy read well or that, like the
+     * others, hold no such object; those whose damaged copy was replaced by a good one; and, for each
+     * copy that could not be checked or mended, why.
+     */
+    record CopyCheck(List<String> good, List<String> repaired, Map<String, String> problems) {}
+
+    /**
+     * Has every node the epoch places the object on read and check its whole copy
+     * ({@link ObjectService#verify}), and replaces each copy that fails its checksum with one that
+     * passed before returning. A read reaches only the first copy that reads well; this reaches the
+     * others, whose damage would otherwise show only once the good copy is lost.
+     */
+    CopyCheck check(ObjectId id) {
+        QueryResult.StorageMap map = maps.currentKnowing(id.volumeId());
+        long epoch = map.current().epoch();
+        List<String> holders = new ArrayList<>();
+        List<String> good = new ArrayList<>();
+        List<String> damaged = new ArrayList<>();
+        Map<String, String> problems = new LinkedHashMap<>();
+        for (String node : selfFirst(maps.placement(map, map.current(), id))) {
+            CopyReply<Done> reply = node.equals(self) ? local.verify(epoch, id) : peers.verify(map, node, epoch, id);
+            switch (reply) {
+                case CopyReply.Ok<Done> ok -> {
+                    holders.add(node);
+                    good.add(node);
+                }
+                case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.NotFound -> good.add(node);
+                case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.Corrupt -> {
+                    damaged.add(node);
+                    corruptCopiesSeen.incrementAndGet();
+                    log.warn("check of object {}: the copy on node {} failed: {}", id, node, failed.error().describe());
+                }
+                case CopyReply.Failed<Done> failed -> problems.put(node, failed.error().describe());
+                case CopyReply.Retry<Done> retry -> problems.put(node, "not checked: " + retry.reason());
+            }
+        }
+        List<String> repaired = new ArrayList<>();
+        for (String node : damaged) {
+            if (holders.isEmpty()) {
+                problems.put(node, "its copy fails its checksum and no other copy read well to replace it");
+                continue;
+            }
+            CopyReply<Done> repair = repairNow(map, epoch, id, node, holders.get(0), "failed its checksum");
+            if (repair instanceof CopyReply.Ok<Done>) {
+                repaired.add(node);
+            } else {
+                problems.put(node, "its copy fails its checksum and could not be replaced by node " + holders.get(0)
+                    + "'s: " + repair.describe());
+            }
+        }
+        return new CopyCheck(List.copyOf(good), List.copyOf(repaired), Collections.unmodifiableMap(problems));
     }
 
     /** The waiting between attempts of one operation: short pauses, a new epoch when one comes, a deadline. */

@@ -34,7 +34,7 @@ class VolumeReadConsistencyTest {
 
     @BeforeEach
     void start() throws Exception {
-        VolumeHandlers handlers = new VolumeHandlers(recordingCluster(), null);
+        VolumeHandlers handlers = new VolumeHandlers(recordingCluster(), null, null);
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         server.createContext("/", exchange -> {
             try {
