@@ -313,9 +313,9 @@ final class ReplicatedObjectIo implements ObjectIo {
     // ---- checking every copy ----
 
     /**
-     * What checking every copy of one object found: the nodes whose copy read well or that, like the
-     * others, hold no such object; those whose damaged copy was replaced by a good one; and, for each
-     * copy that could not be checked or mended, why.
+     * What checking every copy of one object found: the nodes whose copy read well (or that, like
+     * every other, hold no such object); those whose damaged copy was replaced by a good one; and, for
+     * each copy that could not be checked or mended or is missing beside a good one, why.
      */
     record CopyCheck(List<String> good, List<String> repaired, Map<String, String> problems) {}
 
@@ -329,17 +329,14 @@ final class ReplicatedObjectIo implements ObjectIo {
         QueryResult.StorageMap map = maps.currentKnowing(id.volumeId());
         long epoch = map.current().epoch();
         List<String> holders = new ArrayList<>();
-        List<String> good = new ArrayList<>();
+        List<String> absent = new ArrayList<>();
         List<String> damaged = new ArrayList<>();
         Map<String, String> problems = new LinkedHashMap<>();
         for (String node : selfFirst(maps.placement(map, map.current(), id))) {
             CopyReply<Done> reply = node.equals(self) ? local.verify(epoch, id) : peers.verify(map, node, epoch, id);
             switch (reply) {
-                case CopyReply.Ok<Done> ok -> {
-                    holders.add(node);
-                    good.add(node);
-                }
-                case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.NotFound -> good.add(node);
+                case CopyReply.Ok<Done> ok -> holders.add(node);
+                case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.NotFound -> absent.add(node);
                 case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.Corrupt -> {
                     damaged.add(node);
                     corruptCopiesSeen.incrementAndGet();
@@ -348,6 +345,16 @@ final class ReplicatedObjectIo implements ObjectIo {
                 case CopyReply.Failed<Done> failed -> problems.put(node, failed.error().describe());
                 case CopyReply.Retry<Done> retry -> problems.put(node, "not checked: " + retry.reason());
             }
+        }
+        List<String> good = new ArrayList<>(holders);
+        if (holders.isEmpty()) {
+            good.addAll(absent); // no node has it: the object was never written or was emptied, and reads as zeros
+        } else {
+            // Not mended: a trim that empties the object removes it from one copy after the other, and
+            // copying it back between the two would leave the copies disagreeing for good.
+            absent.forEach(node -> problems.put(node, "holds no copy while node " + holders.get(0) + "'s reads well; a "
+                + "write or trim of the object at the same moment does this, so check again: if it stays, this copy "
+                + "was lost, and a read that comes to it first gets zeros"));
         }
         List<String> repaired = new ArrayList<>();
         for (String node : damaged) {
