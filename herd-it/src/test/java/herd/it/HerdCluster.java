@@ -1,6 +1,7 @@
 package herd.it;
 
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.net.ServerSocket;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -254,6 +255,35 @@ final class HerdCluster implements AutoCloseable {
     }
 
     /** The lines of a server's whole log that contain {@code text}, for a failure's message. */
+    /** The data files in server {@code name}'s object store, each named by its object's id (16 hex digits). */
+    List<Path> objectFiles(String name) throws IOException {
+        Path objects = server(name).data.resolve("objects").resolve("objects");
+        if (!Files.isDirectory(objects)) {
+            return List.of();
+        }
+        try (Stream<Path> files = Files.walk(objects)) {
+            return files.filter(Files::isRegularFile).filter(f -> f.getFileName().toString().matches("[0-9a-f]{16}"))
+                .toList();
+        }
+    }
+
+    /** The data file of object {@code hex} in server {@code name}'s object store. */
+    Path objectFile(String name, String hex) throws IOException {
+        return objectFiles(name).stream().filter(f -> f.getFileName().toString().equals(hex)).findFirst()
+            .orElseThrow(() -> new AssertionError("server " + name + " holds no object " + hex));
+    }
+
+    /** Inverts one byte of a file on disk and syncs it: damage the object store's checksums must catch. */
+    static void flipByte(Path file, long offset) throws IOException {
+        try (RandomAccessFile data = new RandomAccessFile(file.toFile(), "rw")) {
+            data.seek(offset);
+            int value = data.read();
+            data.seek(offset);
+            data.write(value ^ 0xff);
+            data.getFD().sync();
+        }
+    }
+
     List<String> logLinesWith(String name, String text) {
         try (Stream<String> lines = Files.lines(root.resolve(name + ".log"))) {
             return lines.filter(line -> line.contains(text)).toList();

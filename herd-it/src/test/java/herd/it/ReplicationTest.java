@@ -4,7 +4,6 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -106,7 +105,7 @@ class ReplicationTest {
             .filter(hex -> hex.endsWith("00000001")).findFirst() // object 1 of the volume: bytes 4M..8M, all 0xab
             .orElseGet(() -> now.entrySet().stream().filter(e -> e.getValue().contains("s1")).map(Map.Entry::getKey)
                 .filter(hex -> !hex.endsWith("00000000") && !hex.endsWith("0000000b")).findFirst().orElseThrow());
-        flipByte(objectFile("s1", damagedObject), 8192 + 17);
+        HerdCluster.flipByte(cluster.objectFile("s1", damagedObject), 8192 + 17);
         int index = Integer.parseInt(damagedObject.substring(8), 16);
         String expected = index <= 7 ? "0xab" : "0xcd";
         qemuIo("vol", "read -P " + expected + " " + (index * 4L << 20) + " 4M");
@@ -118,7 +117,7 @@ class ReplicationTest {
         String unread = now.entrySet().stream().filter(e -> e.getValue().contains("s1") && !e.getKey().equals(damagedObject))
             .map(Map.Entry::getKey).findFirst().orElseThrow();
         String otherHolder = now.get(unread).stream().filter(node -> !node.equals("s1")).findFirst().orElseThrow();
-        flipByte(objectFile(otherHolder, unread), 4096 + 3);
+        HerdCluster.flipByte(cluster.objectFile(otherHolder, unread), 4096 + 3);
         HerdCluster.CliResult check = cluster.cliAgainst("s2", "volume", "check", "vol");
         assertThat(check.exitCode()).as(check.toString()).isZero();
         assertThat(check.stdout()).as(check.toString())
@@ -126,8 +125,8 @@ class ReplicationTest {
                 + ") on node " + otherHolder + " failed its checksum and was replaced with a good one")
             .contains("volume vol: " + OBJECTS_WRITTEN + " object(s) checked of 16 index(es), " + (2 * OBJECTS_WRITTEN - 1)
                 + " copies good, 1 repaired, 0 problem(s)");
-        assertThat(Files.readAllBytes(objectFile(otherHolder, unread))).as("the mended copy, byte for byte")
-            .isEqualTo(Files.readAllBytes(objectFile("s1", unread)));
+        assertThat(Files.readAllBytes(cluster.objectFile(otherHolder, unread))).as("the mended copy, byte for byte")
+            .isEqualTo(Files.readAllBytes(cluster.objectFile("s1", unread)));
         HerdCluster.CliResult again = herd("volume", "check", "vol");
         assertThat(again.stdout()).isEqualTo("volume vol: " + OBJECTS_WRITTEN + " object(s) checked of 16 index(es), "
             + 2 * OBJECTS_WRITTEN + " copies good, 0 repaired, 0 problem(s)\n");
@@ -215,7 +214,7 @@ class ReplicationTest {
         for (Map.Entry<String, Set<String>> object : holders.entrySet()) {
             assertThat(object.getValue()).as("holders of object " + object.getKey()).hasSize(2);
             List<String> nodes = List.copyOf(object.getValue());
-            assertThat(Files.mismatch(objectFile(nodes.get(0), object.getKey()), objectFile(nodes.get(1), object.getKey())))
+            assertThat(Files.mismatch(cluster.objectFile(nodes.get(0), object.getKey()), cluster.objectFile(nodes.get(1), object.getKey())))
                 .as("object " + object.getKey() + " on " + nodes).isEqualTo(-1L);
         }
         for (int object = 0; object < 16; object++) {
@@ -367,17 +366,8 @@ class ReplicationTest {
     private Map<String, Set<String>> holders(Set<String> nodes) throws IOException {
         Map<String, Set<String>> holders = new HashMap<>();
         for (String node : nodes) {
-            Path objects = cluster.server(node).data.resolve("objects").resolve("objects");
-            if (!Files.isDirectory(objects)) {
-                continue;
-            }
-            try (Stream<Path> files = Files.walk(objects)) {
-                for (Path file : files.filter(Files::isRegularFile).toList()) {
-                    String name = file.getFileName().toString();
-                    if (name.matches("[0-9a-f]{16}")) {
-                        holders.computeIfAbsent(name, k -> new TreeSet<>()).add(node);
-                    }
-                }
+            for (Path file : cluster.objectFiles(node)) {
+                holders.computeIfAbsent(file.getFileName().toString(), k -> new TreeSet<>()).add(node);
             }
         }
         return holders;
@@ -387,21 +377,6 @@ class ReplicationTest {
         return holders.values().stream().filter(h -> h.contains(node)).count();
     }
 
-    private Path objectFile(String node, String hex) throws IOException {
-        try (Stream<Path> files = Files.walk(cluster.server(node).data.resolve("objects").resolve("objects"))) {
-            return files.filter(f -> f.getFileName().toString().equals(hex)).findFirst().orElseThrow();
-        }
-    }
-
-    private static void flipByte(Path file, long offset) throws IOException {
-        try (RandomAccessFile data = new RandomAccessFile(file.toFile(), "rw")) {
-            data.seek(offset);
-            int value = data.read();
-            data.seek(offset);
-            data.write(value ^ 0xff);
-            data.getFD().sync();
-        }
-    }
 
     // ---- tools ----
 

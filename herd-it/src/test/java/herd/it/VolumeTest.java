@@ -66,6 +66,19 @@ class VolumeTest {
         assertThat(herd("volume", "tree").stdout()).contains("snap (snapshot").contains("├─ vol (volume").contains("└─ vol-clone");
         assertThat(herd("volume", "info", "vol").stdout()).contains("parents:   snap").contains("attached:  s1");
 
+        // every copy checks out (one each here); a damaged block with no other copy is reported, not hidden
+        assertThat(herd("volume", "check", "snap").stdout())
+            .isEqualTo("volume snap: 2 object(s) checked of 16 index(es), 2 copies good, 0 repaired, 0 problem(s)\n");
+        Path snapshotObject = objectWithIndex(1); // the snapshot's, which vol still reads for 4M..8M
+        HerdCluster.flipByte(snapshotObject, 5 * 4096 + 1);
+        HerdCluster.CliResult damaged = herd(false, "volume", "check", "vol");
+        assertThat(damaged.exitCode()).as(damaged.toString()).isEqualTo(1);
+        assertThat(damaged.stdout()).as(damaged.toString())
+            .contains("problem: the copy of object " + snapshotObject.getFileName() + " (index 1) on node s1: its copy "
+                + "fails its checksum and no other copy read well to replace it")
+            .endsWith("volume vol: 2 object(s) checked of 16 index(es), 1 copy good, 0 repaired, 1 problem(s)\n");
+        HerdCluster.flipByte(snapshotObject, 5 * 4096 + 1); // undone: the reads below cover it
+
         herd("volume", "delete", "vol-clone");
         assertThat(herd("volume", "list").stdout()).doesNotContain("vol-clone");
         NbdTools.ToolResult gone = run(List.of("qemu-io", "-f", "raw", "-c", "read 0 4k", uri("vol-clone")));
@@ -116,6 +129,14 @@ class VolumeTest {
     }
 
     // ------------------------------------------------------------------ helpers
+
+    /** The one object file of the volume store with index {@code index} (the last 8 hex digits of its name). */
+    private Path objectWithIndex(int index) throws IOException {
+        String suffix = String.format("%08x", index);
+        List<Path> found = cluster.objectFiles("s1").stream().filter(f -> f.getFileName().toString().endsWith(suffix)).toList();
+        assertThat(found).as("objects with index %d", index).hasSize(1);
+        return found.get(0);
+    }
 
     private String uri(String export) {
         return new NbdTools(cluster, nbdPort).uri(export);
