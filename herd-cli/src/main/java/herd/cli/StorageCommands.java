@@ -56,7 +56,8 @@ final class StorageCommands {
 
     @Command(name = "status", description = {"Show every storage node's use and recovery (like 'dog node recovery').",
         "First the epoch, default copies and zones; then NODE ZONE STATE OBJECTS USED CAPACITY RECOVERY",
-        "TO-GO RATE LEFT; a node that does not answer shows 'unreachable'."})
+        "TO-GO RATE LEFT SCRUB; a node that does not answer shows 'unreachable'. SCRUB is the background",
+        "check of the node's copies: its passes so far, or how far the current one is (HERD_SCRUB_INTERVAL)."})
     static final class Status implements Callable<Integer> {
         @Mixin ClientOptions options;
         @Spec CommandSpec spec;
@@ -82,7 +83,8 @@ final class StorageCommands {
     /** The whole text of {@code herd storage status}: summary line, node table, totals when any. */
     static void printStatus(JsonNode status, PrintWriter out) {
         out.println(summary(status));
-        Table table = new Table("NODE", "ZONE", "STATE", "OBJECTS", "USED", "CAPACITY", "RECOVERY", "TO-GO", "RATE", "LEFT");
+        Table table = new Table("NODE", "ZONE", "STATE", "OBJECTS", "USED", "CAPACITY", "RECOVERY", "TO-GO", "RATE", "LEFT",
+            "SCRUB");
         for (JsonNode node : status.path("nodes")) {
             table.row((Object[]) nodeRow(node));
         }
@@ -112,7 +114,8 @@ final class StorageCommands {
         JsonNode local = node.path("local");
         if (!local.isObject()) {
             long capacity = node.path("capacityBytes").asLong();
-            return new String[] {name, zone, state, "-", "-", capacity > 0 ? Sizes.format(capacity) : "-", "unreachable", "-", "-", "-"};
+            return new String[] {name, zone, state, "-", "-", capacity > 0 ? Sizes.format(capacity) : "-", "unreachable", "-", "-", "-",
+                "-"};
         }
         long objects = local.path("objects").asLong(-1);
         long capacity = local.path("capacityBytes").asLong(node.path("capacityBytes").asLong());
@@ -127,7 +130,20 @@ final class StorageCommands {
             Sizes.format(local.path("usedBytes").asLong()), capacity > 0 ? Sizes.format(capacity) : "-",
             recoveryState + (epoch > 0 ? " epoch " + epoch : ""), toGo,
             recovering ? rate(recovery.path("bytesPerSecond").asLong()) : "-",
-            recovering ? secondsLeft(recovery.path("secondsLeftEstimate").asLong()) : "-"};
+            recovering ? secondsLeft(recovery.path("secondsLeftEstimate").asLong()) : "-", scrub(local.path("scrub"))};
+    }
+
+    /** {@code off}, {@code scrubbing 40%}, {@code 3 passes}, or {@code -} from a node that does not say. */
+    static String scrub(JsonNode scrub) {
+        String state = scrub.path("state").asText("");
+        long passes = scrub.path("passes").asLong();
+        return switch (state) {
+            case "off" -> "off";
+            case "scrubbing" -> "scrubbing " + scrub.path("objectsDone").asLong() * 100
+                / Math.max(1, scrub.path("objectsTotal").asLong()) + "%";
+            case "waiting" -> passes + (passes == 1 ? " pass" : " passes");
+            default -> "-";
+        };
     }
 
     /**

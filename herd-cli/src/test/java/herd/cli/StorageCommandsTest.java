@@ -21,14 +21,16 @@ class StorageCommandsTest {
              "bytesPulled": 41943040,
              "recovery": {"epoch": 5, "state": "recovering", "objectsTotal": 200, "objectsDone": 80, "objectsToGo": 120,
                "bytesCopied": 335544320, "bytesToGoEstimate": 503316480, "bytesPerSecond": 50541363,
-               "secondsLeftEstimate": 10}}},
+               "secondsLeftEstimate": 10},
+             "scrub": {"state": "scrubbing", "passes": 2, "objectsTotal": 640, "objectsDone": 256}}},
           {"name": "s2", "zone": "z2", "address": "127.0.0.1:7002", "membership": "MEMBER", "inEpoch": true, "vnodes": 40,
            "capacityBytes": 5368709120, "recoveredEpoch": 5,
            "local": {"node": "s2", "epoch": 5, "member": true, "capacityBytes": 5368709120, "usedBytes": 1073741824,
              "objects": 256, "corruptBlocksSeen": 0, "corruptCopiesSeen": 0, "repairs": 1, "copiesPulled": 0,
              "bytesPulled": 0,
              "recovery": {"epoch": 5, "state": "complete", "objectsTotal": 30, "objectsDone": 30, "objectsToGo": 0,
-               "bytesCopied": 125829120, "bytesToGoEstimate": 0, "bytesPerSecond": 1048576, "secondsLeftEstimate": 0}}},
+               "bytesCopied": 125829120, "bytesToGoEstimate": 0, "bytesPerSecond": 1048576, "secondsLeftEstimate": 0},
+             "scrub": {"state": "waiting", "passes": 1, "objectsTotal": 256, "objectsDone": 256}}},
           {"name": "s3", "zone": "z3", "address": "127.0.0.1:7003", "membership": "DOWN", "inEpoch": true, "vnodes": 80,
            "capacityBytes": 10737418240, "recoveredEpoch": 4, "local": null}
         ]}""";
@@ -73,19 +75,20 @@ class StorageCommandsTest {
     @Test
     void recoveringNodeShowsWhatIsLeftRateAndTime() throws Exception {
         assertThat(StorageCommands.nodeRow(status().path("nodes").get(0))).containsExactly(
-            "s1", "z1", "MEMBER", "640", "2.5G", "10G", "recovering epoch 5", "120 (≈480M)", "48.2 MiB/s", "10s");
+            "s1", "z1", "MEMBER", "640", "2.5G", "10G", "recovering epoch 5", "120 (≈480M)", "48.2 MiB/s", "10s",
+            "scrubbing 40%");
     }
 
     @Test
     void finishedRecoveryShowsNoRateNorTimeLeft() throws Exception {
         assertThat(StorageCommands.nodeRow(status().path("nodes").get(1))).containsExactly(
-            "s2", "z2", "MEMBER", "256", "1G", "5G", "complete epoch 5", "-", "-", "-");
+            "s2", "z2", "MEMBER", "256", "1G", "5G", "complete epoch 5", "-", "-", "-", "1 pass");
     }
 
     @Test
     void nodeWithoutItsOwnReportIsUnreachable() throws Exception {
         assertThat(StorageCommands.nodeRow(status().path("nodes").get(2))).containsExactly(
-            "s3", "z3", "DOWN", "-", "-", "10G", "unreachable", "-", "-", "-");
+            "s3", "z3", "DOWN", "-", "-", "10G", "unreachable", "-", "-", "-", "-");
     }
 
     @Test
@@ -95,7 +98,17 @@ class StorageCommandsTest {
              "local": {"objects": 0, "capacityBytes": 1073741824, "usedBytes": 0,
                "recovery": {"epoch": 0, "state": "idle", "objectsToGo": 0}}}""");
         assertThat(StorageCommands.nodeRow(node)).containsExactly(
-            "s4", "z4", "MEMBER (not in epoch)", "0", "0B", "1G", "idle", "-", "-", "-");
+            "s4", "z4", "MEMBER (not in epoch)", "0", "0B", "1G", "idle", "-", "-", "-", "-");
+    }
+
+    @Test
+    void scrubColumnSaysOffPassesOrHowFarThePassIs() throws Exception {
+        assertThat(StorageCommands.scrub(JSON.readTree("{\"state\": \"off\", \"passes\": 0}"))).isEqualTo("off");
+        assertThat(StorageCommands.scrub(JSON.readTree("{\"state\": \"waiting\", \"passes\": 0}"))).isEqualTo("0 passes");
+        assertThat(StorageCommands.scrub(JSON.readTree("{\"state\": \"waiting\", \"passes\": 3}"))).isEqualTo("3 passes");
+        assertThat(StorageCommands.scrub(JSON.readTree(
+            "{\"state\": \"scrubbing\", \"passes\": 0, \"objectsTotal\": 0, \"objectsDone\": 0}"))).isEqualTo("scrubbing 0%");
+        assertThat(StorageCommands.scrub(JSON.readTree("{}"))).as("a node that does not say").isEqualTo("-");
     }
 
     @Test
@@ -114,10 +127,10 @@ class StorageCommandsTest {
         StorageCommands.printStatus(status(), new PrintWriter(text));
         assertThat(text.toString().lines()).containsExactly(
             "epoch 5, default copies 2, 3 zones",
-            "NODE  ZONE  STATE   OBJECTS  USED  CAPACITY  RECOVERY            TO-GO        RATE        LEFT",
-            "s1    z1    MEMBER  640      2.5G  10G       recovering epoch 5  120 (≈480M)  48.2 MiB/s  10s",
-            "s2    z2    MEMBER  256      1G    5G        complete epoch 5    -            -           -",
-            "s3    z3    DOWN    -        -     10G       unreachable         -            -           -",
+            "NODE  ZONE  STATE   OBJECTS  USED  CAPACITY  RECOVERY            TO-GO        RATE        LEFT  SCRUB",
+            "s1    z1    MEMBER  640      2.5G  10G       recovering epoch 5  120 (≈480M)  48.2 MiB/s  10s   scrubbing 40%",
+            "s2    z2    MEMBER  256      1G    5G        complete epoch 5    -            -           -     1 pass",
+            "s3    z3    DOWN    -        -     10G       unreachable         -            -           -     -",
             "total: 3 repairs, 1 corrupt copy seen");
     }
 
@@ -127,7 +140,7 @@ class StorageCommandsTest {
         StorageCommands.printStatus(JSON.readTree("{\"epoch\":1,\"defaultCopies\":1,\"zones\":2,\"nodes\":[]}"),
             new PrintWriter(text));
         assertThat(text.toString().lines()).containsExactly("epoch 1, default copies 1, 2 zones",
-            "NODE  ZONE  STATE  OBJECTS  USED  CAPACITY  RECOVERY  TO-GO  RATE  LEFT");
+            "NODE  ZONE  STATE  OBJECTS  USED  CAPACITY  RECOVERY  TO-GO  RATE  LEFT  SCRUB");
     }
 
     @Test

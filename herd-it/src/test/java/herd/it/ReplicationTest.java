@@ -47,9 +47,7 @@ class ReplicationTest {
 
     @Test
     void twoCopiesSurviveANodeLossRecoverAndRepairADamagedBlock() throws Exception {
-        nbdPort = HerdCluster.freePortPair();
-        cluster = HerdCluster.start(root.resolve("cluster"), 3, "--nbd-address", "127.0.0.1:" + nbdPort);
-        awaitStorage("all three nodes in the storage epoch", status -> membersInEpoch(status) == 3);
+        startCluster(3, Map.of());
 
         HerdCluster.CliResult tooMany = cluster.cliAgainstCluster("volume", "create", "wide", "16M", "--copies", "4");
         assertThat(tooMany.exitCode()).isNotZero();
@@ -191,12 +189,31 @@ class ReplicationTest {
     }
 
     @Test
+    void theScrubFindsAndMendsADamagedCopyThatReadsNeverReach() throws Exception {
+        startCluster(2, Map.of("HERD_SCRUB_INTERVAL", "2s"));
+        herd("volume", "create", "vol", "8M", "--copies", "2");
+        qemuIo("vol", "write -P 0x3c 0 8M", "flush");
+        awaitCopies(2, Set.of("s1", "s2"), 2);
+        awaitStorage("a scrub pass on s2", status -> localOf(status, "s2").path("scrub").path("passes").asLong() >= 1);
+
+        // s1 serves the volume and reads its own copies: only the scrub reads s2's
+        String object = holders(Set.of("s1", "s2")).keySet().stream().sorted().findFirst().orElseThrow();
+        HerdCluster.flipByte(cluster.objectFile("s2", object), 12 * 4096 + 5);
+        awaitStorage("s2's scrub mended its copy", status -> localOf(status, "s2").path("scrub").path("repaired").asLong() >= 1);
+        JsonNode scrub = localOf(storageStatus(), "s2").path("scrub");
+        assertThat(scrub.path("damagedFound").asLong()).as(scrub.toString()).isEqualTo(1);
+        assertThat(scrub.path("state").asText()).isIn("waiting", "scrubbing");
+        assertThat(Files.readAllBytes(cluster.objectFile("s2", object))).as("the mended copy, byte for byte")
+            .isEqualTo(Files.readAllBytes(cluster.objectFile("s1", object)));
+        assertThat(cluster.logLinesWith("s2", object)).as("s2's log about " + object)
+            .anySatisfy(line -> assertThat(line).contains("replaced this node's copy of object " + object + " with node s1's"));
+        qemuIo("vol", "read -P 0x3c 0 8M");
+    }
+
+    @Test
     void aWriteOneCopyHasNoRoomForFailsWithEnospcAndTheCopiesStillAgree() throws Exception {
-        nbdPort = HerdCluster.freePortPair();
         // 3 nodes of 24 MiB for a 64 MiB volume in 2 copies: the stores fill up one after the other.
-        cluster = HerdCluster.start(root.resolve("cluster"), 3, Map.of("HERD_STORAGE_CAPACITY", "24M"),
-            "--nbd-address", "127.0.0.1:" + nbdPort);
-        awaitStorage("all three nodes in the storage epoch", status -> membersInEpoch(status) == 3);
+        startCluster(3, Map.of("HERD_STORAGE_CAPACITY", "24M"));
         herd("volume", "create", "vol", "64M", "--copies", "2");
 
         List<String> command = new ArrayList<>(List.of("qemu-io", "-f", "raw"));
@@ -227,9 +244,7 @@ class ReplicationTest {
 
     @Test
     void fioVerifiesItsRandomWritesWhileANodeHoldingCopiesIsKilled() throws Exception {
-        nbdPort = HerdCluster.freePortPair();
-        cluster = HerdCluster.start(root.resolve("cluster"), 3, "--nbd-address", "127.0.0.1:" + nbdPort);
-        awaitStorage("all three nodes in the storage epoch", status -> membersInEpoch(status) == 3);
+        startCluster(3, Map.of());
         herd("storage", "format", "--copies", "2");
         herd("volume", "create", "db", "64M"); // the cluster's default: 2 copies
         assertThat(herd("volume", "info", "db").stdout()).contains("copies:    2");
@@ -282,6 +297,13 @@ class ReplicationTest {
         HttpKv.Reply reply = cluster.clientOf("s1").getJson("/v1/storage/status");
         assertThat(reply.status()).as(reply.body().toString()).isEqualTo(200);
         return reply.body();
+    }
+
+    /** Starts {@code nodes} servers with {@code environment}, s1 serving NBD on a free port, and waits until all store objects. */
+    private void startCluster(int nodes, Map<String, String> environment) throws Exception {
+        nbdPort = HerdCluster.freePortPair();
+        cluster = HerdCluster.start(root.resolve("cluster"), nodes, environment, "--nbd-address", "127.0.0.1:" + nbdPort);
+        awaitStorage("all " + nodes + " nodes in the storage epoch", status -> membersInEpoch(status) == nodes);
     }
 
     private void awaitStorage(String what, Predicate<JsonNode> condition) throws Exception {

@@ -27,14 +27,15 @@ public final class NodeStorage implements AutoCloseable {
     private final ObjectService service;
     private final ReplicatedObjectIo replicated;
     private final StorageRecovery recovery;
+    private final StorageScrub scrub;
     private final VolumeGateway gateway;
     private final NbdServer nbd;
     private final ObjectChannelServer channel;
     private final Thread registration;
 
     private NodeStorage(String nodeName, ObjectStore store, StampLog stamps, StorageMaps maps, ObjectService service,
-                        ReplicatedObjectIo replicated, StorageRecovery recovery, VolumeGateway gateway, NbdServer nbd,
-                        ObjectChannelServer channel, Thread registration) {
+                        ReplicatedObjectIo replicated, StorageRecovery recovery, StorageScrub scrub, VolumeGateway gateway,
+                        NbdServer nbd, ObjectChannelServer channel, Thread registration) {
         this.nodeName = nodeName;
         this.store = store;
         this.stamps = stamps;
@@ -42,6 +43,7 @@ public final class NodeStorage implements AutoCloseable {
         this.service = service;
         this.replicated = replicated;
         this.recovery = recovery;
+        this.scrub = scrub;
         this.gateway = gateway;
         this.nbd = nbd;
         this.channel = channel;
@@ -70,6 +72,8 @@ public final class NodeStorage implements AutoCloseable {
             ReplicatedObjectIo replicated = new ReplicatedObjectIo(service, maps, peers);
             StorageRecovery recovery = new StorageRecovery(nodeName, service, maps, peers, cluster,
                 settings.recoveryBytesPerSecond());
+            StorageScrub scrub = new StorageScrub(nodeName, service, maps, replicated, settings.scrubInterval(),
+                settings.scrubBytesPerSecond());
             VolumeGateway gateway = new VolumeGateway(nodeName, cluster, replicated);
             NbdServer nbd = startNbd(nodeName, settings, gateway);
             if (nbd != null) {
@@ -79,8 +83,9 @@ public final class NodeStorage implements AutoCloseable {
             Thread registration = Thread.ofVirtual().name("herd-storage-register").start(
                 () -> register(nodeName, store.capacityBytes(), cluster));
             recovery.start();
-            return new NodeStorage(nodeName, store, stamps, maps, service, replicated, recovery, gateway, nbd, channel,
-                registration);
+            scrub.start();
+            return new NodeStorage(nodeName, store, stamps, maps, service, replicated, recovery, scrub, gateway, nbd,
+                channel, registration);
         } catch (IOException | RuntimeException e) {
             if (channel != null) {
                 channel.close();
@@ -246,6 +251,12 @@ public final class NodeStorage implements AutoCloseable {
             .put("objectsToGo", toGo).put("bytesCopied", progress.bytesCopied())
             .put("bytesToGoEstimate", (long) (toGo * bytesPerObject))
             .put("bytesPerSecond", (long) rate).put("secondsLeftEstimate", Math.round(toGo * secondsPerObject));
+        StorageScrub.Progress scrubbed = scrub.progress();
+        status.putObject("scrub").put("state", scrubbed.state()).put("passes", scrubbed.passes())
+            .put("objectsTotal", scrubbed.objectsTotal()).put("objectsDone", scrubbed.objectsDone())
+            .put("bytesRead", scrubbed.bytesRead()).put("damagedFound", scrubbed.damagedFound())
+            .put("repaired", scrubbed.repaired()).put("startedMillis", scrubbed.startedMillis())
+            .put("finishedMillis", scrubbed.finishedMillis());
         return status;
     }
 
@@ -285,6 +296,7 @@ public final class NodeStorage implements AutoCloseable {
     public void close() throws IOException {
         registration.interrupt();
         recovery.close();
+        scrub.close();
         if (nbd != null) {
             nbd.close();
         }

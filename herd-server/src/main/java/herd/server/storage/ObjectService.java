@@ -185,8 +185,16 @@ public final class ObjectService implements ObjectChannelServer.Copies {
      * the first copy that reads well). The copy is brought up to date first, as for a read.
      */
     public CopyReply<Done> verify(long epoch, ObjectId objectId) {
+        return switch (verifiedBytes(epoch, objectId)) {
+            case CopyReply.Ok<Integer> ok -> new CopyReply.Ok<>(Done.DONE);
+            case CopyReply<Integer> other -> other.cast();
+        };
+    }
+
+    /** {@link #verify}, answering how many bytes of data it read. */
+    CopyReply<Integer> verifiedBytes(long epoch, ObjectId objectId) {
         return onCurrentCopy(epoch, objectId, () -> switch (readWholeCopy(objectId, epoch)) {
-            case CopyReply.Ok<ObjectCopy> ok -> new CopyReply.Ok<>(Done.DONE);
+            case CopyReply.Ok<ObjectCopy> ok -> new CopyReply.Ok<>(ok.value().allocatedBlocks().length);
             case CopyReply.Failed<ObjectCopy> failed -> failed.cast();
             case CopyReply.Retry<ObjectCopy> retry -> retry.cast();
         });

@@ -134,7 +134,7 @@ final class StorageRecovery implements AutoCloseable {
                         long copied = service.bytesPulled() - pulledBefore;
                         progress = new Progress(epoch, "recovering", placedHere.size(), done.incrementAndGet(), copied,
                             started, 0);
-                        throttle(copied, started);
+                        RateLimit.pause(copied, started, bytesPerSecondLimit);
                     } finally {
                         slots.release();
                     }
@@ -247,15 +247,6 @@ final class StorageRecovery implements AutoCloseable {
         }
         if (deleted > 0) {
             log.info("reclaimed {} objects that no volume or snapshot reads any more", deleted);
-        }
-    }
-
-    /** Keeps copying under the rate limit, so recovery leaves the disk and network to clients. */
-    private void throttle(long copiedBytes, long startedMillis) {
-        long dueMillis = startedMillis + copiedBytes * 1000 / bytesPerSecondLimit;
-        long wait = dueMillis - System.currentTimeMillis();
-        if (wait > 0) {
-            StorageMaps.sleepQuietly(wait);
         }
     }
 

@@ -1,6 +1,8 @@
 package herd.server.storage;
 
+import herd.scheduler.cib.Durations;
 import herd.server.config.NodeConfig;
+import java.time.Duration;
 import java.util.Map;
 import java.util.OptionalLong;
 
@@ -18,13 +20,18 @@ import java.util.OptionalLong;
  *   <li>Recovery rate: {@code HERD_RECOVERY_RATE} bytes per second this node copies at most while it
  *       recovers objects after a membership change (like {@code 50M}); by default
  *       {@link #DEFAULT_RECOVERY_BYTES_PER_SECOND}.</li>
+ *   <li>Scrub: {@code HERD_SCRUB_INTERVAL}, the time from the end of one pass over this node's
+ *       copies to the start of the next (like {@code 7d} or {@code 12h}; {@code off} for none; by
+ *       default {@link #DEFAULT_SCRUB_INTERVAL}), and {@code HERD_SCRUB_RATE}, the bytes per second a
+ *       pass reads at most (by default {@link #DEFAULT_SCRUB_BYTES_PER_SECOND}); see {@link StorageScrub}.</li>
  *   <li>Object channel (other nodes' reads and writes of this node's copies): the API's host, with
  *       the port in {@code HERD_OBJECT_CHANNEL_PORT}; by default any free port, which other nodes
  *       learn by asking the node's API.</li>
  * </ul>
  */
 public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, OptionalLong capacityBytes,
-                              long recoveryBytesPerSecond, String channelAddress) {
+                              long recoveryBytesPerSecond, String channelAddress, Duration scrubInterval,
+                              long scrubBytesPerSecond) {
     public static final String DEFAULT_NBD_HOST = "127.0.0.1";
     public static final int DEFAULT_NBD_PORT = 10809;
     public static final String CAPACITY_VARIABLE = "HERD_STORAGE_CAPACITY";
@@ -32,6 +39,12 @@ public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, O
     public static final String CHANNEL_PORT_VARIABLE = "HERD_OBJECT_CHANNEL_PORT";
     /** Enough to restore a node's worth of data in reasonable time, while leaving a disk's bandwidth to clients. */
     public static final long DEFAULT_RECOVERY_BYTES_PER_SECOND = 200L << 20;
+    public static final String SCRUB_INTERVAL_VARIABLE = "HERD_SCRUB_INTERVAL";
+    public static final String SCRUB_RATE_VARIABLE = "HERD_SCRUB_RATE";
+    /** Weekly, as storage systems commonly scrub: damage is found while the other copies are still there. */
+    public static final Duration DEFAULT_SCRUB_INTERVAL = Duration.ofDays(7);
+    /** A terabyte a node in about 15 hours, a small share of a disk's bandwidth. */
+    public static final long DEFAULT_SCRUB_BYTES_PER_SECOND = 20L << 20;
 
     public static StorageSettings of(NodeConfig config, Map<String, String> environment) {
         String capacity = environment.get(CAPACITY_VARIABLE);
@@ -48,7 +61,38 @@ public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, O
         }
         boolean configured = config.nbdAddress() != null && !config.nbdAddress().isBlank();
         return new StorageSettings(nbdAddress(config), configured, capacityBytes, recoveryRate,
-            apiHost(config) + ":" + listenPort(CHANNEL_PORT_VARIABLE, environment.get(CHANNEL_PORT_VARIABLE)));
+            apiHost(config) + ":" + listenPort(CHANNEL_PORT_VARIABLE, environment.get(CHANNEL_PORT_VARIABLE)),
+            scrubInterval(environment.get(SCRUB_INTERVAL_VARIABLE)), scrubRate(environment.get(SCRUB_RATE_VARIABLE)));
+    }
+
+    /** {@link Duration#ZERO} for {@code off}. */
+    private static Duration scrubInterval(String value) {
+        if (value == null || value.isBlank()) {
+            return DEFAULT_SCRUB_INTERVAL;
+        }
+        if (value.strip().equals("off")) {
+            return Duration.ZERO;
+        }
+        long millis;
+        try {
+            millis = Durations.parseMillis(value);
+        } catch (IllegalArgumentException e) {
+            millis = 0;
+        }
+        if (millis <= 0) {
+            throw new IllegalArgumentException(SCRUB_INTERVAL_VARIABLE + "=" + value + " is not a time between scrub "
+                + "passes: give one like 7d or 12h, or off for no scrub");
+        }
+        return Duration.ofMillis(millis);
+    }
+
+    private static long scrubRate(String value) {
+        long rate = value == null || value.isBlank() ? DEFAULT_SCRUB_BYTES_PER_SECOND : Sizes.parse(value, SCRUB_RATE_VARIABLE);
+        if (rate <= 0) {
+            throw new IllegalArgumentException(SCRUB_RATE_VARIABLE + "=" + value + " would stop the scrub: give a rate "
+                + "like 20M, or set " + SCRUB_INTERVAL_VARIABLE + "=off");
+        }
+        return rate;
     }
 
     /**

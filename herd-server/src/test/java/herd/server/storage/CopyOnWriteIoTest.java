@@ -188,11 +188,22 @@ class CopyOnWriteIoTest {
             .isEqualTo("127.0.0.1:10809");
         assertThat(StorageSettings.of(config.withNbdAddress("127.0.0.1:9999"), Map.of("HERD_STORAGE_CAPACITY", "1G")))
             .isEqualTo(new StorageSettings("127.0.0.1:9999", true, java.util.OptionalLong.of(1L << 30),
-                StorageSettings.DEFAULT_RECOVERY_BYTES_PER_SECOND, "10.0.0.1:0"));
+                StorageSettings.DEFAULT_RECOVERY_BYTES_PER_SECOND, "10.0.0.1:0", StorageSettings.DEFAULT_SCRUB_INTERVAL,
+                StorageSettings.DEFAULT_SCRUB_BYTES_PER_SECOND));
         assertThat(StorageSettings.of(config, Map.of("HERD_OBJECT_CHANNEL_PORT", "7105")).channelAddress())
             .isEqualTo("10.0.0.1:7105");
         assertThatThrownBy(() -> StorageSettings.of(config, Map.of("HERD_STORAGE_CAPACITY", "0"))).hasMessageContaining("no room");
         assertThatThrownBy(() -> StorageSettings.of(config, Map.of("HERD_OBJECT_CHANNEL_PORT", "70000")))
             .hasMessageContaining("is not a port");
+        StorageSettings scrub = StorageSettings.of(config, Map.of("HERD_SCRUB_INTERVAL", "12h", "HERD_SCRUB_RATE", "50M"));
+        assertThat(scrub.scrubInterval()).isEqualTo(java.time.Duration.ofHours(12));
+        assertThat(scrub.scrubBytesPerSecond()).isEqualTo(50L << 20);
+        assertThat(StorageSettings.of(config, Map.of("HERD_SCRUB_INTERVAL", "off")).scrubInterval()).isZero();
+        assertThatThrownBy(() -> StorageSettings.of(config, Map.of("HERD_SCRUB_INTERVAL", "weekly")))
+            .hasMessage("HERD_SCRUB_INTERVAL=weekly is not a time between scrub passes: give one like 7d or 12h, or off for no scrub");
+        assertThatThrownBy(() -> StorageSettings.of(config, Map.of("HERD_SCRUB_INTERVAL", "0s")))
+            .hasMessageContaining("is not a time between scrub passes");
+        assertThatThrownBy(() -> StorageSettings.of(config, Map.of("HERD_SCRUB_RATE", "0")))
+            .hasMessageContaining("would stop the scrub");
     }
 }

@@ -1,0 +1,136 @@
+package herd.server.storage;
+
+import herd.block.volume.ObjectError;
+import herd.blockcore.ObjectId;
+import herd.core.command.QueryResult;
+import java.io.IOException;
+import java.time.Duration;
+import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * This node's scrub: what {@code herd volume check} does for one volume on demand, done in the
+ * background for every copy the node holds. Each pass reads every copy the current epoch places
+ * here, whole, checking every block against its checksum ({@link ObjectService#verifiedBytes}), at
+ * most {@code bytesPerSecond}; when one fails, every copy of that object is checked and the damaged
+ * ones are replaced with one that passed ({@link ReplicatedObjectIo#check}). So damage to a copy
+ * that reads never reach (they stop at the first copy that reads well) is found while the other
+ * copies are still there. Copies the epoch places elsewhere wait to be dropped and are skipped.
+ *
+ * <p>A pass starts {@code interval} after the last one ended; the first within an hour of the
+ * node's start at the latest, so a node restarted more often than the interval still scrubs.
+ */
+final class StorageScrub implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(StorageScrub.class);
+    static final Duration FIRST_PASS_AFTER_AT_MOST = Duration.ofHours(1);
+
+    /**
+     * The current or last pass ({@code objects...}, {@code bytesRead}) and the totals since the node
+     * started ({@code passes}, {@code damagedFound}, {@code repaired}), for {@code herd storage status}.
+     */
+    record Progress(String state, long passes, long objectsTotal, long objectsDone, long bytesRead, long damagedFound,
+                    long repaired, long startedMillis, long finishedMillis) {}
+
+    private final String self;
+    private final ObjectService service;
+    private final StorageMaps maps;
+    private final ReplicatedObjectIo copies;
+    private final Duration interval;
+    private final long bytesPerSecond;
+    private final Thread worker;
+    private volatile boolean closed;
+    private volatile Progress progress;
+
+    /** @param interval time between passes; {@link Duration#ZERO}: no scrub */
+    StorageScrub(String self, ObjectService service, StorageMaps maps, ReplicatedObjectIo copies, Duration interval,
+                 long bytesPerSecond) {
+        this.self = self;
+        this.service = service;
+        this.maps = maps;
+        this.copies = copies;
+        this.interval = interval;
+        this.bytesPerSecond = bytesPerSecond;
+        this.progress = new Progress(interval.isZero() ? "off" : "waiting", 0, 0, 0, 0, 0, 0, 0, 0);
+        this.worker = Thread.ofPlatform().daemon().name("herd-storage-scrub").unstarted(this::run);
+    }
+
+    void start() {
+        if (!interval.isZero()) {
+            worker.start();
+        }
+    }
+
+    Progress progress() {
+        return progress;
+    }
+
+    private void run() {
+        StorageMaps.sleepQuietly(Math.min(interval.toMillis(), FIRST_PASS_AFTER_AT_MOST.toMillis()));
+        while (!closed) {
+            try {
+                pass();
+            } catch (IOException | RuntimeException e) {
+                log.warn("scrub pass failed, trying again after the interval: {}", e.toString());
+            }
+            StorageMaps.sleepQuietly(interval.toMillis());
+        }
+    }
+
+    private void pass() throws IOException {
+        List<ObjectId> held = service.list();
+        Progress last = progress;
+        long started = System.currentTimeMillis();
+        long bytesRead = 0;
+        long damaged = last.damagedFound();
+        long repaired = last.repaired();
+        progress = new Progress("scrubbing", last.passes(), held.size(), 0, 0, damaged, repaired, started, 0);
+        for (int done = 0; done < held.size() && !closed; ) {
+            ObjectId id = held.get(done);
+            QueryResult.StorageMap map = maps.current();
+            long epoch = map.current().epoch();
+            if (maps.placement(map, map.current(), id).contains(self)) {
+                switch (service.verifiedBytes(epoch, id)) {
+                    case CopyReply.Ok<Integer> ok -> bytesRead += ok.value();
+                    case CopyReply.Failed<Integer> failed when failed.error() instanceof ObjectError.Corrupt -> {
+                        damaged++;
+                        repaired += mend(id);
+                    }
+                    case CopyReply.Failed<Integer> failed when failed.error() instanceof ObjectError.NotFound -> {
+                        // deleted since the list was taken
+                    }
+                    case CopyReply.Failed<Integer> failed ->
+                        log.warn("scrub: this node's copy of object {} could not be read: {}", id, failed.error().describe());
+                    case CopyReply.Retry<Integer> retry -> {
+                        // the epoch moved on; recovery deals with this copy, the next pass sees it again
+                    }
+                }
+            }
+            done++;
+            progress = new Progress("scrubbing", last.passes(), held.size(), done, bytesRead, damaged, repaired, started, 0);
+            RateLimit.pause(bytesRead, started, bytesPerSecond);
+        }
+        long finished = System.currentTimeMillis();
+        progress = new Progress("waiting", last.passes() + 1, held.size(), progress.objectsDone(), bytesRead, damaged,
+            repaired, started, finished);
+        log.info("scrub pass done in {} s: {} copies, {} bytes read; {} damaged found, {} repaired since start",
+            (finished - started) / 1000, held.size(), bytesRead, damaged, repaired);
+    }
+
+    /** Checks every copy of an object whose copy here failed, replacing damaged ones; 1 when this node's was. */
+    private int mend(ObjectId id) {
+        ReplicatedObjectIo.CopyCheck found = copies.check(id);
+        if (found.repaired().contains(self)) {
+            return 1;
+        }
+        log.error("scrub: this node's copy of object {} fails its checksum and was not replaced: {}", id,
+            found.problems().getOrDefault(self, "its copy read well when checked again"));
+        return 0;
+    }
+
+    @Override
+    public void close() {
+        closed = true;
+        worker.interrupt();
+    }
+}
