@@ -223,7 +223,8 @@ public final class VolumeCommands {
 
     @Command(name = "check", description = {"Read every copy of every object volume NAME reads, whole, on the node "
         + "holding it; check each block against its checksum and replace a damaged copy with a good one.",
-        "Reads use the first copy that reads well, so damage to the others shows only here (or once that copy is lost). "
+        "Reads use the first copy that reads well, so damage to the others shows only here, in the background scrub "
+        + "(HERD_SCRUB_INTERVAL) or once that copy is lost. "
         + "Exits 1 when a copy could not be checked or mended; each such copy is listed with the reason."})
     static final class Check extends VolumeCommand {
         /** How often progress goes to standard error during a long check. */

@@ -181,8 +181,8 @@ public final class ObjectService implements ObjectChannelServer.Copies {
 
     /**
      * Reads every allocated block of this node's copy, checking each against its checksum, and keeps
-     * nothing: how a volume check finds damage in copies that reads never reach (a read is served by
-     * the first copy that reads well). The copy is brought up to date first, as for a read.
+     * nothing: how a volume check and the scrub find damage in copies that reads never reach (a read
+     * is served by the first copy that reads well). The copy is brought up to date first, as for a read.
      */
     public CopyReply<Done> verify(long epoch, ObjectId objectId) {
         return switch (verifiedBytes(epoch, objectId)) {

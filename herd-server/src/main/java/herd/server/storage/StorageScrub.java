@@ -85,8 +85,11 @@ final class StorageScrub implements AutoCloseable {
         long damaged = last.damagedFound();
         long repaired = last.repaired();
         progress = new Progress("scrubbing", last.passes(), held.size(), 0, 0, damaged, repaired, started, 0);
-        for (int done = 0; done < held.size() && !closed; ) {
-            ObjectId id = held.get(done);
+        for (int index = 0; index < held.size(); index++) {
+            if (closed) {
+                return; // the node stops: this pass does not count
+            }
+            ObjectId id = held.get(index);
             QueryResult.StorageMap map = maps.current();
             long epoch = map.current().epoch();
             if (maps.placement(map, map.current(), id).contains(self)) {
@@ -106,13 +109,13 @@ final class StorageScrub implements AutoCloseable {
                     }
                 }
             }
-            done++;
-            progress = new Progress("scrubbing", last.passes(), held.size(), done, bytesRead, damaged, repaired, started, 0);
+            progress = new Progress("scrubbing", last.passes(), held.size(), index + 1, bytesRead, damaged, repaired,
+                started, 0);
             RateLimit.pause(bytesRead, started, bytesPerSecond);
         }
         long finished = System.currentTimeMillis();
-        progress = new Progress("waiting", last.passes() + 1, held.size(), progress.objectsDone(), bytesRead, damaged,
-            repaired, started, finished);
+        progress = new Progress("waiting", last.passes() + 1, held.size(), held.size(), bytesRead, damaged, repaired,
+            started, finished);
         log.info("scrub pass done in {} s: {} copies, {} bytes read; {} damaged found, {} repaired since start",
             (finished - started) / 1000, held.size(), bytesRead, damaged, repaired);
     }

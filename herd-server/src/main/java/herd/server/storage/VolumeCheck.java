@@ -26,7 +26,7 @@ public final class VolumeCheck {
     /** A damaged copy, replaced by a good one. */
     public record Repair(int index, ObjectId object, String node) {}
 
-    /** A copy that could not be checked, or that is damaged and could not be replaced, and why. */
+    /** A copy that could not be checked, is damaged and could not be replaced, or is missing beside a good one; and why. */
     public record Problem(int index, ObjectId object, String node, String problem) {}
 
     /**
@@ -45,7 +45,7 @@ public final class VolumeCheck {
     }
 
     /** The number of object indexes of a volume of {@code sizeBytes}. */
-    public static long objectCount(long sizeBytes) {
+    private static long objectCount(long sizeBytes) {
         return Math.ceilDiv(sizeBytes, ObjectId.OBJECT_SIZE_BYTES);
     }
 
