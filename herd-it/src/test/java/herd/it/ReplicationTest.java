@@ -203,6 +203,8 @@ class ReplicationTest {
         JsonNode scrub = localOf(storageStatus(), "s2").path("scrub");
         assertThat(scrub.path("damagedFound").asLong()).as(scrub.toString()).isEqualTo(1);
         assertThat(scrub.path("state").asText()).isIn("waiting", "scrubbing");
+        assertThat(Files.readString(cluster.server("s2").data.resolve("scrub-last-pass")).strip())
+            .as("the end of the last pass, kept for the next start").matches("[0-9]{13}");
         assertThat(Files.readAllBytes(cluster.objectFile("s2", object))).as("the mended copy, byte for byte")
             .isEqualTo(Files.readAllBytes(cluster.objectFile("s1", object)));
         assertThat(cluster.logLinesWith("s2", object)).as("s2's log about " + object)

@@ -73,7 +73,7 @@ public final class NodeStorage implements AutoCloseable {
             StorageRecovery recovery = new StorageRecovery(nodeName, service, maps, peers, cluster,
                 settings.recoveryBytesPerSecond());
             StorageScrub scrub = new StorageScrub(nodeName, service, maps, replicated, settings.scrubInterval(),
-                settings.scrubBytesPerSecond());
+                settings.scrubBytesPerSecond(), dataRoot.resolve(StorageScrub.LAST_PASS_FILE));
             VolumeGateway gateway = new VolumeGateway(nodeName, cluster, replicated);
             NbdServer nbd = startNbd(nodeName, settings, gateway);
             if (nbd != null) {

@@ -4,8 +4,13 @@ import herd.block.volume.ObjectError;
 import herd.blockcore.ObjectId;
 import herd.core.command.QueryResult;
 import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
+import java.util.OptionalLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -18,12 +23,15 @@ import org.slf4j.LoggerFactory;
  * that reads never reach (they stop at the first copy that reads well) is found while the other
  * copies are still there. Copies the epoch places elsewhere wait to be dropped and are skipped.
  *
- * <p>A pass starts {@code interval} after the last one ended; the first within an hour of the
- * node's start at the latest, so a node restarted more often than the interval still scrubs.
+ * <p>A pass starts {@code interval} after the last one ended, across restarts too: the end of the
+ * last finished pass is kept in a small file beside the store ({@link #LAST_PASS_FILE}). A node that
+ * has never finished a pass starts one within an hour of its start.
  */
 final class StorageScrub implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(StorageScrub.class);
     static final Duration FIRST_PASS_AFTER_AT_MOST = Duration.ofHours(1);
+    /** Where a node keeps the end of its last finished pass (milliseconds since the epoch, as text). */
+    static final String LAST_PASS_FILE = "scrub-last-pass";
 
     /**
      * The current or last pass ({@code objects...}, {@code bytesRead}) and the totals since the node
@@ -38,19 +46,24 @@ final class StorageScrub implements AutoCloseable {
     private final ReplicatedObjectIo copies;
     private final Duration interval;
     private final long bytesPerSecond;
+    private final Path lastPassFile;
     private final Thread worker;
     private volatile boolean closed;
     private volatile Progress progress;
 
-    /** @param interval time between passes; {@link Duration#ZERO}: no scrub */
+    /**
+     * @param interval time between passes; {@link Duration#ZERO}: no scrub
+     * @param lastPassFile where the end of the last finished pass is kept
+     */
     StorageScrub(String self, ObjectService service, StorageMaps maps, ReplicatedObjectIo copies, Duration interval,
-                 long bytesPerSecond) {
+                 long bytesPerSecond, Path lastPassFile) {
         this.self = self;
         this.service = service;
         this.maps = maps;
         this.copies = copies;
         this.interval = interval;
         this.bytesPerSecond = bytesPerSecond;
+        this.lastPassFile = lastPassFile;
         this.progress = new Progress(interval.isZero() ? "off" : "waiting", 0, 0, 0, 0, 0, 0, 0, 0);
         this.worker = Thread.ofPlatform().daemon().name("herd-storage-scrub").unstarted(this::run);
     }
@@ -65,8 +78,39 @@ final class StorageScrub implements AutoCloseable {
         return progress;
     }
 
+    /**
+     * How long a starting node waits for its first pass: until an interval after the last pass ended
+     * (at once when that is past, at most an interval when the record lies in the future); without a
+     * record, an interval but at most {@link #FIRST_PASS_AFTER_AT_MOST}. Pure.
+     */
+    static long firstPassDelayMillis(OptionalLong lastPassEndMillis, long nowMillis, Duration interval) {
+        if (lastPassEndMillis.isEmpty()) {
+            return Math.min(interval.toMillis(), FIRST_PASS_AFTER_AT_MOST.toMillis());
+        }
+        return Math.clamp(lastPassEndMillis.getAsLong() + interval.toMillis() - nowMillis, 0, interval.toMillis());
+    }
+
+    /** The end of the last finished pass as recorded, if one is; a record that cannot be read counts as none. */
+    static OptionalLong readLastPassEnd(Path file) {
+        try {
+            return OptionalLong.of(Long.parseLong(Files.readString(file).strip()));
+        } catch (NoSuchFileException e) {
+            return OptionalLong.empty();
+        } catch (IOException | NumberFormatException e) {
+            log.warn("cannot read {} ({}); the next scrub pass starts within the hour", file, e.toString());
+            return OptionalLong.empty();
+        }
+    }
+
+    /** Records the end of a finished pass: written beside the file, then moved over it, so it is whole or old. */
+    static void recordLastPassEnd(Path file, long endMillis) throws IOException {
+        Path next = file.resolveSibling(file.getFileName() + ".new");
+        Files.writeString(next, Long.toString(endMillis));
+        Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    }
+
     private void run() {
-        StorageMaps.sleepQuietly(Math.min(interval.toMillis(), FIRST_PASS_AFTER_AT_MOST.toMillis()));
+        StorageMaps.sleepQuietly(firstPassDelayMillis(readLastPassEnd(lastPassFile), System.currentTimeMillis(), interval));
         while (!closed) {
             try {
                 pass();
@@ -118,6 +162,12 @@ final class StorageScrub implements AutoCloseable {
             started, finished);
         log.info("scrub pass done in {} s: {} copies, {} bytes read; {} damaged found, {} repaired since start",
             (finished - started) / 1000, held.size(), bytesRead, damaged, repaired);
+        try {
+            recordLastPassEnd(lastPassFile, finished);
+        } catch (IOException e) {
+            log.warn("cannot record the scrub pass's end in {} ({}); after a restart the next pass starts within the hour",
+                lastPassFile, e.toString());
+        }
     }
 
     /** Checks every copy of an object whose copy here failed, replacing damaged ones; 1 when this node's was. */
