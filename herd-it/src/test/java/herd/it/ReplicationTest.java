@@ -3,6 +3,7 @@ package herd.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import herd.block.store.ObjectStore;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -213,6 +214,49 @@ class ReplicationTest {
     }
 
     @Test
+    void aCopyLostFromDiskIsReadFromTheOtherAndComesBackWhenItsNodeRestarts() throws Exception {
+        startCluster(3, Map.of());
+        int written = 4;
+        int others = 2 * ObjectStore.MAX_OPEN_OBJECTS; // s1 holds about two thirds of them
+        herd("volume", "create", "vol", ((written + others) * 4) + "M", "--copies", "2");
+        qemuIo("vol", "write -P 0x6d 0 " + (written * 4) + "M", "flush");
+        Map.Entry<String, Set<String>> onS1 = awaitCopies(2, Set.of("s1", "s2", "s3"), written).entrySet().stream()
+            .filter(entry -> entry.getValue().contains("s1")).findFirst().orElseThrow();
+        String object = onS1.getKey();
+        String otherHolder = onS1.getValue().stream().filter(node -> !node.equals("s1")).findFirst().orElseThrow();
+
+        // A block in each of more objects than s1's store keeps open, so that it closes that object's file;
+        // then the file is lost from s1's disk while its stamp still says the copy is current.
+        List<String> writes = new ArrayList<>();
+        for (int index = written; index < written + others; index++) {
+            writes.add("write -P 0x11 " + (index * 4) + "M 4k");
+        }
+        writes.add("flush");
+        qemuIo("vol", writes.toArray(String[]::new));
+        Files.delete(cluster.objectFile("s1", object));
+
+        // s1 serves the volume and asks its own copy first: absent, so the other copy is read, not zeros
+        qemuIo("vol", "read -P 0x6d 0 " + (written * 4) + "M");
+        String missing = "node s1 holds no copy while node " + otherHolder + "'s reads well";
+        assertThat(cluster.logLinesWith("s1", object)).as("s1's log about " + object + ":\n" + cluster.log("s1"))
+            .anySatisfy(line -> assertThat(line).contains(missing));
+        HerdCluster.CliResult checked = cluster.cliAgainstCluster("volume", "check", "vol");
+        assertThat(checked.exitCode()).as(checked.toString()).isEqualTo(1);
+        assertThat(checked.stdout()).contains(object).contains("holds no copy while node " + otherHolder + "'s reads well");
+
+        // what the log advises: the restart starts two epochs, and the second brings s1's copies up to date
+        cluster.kill("s1");
+        awaitStorage("s1 out of the storage epoch", status -> membersInEpoch(status) == 2);
+        cluster.restart("s1");
+        awaitStorage("s1 back and recovered", status -> membersInEpoch(status) == 3 && everyMemberRecovered(status));
+        assertThat(Files.readAllBytes(cluster.objectFile("s1", object))).as("s1's copy again, byte for byte")
+            .isEqualTo(Files.readAllBytes(cluster.objectFile(otherHolder, object)));
+        HerdCluster.CliResult again = cluster.cliAgainstCluster("volume", "check", "vol");
+        assertThat(again.exitCode()).as(again.toString()).isZero();
+        qemuIo("vol", "read -P 0x6d 0 " + (written * 4) + "M");
+    }
+
+    @Test
     void aWriteOneCopyHasNoRoomForFailsWithEnospcAndTheCopiesStillAgree() throws Exception {
         // 3 nodes of 24 MiB for a 64 MiB volume in 2 copies: the stores fill up one after the other.
         startCluster(3, Map.of("HERD_STORAGE_CAPACITY", "24M"));
@@ -295,8 +339,10 @@ class ReplicationTest {
 
     // ---- storage state ----
 
+    /** The storage status as the first running node reports it. */
     private JsonNode storageStatus() throws Exception {
-        HttpKv.Reply reply = cluster.clientOf("s1").getJson("/v1/storage/status");
+        String running = cluster.names().stream().filter(name -> cluster.server(name).running()).findFirst().orElseThrow();
+        HttpKv.Reply reply = cluster.clientOf(running).getJson("/v1/storage/status");
         assertThat(reply.status()).as(reply.body().toString()).isEqualTo(200);
         return reply.body();
     }

@@ -15,6 +15,8 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -46,6 +48,8 @@ final class ReplicatedObjectIo implements ObjectIo {
     /** Repairs of damaged copies found by reads, which do not wait for them. */
     private final ExecutorService repairs = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicLong corruptCopiesSeen = new AtomicLong();
+    /** "object@node" for each missing copy already logged. */
+    private final Set<String> missingCopiesWarned = ConcurrentHashMap.newKeySet();
 
     ReplicatedObjectIo(ObjectService local, StorageMaps maps, ObjectPeers peers) {
         this.self = local.nodeName();
@@ -90,16 +94,20 @@ final class ReplicatedObjectIo implements ObjectIo {
             long epoch = map.current().epoch();
             List<String> copies = selfFirst(maps.placement(map, map.current(), id));
             List<String> badCopies = new ArrayList<>();
+            List<String> absentAt = new ArrayList<>();
             ObjectError firstError = null;
             String retryReason = copies.isEmpty() ? "no storage node is up" : null;
             for (String node : copies) {
                 switch (call.call(map, node, epoch)) {
                     case CopyReply.Ok<T> ok -> {
                         badCopies.forEach(bad -> repairLater(map, epoch, id, bad, node));
+                        absentAt.forEach(absent -> warnOfMissingCopy(id, absent, node));
                         return ObjectResult.ok(ok.value());
                     }
                     case CopyReply.Failed<T> failed when failed.error() instanceof ObjectError.NotFound -> {
-                        return ObjectResult.failed(new ObjectError.NotFound(id)); // that copy is current: absent
+                        // Every current copy is absent alike (never written, or emptied by a trim), but one whose
+                        // file was lost from its node's disk answers the same: the next copy decides.
+                        absentAt.add(node);
                     }
                     case CopyReply.Failed<T> failed -> {
                         firstError = firstError == null ? failed.error() : firstError;
@@ -111,6 +119,9 @@ final class ReplicatedObjectIo implements ObjectIo {
                     }
                     case CopyReply.Retry<T> retry -> retryReason = retry.reason();
                 }
+            }
+            if (!absentAt.isEmpty()) {
+                return ObjectResult.failed(new ObjectError.NotFound(id)); // a current copy is absent and none reads
             }
             if (retryReason == null) {
                 return ObjectResult.failed(firstError); // every copy answered, none well
@@ -293,6 +304,21 @@ final class ReplicatedObjectIo implements ObjectIo {
         return ObjectResult.failed(refusedForSpace.get(unchanged));
     }
 
+    /**
+     * A copy is missing while another holds the object. A trim that empties the object removes it from
+     * one copy after the other, so a read between the two does this; otherwise the file was lost
+     * outside herd (removed by hand, or by the file system). Not mended here, for the trim's sake (see
+     * {@link #check}); said once per object and node, as the same copy answers every read the same.
+     */
+    private void warnOfMissingCopy(ObjectId id, String absent, String holder) {
+        if (missingCopiesWarned.add(id + "@" + absent)) {
+            log.warn("object {}: node {} holds no copy while node {}'s reads well, which served the read; unless a "
+                + "trim emptied the object at that moment, that copy was lost: `herd volume check` lists such copies, "
+                + "and restarting herd on node {} brings its copies up to date from the others", id, absent, holder,
+                absent);
+        }
+    }
+
     private void repairLater(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source) {
         repairs.submit(() -> repairNow(map, epoch, id, damaged, source, "failed its checksum"));
     }
@@ -354,7 +380,8 @@ final class ReplicatedObjectIo implements ObjectIo {
             // copying it back between the two would leave the copies disagreeing for good.
             absent.forEach(node -> problems.put(node, "holds no copy while node " + holders.get(0) + "'s reads well; a "
                 + "write or trim of the object at the same moment does this, so check again: if it stays, this copy "
-                + "was lost, and a read that comes to it first gets zeros"));
+                + "was lost (reads are served by the others), and restarting herd on node " + node + " brings its "
+                + "copies up to date"));
         }
         List<String> repaired = new ArrayList<>();
         for (String node : damaged) {
