@@ -75,7 +75,7 @@ class VolumeTest {
         assertThat(damaged.exitCode()).as(damaged.toString()).isEqualTo(1);
         assertThat(damaged.stdout()).as(damaged.toString())
             .contains("problem: the copy of object " + snapshotObject.getFileName() + " (index 1) on node s1: its copy "
-                + "fails its checksum and no other copy read well to replace it")
+                + "failed its checksum and no other copy read well to replace it")
             .endsWith("volume vol: 2 object(s) checked of 16 index(es), 1 copy good, 0 repaired, 1 problem(s)\n");
         HerdCluster.flipByte(snapshotObject, 5 * 4096 + 1); // undone: the reads below cover it
 

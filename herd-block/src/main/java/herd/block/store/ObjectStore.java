@@ -54,6 +54,12 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Java cannot punch holes, so released blocks are zeroed on disk and cleared in the bitmap; an
  * object whose last block is released is deleted, which frees its space.
+ *
+ * <p>The store knows which objects it holds (listed when it opens, then kept as it creates and
+ * deletes them), so a file that disappears behind its back (removed by hand, lost by the file
+ * system) is a damaged copy ({@link ObjectError.Corrupt#FILE_MISSING}), to be replaced from another,
+ * and not an object that does not exist: that answer would read as zeros, and a write would start
+ * a new, empty object in its place.
  */
 public final class ObjectStore implements ObjectIo, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ObjectStore.class);
@@ -83,6 +89,8 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     private final LinkedHashMap<ObjectId, ObjectHandle> openObjects = new LinkedHashMap<>(16, 0.75f, true);
     /** Objects changed since their last sync, open or not: a sync forces their files. */
     private final Set<ObjectId> unsyncedObjects = ConcurrentHashMap.newKeySet();
+    /** Every object this store holds; changed under the monitor of {@link #openObjects}. */
+    private final Set<ObjectId> heldObjects = ConcurrentHashMap.newKeySet();
     /** Objects created or deleted since their last sync: their directory must be forced too. */
     private final Set<ObjectId> directoryChanges = ConcurrentHashMap.newKeySet();
     private final Map<ObjectError.Corrupt, Boolean> corruptions =
@@ -95,14 +103,15 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     private final ScheduledExecutorService trailerWriteBack;
     private boolean closed;
 
-    private ObjectStore(Path directory, long capacityBytes, long usedBytes, FileChannel lockFile, FileLock storeLock,
-            Duration trailerWriteBackPeriod) {
+    private ObjectStore(Path directory, long capacityBytes, long usedBytes, List<ObjectId> heldObjects,
+            FileChannel lockFile, FileLock storeLock, Duration trailerWriteBackPeriod) {
         this.directory = directory;
         this.objectsDirectory = directory.resolve("objects");
         this.capacityBytes = capacityBytes;
         this.usedBytes = new AtomicLong(usedBytes);
         this.lockFile = lockFile;
         this.storeLock = storeLock;
+        this.heldObjects.addAll(heldObjects);
         this.trailerWriteBack = Executors.newSingleThreadScheduledExecutor(
                 Thread.ofPlatform().daemon().name("trailer-write-back").factory());
         trailerWriteBack.scheduleWithFixedDelay(this::writeBackTrailers, trailerWriteBackPeriod.toMillis(),
@@ -150,7 +159,8 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                     + "will fail", directory, used, capacityBytes);
         }
         log.info("object store {} opened: {} of {} bytes used", directory, used, capacityBytes);
-        return new ObjectStore(directory, capacityBytes, used, lockFile, storeLock, trailerWriteBackPeriod);
+        return new ObjectStore(directory, capacityBytes, used, listFiles(objects), lockFile, storeLock,
+                trailerWriteBackPeriod);
     }
 
     public Path directory() {
@@ -259,6 +269,10 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                 handle.file.force(false);
                 return ObjectResult.done();
             }));
+            if (filesSynced instanceof ObjectResult.Ok<Done> && heldObjects.contains(objectId)
+                    && !Files.exists(dataPath(objectId))) {
+                filesSynced = dropOpenLostFile(objectId);
+            }
             if (filesSynced instanceof ObjectResult.Failed<Done>) {
                 unsyncedObjects.add(objectId);
             }
@@ -275,16 +289,26 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         }
     }
 
-    /** Deletes the object and frees its space; deleting an absent object is done. */
+    /** Deletes the object and frees its space; deleting an absent object, or one whose file is missing, is done. */
     public ObjectResult<Done> delete(ObjectId objectId) {
+        if (forgetMissingFile(objectId)) {
+            return ObjectResult.done();
+        }
         return absentIsDone(withObject(objectId, false, true, handle -> {
             deleteLocked(handle);
             return ObjectResult.done();
         }));
     }
 
-    /** Every object in the store, in id order. */
-    public List<ObjectId> list() throws IOException {
+    /** Every object the store holds (a copy whose file went missing too: it is still to be replaced), in id order. */
+    public List<ObjectId> list() {
+        List<ObjectId> objectIds = new ArrayList<>(heldObjects);
+        objectIds.sort(null);
+        return objectIds;
+    }
+
+    /** The objects whose data files are in the store's {@code objects} directory. */
+    private static List<ObjectId> listFiles(Path objectsDirectory) throws IOException {
         List<ObjectId> objectIds = new ArrayList<>();
         for (int subdirectory = 0; subdirectory < SUBDIRECTORIES; subdirectory++) {
             try (DirectoryStream<Path> files = Files.newDirectoryStream(
@@ -600,6 +624,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             Files.deleteIfExists(dataPath(handle.objectId));
             handle.deleted = true;
             openObjects.remove(handle.objectId, handle);
+            heldObjects.remove(handle.objectId);
         }
         directoryChanges.add(handle.objectId);
         usedBytes.addAndGet(-(long) handle.allocatedBlocks() * BLOCK_SIZE_BYTES);
@@ -687,6 +712,8 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                 try {
                     if (Files.exists(dataPath(objectId))) {
                         handle = openExisting(objectId);
+                    } else if (heldObjects.contains(objectId)) {
+                        return ObjectResult.failed(fileMissing(objectId));
                     } else if (create) {
                         handle = createObject(objectId);
                     } else {
@@ -703,6 +730,50 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             }
             handle.users++;
             return ObjectResult.ok(handle);
+        }
+    }
+
+    /** A held object whose file is gone: a damaged copy, logged the first time it is met. */
+    private ObjectError.Corrupt fileMissing(ObjectId objectId) {
+        ObjectError.Corrupt missing = new ObjectError.Corrupt(objectId, ObjectError.Corrupt.FILE_MISSING);
+        if (corruptions.put(missing, Boolean.TRUE) == null) {
+            log.warn("{} (expected at {}); this copy is damaged", missing.describe(), dataPath(objectId));
+        }
+        return missing;
+    }
+
+    /**
+     * The object's file was removed while the store had it open: what was just forced went to a file
+     * no directory names, which goes when it is closed. So it is closed now, and the copy is damaged
+     * like any whose file is missing, to be replaced from another.
+     */
+    private ObjectResult<Done> dropOpenLostFile(ObjectId objectId) {
+        return withObject(objectId, false, true, handle -> {
+            if (Files.exists(dataPath(objectId))) {
+                return ObjectResult.done(); // deleted and created again meanwhile, by the store: synced by its creator
+            }
+            synchronized (openObjects) {
+                handle.deleted = true;
+                openObjects.remove(objectId, handle);
+            }
+            handle.closeFile();
+            return ObjectResult.failed(fileMissing(objectId));
+        });
+    }
+
+    /**
+     * Forgets a held object whose file is missing, so that it can be deleted (or replaced: deleted,
+     * then written anew). Its blocks stay counted as used until the store is opened again: with
+     * the file went the only record of how many there were.
+     */
+    private boolean forgetMissingFile(ObjectId objectId) {
+        synchronized (openObjects) {
+            if (openObjects.containsKey(objectId) || !heldObjects.contains(objectId)
+                    || Files.exists(dataPath(objectId))) {
+                return false;
+            }
+            heldObjects.remove(objectId);
+            return true;
         }
     }
 
@@ -774,6 +845,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         }
         directoryChanges.add(objectId);
         unsyncedObjects.add(objectId);
+        heldObjects.add(objectId);
         return new ObjectHandle(objectId, file);
     }
 

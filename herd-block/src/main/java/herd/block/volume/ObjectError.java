@@ -20,10 +20,20 @@ public sealed interface ObjectError {
         }
     }
 
-    /** A block's data does not match its checksum: this copy must not be served. */
+    /**
+     * A block's data does not match its checksum, or ({@link #FILE_MISSING}) the copy's whole file is
+     * gone: either way this copy must not be served and is replaced from a good one.
+     */
     record Corrupt(ObjectId objectId, int blockIndex) implements ObjectError {
+        /** The block index of a copy whose file left the store's directory behind the store's back. */
+        public static final int FILE_MISSING = -1;
+
         @Override
         public String describe() {
+            if (blockIndex == FILE_MISSING) {
+                return "object " + objectId + ": its file is missing from the store (removed outside herd, or "
+                        + "lost by the file system)";
+            }
             return "object " + objectId + " block " + blockIndex + " (bytes "
                     + (long) blockIndex * AllocationMap.BLOCK_SIZE_BYTES + "..+"
                     + AllocationMap.BLOCK_SIZE_BYTES + ") fails its checksum";

@@ -173,6 +173,58 @@ class ObjectStoreTest {
     }
 
     /**
+     * A file removed behind the store's back (by hand, or lost by the file system) once the store has
+     * closed it is a damaged copy, to be replaced, not an absent object: that would read as zeros and
+     * a write would start an empty object in its place. Deleting it (as a replacement does first) is
+     * done, and the object can then be written anew.
+     */
+    @Test
+    void aFileLostBehindTheStoresBackIsADamagedCopyUntilDeleted() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 7)));
+        store.sync(A);
+        for (int index = 0; index < ObjectStore.MAX_OPEN_OBJECTS; index++) { // closes A, the least recently used
+            store.write(ObjectId.of(4, index), 0, ByteBuffer.wrap(filled(BLOCK, 1)));
+        }
+        Files.delete(store.dataPath(A));
+        ObjectError.Corrupt missing = new ObjectError.Corrupt(A, ObjectError.Corrupt.FILE_MISSING);
+
+        assertThat(store.read(A, 0, ByteBuffer.allocate(BLOCK))).isEqualTo(failed(missing));
+        assertThat(store.allocation(A)).isEqualTo(failed(missing));
+        assertThat(store.write(A, BLOCK, ByteBuffer.wrap(filled(BLOCK, 8)))).isEqualTo(failed(missing));
+        assertThat(Files.exists(store.dataPath(A))).as("a write starts no new file").isFalse();
+        assertThat(store.list()).contains(A);
+        assertThat(store.corruptionsSeen()).contains(missing);
+        assertThat(missing.describe()).contains("its file is missing from the store");
+
+        assertThat(store.delete(A)).isEqualTo(ObjectResult.done());
+        assertThat(store.list()).doesNotContain(A);
+        assertThat(store.read(A, 0, ByteBuffer.allocate(BLOCK))).isEqualTo(failed(new ObjectError.NotFound(A)));
+        assertThat(store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 9)))).isEqualTo(ObjectResult.done());
+        assertThat(read(A, 0, BLOCK)).isEqualTo(filled(BLOCK, 9));
+    }
+
+    /**
+     * A file removed while the store has it open still takes writes and syncs, into a file no directory
+     * names, gone when it is closed: a sync that finds it so closes it and answers that the copy is
+     * damaged, instead of claiming the data durable.
+     */
+    @Test
+    void aSyncAfterTheOpenFileWasRemovedReportsTheCopyDamaged() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 7)));
+        store.sync(A);
+        store.write(A, BLOCK, ByteBuffer.wrap(filled(BLOCK, 8)));
+        Files.delete(store.dataPath(A));
+        ObjectError.Corrupt missing = new ObjectError.Corrupt(A, ObjectError.Corrupt.FILE_MISSING);
+
+        assertThat(store.sync(A)).isEqualTo(failed(missing));
+        assertThat(store.read(A, 0, ByteBuffer.allocate(BLOCK))).isEqualTo(failed(missing));
+        assertThat(store.sync(A)).as("still not durable").isEqualTo(failed(missing));
+        assertThat(store.delete(A)).isEqualTo(ObjectResult.done());
+        assertThat(store.sync(A)).isEqualTo(ObjectResult.done());
+        assertThat(store.list()).isEmpty();
+    }
+
+    /**
      * A reader that looks at an object while it is deleted must not open the file being deleted: a
      * write after the delete would then go to a file no directory names, seen only until the store
      * closes (recovery's replace-a-copy is a delete and writes, while other nodes ask for the copy).
@@ -189,7 +241,8 @@ class ObjectStoreTest {
                 store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, round)));
                 assertThat(store.delete(A)).isEqualTo(ObjectResult.done());
                 store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, round)));
-                assertThat(store.list()).as("objects named in the directory after round %d", round).containsExactly(A);
+                assertThat(Files.exists(store.dataPath(A))).as("the object's file after round %d", round).isTrue();
+                assertThat(store.list()).as("objects held after round %d", round).containsExactly(A);
                 assertThat(store.delete(A)).isEqualTo(ObjectResult.done());
             }
         } finally {

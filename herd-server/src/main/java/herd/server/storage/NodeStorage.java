@@ -174,11 +174,7 @@ public final class NodeStorage implements AutoCloseable {
         for (var member : map.current().members()) {
             java.util.List<herd.blockcore.ObjectId> held;
             if (member.name().equals(nodeName)) {
-                try {
-                    held = store.list();
-                } catch (IOException e) {
-                    return java.util.Optional.of("this node cannot list its objects (" + e.getMessage() + "): try again");
-                }
+                held = store.list();
             } else if (service.peers().list(map, member.name()) instanceof CopyReply.Ok<java.util.List<herd.blockcore.ObjectId>> ok) {
                 held = ok.value();
             } else {
@@ -223,12 +219,7 @@ public final class NodeStorage implements AutoCloseable {
         var status = herd.server.api.JsonViews.object();
         var map = maps.current();
         StorageRecovery.Progress progress = recovery.progress();
-        long objects;
-        try {
-            objects = store.list().size();
-        } catch (IOException e) {
-            objects = -1;
-        }
+        long objects = store.list().size();
         status.put("node", nodeName).put("epoch", map.current().epoch())
             .put("member", map.current().hasMember(nodeName))
             .put("capacityBytes", store.capacityBytes()).put("usedBytes", store.usedBytes())

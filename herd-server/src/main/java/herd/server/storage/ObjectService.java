@@ -108,10 +108,39 @@ public final class ObjectService implements ObjectChannelServer.Copies {
         return onCurrentCopy(epoch, objectId, () -> CopyReply.of(store.allocation(objectId)));
     }
 
-    /** Makes the objects' completed changes durable. No epoch: durability of what was written never hurts. */
+    /**
+     * Makes the objects' completed changes durable. No epoch: durability of what was written never hurts.
+     * A copy whose file was lost since it was written cannot be: it is replaced by another node's copy
+     * (which had every acknowledged write too, and the replacement is synced), and the flush goes on.
+     */
     @Override
     public CopyReply<Done> flush(Collection<ObjectId> objectIds) {
-        return CopyReply.of(store.flush(objectIds));
+        for (int attempt = 0; ; attempt++) {
+            ObjectResult<Done> flushed = store.flush(objectIds);
+            if (attempt == objectIds.size() || !(flushed instanceof ObjectResult.Failed<Done>(ObjectError.Corrupt lost))
+                    || lost.blockIndex() != ObjectError.Corrupt.FILE_MISSING) {
+                return CopyReply.of(flushed);
+            }
+            CopyReply<Done> replaced = replaceLostCopy(lost.objectId());
+            if (!(replaced instanceof CopyReply.Ok<Done>)) {
+                return CopyReply.of(flushed);
+            }
+        }
+    }
+
+    /** Replaces this node's copy, whose file was lost, with the first other copy the current epoch places that can give it. */
+    private CopyReply<Done> replaceLostCopy(ObjectId objectId) {
+        QueryResult.StorageMap map = maps.currentKnowing(objectId.volumeId());
+        CopyReply<Done> replaced = new CopyReply.Failed<>(new ObjectError.Corrupt(objectId, ObjectError.Corrupt.FILE_MISSING));
+        for (String holder : maps.placement(map, map.current(), objectId)) {
+            if (!holder.equals(self)) {
+                replaced = repairFrom(map.current().epoch(), objectId, holder);
+                if (replaced instanceof CopyReply.Ok<Done>) {
+                    break;
+                }
+            }
+        }
+        return replaced;
     }
 
     // ---- what other nodes ask of a holder ----
@@ -200,7 +229,8 @@ public final class ObjectService implements ObjectChannelServer.Copies {
         });
     }
 
-    public List<ObjectId> list() throws IOException {
+    /** The objects this node holds copies of, in id order. */
+    public List<ObjectId> list() {
         return store.list();
     }
 

@@ -15,8 +15,6 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -48,8 +46,6 @@ final class ReplicatedObjectIo implements ObjectIo {
     /** Repairs of damaged copies found by reads, which do not wait for them. */
     private final ExecutorService repairs = Executors.newVirtualThreadPerTaskExecutor();
     private final AtomicLong corruptCopiesSeen = new AtomicLong();
-    /** "object@node" for each missing copy already logged. */
-    private final Set<String> missingCopiesWarned = ConcurrentHashMap.newKeySet();
 
     ReplicatedObjectIo(ObjectService local, StorageMaps maps, ObjectPeers peers) {
         this.self = local.nodeName();
@@ -93,26 +89,25 @@ final class ReplicatedObjectIo implements ObjectIo {
             QueryResult.StorageMap map = maps.currentKnowing(id.volumeId());
             long epoch = map.current().epoch();
             List<String> copies = selfFirst(maps.placement(map, map.current(), id));
-            List<String> badCopies = new ArrayList<>();
+            Map<String, ObjectError.Corrupt> badCopies = new LinkedHashMap<>();
             List<String> absentAt = new ArrayList<>();
             ObjectError firstError = null;
             String retryReason = copies.isEmpty() ? "no storage node is up" : null;
             for (String node : copies) {
                 switch (call.call(map, node, epoch)) {
                     case CopyReply.Ok<T> ok -> {
-                        badCopies.forEach(bad -> repairLater(map, epoch, id, bad, node));
-                        absentAt.forEach(absent -> warnOfMissingCopy(id, absent, node));
+                        badCopies.forEach((bad, damage) -> repairLater(map, epoch, id, bad, node, damage));
                         return ObjectResult.ok(ok.value());
                     }
                     case CopyReply.Failed<T> failed when failed.error() instanceof ObjectError.NotFound -> {
-                        // Every current copy is absent alike (never written, or emptied by a trim), but one whose
-                        // file was lost from its node's disk answers the same: the next copy decides.
+                        // Every current copy is absent alike (never written, or emptied by a trim), except
+                        // while a trim that empties the object goes from copy to copy: the next copy decides.
                         absentAt.add(node);
                     }
                     case CopyReply.Failed<T> failed -> {
                         firstError = firstError == null ? failed.error() : firstError;
-                        if (failed.error() instanceof ObjectError.Corrupt) {
-                            badCopies.add(node);
+                        if (failed.error() instanceof ObjectError.Corrupt damage) {
+                            badCopies.put(node, damage);
                             corruptCopiesSeen.incrementAndGet();
                         }
                         log.warn("copy of object {} on node {} failed: {}", id, node, failed.error().describe());
@@ -175,15 +170,15 @@ final class ReplicatedObjectIo implements ObjectIo {
             Map<String, CopyReply<Done>> replies = onEveryNode(copies, () -> localChange.change(epoch),
                 node -> remoteChange.start(map, node, epoch));
             String retryReason = copies.isEmpty() ? "no storage node is up" : null;
-            List<String> corrupt = new ArrayList<>();
+            Map<String, ObjectError.Corrupt> corrupt = new LinkedHashMap<>();
             List<String> changed = new ArrayList<>();
             Map<String, ObjectError> refusedForSpace = new LinkedHashMap<>();
             for (Map.Entry<String, CopyReply<Done>> reply : replies.entrySet()) {
                 switch (reply.getValue()) {
                     case CopyReply.Ok<Done> ignored -> changed.add(reply.getKey());
                     case CopyReply.Retry<Done> retry -> retryReason = retry.reason();
-                    case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.Corrupt -> {
-                        corrupt.add(reply.getKey()); // a partial write into a damaged block is refused: repair, then redo
+                    case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.Corrupt damage -> {
+                        corrupt.put(reply.getKey(), damage); // a partial write into a damaged block is refused: repair, then redo
                         corruptCopiesSeen.incrementAndGet();
                     }
                     case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.NoSpace ->
@@ -201,7 +196,7 @@ final class ReplicatedObjectIo implements ObjectIo {
             }
             if (retryReason == null && !changed.isEmpty()) {
                 String source = changed.get(0);
-                corrupt.forEach(bad -> repairNow(map, epoch, id, bad, source, "failed its checksum"));
+                corrupt.forEach((bad, damage) -> repairNow(map, epoch, id, bad, source, whatWasWrong(damage)));
                 continue;
             }
             if (!retrying.waitAfter(epoch, retryReason == null ? "every copy is damaged" : retryReason)) {
@@ -304,23 +299,14 @@ final class ReplicatedObjectIo implements ObjectIo {
         return ObjectResult.failed(refusedForSpace.get(unchanged));
     }
 
-    /**
-     * A copy is missing while another holds the object. A trim that empties the object removes it from
-     * one copy after the other, so a read between the two does this; otherwise the file was lost
-     * outside herd (removed by hand, or by the file system). Not mended here, for the trim's sake (see
-     * {@link #check}); said once per object and node, as the same copy answers every read the same.
-     */
-    private void warnOfMissingCopy(ObjectId id, String absent, String holder) {
-        if (missingCopiesWarned.add(id + "@" + absent)) {
-            log.warn("object {}: node {} holds no copy while node {}'s reads well, which served the read; unless a "
-                + "trim emptied the object at that moment, that copy was lost: `herd volume check` lists such copies, "
-                + "and restarting herd on node {} brings its copies up to date from the others", id, absent, holder,
-                absent);
-        }
+    private void repairLater(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source,
+                             ObjectError.Corrupt damage) {
+        repairs.submit(() -> repairNow(map, epoch, id, damaged, source, whatWasWrong(damage)));
     }
 
-    private void repairLater(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source) {
-        repairs.submit(() -> repairNow(map, epoch, id, damaged, source, "failed its checksum"));
+    /** How a damaged copy is described in the log lines about its repair. */
+    private static String whatWasWrong(ObjectError.Corrupt damage) {
+        return damage.blockIndex() == ObjectError.Corrupt.FILE_MISSING ? "lost its file" : "failed its checksum";
     }
 
     private CopyReply<Done> repairNow(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source,
@@ -356,15 +342,15 @@ final class ReplicatedObjectIo implements ObjectIo {
         long epoch = map.current().epoch();
         List<String> holders = new ArrayList<>();
         List<String> absent = new ArrayList<>();
-        List<String> damaged = new ArrayList<>();
+        Map<String, ObjectError.Corrupt> damaged = new LinkedHashMap<>();
         Map<String, String> problems = new LinkedHashMap<>();
         for (String node : selfFirst(maps.placement(map, map.current(), id))) {
             CopyReply<Done> reply = node.equals(self) ? local.verify(epoch, id) : peers.verify(map, node, epoch, id);
             switch (reply) {
                 case CopyReply.Ok<Done> ok -> holders.add(node);
                 case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.NotFound -> absent.add(node);
-                case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.Corrupt -> {
-                    damaged.add(node);
+                case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.Corrupt damage -> {
+                    damaged.put(node, damage);
                     corruptCopiesSeen.incrementAndGet();
                     log.warn("check of object {}: the copy on node {} failed: {}", id, node, failed.error().describe());
                 }
@@ -384,16 +370,18 @@ final class ReplicatedObjectIo implements ObjectIo {
                 + "copies up to date"));
         }
         List<String> repaired = new ArrayList<>();
-        for (String node : damaged) {
+        for (Map.Entry<String, ObjectError.Corrupt> copy : damaged.entrySet()) {
+            String node = copy.getKey();
+            String wrong = whatWasWrong(copy.getValue());
             if (holders.isEmpty()) {
-                problems.put(node, "its copy fails its checksum and no other copy read well to replace it");
+                problems.put(node, "its copy " + wrong + " and no other copy read well to replace it");
                 continue;
             }
-            CopyReply<Done> repair = repairNow(map, epoch, id, node, holders.get(0), "failed its checksum");
+            CopyReply<Done> repair = repairNow(map, epoch, id, node, holders.get(0), wrong);
             if (repair instanceof CopyReply.Ok<Done>) {
                 repaired.add(node);
             } else {
-                problems.put(node, "its copy fails its checksum and could not be replaced by node " + holders.get(0)
+                problems.put(node, "its copy " + wrong + " and could not be replaced by node " + holders.get(0)
                     + "'s: " + repair.describe());
             }
         }

@@ -5,7 +5,6 @@ import herd.core.command.Command;
 import herd.core.command.QueryResult;
 import herd.server.ClusterAccess;
 import herd.server.api.ApiException;
-import java.io.IOException;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
@@ -175,13 +174,7 @@ final class StorageRecovery implements AutoCloseable {
 
     /** Sorted ids of every object an up node holds that this epoch places here; null when a node did not answer. */
     private List<ObjectId> objectsPlacedHere(QueryResult.StorageMap map) {
-        Set<ObjectId> all = new TreeSet<>();
-        try {
-            all.addAll(service.list());
-        } catch (IOException e) {
-            log.warn("cannot list this node's objects: {}", e.toString());
-            return null;
-        }
+        Set<ObjectId> all = new TreeSet<>(service.list());
         for (var member : map.current().members()) {
             if (member.name().equals(self)) {
                 continue;
@@ -204,17 +197,13 @@ final class StorageRecovery implements AutoCloseable {
 
     private void dropSurplus(QueryResult.StorageMap map) {
         int dropped = 0;
-        try {
-            for (ObjectId id : service.list()) {
-                if (maps.epoch() != map.current().epoch()) {
-                    return;
-                }
-                if (service.dropIfSurplus(map, id)) {
-                    dropped++;
-                }
+        for (ObjectId id : service.list()) {
+            if (maps.epoch() != map.current().epoch()) {
+                return;
             }
-        } catch (IOException e) {
-            log.warn("cannot list this node's objects: {}", e.toString());
+            if (service.dropIfSurplus(map, id)) {
+                dropped++;
+            }
         }
         if (dropped > 0) {
             log.info("epoch {}: dropped {} copies placed elsewhere now that every node recovered", map.current().epoch(), dropped);
@@ -235,7 +224,7 @@ final class StorageRecovery implements AutoCloseable {
             }
             reclaimable = answer;
             held = service.list();
-        } catch (ApiException | IOException e) {
+        } catch (ApiException e) {
             log.debug("reclamation skipped: {}", e.toString());
             return;
         }

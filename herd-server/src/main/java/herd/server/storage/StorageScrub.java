@@ -114,14 +114,14 @@ final class StorageScrub implements AutoCloseable {
         while (!closed) {
             try {
                 pass();
-            } catch (IOException | RuntimeException e) {
+            } catch (RuntimeException e) {
                 log.warn("scrub pass failed, trying again after the interval: {}", e.toString());
             }
             StorageMaps.sleepQuietly(interval.toMillis());
         }
     }
 
-    private void pass() throws IOException {
+    private void pass() {
         List<ObjectId> held = service.list();
         Progress last = progress;
         long started = System.currentTimeMillis();
