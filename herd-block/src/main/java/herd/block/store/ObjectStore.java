@@ -59,7 +59,8 @@ import org.slf4j.LoggerFactory;
  * deletes them), so a file that disappears behind its back (removed by hand, lost by the file
  * system) is a damaged copy ({@link ObjectError.Corrupt#FILE_MISSING}), to be replaced from another,
  * and not an object that does not exist: that answer would read as zeros, and a write would start
- * a new, empty object in its place.
+ * a new, empty object in its place. A file removed while open goes on serving from the open file
+ * until the store closes it (the data is all there, and another node may be copying it).
  */
 public final class ObjectStore implements ObjectIo, AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(ObjectStore.class);
@@ -85,8 +86,11 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     private final AtomicLong usedBytes;
     private final FileChannel lockFile;
     private final FileLock storeLock;
-    /** Open objects in least-recently-used order; the monitor guards it and every handle's users. */
-    private final LinkedHashMap<ObjectId, ObjectHandle> openObjects = new LinkedHashMap<>(16, 0.75f, true);
+    /**
+     * Open objects, least recently used first (an operation moves its object to the end; the trailer
+     * write-back does not); the monitor guards it and every handle's users.
+     */
+    private final LinkedHashMap<ObjectId, ObjectHandle> openObjects = new LinkedHashMap<>();
     /** Objects changed since their last sync, open or not: a sync forces their files. */
     private final Set<ObjectId> unsyncedObjects = ConcurrentHashMap.newKeySet();
     /** Every object this store holds; changed under the monitor of {@link #openObjects}. */
@@ -269,10 +273,6 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                 handle.file.force(false);
                 return ObjectResult.done();
             }));
-            if (filesSynced instanceof ObjectResult.Ok<Done> && heldObjects.contains(objectId)
-                    && !Files.exists(dataPath(objectId))) {
-                filesSynced = dropOpenLostFile(objectId);
-            }
             if (filesSynced instanceof ObjectResult.Failed<Done>) {
                 unsyncedObjects.add(objectId);
             }
@@ -336,15 +336,26 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
 
     private void writeBackOpenTrailers() {
         for (ObjectId objectId : List.copyOf(unsyncedObjects)) {
+            ObjectHandle handle;
             synchronized (openObjects) {
-                if (closed || !openObjects.containsKey(objectId)) {
+                handle = closed ? null : openObjects.get(objectId); // not a use: the least recently used still close first
+                if (handle == null) {
                     continue; // a closed file had its trailer written first
                 }
+                handle.users++;
             }
-            absentIsDone(withObject(objectId, false, false, handle -> {
-                writeStaleTrailer(handle);
-                return ObjectResult.done();
-            }));
+            handle.lock.readLock().lock();
+            try {
+                if (!handle.deleted) {
+                    writeStaleTrailer(handle);
+                }
+            } catch (IOException e) {
+                log.debug("object {}: cannot write its changed checksums; the next sync writes them: {}", objectId,
+                        e.toString());
+            } finally {
+                handle.lock.readLock().unlock();
+                release(handle);
+            }
         }
     }
 
@@ -708,7 +719,9 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                 return ioFailure(objectId, "the object store " + directory + " is closed");
             }
             ObjectHandle handle = openObjects.get(objectId);
-            if (handle == null) {
+            if (handle != null) {
+                openObjects.putLast(objectId, handle); // now the most recently used
+            } else {
                 try {
                     if (Files.exists(dataPath(objectId))) {
                         handle = openExisting(objectId);
@@ -740,25 +753,6 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             log.warn("{} (expected at {}); this copy is damaged", missing.describe(), dataPath(objectId));
         }
         return missing;
-    }
-
-    /**
-     * The object's file was removed while the store had it open: what was just forced went to a file
-     * no directory names, which goes when it is closed. So it is closed now, and the copy is damaged
-     * like any whose file is missing, to be replaced from another.
-     */
-    private ObjectResult<Done> dropOpenLostFile(ObjectId objectId) {
-        return withObject(objectId, false, true, handle -> {
-            if (Files.exists(dataPath(objectId))) {
-                return ObjectResult.done(); // deleted and created again meanwhile, by the store: synced by its creator
-            }
-            synchronized (openObjects) {
-                handle.deleted = true;
-                openObjects.remove(objectId, handle);
-            }
-            handle.closeFile();
-            return ObjectResult.failed(fileMissing(objectId));
-        });
     }
 
     /**
