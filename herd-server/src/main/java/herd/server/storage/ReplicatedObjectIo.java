@@ -90,7 +90,6 @@ final class ReplicatedObjectIo implements ObjectIo {
             long epoch = map.current().epoch();
             List<String> copies = selfFirst(maps.placement(map, map.current(), id));
             Map<String, ObjectError.Corrupt> badCopies = new LinkedHashMap<>();
-            List<String> absentAt = new ArrayList<>();
             ObjectError firstError = null;
             String retryReason = copies.isEmpty() ? "no storage node is up" : null;
             for (String node : copies) {
@@ -100,9 +99,9 @@ final class ReplicatedObjectIo implements ObjectIo {
                         return ObjectResult.ok(ok.value());
                     }
                     case CopyReply.Failed<T> failed when failed.error() instanceof ObjectError.NotFound -> {
-                        // Every current copy is absent alike (never written, or emptied by a trim), except
-                        // while a trim that empties the object goes from copy to copy: the next copy decides.
-                        absentAt.add(node);
+                        // that copy is current and absent, so every copy is (a store that lost an object's
+                        // file answers that its copy is damaged, not absent)
+                        return ObjectResult.failed(new ObjectError.NotFound(id));
                     }
                     case CopyReply.Failed<T> failed -> {
                         firstError = firstError == null ? failed.error() : firstError;
@@ -114,9 +113,6 @@ final class ReplicatedObjectIo implements ObjectIo {
                     }
                     case CopyReply.Retry<T> retry -> retryReason = retry.reason();
                 }
-            }
-            if (!absentAt.isEmpty()) {
-                return ObjectResult.failed(new ObjectError.NotFound(id)); // a current copy is absent and none reads
             }
             if (retryReason == null) {
                 return ObjectResult.failed(firstError); // every copy answered, none well
