@@ -13,7 +13,6 @@ import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.channels.OverlappingFileLockException;
-import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -157,13 +156,14 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             throw new IOException("object store " + directory + " is in use by another process; stop it or "
                     + "choose another directory");
         }
-        long used = StoreScan.usedBytes(objects);
+        StoreScan.Contents contents = StoreScan.contents(objects);
+        long used = contents.usedBytes();
         if (used > capacityBytes) {
             log.warn("object store {} holds {} bytes, more than its capacity of {}; writes that need new space "
                     + "will fail", directory, used, capacityBytes);
         }
         log.info("object store {} opened: {} of {} bytes used", directory, used, capacityBytes);
-        return new ObjectStore(directory, capacityBytes, used, listFiles(objects), lockFile, storeLock,
+        return new ObjectStore(directory, capacityBytes, used, contents.objects(), lockFile, storeLock,
                 trailerWriteBackPeriod);
     }
 
@@ -303,21 +303,6 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     /** Every object the store holds (a copy whose file went missing too: it is still to be replaced), in id order. */
     public List<ObjectId> list() {
         List<ObjectId> objectIds = new ArrayList<>(heldObjects);
-        objectIds.sort(null);
-        return objectIds;
-    }
-
-    /** The objects whose data files are in the store's {@code objects} directory. */
-    private static List<ObjectId> listFiles(Path objectsDirectory) throws IOException {
-        List<ObjectId> objectIds = new ArrayList<>();
-        for (int subdirectory = 0; subdirectory < SUBDIRECTORIES; subdirectory++) {
-            try (DirectoryStream<Path> files = Files.newDirectoryStream(
-                    objectsDirectory.resolve(subdirectoryName(subdirectory)), StoreScan::isDataFile)) {
-                for (Path file : files) {
-                    objectIds.add(ObjectId.parseHex(file.getFileName().toString()));
-                }
-            }
-        }
         objectIds.sort(null);
         return objectIds;
     }

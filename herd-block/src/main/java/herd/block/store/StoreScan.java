@@ -11,6 +11,8 @@ import java.nio.file.DirectoryStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -35,28 +37,39 @@ final class StoreScan {
         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
     }
 
+    /** What a store holds when it opens: its objects and the bytes of their allocated blocks. */
+    record Contents(List<ObjectId> objects, long usedBytes) {}
+
     /**
-     * Bytes of allocated blocks over every object. Nothing in an object is durable before its first
-     * sync, which forces the complete file, trailer included; so a data file shorter than that is
-     * the leftover of a crash during creation and is removed. A trailer that cannot be read
+     * The objects and the bytes of their allocated blocks. Nothing in an object is durable before
+     * its first sync, which forces the complete file, trailer included; so a data file shorter than
+     * that is the leftover of a crash during creation and is removed. A trailer that cannot be read
      * otherwise counts as a full object (reads of it fail until it is repaired).
      */
-    static long usedBytes(Path objectsDirectory) throws IOException {
+    static Contents contents(Path objectsDirectory) throws IOException {
+        List<ObjectId> objects = new ArrayList<>();
         long used = 0;
         try (DirectoryStream<Path> subdirectories = Files.newDirectoryStream(objectsDirectory)) {
             for (Path subdirectory : subdirectories) {
-                used += usedBytesIn(subdirectory);
+                used += scan(subdirectory, objects);
             }
         }
-        return used;
+        return new Contents(objects, used);
     }
 
-    private static long usedBytesIn(Path subdirectory) throws IOException {
+    /** Adds the objects in {@code subdirectory} to {@code objects}; answers their allocated bytes. */
+    private static long scan(Path subdirectory, List<ObjectId> objects) throws IOException {
         boolean legacyFilesRemoved = removeLegacyChecksumFiles(subdirectory);
         long used = 0;
         try (DirectoryStream<Path> files = Files.newDirectoryStream(subdirectory, StoreScan::isDataFile)) {
             for (Path file : files) {
+                if (Files.size(file) < ObjectTrailer.FILE_BYTES) {
+                    log.warn("removing object {} whose data file is short (creation interrupted)", file);
+                    Files.deleteIfExists(file);
+                    continue;
+                }
                 used += allocatedBytes(file);
+                objects.add(ObjectId.parseHex(file.getFileName().toString()));
             }
         }
         if (legacyFilesRemoved) {
@@ -116,11 +129,6 @@ final class StoreScan {
     }
 
     private static long allocatedBytes(Path dataFile) throws IOException {
-        if (Files.size(dataFile) < ObjectTrailer.FILE_BYTES) {
-            log.warn("removing object {} whose data file is short (creation interrupted)", dataFile);
-            Files.deleteIfExists(dataFile);
-            return 0;
-        }
         ByteBuffer header = ByteBuffer.allocate(ObjectTrailer.CHECKSUMS_OFFSET);
         try (FileChannel channel = FileChannel.open(dataFile, StandardOpenOption.READ)) {
             while (header.hasRemaining() && channel.read(header, ObjectTrailer.OFFSET + header.position()) >= 0) {
