@@ -253,10 +253,10 @@ class ReplicationTest {
         // s1 serves the volume and asks its own copy first: the read is served by the other copy, which replaces s1's
         qemuIo("vol", "read -P 0x6d " + megabytesAt(read) + "M 4M");
         awaitMendedCopy(read, otherHolder(onS1.get(1)));
+        // the repair runs beside the read and logs once the copy is in place
+        awaitLogLine(read, "the copy on node s1 lost its file and was replaced by node " + otherHolder(onS1.get(1)) + "'s");
         assertThat(cluster.logLinesWith("s1", read)).as("s1's log about " + read)
-            .anySatisfy(line -> assertThat(line).contains("its file is missing from the store"))
-            .anySatisfy(line -> assertThat(line).contains("the copy on node s1 lost its file and was replaced by node "
-                + otherHolder(onS1.get(1)) + "'s"));
+            .anySatisfy(line -> assertThat(line).contains("its file is missing from the store"));
 
         // a write into the last: s1 must not start an empty object there, which reads would then take for the data
         qemuIo("vol", "write -P 0x22 " + megabytesAt(rewritten) + "M 4k", "flush");
@@ -275,6 +275,16 @@ class ReplicationTest {
             "--uri=" + new NbdTools(cluster, nbdPort).uri("vol"), "--rw=" + rw, "--bs=4k", "--offset=" + offset,
             "--size=" + size, "--buffer_pattern=" + pattern, "--output-format=normal"));
         assertThat(wrote.exitCode()).as(wrote.output()).isZero();
+    }
+
+    /** Waits until s1 has logged a line about {@code object} that contains {@code text}. */
+    private void awaitLogLine(String object, String text) throws Exception {
+        long deadline = System.nanoTime() + SETTLE.toNanos();
+        while (cluster.logLinesWith("s1", object).stream().noneMatch(line -> line.contains(text))) {
+            assertThat(System.nanoTime()).as("s1's log about " + object + " to say: " + text + "\n"
+                + String.join("\n", cluster.logLinesWith("s1", object))).isLessThan(deadline);
+            Thread.sleep(100);
+        }
     }
 
     /** Where an object (hex id) starts in its volume, in MiB. */
