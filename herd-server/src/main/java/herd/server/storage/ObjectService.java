@@ -35,8 +35,9 @@ import org.slf4j.LoggerFactory;
  * replaces this one. Only then is the copy stamped with the epoch and used. Writes therefore never
  * land on a stale copy, and recovery in the background is the same step run for every object.
  *
- * <p>Locks: operations on one object share a read lock; replacing a copy takes the write lock, so no
- * write is lost under a replacement.
+ * <p>Locks: operations on one object share a read lock and check their epoch again under it;
+ * replacing a copy, or copying it out for another node, takes the write lock, so no write is lost
+ * under a replacement and none of an ended epoch lands after its copy was taken.
  */
 public final class ObjectService implements ObjectChannelServer.Copies {
     private static final Logger log = LoggerFactory.getLogger(ObjectService.class);
@@ -154,18 +155,24 @@ public final class ObjectService implements ObjectChannelServer.Copies {
         return new CopyReply.Ok<>(stampInfo(objectId, epoch));
     }
 
-    /** The whole copy as it is here, for a node that replaces its own copy with it. */
+    /**
+     * The whole copy as it is here, for a node that replaces its own copy with it. Taken under the
+     * exclusive lock: an operation of the previous epoch that passed its gate before this node
+     * learned the new one may still be changing the copy; it finishes first, so the copy holds it
+     * (and any such operation that gets the lock later is refused, see {@link #onCurrentCopy}). The
+     * copy is also one state of the object, not its allocation before a write and its blocks after.
+     */
     public CopyReply<ObjectCopy> copyOut(long epoch, ObjectId objectId) {
         Optional<CopyReply<ObjectCopy>> refused = gate(epoch);
         if (refused.isPresent()) {
             return refused.get();
         }
         ReadWriteLock lock = lockOf(objectId);
-        lock.readLock().lock();
+        lock.writeLock().lock();
         try {
             return readWholeCopy(objectId, epoch);
         } finally {
-            lock.readLock().unlock();
+            lock.writeLock().unlock();
         }
     }
 
@@ -480,6 +487,14 @@ public final class ObjectService implements ObjectChannelServer.Copies {
         ReadWriteLock lock = lockOf(objectId);
         lock.readLock().lock();
         try {
+            // Checked again under the lock: while this operation waited for it, the epoch may have
+            // ended and another node copied this copy for the next one; a change made now would be
+            // missing from that copy (and acknowledged if the old epoch's other copies took it).
+            long known = maps.epoch();
+            if (known != epoch) {
+                return CopyReply.retry("storage epoch " + epoch + " ended while the operation waited for object "
+                    + objectId + " (the current epoch is " + known + ")");
+            }
             return operation.get();
         } finally {
             lock.readLock().unlock();
