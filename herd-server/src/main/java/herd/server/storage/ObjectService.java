@@ -16,6 +16,8 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.ReadWriteLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -54,6 +56,8 @@ public final class ObjectService implements ObjectChannelServer.Copies {
     private final StorageMaps maps;
     private final ObjectPeers peers;
     private final ReadWriteLock[] locks = new ReadWriteLock[LOCK_STRIPES];
+    /** Updates of copies in progress ({@link #ensureCurrent}), one per object. */
+    private final ConcurrentHashMap<ObjectId, Update> updating = new ConcurrentHashMap<>();
     private final AtomicLong copiesPulled = new AtomicLong();
     private final AtomicLong bytesPulled = new AtomicLong();
     private final AtomicLong repairs = new AtomicLong();
@@ -246,29 +250,74 @@ public final class ObjectService implements ObjectChannelServer.Copies {
     /**
      * Makes this node's copy of the object current for {@code epoch}: replaced by a newer copy from
      * another node when there is one, removed when the newest word is that the object no longer exists.
+     *
+     * <p>The other nodes are asked, and a newer copy fetched, without this copy's lock: those nodes
+     * may be bringing their own copies up to date from this one at the same moment, each holding its
+     * lock and waiting for the other's, until a request timed out (locks are shared by objects that
+     * hash alike, so two different objects were enough). The copy here cannot change meanwhile in a
+     * way that matters: this epoch's operations wait until it is current, and the lock is taken to
+     * install what was fetched. One caller per object does the work; the others wait for its answer.
      */
     public CopyReply<Done> ensureCurrent(long epoch, ObjectId objectId) {
+        while (true) {
+            if (isCurrent(objectId, epoch)) {
+                return new CopyReply.Ok<>(Done.DONE);
+            }
+            Update mine = new Update(epoch, new CompletableFuture<>());
+            Update running = updating.putIfAbsent(objectId, mine);
+            if (running != null) {
+                CopyReply<Done> answer = running.result().join();
+                if (running.epoch() == epoch) {
+                    return answer;
+                }
+                continue; // an update for another epoch: look again
+            }
+            CopyReply<Done> answer = CopyReply.retry("bringing object " + objectId + " up to date failed");
+            try {
+                answer = update(epoch, objectId);
+                return answer;
+            } finally {
+                updating.remove(objectId, mine);
+                mine.result().complete(answer);
+            }
+        }
+    }
+
+    /** An update of one object's copy in progress, for one epoch. */
+    private record Update(long epoch, CompletableFuture<CopyReply<Done>> result) {}
+
+    private boolean isCurrent(ObjectId objectId, long epoch) {
         OptionalLong stamp = stamps.epoch(objectId);
-        if (stamp.isPresent() && stamp.getAsLong() >= epoch) {
-            return new CopyReply.Ok<>(Done.DONE);
+        return stamp.isPresent() && stamp.getAsLong() >= epoch;
+    }
+
+    private CopyReply<Done> update(long epoch, ObjectId objectId) {
+        QueryResult.StorageMap map = maps.current();
+        if (map.current().epoch() != epoch) {
+            return CopyReply.retry("storage epoch " + epoch + " is over (this node is at " + map.current().epoch() + ")");
+        }
+        CopyReply<Newest> found = newest(map, epoch, objectId);
+        if (!(found instanceof CopyReply.Ok<Newest>(Newest newest))) {
+            return found.cast();
         }
         ReadWriteLock lock = lockOf(objectId);
         lock.writeLock().lock();
         try {
-            stamp = stamps.epoch(objectId);
-            if (stamp.isPresent() && stamp.getAsLong() >= epoch) {
-                return new CopyReply.Ok<>(Done.DONE);
+            if (isCurrent(objectId, epoch)) {
+                return new CopyReply.Ok<>(Done.DONE); // a repair made it current meanwhile
             }
-            QueryResult.StorageMap map = maps.current();
-            if (map.current().epoch() != epoch) {
-                return CopyReply.retry("storage epoch " + epoch + " is over (this node is at " + map.current().epoch() + ")");
+            if (maps.epoch() != epoch) {
+                return CopyReply.retry("storage epoch " + epoch + " ended while object " + objectId + " was brought up to date");
             }
-            CopyReply<Long> updated = updateFromNewest(map, epoch, objectId);
-            if (updated instanceof CopyReply.Ok<Long> basis) {
-                stamps.set(objectId, epoch, basis.value());
-                return new CopyReply.Ok<>(Done.DONE);
+            CopyReply<Done> applied = switch (newest) {
+                case Newest.Here here -> new CopyReply.Ok<>(Done.DONE);
+                case Newest.Absent absent -> dropCopy(objectId);
+                case Newest.Elsewhere elsewhere -> install(objectId, elsewhere.copy());
+            };
+            if (applied instanceof CopyReply.Ok<Done>) {
+                stamps.set(objectId, epoch, newest.stamp());
             }
-            return updated.cast();
+            return applied;
         } catch (IOException e) {
             return new CopyReply.Failed<>(new ObjectError.IoFailure(objectId, "cannot record its stamp: " + e.getMessage()));
         } finally {
@@ -276,14 +325,25 @@ public final class ObjectService implements ObjectChannelServer.Copies {
         }
     }
 
+    /** The newest content of an object among its possible holders, and its stamp (the basis of this copy's new stamp). */
+    private sealed interface Newest {
+        long stamp();
+
+        /** This copy (or its absence) is the newest there is. */
+        record Here(long stamp) implements Newest {}
+
+        /** The newest word is that the object was removed after this copy was last current. */
+        record Absent(long stamp) implements Newest {}
+
+        /** Another node's copy, fetched. */
+        record Elsewhere(long stamp, ObjectCopy copy) implements Newest {}
+    }
+
     /** A holder's answer about its copy. */
     private record HolderStamp(String node, StampInfo info) {}
 
-    /**
-     * Brings the copy here up to the newest one among the possible holders; answers the stamp of the
-     * content it now has (the basis of its new stamp).
-     */
-    private CopyReply<Long> updateFromNewest(QueryResult.StorageMap map, long epoch, ObjectId objectId) {
+    /** Asks the possible holders for their stamps and fetches the newest copy when it is not this one. */
+    private CopyReply<Newest> newest(QueryResult.StorageMap map, long epoch, ObjectId objectId) {
         StampInfo mine = stampInfo(objectId, epoch);
         List<HolderStamp> newer = new ArrayList<>();
         for (String holder : maps.possibleHolders(map, objectId)) {
@@ -305,22 +365,20 @@ public final class ObjectService implements ObjectChannelServer.Copies {
             }
         }
         if (newer.isEmpty()) {
-            return new CopyReply.Ok<>(mine.stamp()); // this copy (or its absence) is the newest there is
+            return new CopyReply.Ok<>(new Newest.Here(mine.stamp()));
         }
         newer.sort(Comparator.comparingLong((HolderStamp h) -> h.info().stamp()).reversed());
         if (!newer.get(0).info().exists()) {
-            CopyReply<Done> dropped = dropCopy(objectId); // the object was removed after this copy was last current
-            return dropped instanceof CopyReply.Ok<Done> ? new CopyReply.Ok<>(newer.get(0).info().stamp()) : dropped.cast();
+            return new CopyReply.Ok<>(new Newest.Absent(newer.get(0).info().stamp()));
         }
-        CopyReply<Long> last = CopyReply.retry("no newer copy of object " + objectId + " could be read");
+        CopyReply<Newest> last = CopyReply.retry("no newer copy of object " + objectId + " could be read");
         for (HolderStamp holder : newer) {
             if (!holder.info().exists()) {
                 continue;
             }
             CopyReply<ObjectCopy> copy = peers.copyOut(map, holder.node(), epoch, objectId);
-            if (copy instanceof CopyReply.Ok<ObjectCopy> ok) {
-                CopyReply<Done> installed = install(objectId, ok.value());
-                return installed instanceof CopyReply.Ok<Done> ? new CopyReply.Ok<>(ok.value().stamp()) : installed.cast();
+            if (copy instanceof CopyReply.Ok<ObjectCopy>(ObjectCopy fetched)) {
+                return new CopyReply.Ok<>(new Newest.Elsewhere(fetched.stamp(), fetched));
             }
             last = copy.cast();
             log.warn("could not copy object {} from node {}: {}", objectId, holder.node(), copy);
@@ -516,7 +574,12 @@ public final class ObjectService implements ObjectChannelServer.Copies {
     }
 
     private ReadWriteLock lockOf(ObjectId objectId) {
-        return locks[Math.floorMod(Long.hashCode(objectId.value() * 0x9E3779B97F4A7C15L), LOCK_STRIPES)];
+        return locks[lockStripe(objectId)];
+    }
+
+    /** Which of the locks an object shares with the others that hash alike. */
+    static int lockStripe(ObjectId objectId) {
+        return Math.floorMod(Long.hashCode(objectId.value() * 0x9E3779B97F4A7C15L), LOCK_STRIPES);
     }
 
     long copiesPulled() {

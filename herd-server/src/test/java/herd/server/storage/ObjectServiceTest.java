@@ -2,6 +2,7 @@ package herd.server.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import herd.block.Done;
 import herd.block.store.ObjectStore;
@@ -12,95 +13,77 @@ import herd.core.command.QueryResult;
 import herd.core.storage.StorageEpoch;
 import herd.core.storage.StorageNodeView;
 import herd.server.ClusterAccess;
+import java.io.IOException;
 import java.lang.reflect.Proxy;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * One node's object service on a real store, with the cluster's storage map under the test's
- * control and another node ("s2") played by an HTTP server that answers when the test says so.
+ * Nodes' object services on real stores, each answering the others over HTTP as herd does, with the
+ * cluster's storage map under the test's control; a node's HTTP end can be made to hold requests.
  */
 class ObjectServiceTest {
     private static final long CAPACITY = 1L << 30;
-    private static final ObjectId OBJECT = ObjectId.of(1, 0);
 
     @TempDir Path directory;
     private final AtomicReference<QueryResult.StorageMap> clusterMap = new AtomicReference<>();
-    private final CountDownLatch copyAsked = new CountDownLatch(1);
-    private final CountDownLatch answerCopy = new CountDownLatch(1);
-    private HttpServer otherNode;
-    private ObjectStore store;
-    private StampLog stamps;
-    private StorageMaps maps;
-    private ObjectPeers peers;
-    private ObjectService service;
-
-    @BeforeEach
-    void start() throws Exception {
-        otherNode = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        otherNode.createContext("/", exchange -> {
-            copyAsked.countDown();
-            try {
-                answerCopy.await(30, TimeUnit.SECONDS);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            byte[] body = "not now".getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set(ObjectWire.ERROR_HEADER, "retry");
-            exchange.sendResponseHeaders(409, body.length);
-            exchange.getResponseBody().write(body);
-            exchange.close();
-        });
-        otherNode.start();
-        clusterMap.set(mapAtEpoch(3));
-        store = ObjectStore.open(directory.resolve("objects"), CAPACITY);
-        stamps = StampLog.open(directory.resolve("object-stamps"));
-        maps = new StorageMaps(cluster());
-        peers = new ObjectPeers("node-token");
-        service = new ObjectService("s1", store, stamps, maps, peers);
-        assertThat(maps.awaitEpoch(3, Duration.ofSeconds(5))).isTrue();
-    }
+    private final List<AutoCloseable> toClose = new ArrayList<>();
 
     @AfterEach
     void stop() throws Exception {
-        answerCopy.countDown();
-        peers.close();
-        maps.close();
-        stamps.close();
-        store.close();
-        otherNode.stop(0);
+        for (AutoCloseable closeable : toClose.reversed()) {
+            closeable.close();
+        }
     }
 
     @Test
     void aChangeWhoseEpochEndedWhileItWaitedForTheObjectIsRefused() throws Exception {
-        assertThat(service.write(3, OBJECT, 0, block(0x11))).isInstanceOf(CopyReply.Ok.class);
+        ObjectId object = ObjectId.of(1, 0);
+        // s2 is asked for its copy and answers when the test says so, "retry"
+        CountDownLatch copyAsked = new CountDownLatch(1);
+        CountDownLatch answerCopy = new CountDownLatch(1);
+        toClose.add(answerCopy::countDown);
+        HttpServer s2 = httpServer(exchange -> {
+            copyAsked.countDown();
+            answerCopy.await(30, TimeUnit.SECONDS);
+            byte[] body = "not now".getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set(ObjectWire.ERROR_HEADER, "retry");
+            exchange.sendResponseHeaders(409, body.length);
+            exchange.getResponseBody().write(body);
+        });
+        Map<String, HttpServer> addresses = Map.of("s2", s2);
+        clusterMap.set(map(3, List.of("s1"), addresses));
+        Node s1 = node("s1");
+        assertThat(s1.service.write(3, object, 0, block(0x11))).isInstanceOf(CopyReply.Ok.class);
 
         // a replacement from s2 holds the object's lock while s2 takes its time
         AtomicReference<CopyReply<Done>> repair = new AtomicReference<>();
-        Thread replacing = Thread.ofPlatform().start(() -> repair.set(service.repairFrom(3, OBJECT, "s2")));
+        Thread replacing = Thread.ofPlatform().start(() -> repair.set(s1.service.repairFrom(3, object, "s2")));
         assertThat(copyAsked.await(10, TimeUnit.SECONDS)).as("s2 was asked for its copy").isTrue();
 
         // a write of epoch 3 passes the epoch gate and waits for the lock
         AtomicReference<CopyReply<Done>> write = new AtomicReference<>();
-        Thread writing = Thread.ofPlatform().start(() -> write.set(service.write(3, OBJECT, 0, block(0x22))));
+        Thread writing = Thread.ofPlatform().start(() -> write.set(s1.service.write(3, object, 0, block(0x22))));
         awaitWaiting(writing);
 
         // epoch 4 begins (another node may now copy this copy for it); then the lock is free
-        clusterMap.set(mapAtEpoch(4));
-        assertThat(maps.awaitEpoch(4, Duration.ofSeconds(5))).isTrue();
+        clusterMap.set(map(4, List.of("s1"), addresses));
+        assertThat(s1.maps.awaitEpoch(4, Duration.ofSeconds(5))).isTrue();
         answerCopy.countDown();
         replacing.join(10_000);
         writing.join(10_000);
@@ -108,32 +91,110 @@ class ObjectServiceTest {
         assertThat(repair.get()).as("s2 answered retry").isInstanceOf(CopyReply.Retry.class);
         assertThat(write.get()).isInstanceOfSatisfying(CopyReply.Retry.class,
             retry -> assertThat(retry.reason()).contains("storage epoch 3 ended while the operation waited"));
-        ByteBuffer content = ByteBuffer.allocate(4096);
-        store.read(OBJECT, 0, content);
-        assertThat(content.array()).as("the copy as epoch 3 left it").containsOnly((byte) 0x11);
+        assertThat(content(s1, object)).as("the copy as epoch 3 left it").containsOnly((byte) 0x11);
     }
 
-    private static ByteBuffer block(int value) {
-        byte[] bytes = new byte[4096];
-        Arrays.fill(bytes, (byte) value);
-        return ByteBuffer.wrap(bytes);
+    @Test
+    void twoNodesBringingCopiesUpToDateFromEachOtherDoNotWaitForEachOther() throws Exception {
+        // two objects that share a lock: s1 has the newer copy of one, s2 of the other
+        ObjectId first = ObjectId.of(1, 0);
+        ObjectId second = sharingALockWith(first);
+        // each node's HTTP end holds a request for a copy until the other node's request came too
+        CyclicBarrier bothAsked = new CyclicBarrier(2);
+        AtomicReference<ObjectService> s1Service = new AtomicReference<>();
+        AtomicReference<ObjectService> s2Service = new AtomicReference<>();
+        HttpServer s1Http = httpServer(exchange -> serveAfterBothAsked(exchange, s1Service.get(), bothAsked));
+        HttpServer s2Http = httpServer(exchange -> serveAfterBothAsked(exchange, s2Service.get(), bothAsked));
+        Map<String, HttpServer> addresses = Map.of("s1", s1Http, "s2", s2Http);
+        clusterMap.set(map(5, List.of("s1", "s2"), addresses));
+        Node s1 = node("s1");
+        Node s2 = node("s2");
+        s1Service.set(s1.service);
+        s2Service.set(s2.service);
+        s1.holdsFromAnEarlierEpoch(first, 0x11);
+        s2.holdsFromAnEarlierEpoch(second, 0x22);
+
+        AtomicReference<CopyReply<Done>> s1Updated = new AtomicReference<>();
+        AtomicReference<CopyReply<Done>> s2Updated = new AtomicReference<>();
+        Thread s1Updating = Thread.ofPlatform().start(() -> s1Updated.set(s1.service.ensureCurrent(5, second)));
+        Thread s2Updating = Thread.ofPlatform().start(() -> s2Updated.set(s2.service.ensureCurrent(5, first)));
+        s1Updating.join(60_000);
+        s2Updating.join(60_000);
+
+        assertThat(s1Updated.get()).as("s1 took s2's copy").isInstanceOf(CopyReply.Ok.class);
+        assertThat(s2Updated.get()).as("s2 took s1's copy").isInstanceOf(CopyReply.Ok.class);
+        assertThat(content(s1, second)).containsOnly((byte) 0x22);
+        assertThat(content(s2, first)).containsOnly((byte) 0x11);
     }
 
-    private static void awaitWaiting(Thread thread) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-        while (thread.getState() != Thread.State.WAITING) {
-            assertThat(System.nanoTime()).as(thread + " waits for the object's lock").isLessThan(deadline);
-            Thread.sleep(10);
+    // ---- nodes ----
+
+    /** One node's object service and what it runs on. */
+    private record Node(ObjectStore store, StampLog stamps, StorageMaps maps, ObjectService service) {
+        /** A copy written in epoch 4 (the test's epoch is 5), which the other node lacks. */
+        void holdsFromAnEarlierEpoch(ObjectId object, int value) throws IOException {
+            store.write(object, 0, block(value));
+            stamps.set(object, 4, 3);
         }
     }
 
-    /** This node alone in the epoch (one copy of everything); s2 known, not a member. */
-    private QueryResult.StorageMap mapAtEpoch(long epoch) {
-        StorageNode self = new StorageNode("s1", "s1", CAPACITY);
-        List<StorageNodeView> nodes = List.of(new StorageNodeView("s1", "s1", CAPACITY, "127.0.0.1:1", "MEMBER"),
-            new StorageNodeView("s2", "s2", CAPACITY, "127.0.0.1:" + otherNode.getAddress().getPort(), "DOWN"));
-        return new QueryResult.StorageMap(1, List.of(new StorageEpoch(epoch, List.of(self))), Map.of(), nodes,
-            Map.of(OBJECT.volumeId(), 1), epoch);
+    private Node node(String name) throws IOException {
+        ObjectStore store = ObjectStore.open(directory.resolve(name).resolve("objects"), CAPACITY);
+        toClose.add(store);
+        StampLog stamps = StampLog.open(directory.resolve(name).resolve("object-stamps"));
+        toClose.add(stamps);
+        StorageMaps maps = new StorageMaps(cluster());
+        toClose.add(maps);
+        ObjectPeers peers = new ObjectPeers("node-token");
+        toClose.add(peers::close);
+        assertThat(maps.awaitEpoch(clusterMap.get().current().epoch(), Duration.ofSeconds(5))).isTrue();
+        return new Node(store, stamps, maps, new ObjectService(name, store, stamps, maps, peers));
+    }
+
+    private interface Handler {
+        void handle(HttpExchange exchange) throws Exception;
+    }
+
+    private HttpServer httpServer(Handler handler) throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
+        server.createContext("/", exchange -> {
+            try (exchange) {
+                handler.handle(exchange);
+            } catch (IOException e) {
+                throw e;
+            } catch (Exception e) {
+                throw new IOException(e);
+            }
+        });
+        server.start();
+        toClose.add(() -> server.stop(0));
+        return server;
+    }
+
+    private static void serveAfterBothAsked(HttpExchange exchange, ObjectService service, CyclicBarrier bothAsked)
+            throws Exception {
+        if (exchange.getRequestURI().getPath().endsWith("/copy")) {
+            try {
+                bothAsked.await(20, TimeUnit.SECONDS);
+            } catch (TimeoutException e) {
+                // only one node asked: serve it anyway
+            }
+        }
+        ObjectWire.serve(exchange, service);
+    }
+
+    /** The nodes in {@code members} hold every object (one zone each); every node is known at its HTTP server's address. */
+    private static QueryResult.StorageMap map(long epoch, List<String> members, Map<String, HttpServer> addresses) {
+        List<StorageNode> memberNodes = members.stream().map(name -> new StorageNode(name, name, CAPACITY)).toList();
+        List<StorageNodeView> nodes = new ArrayList<>();
+        for (String name : List.of("s1", "s2")) {
+            String address = addresses.containsKey(name) ? "127.0.0.1:" + addresses.get(name).getAddress().getPort()
+                : "127.0.0.1:1";
+            nodes.add(new StorageNodeView(name, name, CAPACITY, address, members.contains(name) ? "MEMBER" : "DOWN"));
+        }
+        return new QueryResult.StorageMap(1, List.of(new StorageEpoch(epoch, memberNodes)), Map.of(), nodes,
+            Map.of(1, members.size()), epoch);
     }
 
     private ClusterAccess cluster() {
@@ -144,5 +205,36 @@ class ObjectServiceTest {
                 }
                 return clusterMap.get();
             });
+    }
+
+    // ---- helpers ----
+
+    private static ObjectId sharingALockWith(ObjectId object) {
+        for (int index = object.index() + 1; ; index++) {
+            ObjectId other = ObjectId.of(object.volumeId(), index);
+            if (ObjectService.lockStripe(other) == ObjectService.lockStripe(object)) {
+                return other;
+            }
+        }
+    }
+
+    private static ByteBuffer block(int value) {
+        byte[] bytes = new byte[4096];
+        Arrays.fill(bytes, (byte) value);
+        return ByteBuffer.wrap(bytes);
+    }
+
+    private static byte[] content(Node node, ObjectId object) {
+        ByteBuffer content = ByteBuffer.allocate(4096);
+        node.store.read(object, 0, content);
+        return content.array();
+    }
+
+    private static void awaitWaiting(Thread thread) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (thread.getState() != Thread.State.WAITING) {
+            assertThat(System.nanoTime()).as(thread + " waits for the object's lock").isLessThan(deadline);
+            Thread.sleep(10);
+        }
     }
 }
