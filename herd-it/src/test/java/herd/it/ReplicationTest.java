@@ -210,7 +210,8 @@ class ReplicationTest {
         assertThat(Files.readAllBytes(cluster.objectFile("s2", object))).as("the mended copy, byte for byte")
             .isEqualTo(Files.readAllBytes(cluster.objectFile("s1", object)));
         assertThat(cluster.logLinesWith("s2", object)).as("s2's log about " + object)
-            .anySatisfy(line -> assertThat(line).contains("replaced this node's copy of object " + object + " with node s1's"));
+            .anySatisfy(line -> assertThat(line).contains("mended this node's copy of object " + object
+                + " from node s1's: 1 damaged block"));
         qemuIo("vol", "read -P 0x3c 0 8M");
     }
 
@@ -245,8 +246,8 @@ class ReplicationTest {
         awaitMendedCopy(flushed, otherHolder(onS1.get(0)));
         assertThat(cluster.logLinesWith("s1", flushed)).as("s1's log about " + flushed)
             .anySatisfy(line -> assertThat(line).contains("its file is missing from the store"))
-            .anySatisfy(line -> assertThat(line).contains("replaced this node's copy of object " + flushed + " with node "
-                + otherHolder(onS1.get(0)) + "'s"));
+            .anySatisfy(line -> assertThat(line).contains("mended this node's copy of object " + flushed + " from node "
+                + otherHolder(onS1.get(0)) + "'s: the whole copy (its file was lost)"));
         qemuIo("vol", "read -P 0x33 " + megabytesAt(flushed) + "M 4k",
             "read -P 0x6d " + (megabytesAt(flushed) * 1024 + 4) + "k 4092k");
 

@@ -237,6 +237,12 @@ final class ObjectPeers {
             ObjectPeers::done);
     }
 
+    /** Has {@code node} mend its copy's damaged blocks from {@code source}'s ({@link ObjectService#mendFrom}). */
+    CopyReply<Done> mend(QueryResult.StorageMap map, String node, long epoch, ObjectId id, String source) {
+        return call(map, node, "POST", ObjectWire.path(id, "/mend") + "?epoch=" + epoch + "&from=" + source, new byte[0],
+            ObjectPeers::done);
+    }
+
     /** Has {@code node} read and check its whole copy ({@link ObjectService#verify}). */
     CopyReply<Done> verify(QueryResult.StorageMap map, String node, long epoch, ObjectId id) {
         return call(map, node, "POST", ObjectWire.path(id, "/verify") + "?epoch=" + epoch, new byte[0], ObjectPeers::done);

@@ -139,7 +139,7 @@ public final class ObjectService implements ObjectChannelServer.Copies {
         CopyReply<Done> replaced = new CopyReply.Failed<>(new ObjectError.Corrupt(objectId, ObjectError.Corrupt.FILE_MISSING));
         for (String holder : maps.placement(map, map.current(), objectId)) {
             if (!holder.equals(self)) {
-                replaced = repairFrom(map.current().epoch(), objectId, holder);
+                replaced = mendFrom(map.current().epoch(), objectId, holder);
                 if (replaced instanceof CopyReply.Ok<Done>) {
                     break;
                 }
@@ -181,9 +181,10 @@ public final class ObjectService implements ObjectChannelServer.Copies {
     }
 
     /**
-     * Replaces this node's copy with {@code source}'s: one that read well where this one failed its
-     * checksum, or one that refused a change this one took (no room there). A source without the
-     * object means there is none: this copy is removed.
+     * Replaces this node's copy whole with {@code source}'s: one that refused a change this one took
+     * (no room there), or a surplus copy newer than this one ({@link #dropIfSurplus}). A source
+     * without the object means there is none: this copy is removed. A damaged copy is mended
+     * instead ({@link #mendFrom}), which keeps the changes its good blocks hold.
      */
     public CopyReply<Done> repairFrom(long epoch, ObjectId objectId, String source) {
         Optional<CopyReply<Done>> refused = gate(epoch);
@@ -217,6 +218,92 @@ public final class ObjectService implements ObjectChannelServer.Copies {
         } finally {
             lock.writeLock().unlock();
         }
+    }
+
+    /**
+     * Mends this node's copy from {@code source}'s: each block that fails its checksum is replaced by
+     * the source's block (released where the source has none), and a copy whose file was lost is
+     * replaced whole. The blocks that read well stay: this epoch's changes reach the copies in no
+     * fixed order, so a change the source has not applied yet may be in them, and replacing the copy
+     * whole would lose it once it is acknowledged. (A change is refused by a damaged block it only
+     * partly covers, and a copy whose file is lost takes none.) The source's copy is fetched without
+     * this copy's lock, as in {@link #ensureCurrent}.
+     */
+    public CopyReply<Done> mendFrom(long epoch, ObjectId objectId, String source) {
+        Optional<CopyReply<Done>> refused = gate(epoch);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        ObjectCopy theirs = null; // none when the source holds no such object: its blocks read as zeros
+        switch (peers.copyOut(maps.current(), source, epoch, objectId)) {
+            case CopyReply.Ok<ObjectCopy>(ObjectCopy copy) -> theirs = copy;
+            case CopyReply.Failed<ObjectCopy>(ObjectError.NotFound absent) -> { }
+            case CopyReply<ObjectCopy> other -> {
+                return other.cast();
+            }
+        }
+        ReadWriteLock lock = lockOf(objectId);
+        lock.writeLock().lock();
+        try {
+            long known = maps.epoch();
+            if (known != epoch) {
+                return CopyReply.retry("storage epoch " + epoch + " ended while object " + objectId + " was mended");
+            }
+            CopyReply<Integer> mended = switch (store.allocation(objectId)) {
+                case ObjectResult.Ok<AllocationMap>(AllocationMap mine) -> mendBlocks(objectId, mine, theirs);
+                case ObjectResult.Failed<AllocationMap>(ObjectError.Corrupt lost)
+                    when lost.blockIndex() == ObjectError.Corrupt.FILE_MISSING -> switch (theirs == null
+                        ? CopyReply.of(store.delete(objectId)) : install(objectId, theirs)) {
+                    case CopyReply.Ok<Done> ok -> new CopyReply.Ok<>(AllocationMap.BLOCKS_PER_OBJECT);
+                    case CopyReply<Done> other -> other.cast();
+                };
+                case ObjectResult.Failed<AllocationMap>(ObjectError.NotFound absent) -> new CopyReply.Ok<>(0);
+                case ObjectResult.Failed<AllocationMap> failed -> new CopyReply.Failed<>(failed.error());
+            };
+            if (!(mended instanceof CopyReply.Ok<Integer>(Integer blocks))) {
+                return mended.cast();
+            }
+            if (blocks > 0) {
+                repairs.incrementAndGet();
+                log.warn("mended this node's copy of object {} from node {}'s: {}", objectId, source,
+                    blocks == AllocationMap.BLOCKS_PER_OBJECT ? "the whole copy (its file was lost)"
+                        : blocks + (blocks == 1 ? " damaged block" : " damaged blocks"));
+            }
+            return new CopyReply.Ok<>(Done.DONE);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /** Replaces the blocks of this copy that fail their checksum; answers how many. Holds the write lock. */
+    private CopyReply<Integer> mendBlocks(ObjectId objectId, AllocationMap mine, ObjectCopy theirs) {
+        ByteBuffer block = ByteBuffer.allocate(AllocationMap.BLOCK_SIZE_BYTES);
+        int mended = 0;
+        for (int index = 0; index < AllocationMap.BLOCKS_PER_OBJECT; index++) {
+            if (!mine.isAllocated(index)) {
+                continue;
+            }
+            int offset = index * AllocationMap.BLOCK_SIZE_BYTES;
+            ObjectResult<Done> read = store.read(objectId, offset, block.clear());
+            if (read instanceof ObjectResult.Ok<Done>) {
+                continue;
+            }
+            if (!(read instanceof ObjectResult.Failed<Done>(ObjectError.Corrupt damaged))) {
+                return CopyReply.of(read).cast();
+            }
+            ObjectResult<Done> replaced = theirs != null && theirs.allocation().isAllocated(index)
+                ? store.write(objectId, offset, theirs.block(index))
+                : store.trim(objectId, offset, AllocationMap.BLOCK_SIZE_BYTES);
+            if (replaced instanceof ObjectResult.Failed<Done>) {
+                return CopyReply.of(replaced).cast();
+            }
+            mended++;
+        }
+        if (mended == 0) {
+            return new CopyReply.Ok<>(0);
+        }
+        ObjectResult<Done> synced = store.sync(objectId);
+        return synced instanceof ObjectResult.Failed<Done> ? CopyReply.of(synced).cast() : new CopyReply.Ok<>(mended);
     }
 
     /**

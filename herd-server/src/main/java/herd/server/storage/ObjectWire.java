@@ -116,6 +116,8 @@ public final class ObjectWire {
                 case "GET copy" -> answer(exchange, service.copyOut(epoch, id), ObjectWire::encodeCopy);
                 case "POST repair" -> answer(exchange, service.repairFrom(epoch, id, params.getOrDefault("from", "")),
                     ObjectWire::noBody);
+                case "POST mend" -> answer(exchange, service.mendFrom(epoch, id, params.getOrDefault("from", "")),
+                    ObjectWire::noBody);
                 case "POST verify" -> answer(exchange, service.verify(epoch, id), ObjectWire::noBody);
                 default -> sendError(exchange, 404, "io", "no object operation " + method + " " + path);
             }

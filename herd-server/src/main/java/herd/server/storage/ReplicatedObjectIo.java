@@ -95,7 +95,7 @@ final class ReplicatedObjectIo implements ObjectIo {
             for (String node : copies) {
                 switch (call.call(map, node, epoch)) {
                     case CopyReply.Ok<T> ok -> {
-                        badCopies.forEach((bad, damage) -> repairLater(map, epoch, id, bad, node, damage));
+                        badCopies.forEach((bad, damage) -> mendLater(map, epoch, id, bad, node, damage));
                         return ObjectResult.ok(ok.value());
                     }
                     case CopyReply.Failed<T> failed when failed.error() instanceof ObjectError.NotFound -> {
@@ -192,7 +192,7 @@ final class ReplicatedObjectIo implements ObjectIo {
             }
             if (retryReason == null && !changed.isEmpty()) {
                 String source = changed.get(0);
-                corrupt.forEach((bad, damage) -> repairNow(map, epoch, id, bad, source, whatWasWrong(damage)));
+                corrupt.forEach((bad, damage) -> mendNow(map, epoch, id, bad, source, whatWasWrong(damage)));
                 continue;
             }
             if (!retrying.waitAfter(epoch, retryReason == null ? "every copy is damaged" : retryReason)) {
@@ -290,14 +290,14 @@ final class ReplicatedObjectIo implements ObjectIo {
     private ObjectResult<Done> refuseForSpace(QueryResult.StorageMap map, long epoch, ObjectId id, List<String> changed,
                                               Map<String, ObjectError> refusedForSpace) {
         String unchanged = refusedForSpace.keySet().iterator().next();
-        changed.forEach(node -> repairNow(map, epoch, id, node, unchanged, "took a write that node " + unchanged
+        changed.forEach(node -> replaceNow(map, epoch, id, node, unchanged, "took a write that node " + unchanged
             + " had no room for"));
         return ObjectResult.failed(refusedForSpace.get(unchanged));
     }
 
-    private void repairLater(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source,
+    private void mendLater(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source,
                              ObjectError.Corrupt damage) {
-        repairs.submit(() -> repairNow(map, epoch, id, damaged, source, whatWasWrong(damage)));
+        repairs.submit(() -> mendNow(map, epoch, id, damaged, source, whatWasWrong(damage)));
     }
 
     /** How a damaged copy is described in the log lines about its repair. */
@@ -305,10 +305,23 @@ final class ReplicatedObjectIo implements ObjectIo {
         return damage.blockIndex() == ObjectError.Corrupt.FILE_MISSING ? "lost its file" : "failed its checksum";
     }
 
-    private CopyReply<Done> repairNow(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source,
+    /** Mends a damaged copy's blocks from a good one ({@link ObjectService#mendFrom}). */
+    private CopyReply<Done> mendNow(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source,
             String why) {
-        CopyReply<Done> reply = damaged.equals(self) ? local.repairFrom(epoch, id, source)
-            : peers.repair(map, damaged, epoch, id, source);
+        CopyReply<Done> reply = damaged.equals(self) ? local.mendFrom(epoch, id, source)
+            : peers.mend(map, damaged, epoch, id, source);
+        return logged(reply, id, damaged, source, why);
+    }
+
+    /** Replaces a copy whole with another ({@link ObjectService#repairFrom}). */
+    private CopyReply<Done> replaceNow(QueryResult.StorageMap map, long epoch, ObjectId id, String replaced, String source,
+            String why) {
+        CopyReply<Done> reply = replaced.equals(self) ? local.repairFrom(epoch, id, source)
+            : peers.repair(map, replaced, epoch, id, source);
+        return logged(reply, id, replaced, source, why);
+    }
+
+    private static CopyReply<Done> logged(CopyReply<Done> reply, ObjectId id, String damaged, String source, String why) {
         if (reply instanceof CopyReply.Ok<Done>) {
             log.warn("object {}: the copy on node {} {} and was replaced by node {}'s", id, damaged, why, source);
         } else {
@@ -373,7 +386,7 @@ final class ReplicatedObjectIo implements ObjectIo {
                 problems.put(node, "its copy " + wrong + " and no other copy read well to replace it");
                 continue;
             }
-            CopyReply<Done> repair = repairNow(map, epoch, id, node, holders.get(0), wrong);
+            CopyReply<Done> repair = mendNow(map, epoch, id, node, holders.get(0), wrong);
             if (repair instanceof CopyReply.Ok<Done>) {
                 repaired.add(node);
             } else {

@@ -127,6 +127,36 @@ class ObjectServiceTest {
         assertThat(content(s2, first)).containsOnly((byte) 0x11);
     }
 
+    @Test
+    void mendingADamagedCopyKeepsTheChangesItsGoodBlocksHold() throws Exception {
+        ObjectId object = ObjectId.of(1, 0);
+        AtomicReference<ObjectService> s2Service = new AtomicReference<>();
+        HttpServer s2Http = httpServer(exchange -> ObjectWire.serve(exchange, s2Service.get()));
+        clusterMap.set(map(5, List.of("s1", "s2"), Map.of("s2", s2Http)));
+        Node s1 = node("s1");
+        Node s2 = node("s2");
+        s2Service.set(s2.service);
+        for (Node node : List.of(s1, s2)) {
+            node.store.write(object, 0, block(0x11));
+            node.store.write(object, 4096, block(0x22));
+            node.stamps.set(object, 5, 4);
+        }
+        // a change s1 took and s2 has not yet (the copies apply a write in no fixed order)
+        assertThat(s1.service.write(5, object, 4096, block(0x33))).isInstanceOf(CopyReply.Ok.class);
+        // then a bit of s1's first block goes bad on disk
+        s1.store.flush(List.of(object));
+        flipAByteOfTheFirstBlock(directory.resolve("s1"), object);
+        ByteBuffer damaged = ByteBuffer.allocate(4096);
+        assertThat(s1.store.read(object, 0, damaged)).as("the damaged block fails its checksum").isNotInstanceOf(
+            herd.block.volume.ObjectResult.Ok.class);
+
+        assertThat(s1.service.mendFrom(5, object, "s2")).isInstanceOf(CopyReply.Ok.class);
+
+        assertThat(content(s1, object, 0)).as("the damaged block, from s2").containsOnly((byte) 0x11);
+        assertThat(content(s1, object, 4096)).as("the good block, with the change s2 has yet to apply")
+            .containsOnly((byte) 0x33);
+    }
+
     // ---- nodes ----
 
     /** One node's object service and what it runs on. */
@@ -225,9 +255,25 @@ class ObjectServiceTest {
     }
 
     private static byte[] content(Node node, ObjectId object) {
+        return content(node, object, 0);
+    }
+
+    private static byte[] content(Node node, ObjectId object, int offset) {
         ByteBuffer content = ByteBuffer.allocate(4096);
-        node.store.read(object, 0, content);
+        assertThat(node.store.read(object, offset, content)).isInstanceOf(herd.block.volume.ObjectResult.Ok.class);
         return content.array();
+    }
+
+    private static void flipAByteOfTheFirstBlock(Path nodeDirectory, ObjectId object) throws IOException {
+        Path file;
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(nodeDirectory.resolve("objects"))) {
+            file = files.filter(path -> path.getFileName().toString().equals(object.hex())).findFirst().orElseThrow();
+        }
+        try (java.io.RandomAccessFile data = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+            int value = data.read();
+            data.seek(0);
+            data.write(value ^ 0xff);
+        }
     }
 
     private static void awaitWaiting(Thread thread) throws InterruptedException {
