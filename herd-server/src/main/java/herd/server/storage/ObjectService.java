@@ -245,9 +245,8 @@ public final class ObjectService implements ObjectChannelServer.Copies {
         ReadWriteLock lock = lockOf(objectId);
         lock.writeLock().lock();
         try {
-            long known = maps.epoch();
-            if (known != epoch) {
-                return CopyReply.retry("storage epoch " + epoch + " ended while object " + objectId + " was mended");
+            if (maps.epoch() != epoch) {
+                return endedWhile(epoch, "object " + objectId + " was mended");
             }
             CopyReply<Integer> mended = switch (store.allocation(objectId)) {
                 case ObjectResult.Ok<AllocationMap>(AllocationMap mine) -> mendBlocks(objectId, mine, theirs);
@@ -394,7 +393,7 @@ public final class ObjectService implements ObjectChannelServer.Copies {
                 return new CopyReply.Ok<>(Done.DONE); // a repair made it current meanwhile
             }
             if (maps.epoch() != epoch) {
-                return CopyReply.retry("storage epoch " + epoch + " ended while object " + objectId + " was brought up to date");
+                return endedWhile(epoch, "object " + objectId + " was brought up to date");
             }
             CopyReply<Done> applied = switch (newest) {
                 case Newest.Here here -> new CopyReply.Ok<>(Done.DONE);
@@ -635,15 +634,19 @@ public final class ObjectService implements ObjectChannelServer.Copies {
             // Checked again under the lock: while this operation waited for it, the epoch may have
             // ended and another node copied this copy for the next one; a change made now would be
             // missing from that copy (and acknowledged if the old epoch's other copies took it).
-            long known = maps.epoch();
-            if (known != epoch) {
-                return CopyReply.retry("storage epoch " + epoch + " ended while the operation waited for object "
-                    + objectId + " (the current epoch is " + known + ")");
+            if (maps.epoch() != epoch) {
+                return endedWhile(epoch, "the operation waited for object " + objectId);
             }
             return operation.get();
         } finally {
             lock.readLock().unlock();
         }
+    }
+
+    /** "Retry": {@code epoch} ended while the object's lock was awaited or held for {@code what}. */
+    private <T> CopyReply<T> endedWhile(long epoch, String what) {
+        return CopyReply.retry("storage epoch " + epoch + " ended while " + what + " (the current epoch is "
+            + maps.epoch() + ")");
     }
 
     /** Refuses an epoch that is over; waits a little for one this node has not learned yet. */
