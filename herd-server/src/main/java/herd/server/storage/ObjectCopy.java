@@ -1,6 +1,7 @@
 package herd.server.storage;
 
 import herd.block.volume.AllocationMap;
+import java.nio.ByteBuffer;
 
 /**
  * A whole copy of an object as one node sends it to another: the copy's stamp, which blocks hold
@@ -8,7 +9,7 @@ import herd.block.volume.AllocationMap;
  */
 record ObjectCopy(long stamp, AllocationMap allocation, byte[] allocatedBlocks) {
     /** The bytes of an allocated block. */
-    java.nio.ByteBuffer block(int blockIndex) {
+    ByteBuffer block(int blockIndex) {
         if (!allocation.isAllocated(blockIndex)) {
             throw new IllegalArgumentException("block " + blockIndex + " holds no data in this copy");
         }
@@ -16,6 +17,6 @@ record ObjectCopy(long stamp, AllocationMap allocation, byte[] allocatedBlocks) 
         for (int block = 0; block < blockIndex; block++) {
             before += allocation.isAllocated(block) ? 1 : 0;
         }
-        return java.nio.ByteBuffer.wrap(allocatedBlocks, before * AllocationMap.BLOCK_SIZE_BYTES, AllocationMap.BLOCK_SIZE_BYTES);
+        return ByteBuffer.wrap(allocatedBlocks, before * AllocationMap.BLOCK_SIZE_BYTES, AllocationMap.BLOCK_SIZE_BYTES);
     }
 }
