@@ -181,10 +181,11 @@ public final class ObjectService implements ObjectChannelServer.Copies {
     }
 
     /**
-     * Replaces this node's copy whole with {@code source}'s: one that refused a change this one took
-     * (no room there), or a surplus copy newer than this one ({@link #dropIfSurplus}). A source
-     * without the object means there is none: this copy is removed. A damaged copy is mended
-     * instead ({@link #mendFrom}), which keeps the changes its good blocks hold.
+     * Replaces this node's copy whole with {@code source}'s: a surplus copy newer than this one, which
+     * {@link #dropIfSurplus} asks a node the epoch places the object on to take (that node has taken
+     * no change of the epoch yet). A source without the object means there is none: this copy is
+     * removed. A damaged copy is mended instead ({@link #mendFrom}), and a change refused elsewhere
+     * for want of space is undone by {@link #restoreFrom}: both keep the changes in flight.
      */
     public CopyReply<Done> repairFrom(long epoch, ObjectId objectId, String source) {
         Optional<CopyReply<Done>> refused = gate(epoch);
@@ -269,6 +270,47 @@ public final class ObjectService implements ObjectChannelServer.Copies {
                         : blocks + (blocks == 1 ? " damaged block" : " damaged blocks"));
             }
             return new CopyReply.Ok<>(Done.DONE);
+        } finally {
+            lock.writeLock().unlock();
+        }
+    }
+
+    /**
+     * Puts the blocks covering bytes [offset, offset + length) of this copy back as {@code source}'s
+     * copy has them (released where it has none): how a change this copy took and another refused
+     * for want of space is undone. The rest of the copy stays, other changes in flight included.
+     */
+    public CopyReply<Done> restoreFrom(long epoch, ObjectId objectId, String source, int offset, int length) {
+        Optional<CopyReply<Done>> refused = gate(epoch);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        ObjectCopy theirs = null; // none when the source holds no such object: its blocks read as zeros
+        switch (peers.copyOut(maps.current(), source, epoch, objectId)) {
+            case CopyReply.Ok<ObjectCopy>(ObjectCopy copy) -> theirs = copy;
+            case CopyReply.Failed<ObjectCopy>(ObjectError.NotFound absent) -> { }
+            case CopyReply<ObjectCopy> other -> {
+                return other.cast();
+            }
+        }
+        ReadWriteLock lock = lockOf(objectId);
+        lock.writeLock().lock();
+        try {
+            if (maps.epoch() != epoch) {
+                return endedWhile(epoch, "a range of object " + objectId + " was put back");
+            }
+            int end = Math.ceilDiv(offset + length, AllocationMap.BLOCK_SIZE_BYTES);
+            for (int index = offset / AllocationMap.BLOCK_SIZE_BYTES; index < end; index++) {
+                int at = index * AllocationMap.BLOCK_SIZE_BYTES;
+                ObjectResult<Done> restored = theirs != null && theirs.allocation().isAllocated(index)
+                    ? store.write(objectId, at, theirs.block(index))
+                    : store.trim(objectId, at, AllocationMap.BLOCK_SIZE_BYTES); // an absent object is done
+                if (restored instanceof ObjectResult.Failed<Done>) {
+                    return CopyReply.of(restored);
+                }
+            }
+            repairs.incrementAndGet();
+            return CopyReply.of(store.sync(objectId));
         } finally {
             lock.writeLock().unlock();
         }

@@ -118,6 +118,11 @@ public final class ObjectWire {
                     ObjectWire::noBody);
                 case "POST mend" -> answer(exchange, service.mendFrom(epoch, id, params.getOrDefault("from", "")),
                     ObjectWire::noBody);
+                case "POST restore" -> {
+                    checkRange(number(params, "offset"), number(params, "length"));
+                    answer(exchange, service.restoreFrom(epoch, id, params.getOrDefault("from", ""),
+                        (int) number(params, "offset"), (int) number(params, "length")), ObjectWire::noBody);
+                }
                 case "POST verify" -> answer(exchange, service.verify(epoch, id), ObjectWire::noBody);
                 default -> sendError(exchange, 404, "io", "no object operation " + method + " " + path);
             }

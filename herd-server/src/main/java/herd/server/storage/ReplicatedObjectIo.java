@@ -131,19 +131,19 @@ final class ReplicatedObjectIo implements ObjectIo {
         // not touched again until this returns, so no copy of the data is needed.
         ByteBuffer data = source.slice();
         source.position(source.limit());
-        return changeEveryCopy(id, epoch -> local.write(epoch, id, offset, data.duplicate()),
+        return changeEveryCopy(id, offset, data.remaining(), epoch -> local.write(epoch, id, offset, data.duplicate()),
             (map, node, epoch) -> peers.startWrite(map, node, epoch, id, offset, data.duplicate()));
     }
 
     @Override
     public ObjectResult<Done> writeZeroes(ObjectId id, int offset, int length, boolean allocate) {
-        return changeEveryCopy(id, epoch -> local.writeZeroes(epoch, id, offset, length, allocate),
+        return changeEveryCopy(id, offset, length, epoch -> local.writeZeroes(epoch, id, offset, length, allocate),
             (map, node, epoch) -> peers.later(node, () -> peers.writeZeroes(map, node, epoch, id, offset, length, allocate)));
     }
 
     @Override
     public ObjectResult<Done> trim(ObjectId id, int offset, int length) {
-        return changeEveryCopy(id, epoch -> local.trim(epoch, id, offset, length),
+        return changeEveryCopy(id, offset, length, epoch -> local.trim(epoch, id, offset, length),
             (map, node, epoch) -> peers.later(node, () -> peers.trim(map, node, epoch, id, offset, length)));
     }
 
@@ -157,7 +157,9 @@ final class ReplicatedObjectIo implements ObjectIo {
         ObjectPeers.Pending start(QueryResult.StorageMap map, String node, long epoch);
     }
 
-    private ObjectResult<Done> changeEveryCopy(ObjectId id, LocalChange localChange, RemoteChange remoteChange) {
+    /** Makes a change of bytes [offset, offset + length) of the object on every copy. */
+    private ObjectResult<Done> changeEveryCopy(ObjectId id, int offset, int length, LocalChange localChange,
+                                               RemoteChange remoteChange) {
         Retrying retrying = new Retrying(id);
         while (true) {
             QueryResult.StorageMap map = maps.currentKnowing(id.volumeId());
@@ -185,7 +187,7 @@ final class ReplicatedObjectIo implements ObjectIo {
                 }
             }
             if (!refusedForSpace.isEmpty()) {
-                return refuseForSpace(map, epoch, id, changed, refusedForSpace);
+                return refuseForSpace(map, epoch, id, offset, length, changed, refusedForSpace);
             }
             if (retryReason == null && corrupt.isEmpty()) {
                 return ObjectResult.done();
@@ -283,15 +285,25 @@ final class ReplicatedObjectIo implements ObjectIo {
 
     /**
      * Some copies had no room for a change and refused it, unchanged; the others took it. The client
-     * is told ENOSPC, so the unchanged content is the one to keep: each copy that took the change is
-     * replaced by an unchanged one, which needs no new space there (its blocks were all allocated
-     * before the change), and every read of the range answers the same again.
+     * is told ENOSPC, so the unchanged content is the one to keep: on each copy that took the change,
+     * the blocks it covered are put back as an unchanged copy has them ({@link ObjectService#restoreFrom}),
+     * which needs no new space there (the change allocated them), and every read of the range answers
+     * the same again. The rest of the copy stays: other changes in flight may be in it.
      */
-    private ObjectResult<Done> refuseForSpace(QueryResult.StorageMap map, long epoch, ObjectId id, List<String> changed,
-                                              Map<String, ObjectError> refusedForSpace) {
+    private ObjectResult<Done> refuseForSpace(QueryResult.StorageMap map, long epoch, ObjectId id, int offset, int length,
+                                              List<String> changed, Map<String, ObjectError> refusedForSpace) {
         String unchanged = refusedForSpace.keySet().iterator().next();
-        changed.forEach(node -> replaceNow(map, epoch, id, node, unchanged, "took a write that node " + unchanged
-            + " had no room for"));
+        for (String node : changed) {
+            CopyReply<Done> reply = node.equals(self) ? local.restoreFrom(epoch, id, unchanged, offset, length)
+                : peers.restore(map, node, epoch, id, unchanged, offset, length);
+            if (reply instanceof CopyReply.Ok<Done>) {
+                log.warn("object {}: the copy on node {} took a write that node {} had no room for; that range was put "
+                    + "back as node {} has it", id, node, unchanged, unchanged);
+            } else {
+                log.warn("object {}: the copy on node {} took a write that node {} had no room for, and could not put "
+                    + "that range back: {}", id, node, unchanged, reply.describe());
+            }
+        }
         return ObjectResult.failed(refusedForSpace.get(unchanged));
     }
 
@@ -311,14 +323,6 @@ final class ReplicatedObjectIo implements ObjectIo {
         CopyReply<Done> reply = damaged.equals(self) ? local.mendFrom(epoch, id, source)
             : peers.mend(map, damaged, epoch, id, source);
         return logged(reply, id, damaged, source, why);
-    }
-
-    /** Replaces a copy whole with another ({@link ObjectService#repairFrom}). */
-    private CopyReply<Done> replaceNow(QueryResult.StorageMap map, long epoch, ObjectId id, String replaced, String source,
-            String why) {
-        CopyReply<Done> reply = replaced.equals(self) ? local.repairFrom(epoch, id, source)
-            : peers.repair(map, replaced, epoch, id, source);
-        return logged(reply, id, replaced, source, why);
     }
 
     private static CopyReply<Done> logged(CopyReply<Done> reply, ObjectId id, String damaged, String source, String why) {

@@ -157,6 +157,36 @@ class ObjectServiceTest {
             .containsOnly((byte) 0x33);
     }
 
+    @Test
+    void undoingAWriteRefusedForWantOfSpaceKeepsTheOtherChangesInFlight() throws Exception {
+        ObjectId object = ObjectId.of(1, 0);
+        AtomicReference<ObjectService> s2Service = new AtomicReference<>();
+        HttpServer s2Http = httpServer(exchange -> ObjectWire.serve(exchange, s2Service.get()));
+        clusterMap.set(map(5, List.of("s1", "s2"), Map.of("s2", s2Http)));
+        Node s1 = node("s1");
+        Node s2 = node("s2");
+        s2Service.set(s2.service);
+        for (Node node : List.of(s1, s2)) {
+            node.store.write(object, 0, block(0x11));
+            node.store.write(object, 2 * 4096, block(0x22));
+            node.stamps.set(object, 5, 4);
+        }
+        // s1 took a write of blocks 0 and 1 that s2 had no room for
+        ByteBuffer refused = ByteBuffer.allocate(2 * 4096);
+        Arrays.fill(refused.array(), (byte) 0x44);
+        assertThat(s1.service.write(5, object, 0, refused)).isInstanceOf(CopyReply.Ok.class);
+        // and another write, of block 2, that s2 has yet to apply
+        assertThat(s1.service.write(5, object, 2 * 4096, block(0x33))).isInstanceOf(CopyReply.Ok.class);
+
+        assertThat(s1.service.restoreFrom(5, object, "s2", 0, 2 * 4096)).isInstanceOf(CopyReply.Ok.class);
+
+        assertThat(content(s1, object, 0)).as("block 0 as s2 has it").containsOnly((byte) 0x11);
+        assertThat(content(s1, object, 4096)).as("block 1, which s2 never had").containsOnly((byte) 0);
+        assertThat(s1.store.allocation(object)).isInstanceOfSatisfying(herd.block.volume.ObjectResult.Ok.class,
+            ok -> assertThat(((herd.block.volume.AllocationMap) ok.value()).isAllocated(1)).as("block 1 released").isFalse());
+        assertThat(content(s1, object, 2 * 4096)).as("the other write, kept").containsOnly((byte) 0x33);
+    }
+
     // ---- nodes ----
 
     /** One node's object service and what it runs on. */
