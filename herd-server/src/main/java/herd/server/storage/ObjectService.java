@@ -231,29 +231,16 @@ public final class ObjectService implements ObjectChannelServer.Copies {
      * this copy's lock, as in {@link #ensureCurrent}.
      */
     public CopyReply<Done> mendFrom(long epoch, ObjectId objectId, String source) {
-        Optional<CopyReply<Done>> refused = gate(epoch);
-        if (refused.isPresent()) {
-            return refused.get();
+        CopyReply<Optional<ObjectCopy>> fetched = fetchFrom(source, epoch, objectId);
+        if (!(fetched instanceof CopyReply.Ok<Optional<ObjectCopy>>(Optional<ObjectCopy> theirs))) {
+            return fetched.cast();
         }
-        ObjectCopy theirs = null; // none when the source holds no such object: its blocks read as zeros
-        switch (peers.copyOut(maps.current(), source, epoch, objectId)) {
-            case CopyReply.Ok<ObjectCopy>(ObjectCopy copy) -> theirs = copy;
-            case CopyReply.Failed<ObjectCopy>(ObjectError.NotFound absent) -> { }
-            case CopyReply<ObjectCopy> other -> {
-                return other.cast();
-            }
-        }
-        ReadWriteLock lock = lockOf(objectId);
-        lock.writeLock().lock();
-        try {
-            if (maps.epoch() != epoch) {
-                return endedWhile(epoch, "object " + objectId + " was mended");
-            }
+        return underExclusiveLock(epoch, objectId, "object " + objectId + " was mended", () -> {
             CopyReply<Integer> mended = switch (store.allocation(objectId)) {
-                case ObjectResult.Ok<AllocationMap>(AllocationMap mine) -> mendBlocks(objectId, mine, theirs);
+                case ObjectResult.Ok<AllocationMap>(AllocationMap mine) -> mendBlocks(objectId, mine, theirs.orElse(null));
                 case ObjectResult.Failed<AllocationMap>(ObjectError.Corrupt lost)
-                    when lost.blockIndex() == ObjectError.Corrupt.FILE_MISSING -> switch (theirs == null
-                        ? CopyReply.of(store.delete(objectId)) : install(objectId, theirs)) {
+                    when lost.blockIndex() == ObjectError.Corrupt.FILE_MISSING -> switch (theirs.isEmpty()
+                        ? CopyReply.of(store.delete(objectId)) : install(objectId, theirs.get())) {
                     case CopyReply.Ok<Done> ok -> new CopyReply.Ok<>(AllocationMap.BLOCKS_PER_OBJECT);
                     case CopyReply<Done> other -> other.cast();
                 };
@@ -270,9 +257,7 @@ public final class ObjectService implements ObjectChannelServer.Copies {
                         : blocks + (blocks == 1 ? " damaged block" : " damaged blocks"));
             }
             return new CopyReply.Ok<>(Done.DONE);
-        } finally {
-            lock.writeLock().unlock();
-        }
+        });
     }
 
     /**
@@ -281,29 +266,16 @@ public final class ObjectService implements ObjectChannelServer.Copies {
      * for want of space is undone. The rest of the copy stays, other changes in flight included.
      */
     public CopyReply<Done> restoreFrom(long epoch, ObjectId objectId, String source, int offset, int length) {
-        Optional<CopyReply<Done>> refused = gate(epoch);
-        if (refused.isPresent()) {
-            return refused.get();
+        CopyReply<Optional<ObjectCopy>> fetched = fetchFrom(source, epoch, objectId);
+        if (!(fetched instanceof CopyReply.Ok<Optional<ObjectCopy>>(Optional<ObjectCopy> theirs))) {
+            return fetched.cast();
         }
-        ObjectCopy theirs = null; // none when the source holds no such object: its blocks read as zeros
-        switch (peers.copyOut(maps.current(), source, epoch, objectId)) {
-            case CopyReply.Ok<ObjectCopy>(ObjectCopy copy) -> theirs = copy;
-            case CopyReply.Failed<ObjectCopy>(ObjectError.NotFound absent) -> { }
-            case CopyReply<ObjectCopy> other -> {
-                return other.cast();
-            }
-        }
-        ReadWriteLock lock = lockOf(objectId);
-        lock.writeLock().lock();
-        try {
-            if (maps.epoch() != epoch) {
-                return endedWhile(epoch, "a range of object " + objectId + " was put back");
-            }
+        return underExclusiveLock(epoch, objectId, "a range of object " + objectId + " was put back", () -> {
             int end = Math.ceilDiv(offset + length, AllocationMap.BLOCK_SIZE_BYTES);
             for (int index = offset / AllocationMap.BLOCK_SIZE_BYTES; index < end; index++) {
                 int at = index * AllocationMap.BLOCK_SIZE_BYTES;
-                ObjectResult<Done> restored = theirs != null && theirs.allocation().isAllocated(index)
-                    ? store.write(objectId, at, theirs.block(index))
+                ObjectResult<Done> restored = theirs.isPresent() && theirs.get().allocation().isAllocated(index)
+                    ? store.write(objectId, at, theirs.get().block(index))
                     : store.trim(objectId, at, AllocationMap.BLOCK_SIZE_BYTES); // an absent object is done
                 if (restored instanceof ObjectResult.Failed<Done>) {
                     return CopyReply.of(restored);
@@ -311,6 +283,34 @@ public final class ObjectService implements ObjectChannelServer.Copies {
             }
             repairs.incrementAndGet();
             return CopyReply.of(store.sync(objectId));
+        });
+    }
+
+    /**
+     * {@code source}'s copy, for mending or restoring this one, fetched without this copy's lock (see
+     * {@link #ensureCurrent}); empty when the source holds no such object (its blocks read as zeros).
+     */
+    private CopyReply<Optional<ObjectCopy>> fetchFrom(String source, long epoch, ObjectId objectId) {
+        Optional<CopyReply<Optional<ObjectCopy>>> refused = gate(epoch);
+        if (refused.isPresent()) {
+            return refused.get();
+        }
+        return switch (peers.copyOut(maps.current(), source, epoch, objectId)) {
+            case CopyReply.Ok<ObjectCopy>(ObjectCopy copy) -> new CopyReply.Ok<>(Optional.of(copy));
+            case CopyReply.Failed<ObjectCopy>(ObjectError.NotFound absent) -> new CopyReply.Ok<>(Optional.empty());
+            case CopyReply<ObjectCopy> other -> other.cast();
+        };
+    }
+
+    /** Runs {@code change} under the object's exclusive lock, unless {@code epoch} ended meanwhile ("retry"). */
+    private CopyReply<Done> underExclusiveLock(long epoch, ObjectId objectId, String what, Supplier<CopyReply<Done>> change) {
+        ReadWriteLock lock = lockOf(objectId);
+        lock.writeLock().lock();
+        try {
+            if (maps.epoch() != epoch) {
+                return endedWhile(epoch, what);
+            }
+            return change.get();
         } finally {
             lock.writeLock().unlock();
         }

@@ -130,16 +130,11 @@ class ObjectServiceTest {
     @Test
     void mendingADamagedCopyKeepsTheChangesItsGoodBlocksHold() throws Exception {
         ObjectId object = ObjectId.of(1, 0);
-        AtomicReference<ObjectService> s2Service = new AtomicReference<>();
-        HttpServer s2Http = httpServer(exchange -> ObjectWire.serve(exchange, s2Service.get()));
-        clusterMap.set(map(5, List.of("s1", "s2"), Map.of("s2", s2Http)));
-        Node s1 = node("s1");
-        Node s2 = node("s2");
-        s2Service.set(s2.service);
-        for (Node node : List.of(s1, s2)) {
-            node.store.write(object, 0, block(0x11));
+        List<Node> nodes = twoNodesServedByS2();
+        Node s1 = nodes.get(0);
+        for (Node node : nodes) {
+            node.holdsFromAnEarlierEpoch(object, 0x11);
             node.store.write(object, 4096, block(0x22));
-            node.stamps.set(object, 5, 4);
         }
         // a change s1 took and s2 has not yet (the copies apply a write in no fixed order)
         assertThat(s1.service.write(5, object, 4096, block(0x33))).isInstanceOf(CopyReply.Ok.class);
@@ -160,16 +155,11 @@ class ObjectServiceTest {
     @Test
     void undoingAWriteRefusedForWantOfSpaceKeepsTheOtherChangesInFlight() throws Exception {
         ObjectId object = ObjectId.of(1, 0);
-        AtomicReference<ObjectService> s2Service = new AtomicReference<>();
-        HttpServer s2Http = httpServer(exchange -> ObjectWire.serve(exchange, s2Service.get()));
-        clusterMap.set(map(5, List.of("s1", "s2"), Map.of("s2", s2Http)));
-        Node s1 = node("s1");
-        Node s2 = node("s2");
-        s2Service.set(s2.service);
-        for (Node node : List.of(s1, s2)) {
-            node.store.write(object, 0, block(0x11));
+        List<Node> nodes = twoNodesServedByS2();
+        Node s1 = nodes.get(0);
+        for (Node node : nodes) {
+            node.holdsFromAnEarlierEpoch(object, 0x11);
             node.store.write(object, 2 * 4096, block(0x22));
-            node.stamps.set(object, 5, 4);
         }
         // s1 took a write of blocks 0 and 1 that s2 had no room for
         ByteBuffer refused = ByteBuffer.allocate(2 * 4096);
@@ -191,11 +181,22 @@ class ObjectServiceTest {
 
     /** One node's object service and what it runs on. */
     private record Node(ObjectStore store, StampLog stamps, StorageMaps maps, ObjectService service) {
-        /** A copy written in epoch 4 (the test's epoch is 5), which the other node lacks. */
+        /** A copy last current in epoch 4 (the tests run in epoch 5) whose block 0 holds {@code value}. */
         void holdsFromAnEarlierEpoch(ObjectId object, int value) throws IOException {
             store.write(object, 0, block(value));
             stamps.set(object, 4, 3);
         }
+    }
+
+    /** s1 and s2, both members of epoch 5 (two copies of everything), s2 answering over HTTP. */
+    private List<Node> twoNodesServedByS2() throws IOException {
+        AtomicReference<ObjectService> s2Service = new AtomicReference<>();
+        HttpServer s2Http = httpServer(exchange -> ObjectWire.serve(exchange, s2Service.get()));
+        clusterMap.set(map(5, List.of("s1", "s2"), Map.of("s2", s2Http)));
+        Node s1 = node("s1");
+        Node s2 = node("s2");
+        s2Service.set(s2.service);
+        return List.of(s1, s2);
     }
 
     private Node node(String name) throws IOException {
