@@ -236,25 +236,23 @@ public final class ObjectService implements ObjectChannelServer.Copies {
             return fetched.cast();
         }
         return underExclusiveLock(epoch, objectId, "object " + objectId + " was mended", () -> {
-            CopyReply<Integer> mended = switch (store.allocation(objectId)) {
+            CopyReply<String> mended = switch (store.allocation(objectId)) {
                 case ObjectResult.Ok<AllocationMap>(AllocationMap mine) -> mendBlocks(objectId, mine, theirs.orElse(null));
                 case ObjectResult.Failed<AllocationMap>(ObjectError.Corrupt lost)
                     when lost.blockIndex() == ObjectError.Corrupt.FILE_MISSING -> switch (theirs.isEmpty()
                         ? CopyReply.of(store.delete(objectId)) : install(objectId, theirs.get())) {
-                    case CopyReply.Ok<Done> ok -> new CopyReply.Ok<>(AllocationMap.BLOCKS_PER_OBJECT);
+                    case CopyReply.Ok<Done> ok -> new CopyReply.Ok<>("the whole copy (its file was lost)");
                     case CopyReply<Done> other -> other.cast();
                 };
-                case ObjectResult.Failed<AllocationMap>(ObjectError.NotFound absent) -> new CopyReply.Ok<>(0);
+                case ObjectResult.Failed<AllocationMap>(ObjectError.NotFound absent) -> new CopyReply.Ok<>("");
                 case ObjectResult.Failed<AllocationMap> failed -> new CopyReply.Failed<>(failed.error());
             };
-            if (!(mended instanceof CopyReply.Ok<Integer>(Integer blocks))) {
+            if (!(mended instanceof CopyReply.Ok<String>(String what))) {
                 return mended.cast();
             }
-            if (blocks > 0) {
+            if (!what.isEmpty()) {
                 repairs.incrementAndGet();
-                log.warn("mended this node's copy of object {} from node {}'s: {}", objectId, source,
-                    blocks == AllocationMap.BLOCKS_PER_OBJECT ? "the whole copy (its file was lost)"
-                        : blocks + (blocks == 1 ? " damaged block" : " damaged blocks"));
+                log.warn("mended this node's copy of object {} from node {}'s: {}", objectId, source, what);
             }
             return new CopyReply.Ok<>(Done.DONE);
         });
@@ -316,8 +314,11 @@ public final class ObjectService implements ObjectChannelServer.Copies {
         }
     }
 
-    /** Replaces the blocks of this copy that fail their checksum; answers how many. Holds the write lock. */
-    private CopyReply<Integer> mendBlocks(ObjectId objectId, AllocationMap mine, ObjectCopy theirs) {
+    /**
+     * Replaces the blocks of this copy that fail their checksum; answers what it replaced, in words
+     * ("" for nothing). The caller holds the write lock.
+     */
+    private CopyReply<String> mendBlocks(ObjectId objectId, AllocationMap mine, ObjectCopy theirs) {
         ByteBuffer block = ByteBuffer.allocate(AllocationMap.BLOCK_SIZE_BYTES);
         int mended = 0;
         for (int index = 0; index < AllocationMap.BLOCKS_PER_OBJECT; index++) {
@@ -341,10 +342,11 @@ public final class ObjectService implements ObjectChannelServer.Copies {
             mended++;
         }
         if (mended == 0) {
-            return new CopyReply.Ok<>(0);
+            return new CopyReply.Ok<>("");
         }
         ObjectResult<Done> synced = store.sync(objectId);
-        return synced instanceof ObjectResult.Failed<Done> ? CopyReply.of(synced).cast() : new CopyReply.Ok<>(mended);
+        return synced instanceof ObjectResult.Failed<Done> ? CopyReply.of(synced).cast()
+            : new CopyReply.Ok<>(mended + (mended == 1 ? " damaged block" : " damaged blocks"));
     }
 
     /**
