@@ -255,7 +255,7 @@ class ReplicationTest {
         qemuIo("vol", "read -P 0x6d " + megabytesAt(read) + "M 4M");
         awaitMendedCopy(read, otherHolder(onS1.get(1)));
         // the repair runs beside the read and logs once the copy is in place
-        awaitLogLine(read, "the copy on node s1 lost its file and was replaced by node " + otherHolder(onS1.get(1)) + "'s");
+        awaitLogLine(read, "the copy on node s1 lost its file and was mended from node " + otherHolder(onS1.get(1)) + "'s");
         assertThat(cluster.logLinesWith("s1", read)).as("s1's log about " + read)
             .anySatisfy(line -> assertThat(line).contains("its file is missing from the store"));
 

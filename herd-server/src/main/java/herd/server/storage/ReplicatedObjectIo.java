@@ -322,14 +322,10 @@ final class ReplicatedObjectIo implements ObjectIo {
             String why) {
         CopyReply<Done> reply = damaged.equals(self) ? local.mendFrom(epoch, id, source)
             : peers.mend(map, damaged, epoch, id, source);
-        return logged(reply, id, damaged, source, why);
-    }
-
-    private static CopyReply<Done> logged(CopyReply<Done> reply, ObjectId id, String damaged, String source, String why) {
         if (reply instanceof CopyReply.Ok<Done>) {
-            log.warn("object {}: the copy on node {} {} and was replaced by node {}'s", id, damaged, why, source);
+            log.warn("object {}: the copy on node {} {} and was mended from node {}'s", id, damaged, why, source);
         } else {
-            log.warn("object {}: the copy on node {} {} and could not be replaced by node {}'s: {}", id, damaged, why,
+            log.warn("object {}: the copy on node {} {} and could not be mended from node {}'s: {}", id, damaged, why,
                 source, reply);
         }
         return reply;
