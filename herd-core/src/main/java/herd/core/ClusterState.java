@@ -119,6 +119,8 @@ public final class ClusterState {
             case Command.SetStorageDefaults defaults -> storage.setDefaultCopies(defaults.copies(), nodes);
             case Command.ReportStorageRecovered recovered ->
                 onKnownNode(recovered.node(), () -> storage.recovered(recovered.node(), recovered.epoch()));
+            case Command.RenewStorageEpoch renew ->
+                onKnownNode(renew.node(), () -> storage.renew(renew.epoch(), renew.node(), renew.reason()));
         };
     }
 

@@ -392,6 +392,76 @@ class ReplicationTest {
         assertThat(verified).doesNotContain("verify: bad");
     }
 
+    /**
+     * The serving node's first write to another copy is held on the way (iptables drops the packets of
+     * the connection it went out on) until after the node gave up on it, made it again, acknowledged
+     * it and took a newer write of the same block; then the held write arrives. It must not land:
+     * the serving node made the write again only in a new epoch it asked for, and the late one, of the
+     * epoch before, is refused. Needs root and iptables ({@code bin/test} installs it).
+     */
+    @Test
+    void aWriteANodeDidNotAnswerInTimeIsMadeAgainInANewEpochAndCannotLandLater() throws Exception {
+        startCluster(3, Map.of());
+        herd("volume", "create", "vol", "16M", "--copies", "2");
+        qemuIo("vol", "write -P 0x11 0 4M", "flush");
+        Map<String, Set<String>> holders = awaitCopies(2, Set.of("s1", "s2", "s3"), 1);
+        String object = holders.keySet().iterator().next();
+        String slow = holders.get(object).stream().filter(node -> !node.equals("s1")).findFirst().orElseThrow();
+        int channelPort = objectChannelPort(slow);
+        long epochBefore = storageStatus().path("epoch").asLong();
+
+        // the connections the serving node keeps to the slow node's channel carry the next write
+        try (DroppedConnections held = DroppedConnections.to(channelPort)) {
+            java.util.concurrent.CompletableFuture<NbdTools.ToolResult> first = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> runQuietly(List.of("qemu-io", "-f", "raw", "-c", "write -P 0x22 0 4k", new NbdTools(cluster, nbdPort).uri("vol"))));
+            NbdTools.ToolResult firstDone = first.get(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            assertThat(firstDone.exitCode()).as(firstDone.output() + "\ns1 log:\n" + cluster.log("s1")).isZero();
+            assertThat(cluster.logLinesWith("s1", "made again only in a new storage epoch"))
+                .as("s1 gave up on the held write: " + held + "\ns1 log:\n" + cluster.log("s1")).isNotEmpty();
+            qemuIo("vol", "write -P 0x33 0 4k", "flush");
+        } // the held write now reaches the slow node
+        awaitGone(channelPort);
+        qemuIo("vol", "flush");
+
+        assertThat(storageStatus().path("epoch").asLong()).as("a new epoch began").isGreaterThan(epochBefore);
+        for (String holder : holders.get(object)) {
+            byte[] firstBlock = new byte[4096];
+            try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(cluster.objectFile(holder, object).toFile(), "r")) {
+                file.readFully(firstBlock);
+            }
+            assertThat(firstBlock).as("the first block of " + holder + "'s copy").containsOnly((byte) 0x33);
+        }
+        List<String> nodes = List.copyOf(holders.get(object));
+        assertThat(Files.mismatch(cluster.objectFile(nodes.get(0), object), cluster.objectFile(nodes.get(1), object)))
+            .as("object " + object + " on " + nodes).isEqualTo(-1L);
+    }
+
+    /** The port of a node's object channel, as its log names it. */
+    private int objectChannelPort(String node) {
+        String line = cluster.logLinesWith(node, "serves its copies to other nodes on").get(0);
+        return Integer.parseInt(line.substring(line.lastIndexOf(':') + 1).strip());
+    }
+
+    private static NbdTools.ToolResult runQuietly(List<String> command) {
+        try {
+            return NbdTools.run(command);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Waits until no connection to {@code port} is left with data on its way (the held write was delivered). */
+    private static void awaitGone(int port) throws Exception {
+        long deadline = System.nanoTime() + SETTLE.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (DroppedConnections.unsent(port).isEmpty()) {
+                return;
+            }
+            Thread.sleep(250);
+        }
+        throw new AssertionError("data to port " + port + " is still on its way: " + DroppedConnections.unsent(port));
+    }
+
     // ---- storage state ----
 
     /** The storage status as the first running node reports it. */

@@ -34,6 +34,7 @@ import herd.core.cluster.NodeInfo;
     @JsonSubTypes.Type(value = Command.RegisterStorage.class, name = "register-storage"),
     @JsonSubTypes.Type(value = Command.SetStorageDefaults.class, name = "set-storage-defaults"),
     @JsonSubTypes.Type(value = Command.ReportStorageRecovered.class, name = "report-storage-recovered"),
+    @JsonSubTypes.Type(value = Command.RenewStorageEpoch.class, name = "renew-storage-epoch"),
 })
 public sealed interface Command {
 
@@ -135,4 +136,12 @@ public sealed interface Command {
 
     /** Node {@code node} holds a complete copy of every object that storage epoch {@code epoch} places on it. */
     record ReportStorageRecovered(String node, long epoch) implements Command {}
+
+    /**
+     * Node {@code node} asks that storage epoch {@code epoch} end, if it is still the current one, and
+     * a new one begin with the same members: a change it sent to a copy got no answer in time, so it
+     * may still land there later, and only a new epoch makes the copy refuse it (see
+     * {@code ReplicatedObjectIo}). {@code reason} says which change, for the log.
+     */
+    record RenewStorageEpoch(String node, long epoch, String reason) implements Command {}
 }

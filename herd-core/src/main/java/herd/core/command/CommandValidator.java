@@ -51,6 +51,12 @@ public final class CommandValidator {
             case Command.ReportStorageRecovered recovered -> NameRules.checkName("node", recovered.node())
                 .or(() -> recovered.epoch() >= 0 ? Optional.empty() : Optional.of(new Rejection(
                     herd.core.ErrorCode.BAD_REQUEST, "epoch " + recovered.epoch() + " is negative")));
+            case Command.RenewStorageEpoch renew -> NameRules.checkName("node", renew.node())
+                .or(() -> renew.epoch() >= 0 ? Optional.empty() : Optional.of(new Rejection(
+                    herd.core.ErrorCode.BAD_REQUEST, "epoch " + renew.epoch() + " is negative")))
+                .or(() -> renew.reason() != null && renew.reason().length() <= herd.core.storage.StorageTable.MAX_REASON_CHARS ? Optional.empty()
+                    : Optional.of(new Rejection(herd.core.ErrorCode.BAD_REQUEST, "a new epoch's reason must be given, in at "
+                    + "most " + herd.core.storage.StorageTable.MAX_REASON_CHARS + " characters")));
         };
     }
 

@@ -27,6 +27,8 @@ public final class StorageTable {
     public static final int KEPT_EPOCHS = 64;
     /** Most copies of one object: one per zone, and more than this buys nothing but cost. */
     public static final int MAX_COPIES = 8;
+    /** Longest reason a node may give for renewing an epoch. */
+    public static final int MAX_REASON_CHARS = 1000;
 
     private int defaultCopies = 1;
     private final Map<String, StorageRegistration> registrations = new TreeMap<>();
@@ -94,6 +96,30 @@ public final class StorageTable {
         return new Outcome.Applied("node " + node + " recovered epoch " + epoch);
     }
 
+    /**
+     * Ends epoch {@code epoch} and begins the next with the same members, if {@code epoch} is still
+     * current; a later epoch already did what was asked, so asking again (another change of the same
+     * epoch timed out too) changes nothing.
+     */
+    public Outcome renew(long epoch, String node, String reason) {
+        StorageEpoch current = current();
+        if (epoch > current.epoch()) {
+            return new Outcome.Rejected(new Rejection(ErrorCode.BAD_REQUEST, "epoch " + epoch
+                + " has not started (the current epoch is " + current.epoch() + ")"));
+        }
+        if (epoch < current.epoch()) {
+            return new Outcome.Applied("storage epoch " + epoch + " has ended already: epoch " + current.epoch()
+                + " is current");
+        }
+        if (current.members().isEmpty()) {
+            return new Outcome.Rejected(new Rejection(ErrorCode.BAD_REQUEST, "storage epoch " + epoch
+                + " has no members: there is no copy to renew it for"));
+        }
+        begin(new StorageEpoch(current.epoch() + 1, current.members()));
+        return new Outcome.Applied("storage epoch " + (current.epoch() + 1) + " began with the same members, for node "
+            + node + ": " + reason);
+    }
+
     /** Why a volume cannot keep {@code copies} copies, if it cannot: more copies than zones. */
     public Optional<Rejection> copiesRefusal(int copies, String what, Map<String, NodeInfo> nodes) {
         int zones = zoneCount(nodes);
@@ -122,7 +148,11 @@ public final class StorageTable {
         if (members.equals(current.members())) {
             return;
         }
-        epochs.add(new StorageEpoch(current.epoch() + 1, members));
+        begin(new StorageEpoch(current.epoch() + 1, members));
+    }
+
+    private void begin(StorageEpoch next) {
+        epochs.add(next);
         while (epochs.size() > KEPT_EPOCHS) {
             epochs.remove(0);
         }

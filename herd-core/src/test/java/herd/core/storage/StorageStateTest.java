@@ -79,6 +79,14 @@ class StorageStateTest {
             of.query(new Query.ResourceStatus()), of.query(new Query.Summary()));
     }
 
+    /** w1 (rack-a) and w2 (rack-b), 10 GiB each, both members: epoch 2. */
+    private void twoMembersInTwoRacks() {
+        storageNode("w1", "rack-a", 10 * GIB);
+        storageNode("w2", "rack-b", 10 * GIB);
+        membership("w1", NodeMembership.MEMBER);
+        membership("w2", NodeMembership.MEMBER);
+    }
+
     private static void assertApplied(Outcome outcome) {
         assertThat(outcome).isInstanceOf(Outcome.Applied.class);
     }
@@ -160,10 +168,7 @@ class StorageStateTest {
 
     @Test
     void anEpochEndsWhenANodeIsLostOrDownAndAnotherStartsWhenItIsBack() {
-        storageNode("w1", "rack-a", 10 * GIB);
-        storageNode("w2", "rack-b", 10 * GIB);
-        membership("w1", NodeMembership.MEMBER);
-        membership("w2", NodeMembership.MEMBER);
+        twoMembersInTwoRacks();
         assertThat(epoch()).isEqualTo(2);
 
         assertApplied(membership("w2", NodeMembership.LOST));
@@ -228,10 +233,7 @@ class StorageStateTest {
 
     @Test
     void recoveryKeepsTheHighestEpochAndRefusesOneThatHasNotStarted() {
-        storageNode("w1", "rack-a", 10 * GIB);
-        storageNode("w2", "rack-b", 10 * GIB);
-        membership("w1", NodeMembership.MEMBER);
-        membership("w2", NodeMembership.MEMBER);
+        twoMembersInTwoRacks();
         membership("w2", NodeMembership.DOWN);
         assertThat(epoch()).isEqualTo(3);
 
@@ -248,6 +250,30 @@ class StorageStateTest {
 
         assertApplied(apply(new Command.ReportStorageRecovered("w2", 0)));
         assertThat(map().recoveredEpochs()).isEqualTo(Map.of("w1", 3L, "w2", 0L));
+    }
+
+    @Test
+    void aNodeMayRenewTheCurrentEpochOnceWithTheSameMembers() {
+        twoMembersInTwoRacks();
+        assertThat(epoch()).isEqualTo(2);
+
+        Outcome renewed = apply(new Command.RenewStorageEpoch("w1", 2, "node w2 did not answer a write in time"));
+        assertThat(renewed).isInstanceOfSatisfying(Outcome.Applied.class, applied -> assertThat(applied.description())
+            .contains("storage epoch 3 began with the same members").contains("node w2 did not answer a write in time"));
+        assertThat(epoch()).isEqualTo(3);
+        assertThat(members()).containsExactly("w1", "w2");
+
+        // another change of epoch 2 timed out too: epoch 3 already did what it asks
+        assertThat(apply(new Command.RenewStorageEpoch("w1", 2, "again"))).isInstanceOfSatisfying(Outcome.Applied.class,
+            applied -> assertThat(applied.description()).contains("has ended already"));
+        assertThat(epoch()).isEqualTo(3);
+
+        Rejection future = rejection(apply(new Command.RenewStorageEpoch("w1", 4, "too soon")));
+        assertThat(future.message()).contains("epoch 4 has not started");
+        assertThat(rejection(apply(new Command.RenewStorageEpoch("w1", -1, "x"))).message()).contains("negative");
+        assertThat(rejection(apply(new Command.RenewStorageEpoch("w1", 3, null))).message()).contains("reason must be given");
+        assertThat(rejection(apply(new Command.RenewStorageEpoch("ghost", 3, "x"))).code()).isEqualTo(ErrorCode.NODE_NOT_FOUND);
+        assertThat(epoch()).as("refusals change nothing").isEqualTo(3);
     }
 
     // ---- copies ----
@@ -313,10 +339,7 @@ class StorageStateTest {
 
     @Test
     void fencingANodeReleasesItsVolumesAndEndsItsEpoch() {
-        storageNode("w1", "rack-a", 10 * GIB);
-        storageNode("w2", "rack-b", 10 * GIB);
-        membership("w1", NodeMembership.MEMBER);
-        membership("w2", NodeMembership.MEMBER);
+        twoMembersInTwoRacks();
         apply(new Command.CreateVolume("vm1", GIB, 2, "", 1));
         apply(new Command.CreateVolume("vm2", GIB, 2, "", 1));
         assertApplied(apply(new Command.AttachVolume("vm1", "w1")));

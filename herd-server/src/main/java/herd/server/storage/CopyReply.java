@@ -13,7 +13,16 @@ sealed interface CopyReply<T> {
 
     record Failed<T>(ObjectError error) implements CopyReply<T> {}
 
-    record Retry<T>(String reason) implements CopyReply<T> {}
+    /**
+     * Not now. {@code mayStillLand}: the request reached the node (as far as this node can tell) and
+     * got no answer in time, so if it is a change, the node may still apply it later; repeating it in
+     * the same epoch could then have it land after a newer change of the same bytes.
+     */
+    record Retry<T>(String reason, boolean mayStillLand) implements CopyReply<T> {
+        public Retry(String reason) {
+            this(reason, false);
+        }
+    }
 
     static <T> CopyReply<T> of(ObjectResult<T> result) {
         return switch (result) {
@@ -24,6 +33,11 @@ sealed interface CopyReply<T> {
 
     static <T> CopyReply<T> retry(String reason) {
         return new Retry<>(reason);
+    }
+
+    /** A request sent that got no answer in time: see {@link Retry#mayStillLand}. */
+    static <T> CopyReply<T> unanswered(String reason) {
+        return new Retry<>(reason, true);
     }
 
     /** In words, for logs and reports: what failed, or why to retry. */

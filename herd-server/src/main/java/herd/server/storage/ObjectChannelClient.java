@@ -25,8 +25,8 @@ import java.util.concurrent.TimeUnit;
  * the socket to non-blocking mode and cost a poll per wait); instead a watchdog closes the connection
  * of a call that passed its deadline, which ends the call with an {@link IOException}.
  *
- * <p>An {@link IOException} means the node could not be reached or did not answer in time; the
- * caller decides what that means (a "retry"). Answers of the node come back as {@link CopyReply}.
+ * <p>An {@link IOException} means the node could not be reached or did not answer in time ({@link
+ * NoAnswer}); the caller decides what that means (a "retry"). Answers of the node come back as {@link CopyReply}.
  */
 final class ObjectChannelClient implements AutoCloseable {
     private static final long WATCHDOG_PERIOD_MILLIS = 200;
@@ -163,16 +163,30 @@ final class ObjectChannelClient implements AutoCloseable {
                 return reply;
             } catch (IOException e) {
                 connection.close();
-                if (!sent.pooled || connection.timedOut) {
-                    throw failure(sent.node, connection, e);
+                if (connection.timedOut) {
+                    throw new NoAnswer(sent.node, Duration.ofNanos(callTimeoutNanos), e);
+                }
+                if (!sent.pooled) {
+                    throw e;
                 }
                 send(sent);
             }
         }
     }
 
+    /**
+     * A request was sent whole and its reply did not come in time. The node may still be working on
+     * it, so a change may still land there later. (A connection the node ended is not this: the node's
+     * process closed it, dying or stopping, and the requests it had end with it.)
+     */
+    static final class NoAnswer extends IOException {
+        NoAnswer(String node, Duration waited, IOException cause) {
+            super("node " + node + " did not answer within " + waited.toMillis() + " ms", cause);
+        }
+    }
+
     private IOException failure(String node, Connection connection, IOException cause) {
-        return connection.timedOut ? new IOException("node " + node + " did not answer within "
+        return connection.timedOut ? new IOException("node " + node + " did not take the request within "
             + Duration.ofNanos(callTimeoutNanos).toMillis() + " ms", cause) : cause;
     }
 

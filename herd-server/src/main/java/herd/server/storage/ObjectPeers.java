@@ -37,7 +37,7 @@ import org.apache.hc.core5.http.io.entity.EntityUtils;
  * flushes over its {@link ObjectChannel} when it has one, everything else (and everything with a node
  * that has no channel) over its API ({@code /v1/internal/objects}, see {@link ObjectWire}). A node
  * that cannot be reached, or answers "retry", gives {@link CopyReply.Retry}: the caller waits for the
- * next epoch.
+ * next epoch. A request sent that got no answer in time gives {@link CopyReply#unanswered}.
  */
 final class ObjectPeers {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(1);
@@ -52,8 +52,7 @@ final class ObjectPeers {
     private final String nodeToken;
     /** Blocking calls on pooled connections (see {@link PeerHttpClients}); a caller that gets
      * {@link CopyReply.Retry} decides whether to call again. */
-    private final CloseableHttpClient http =
-        PeerHttpClients.create(CONNECTIONS_PER_NODE, CONNECT_TIMEOUT, REQUEST_TIMEOUT, REQUEST_TIMEOUT);
+    private final CloseableHttpClient http;
 
     /** The data path's reads, writes and flushes, on nodes that offer an object channel. */
     private final ObjectChannelClient channels;
@@ -65,8 +64,14 @@ final class ObjectPeers {
     private record KnownChannel(Optional<InetSocketAddress> address, long askAgainNanos) {}
 
     ObjectPeers(String nodeToken) {
+        this(nodeToken, REQUEST_TIMEOUT);
+    }
+
+    /** With another request timeout, for tests of what a node that does not answer in time does. */
+    ObjectPeers(String nodeToken, Duration requestTimeout) {
         this.nodeToken = nodeToken;
-        this.channels = new ObjectChannelClient(nodeToken, CONNECT_TIMEOUT, REQUEST_TIMEOUT, CONNECTIONS_PER_NODE);
+        this.http = PeerHttpClients.create(CONNECTIONS_PER_NODE, CONNECT_TIMEOUT, requestTimeout, requestTimeout);
+        this.channels = new ObjectChannelClient(nodeToken, CONNECT_TIMEOUT, requestTimeout, CONNECTIONS_PER_NODE);
     }
 
     private interface ChannelCall {
@@ -76,6 +81,8 @@ final class ObjectPeers {
     private CopyReply<Done> overChannel(String node, InetSocketAddress address, ChannelCall call) {
         try {
             return call.call();
+        } catch (ObjectChannelClient.NoAnswer e) {
+            return CopyReply.unanswered(e.getMessage());
         } catch (IOException e) {
             return unreachable(node, address, e);
         }
@@ -314,6 +321,10 @@ final class ObjectPeers {
                     Optional.ofNullable(response.getFirstHeader(ObjectWire.ERROR_HEADER)).map(Header::getValue),
                     new String(answer, StandardCharsets.UTF_8), node, about);
             });
+        } catch (org.apache.hc.client5.http.ConnectTimeoutException e) {
+            return CopyReply.retry("node " + node + " is unreachable: " + e);
+        } catch (java.net.SocketTimeoutException e) { // the request went out; the answer did not come
+            return CopyReply.unanswered("node " + node + " did not answer " + method + " " + pathAndQuery + " in time: " + e);
         } catch (IOException e) {
             return CopyReply.retry("node " + node + " is unreachable: " + e);
         } catch (RuntimeException e) { // an answer that does not decode: that node runs another herd version

@@ -168,13 +168,17 @@ final class ReplicatedObjectIo implements ObjectIo {
             Map<String, CopyReply<Done>> replies = onEveryNode(copies, () -> localChange.change(epoch),
                 node -> remoteChange.start(map, node, epoch));
             String retryReason = copies.isEmpty() ? "no storage node is up" : null;
+            boolean mayStillLand = false;
             Map<String, ObjectError.Corrupt> corrupt = new LinkedHashMap<>();
             List<String> changed = new ArrayList<>();
             Map<String, ObjectError> refusedForSpace = new LinkedHashMap<>();
             for (Map.Entry<String, CopyReply<Done>> reply : replies.entrySet()) {
                 switch (reply.getValue()) {
                     case CopyReply.Ok<Done> ignored -> changed.add(reply.getKey());
-                    case CopyReply.Retry<Done> retry -> retryReason = retry.reason();
+                    case CopyReply.Retry<Done> retry -> {
+                        retryReason = retry.reason();
+                        mayStillLand |= retry.mayStillLand();
+                    }
                     case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.Corrupt damage -> {
                         corrupt.put(reply.getKey(), damage); // a partial write into a damaged block is refused: repair, then redo
                         corruptCopiesSeen.incrementAndGet();
@@ -185,6 +189,14 @@ final class ReplicatedObjectIo implements ObjectIo {
                         return ObjectResult.failed(failed.error()); // a failing disk: the client must know
                     }
                 }
+            }
+            if (mayStillLand) {
+                // Made again in this epoch, the change could be acknowledged, followed by a newer change
+                // of the same bytes, and then the late one land over it on that copy. A new epoch makes
+                // every copy refuse what was sent in this one.
+                log.warn("object {}: a change of bytes {}+{} got no answer in time ({}); it may still land, so it is "
+                    + "made again only in a new storage epoch, which refuses the late one", id, offset, length, retryReason);
+                retrying.renewEpoch(epoch, "a change of object " + id + " got no answer in time: " + retryReason);
             }
             if (!refusedForSpace.isEmpty()) {
                 return refuseForSpace(map, epoch, id, offset, length, changed, refusedForSpace);
@@ -197,7 +209,9 @@ final class ReplicatedObjectIo implements ObjectIo {
                 corrupt.forEach((bad, damage) -> mendNow(map, epoch, id, bad, source, whatWasWrong(damage)));
                 continue;
             }
-            if (!retrying.waitAfter(epoch, retryReason == null ? "every copy is damaged" : retryReason)) {
+            boolean waited = mayStillLand ? retrying.waitPast(epoch, retryReason)
+                : retrying.waitAfter(epoch, retryReason == null ? "every copy is damaged" : retryReason);
+            if (!waited) {
                 return ObjectResult.failed(retrying.giveUp(retryReason));
             }
         }
@@ -403,6 +417,8 @@ final class ReplicatedObjectIo implements ObjectIo {
         private final long deadline = System.nanoTime() + GIVE_UP_AFTER.toNanos();
         private long pauseMillis = 20;
         private boolean logged;
+        /** Why this operation asked for a new epoch, if it did. */
+        private String renewalReason;
 
         Retrying(ObjectId id) {
             this.id = id;
@@ -419,6 +435,28 @@ final class ReplicatedObjectIo implements ObjectIo {
             }
             maps.awaitEpochAfter(epoch, Duration.ofMillis(pauseMillis));
             pauseMillis = Math.min(pauseMillis * 2, 500);
+            return true;
+        }
+
+        /** Asks the cluster to end {@code epoch} (see {@link StorageMaps#renewEpoch}); remembered for {@link #waitPast}. */
+        void renewEpoch(long epoch, String reason) {
+            renewalReason = reason;
+            maps.renewEpoch(self, epoch, reason);
+        }
+
+        /**
+         * Waits until an epoch after {@code epoch} has begun, asking again for one while the cluster
+         * could not be asked; false when the deadline has passed first.
+         */
+        boolean waitPast(long epoch, String reason) {
+            while (maps.epoch() <= epoch) {
+                if (!waitAfter(epoch, reason)) {
+                    return false;
+                }
+                if (maps.epoch() <= epoch) {
+                    maps.renewEpoch(self, epoch, renewalReason);
+                }
+            }
             return true;
         }
 

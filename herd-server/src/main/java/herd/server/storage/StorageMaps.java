@@ -2,10 +2,13 @@ package herd.server.storage;
 
 import herd.blockcore.ObjectId;
 import herd.blockcore.placement.Ring;
+import herd.core.command.Command;
+import herd.core.command.Outcome;
 import herd.core.command.Query;
 import herd.core.command.QueryResult;
 import herd.core.storage.StorageEpoch;
 import herd.core.storage.StorageNodeView;
+import herd.core.storage.StorageTable;
 import herd.server.ClusterAccess;
 import herd.server.api.ApiException;
 import java.time.Duration;
@@ -37,6 +40,8 @@ final class StorageMaps implements AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
+    /** The last epoch the cluster renewed at this node's request. */
+    private volatile long renewedEpoch = -1;
     private volatile QueryResult.StorageMap current =
         new QueryResult.StorageMap(1, List.of(), Map.of(), List.of(), Map.of(), 0);
 
@@ -111,6 +116,32 @@ final class StorageMaps implements AutoCloseable {
             }
         }
         return true;
+    }
+
+    /**
+     * Asks the cluster to end {@code epoch} and begin the next with the same members, unless this
+     * node already knows a later one; the cluster does it once however many ask. False when the
+     * cluster could not be asked (no leader, or this node is on the minority side): the caller
+     * keeps waiting, and changes nothing meanwhile.
+     */
+    boolean renewEpoch(String node, long epoch, String reason) {
+        if (epoch() > epoch || renewedEpoch >= epoch) {
+            return true; // begun, or asked for by another operation: the refresh brings it
+        }
+        String said = reason.length() <= StorageTable.MAX_REASON_CHARS ? reason
+            : reason.substring(0, StorageTable.MAX_REASON_CHARS);
+        try {
+            Outcome outcome = cluster.submit(new Command.RenewStorageEpoch(node, epoch, said));
+            if (outcome instanceof Outcome.Rejected rejected) {
+                log.warn("the cluster refused to renew storage epoch {}: {}", epoch, rejected.rejection().message());
+                return false;
+            }
+            renewedEpoch = Math.max(renewedEpoch, epoch);
+            return true;
+        } catch (ApiException e) {
+            log.warn("cannot ask the cluster to renew storage epoch {}: {}", epoch, e.getMessage());
+            return false;
+        }
     }
 
     /** Waits until the epoch moves past {@code epoch} (a lost node was taken out); false on timeout. */

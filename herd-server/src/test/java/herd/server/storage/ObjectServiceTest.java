@@ -1,26 +1,19 @@
 package herd.server.storage;
 
+import static herd.server.storage.ObjectNodes.block;
+import static herd.server.storage.ObjectNodes.content;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import herd.block.Done;
-import herd.block.store.ObjectStore;
 import herd.blockcore.ObjectId;
-import herd.blockcore.placement.StorageNode;
-import herd.core.command.Query;
-import herd.core.command.QueryResult;
-import herd.core.storage.StorageEpoch;
-import herd.core.storage.StorageNodeView;
-import herd.server.ClusterAccess;
+import herd.server.storage.ObjectNodes.Node;
 import java.io.IOException;
-import java.lang.reflect.Proxy;
-import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -29,27 +22,15 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
 
 /**
- * Nodes' object services on real stores, each answering the others over HTTP as herd does, with the
- * cluster's storage map under the test's control; a node's HTTP end can be made to hold requests.
+ * Nodes' object services on real stores, each answering the others over HTTP as herd does
+ * ({@link ObjectNodes}); a node's HTTP end can be made to hold requests.
  */
 class ObjectServiceTest {
-    private static final long CAPACITY = 1L << 30;
-
-    @TempDir Path directory;
-    private final AtomicReference<QueryResult.StorageMap> clusterMap = new AtomicReference<>();
-    private final List<AutoCloseable> toClose = new ArrayList<>();
-
-    @AfterEach
-    void stop() throws Exception {
-        for (AutoCloseable closeable : toClose.reversed()) {
-            closeable.close();
-        }
-    }
+    @AutoClose private final ObjectNodes nodes = new ObjectNodes();
 
     @Test
     void aChangeWhoseEpochEndedWhileItWaitedForTheObjectIsRefused() throws Exception {
@@ -57,8 +38,8 @@ class ObjectServiceTest {
         // s2 is asked for its copy and answers when the test says so, "retry"
         CountDownLatch copyAsked = new CountDownLatch(1);
         CountDownLatch answerCopy = new CountDownLatch(1);
-        toClose.add(answerCopy::countDown);
-        HttpServer s2 = httpServer(exchange -> {
+        nodes.onClose(answerCopy::countDown);
+        HttpServer s2 = nodes.httpServer(exchange -> {
             copyAsked.countDown();
             answerCopy.await(30, TimeUnit.SECONDS);
             byte[] body = "not now".getBytes(StandardCharsets.UTF_8);
@@ -67,23 +48,23 @@ class ObjectServiceTest {
             exchange.getResponseBody().write(body);
         });
         Map<String, HttpServer> addresses = Map.of("s2", s2);
-        clusterMap.set(map(3, List.of("s1"), addresses));
-        Node s1 = node("s1");
-        assertThat(s1.service.write(3, object, 0, block(0x11))).isInstanceOf(CopyReply.Ok.class);
+        nodes.epoch(3, List.of("s1"), addresses);
+        Node s1 = nodes.node("s1");
+        assertThat(s1.service().write(3, object, 0, block(0x11))).isInstanceOf(CopyReply.Ok.class);
 
         // a replacement from s2 holds the object's lock while s2 takes its time
         AtomicReference<CopyReply<Done>> repair = new AtomicReference<>();
-        Thread replacing = Thread.ofPlatform().start(() -> repair.set(s1.service.repairFrom(3, object, "s2")));
+        Thread replacing = Thread.ofPlatform().start(() -> repair.set(s1.service().repairFrom(3, object, "s2")));
         assertThat(copyAsked.await(10, TimeUnit.SECONDS)).as("s2 was asked for its copy").isTrue();
 
         // a write of epoch 3 passes the epoch gate and waits for the lock
         AtomicReference<CopyReply<Done>> write = new AtomicReference<>();
-        Thread writing = Thread.ofPlatform().start(() -> write.set(s1.service.write(3, object, 0, block(0x22))));
+        Thread writing = Thread.ofPlatform().start(() -> write.set(s1.service().write(3, object, 0, block(0x22))));
         awaitWaiting(writing);
 
         // epoch 4 begins (another node may now copy this copy for it); then the lock is free
-        clusterMap.set(map(4, List.of("s1"), addresses));
-        assertThat(s1.maps.awaitEpoch(4, Duration.ofSeconds(5))).isTrue();
+        nodes.epoch(4, List.of("s1"), addresses);
+        assertThat(s1.maps().awaitEpoch(4, Duration.ofSeconds(5))).isTrue();
         answerCopy.countDown();
         replacing.join(10_000);
         writing.join(10_000);
@@ -103,21 +84,21 @@ class ObjectServiceTest {
         CyclicBarrier bothAsked = new CyclicBarrier(2);
         AtomicReference<ObjectService> s1Service = new AtomicReference<>();
         AtomicReference<ObjectService> s2Service = new AtomicReference<>();
-        HttpServer s1Http = httpServer(exchange -> serveAfterBothAsked(exchange, s1Service.get(), bothAsked));
-        HttpServer s2Http = httpServer(exchange -> serveAfterBothAsked(exchange, s2Service.get(), bothAsked));
+        HttpServer s1Http = nodes.httpServer(exchange -> serveAfterBothAsked(exchange, s1Service.get(), bothAsked));
+        HttpServer s2Http = nodes.httpServer(exchange -> serveAfterBothAsked(exchange, s2Service.get(), bothAsked));
         Map<String, HttpServer> addresses = Map.of("s1", s1Http, "s2", s2Http);
-        clusterMap.set(map(5, List.of("s1", "s2"), addresses));
-        Node s1 = node("s1");
-        Node s2 = node("s2");
-        s1Service.set(s1.service);
-        s2Service.set(s2.service);
+        nodes.epoch(5, List.of("s1", "s2"), addresses);
+        Node s1 = nodes.node("s1");
+        Node s2 = nodes.node("s2");
+        s1Service.set(s1.service());
+        s2Service.set(s2.service());
         s1.holdsFromAnEarlierEpoch(first, 0x11);
         s2.holdsFromAnEarlierEpoch(second, 0x22);
 
         AtomicReference<CopyReply<Done>> s1Updated = new AtomicReference<>();
         AtomicReference<CopyReply<Done>> s2Updated = new AtomicReference<>();
-        Thread s1Updating = Thread.ofPlatform().start(() -> s1Updated.set(s1.service.ensureCurrent(5, second)));
-        Thread s2Updating = Thread.ofPlatform().start(() -> s2Updated.set(s2.service.ensureCurrent(5, first)));
+        Thread s1Updating = Thread.ofPlatform().start(() -> s1Updated.set(s1.service().ensureCurrent(5, second)));
+        Thread s2Updating = Thread.ofPlatform().start(() -> s2Updated.set(s2.service().ensureCurrent(5, first)));
         s1Updating.join(60_000);
         s2Updating.join(60_000);
 
@@ -130,22 +111,22 @@ class ObjectServiceTest {
     @Test
     void mendingADamagedCopyKeepsTheChangesItsGoodBlocksHold() throws Exception {
         ObjectId object = ObjectId.of(1, 0);
-        List<Node> nodes = twoNodesServedByS2();
-        Node s1 = nodes.get(0);
-        for (Node node : nodes) {
+        List<Node> both = twoNodesServedByS2();
+        Node s1 = both.get(0);
+        for (Node node : both) {
             node.holdsFromAnEarlierEpoch(object, 0x11);
-            node.store.write(object, 4096, block(0x22));
+            node.store().write(object, 4096, block(0x22));
         }
         // a change s1 took and s2 has not yet (the copies apply a write in no fixed order)
-        assertThat(s1.service.write(5, object, 4096, block(0x33))).isInstanceOf(CopyReply.Ok.class);
+        assertThat(s1.service().write(5, object, 4096, block(0x33))).isInstanceOf(CopyReply.Ok.class);
         // then a bit of s1's first block goes bad on disk
-        s1.store.flush(List.of(object));
-        flipAByteOfTheFirstBlock(directory.resolve("s1"), object);
+        s1.store().flush(List.of(object));
+        flipAByteOfTheFirstBlock(nodes.directoryOf("s1"), object);
         ByteBuffer damaged = ByteBuffer.allocate(4096);
-        assertThat(s1.store.read(object, 0, damaged)).as("the damaged block fails its checksum").isNotInstanceOf(
+        assertThat(s1.store().read(object, 0, damaged)).as("the damaged block fails its checksum").isNotInstanceOf(
             herd.block.volume.ObjectResult.Ok.class);
 
-        assertThat(s1.service.mendFrom(5, object, "s2")).isInstanceOf(CopyReply.Ok.class);
+        assertThat(s1.service().mendFrom(5, object, "s2")).isInstanceOf(CopyReply.Ok.class);
 
         assertThat(content(s1, object, 0)).as("the damaged block, from s2").containsOnly((byte) 0x11);
         assertThat(content(s1, object, 4096)).as("the good block, with the change s2 has yet to apply")
@@ -155,82 +136,39 @@ class ObjectServiceTest {
     @Test
     void undoingAWriteRefusedForWantOfSpaceKeepsTheOtherChangesInFlight() throws Exception {
         ObjectId object = ObjectId.of(1, 0);
-        List<Node> nodes = twoNodesServedByS2();
-        Node s1 = nodes.get(0);
-        for (Node node : nodes) {
+        List<Node> both = twoNodesServedByS2();
+        Node s1 = both.get(0);
+        for (Node node : both) {
             node.holdsFromAnEarlierEpoch(object, 0x11);
-            node.store.write(object, 2 * 4096, block(0x22));
+            node.store().write(object, 2 * 4096, block(0x22));
         }
         // s1 took a write of blocks 0 and 1 that s2 had no room for
         ByteBuffer refused = ByteBuffer.allocate(2 * 4096);
         Arrays.fill(refused.array(), (byte) 0x44);
-        assertThat(s1.service.write(5, object, 0, refused)).isInstanceOf(CopyReply.Ok.class);
+        assertThat(s1.service().write(5, object, 0, refused)).isInstanceOf(CopyReply.Ok.class);
         // and another write, of block 2, that s2 has yet to apply
-        assertThat(s1.service.write(5, object, 2 * 4096, block(0x33))).isInstanceOf(CopyReply.Ok.class);
+        assertThat(s1.service().write(5, object, 2 * 4096, block(0x33))).isInstanceOf(CopyReply.Ok.class);
 
-        assertThat(s1.service.restoreFrom(5, object, "s2", 0, 2 * 4096)).isInstanceOf(CopyReply.Ok.class);
+        assertThat(s1.service().restoreFrom(5, object, "s2", 0, 2 * 4096)).isInstanceOf(CopyReply.Ok.class);
 
         assertThat(content(s1, object, 0)).as("block 0 as s2 has it").containsOnly((byte) 0x11);
         assertThat(content(s1, object, 4096)).as("block 1, which s2 never had").containsOnly((byte) 0);
-        assertThat(s1.store.allocation(object)).isInstanceOfSatisfying(herd.block.volume.ObjectResult.Ok.class,
+        assertThat(s1.store().allocation(object)).isInstanceOfSatisfying(herd.block.volume.ObjectResult.Ok.class,
             ok -> assertThat(((herd.block.volume.AllocationMap) ok.value()).isAllocated(1)).as("block 1 released").isFalse());
         assertThat(content(s1, object, 2 * 4096)).as("the other write, kept").containsOnly((byte) 0x33);
     }
 
     // ---- nodes ----
 
-    /** One node's object service and what it runs on. */
-    private record Node(ObjectStore store, StampLog stamps, StorageMaps maps, ObjectService service) {
-        /** A copy last current in epoch 4 (the tests run in epoch 5) whose block 0 holds {@code value}. */
-        void holdsFromAnEarlierEpoch(ObjectId object, int value) throws IOException {
-            store.write(object, 0, block(value));
-            stamps.set(object, 4, 3);
-        }
-    }
-
     /** s1 and s2, both members of epoch 5 (two copies of everything), s2 answering over HTTP. */
     private List<Node> twoNodesServedByS2() throws IOException {
         AtomicReference<ObjectService> s2Service = new AtomicReference<>();
-        HttpServer s2Http = httpServer(exchange -> ObjectWire.serve(exchange, s2Service.get()));
-        clusterMap.set(map(5, List.of("s1", "s2"), Map.of("s2", s2Http)));
-        Node s1 = node("s1");
-        Node s2 = node("s2");
-        s2Service.set(s2.service);
+        HttpServer s2Http = nodes.httpServer(exchange -> ObjectWire.serve(exchange, s2Service.get()));
+        nodes.epoch(5, List.of("s1", "s2"), Map.of("s2", s2Http));
+        Node s1 = nodes.node("s1");
+        Node s2 = nodes.node("s2");
+        s2Service.set(s2.service());
         return List.of(s1, s2);
-    }
-
-    private Node node(String name) throws IOException {
-        ObjectStore store = ObjectStore.open(directory.resolve(name).resolve("objects"), CAPACITY);
-        toClose.add(store);
-        StampLog stamps = StampLog.open(directory.resolve(name).resolve("object-stamps"));
-        toClose.add(stamps);
-        StorageMaps maps = new StorageMaps(cluster());
-        toClose.add(maps);
-        ObjectPeers peers = new ObjectPeers("node-token");
-        toClose.add(peers::close);
-        assertThat(maps.awaitEpoch(clusterMap.get().current().epoch(), Duration.ofSeconds(5))).isTrue();
-        return new Node(store, stamps, maps, new ObjectService(name, store, stamps, maps, peers));
-    }
-
-    private interface Handler {
-        void handle(HttpExchange exchange) throws Exception;
-    }
-
-    private HttpServer httpServer(Handler handler) throws IOException {
-        HttpServer server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
-        server.setExecutor(java.util.concurrent.Executors.newVirtualThreadPerTaskExecutor());
-        server.createContext("/", exchange -> {
-            try (exchange) {
-                handler.handle(exchange);
-            } catch (IOException e) {
-                throw e;
-            } catch (Exception e) {
-                throw new IOException(e);
-            }
-        });
-        server.start();
-        toClose.add(() -> server.stop(0));
-        return server;
     }
 
     private static void serveAfterBothAsked(HttpExchange exchange, ObjectService service, CyclicBarrier bothAsked)
@@ -245,29 +183,6 @@ class ObjectServiceTest {
         ObjectWire.serve(exchange, service);
     }
 
-    /** The nodes in {@code members} hold every object (one zone each); every node is known at its HTTP server's address. */
-    private static QueryResult.StorageMap map(long epoch, List<String> members, Map<String, HttpServer> addresses) {
-        List<StorageNode> memberNodes = members.stream().map(name -> new StorageNode(name, name, CAPACITY)).toList();
-        List<StorageNodeView> nodes = new ArrayList<>();
-        for (String name : List.of("s1", "s2")) {
-            String address = addresses.containsKey(name) ? "127.0.0.1:" + addresses.get(name).getAddress().getPort()
-                : "127.0.0.1:1";
-            nodes.add(new StorageNodeView(name, name, CAPACITY, address, members.contains(name) ? "MEMBER" : "DOWN"));
-        }
-        return new QueryResult.StorageMap(1, List.of(new StorageEpoch(epoch, memberNodes)), Map.of(), nodes,
-            Map.of(1, members.size()), epoch);
-    }
-
-    private ClusterAccess cluster() {
-        return (ClusterAccess) Proxy.newProxyInstance(ClusterAccess.class.getClassLoader(), new Class<?>[] {ClusterAccess.class},
-            (proxy, method, args) -> {
-                if (!method.getName().equals("query") || !(args[0] instanceof Query.StorageMap)) {
-                    throw new UnsupportedOperationException(method.getName());
-                }
-                return clusterMap.get();
-            });
-    }
-
     // ---- helpers ----
 
     private static ObjectId sharingALockWith(ObjectId object) {
@@ -277,22 +192,6 @@ class ObjectServiceTest {
                 return other;
             }
         }
-    }
-
-    private static ByteBuffer block(int value) {
-        byte[] bytes = new byte[4096];
-        Arrays.fill(bytes, (byte) value);
-        return ByteBuffer.wrap(bytes);
-    }
-
-    private static byte[] content(Node node, ObjectId object) {
-        return content(node, object, 0);
-    }
-
-    private static byte[] content(Node node, ObjectId object, int offset) {
-        ByteBuffer content = ByteBuffer.allocate(4096);
-        assertThat(node.store.read(object, offset, content)).isInstanceOf(herd.block.volume.ObjectResult.Ok.class);
-        return content.array();
     }
 
     private static void flipAByteOfTheFirstBlock(Path nodeDirectory, ObjectId object) throws IOException {
