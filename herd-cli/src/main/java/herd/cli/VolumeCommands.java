@@ -257,7 +257,7 @@ public final class VolumeCommands {
                     if (!options.json()) {
                         out().println("repaired: the copy of object " + repair.path("object").asText() + " (index "
                             + repair.path("index").asLong() + ") on node " + repair.path("node").asText()
-                            + " failed its checksum and was replaced with a good one");
+                            + " was damaged and was mended from a good copy");
                     }
                 });
                 part.path("problems").forEach(problem -> {

@@ -67,7 +67,7 @@ class VolumeCommandsTest {
             FakeApi.Run run = api.herd("volume", "check", "vm1");
             assertThat(run.exitCode()).as(run.toString()).isEqualTo(ExitCode.FAILURE);
             assertThat(run.out()).isEqualTo("""
-                repaired: the copy of object 0000000700000003 (index 3) on node s2 failed its checksum and was replaced with a good one
+                repaired: the copy of object 0000000700000003 (index 3) on node s2 was damaged and was mended from a good copy
                 problem: the copy of object 0000000700000011 (index 17) on node s3: not checked: node s3: unreachable
                 volume vm1: 6 object(s) checked of 20 index(es), 10 copies good, 1 repaired, 1 problem(s)
                 """);

@@ -122,7 +122,7 @@ class ReplicationTest {
         assertThat(check.exitCode()).as(check.toString()).isZero();
         assertThat(check.stdout()).as(check.toString())
             .contains("repaired: the copy of object " + unread + " (index " + Integer.parseInt(unread.substring(8), 16)
-                + ") on node " + otherHolder + " failed its checksum and was replaced with a good one")
+                + ") on node " + otherHolder + " was damaged and was mended from a good copy")
             .contains("volume vol: " + OBJECTS_WRITTEN + " object(s) checked of 16 index(es), " + (2 * OBJECTS_WRITTEN - 1)
                 + " copies good, 1 repaired, 0 problem(s)");
         assertThat(Files.readAllBytes(cluster.objectFile(otherHolder, unread))).as("the mended copy, byte for byte")

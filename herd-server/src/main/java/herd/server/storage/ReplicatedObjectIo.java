@@ -404,7 +404,7 @@ final class ReplicatedObjectIo implements ObjectIo {
             if (repair instanceof CopyReply.Ok<Done>) {
                 repaired.add(node);
             } else {
-                problems.put(node, "its copy " + wrong + " and could not be replaced by node " + holders.get(0)
+                problems.put(node, "its copy " + wrong + " and could not be mended from node " + holders.get(0)
                     + "'s: " + repair.describe());
             }
         }

@@ -11,7 +11,7 @@ import java.util.Optional;
 /**
  * Checks every copy of the objects a volume reads, as Sheepdog's {@code dog vdi check} does: each
  * node holding a copy reads it whole and checks every block against its checksum, and a copy that
- * fails is replaced with one that passed. Reads reach only the first copy that reads well (this
+ * fails is mended from one that passed. Reads reach only the first copy that reads well (this
  * node's own first), so damage to the other copies would otherwise show only once that copy is lost.
  *
  * <p>One call checks a range of the volume's object indexes, so that a caller walks a volume of any
@@ -23,10 +23,10 @@ public final class VolumeCheck {
     /** Most object indexes one call covers: each object is read whole on every node holding a copy. */
     public static final int MAX_OBJECTS_PER_CALL = 64;
 
-    /** A damaged copy, replaced by a good one. */
+    /** A damaged copy, mended from a good one. */
     public record Repair(int index, ObjectId object, String node) {}
 
-    /** A copy that could not be checked, is damaged and could not be replaced, or is missing beside a good one; and why. */
+    /** A copy that could not be checked, is damaged and could not be mended, or is missing beside a good one; and why. */
     public record Problem(int index, ObjectId object, String node, String problem) {}
 
     /**
