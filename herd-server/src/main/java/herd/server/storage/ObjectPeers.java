@@ -78,13 +78,16 @@ final class ObjectPeers {
         CopyReply<Done> call() throws IOException;
     }
 
-    private CopyReply<Done> overChannel(String node, InetSocketAddress address, ChannelCall call) {
+    /**
+     * Makes a call over the channel; an I/O error is a retry. With {@code change} set, a call sent whole
+     * that got no answer in time is one that may still land ({@link CopyReply#unanswered}).
+     */
+    private CopyReply<Done> overChannel(String node, InetSocketAddress address, boolean change, ChannelCall call) {
         try {
             return call.call();
-        } catch (ObjectChannelClient.NoAnswer e) {
-            return CopyReply.unanswered(e.getMessage());
         } catch (IOException e) {
-            return unreachable(node, address, e);
+            CopyReply<Done> retry = unreachable(node, address, e);
+            return change && e instanceof ObjectChannelClient.NoAnswer ? CopyReply.unanswered(e.getMessage()) : retry;
         }
     }
 
@@ -109,7 +112,7 @@ final class ObjectPeers {
         if (channel.isEmpty()) {
             return later(node, () -> writeOverHttp(map, node, epoch, id, offset, source));
         }
-        return sent(node, channel.get(), address -> channels.sendWrite(address, node, epoch, id, offset, source));
+        return sent(node, channel.get(), true, address -> channels.sendWrite(address, node, epoch, id, offset, source));
     }
 
     /** Sends a flush and returns at once, so that the caller syncs its own copies meanwhile. */
@@ -119,9 +122,9 @@ final class ObjectPeers {
             return later(node, () -> flushOverHttp(map, node, ids));
         }
         if (ids.size() > ObjectChannel.MAX_FLUSH_IDS) { // several requests, one after the other
-            return later(node, () -> overChannel(node, channel.get(), () -> channels.flush(channel.get(), node, ids)));
+            return later(node, () -> overChannel(node, channel.get(), false, () -> channels.flush(channel.get(), node, ids)));
         }
-        return sent(node, channel.get(), address -> channels.sendFlush(address, node, ids));
+        return sent(node, channel.get(), false, address -> channels.sendFlush(address, node, ids));
     }
 
     private interface ChannelSend {
@@ -129,10 +132,10 @@ final class ObjectPeers {
     }
 
     /** The request sent; its reply is read when the caller finishes. */
-    private Pending sent(String node, InetSocketAddress address, ChannelSend send) {
+    private Pending sent(String node, InetSocketAddress address, boolean change, ChannelSend send) {
         try {
             ObjectChannelClient.Sent sent = send.send(address);
-            return () -> overChannel(node, address, () -> channels.receive(sent));
+            return () -> overChannel(node, address, change, () -> channels.receive(sent));
         } catch (IOException e) {
             CopyReply<Done> reply = unreachable(node, address, e);
             return () -> reply;
@@ -187,7 +190,7 @@ final class ObjectPeers {
     CopyReply<Done> read(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, ByteBuffer into) {
         Optional<InetSocketAddress> channel = channelOf(map, node);
         if (channel.isPresent()) {
-            return overChannel(node, channel.get(), () -> channels.read(channel.get(), node, epoch, id, offset, into));
+            return overChannel(node, channel.get(), false, () -> channels.read(channel.get(), node, epoch, id, offset, into));
         }
         int length = into.remaining();
         return call(map, node, "GET", ObjectWire.path(id, "") + "?epoch=" + epoch + "&offset=" + offset + "&length=" + length,
@@ -205,18 +208,18 @@ final class ObjectPeers {
                                           ByteBuffer source) {
         byte[] bytes = new byte[source.remaining()];
         source.get(bytes);
-        return call(map, node, "PUT", ObjectWire.path(id, "") + "?epoch=" + epoch + "&offset=" + offset, bytes, ObjectPeers::done);
+        return change(map, node, "PUT", ObjectWire.path(id, "") + "?epoch=" + epoch + "&offset=" + offset, bytes);
     }
 
     CopyReply<Done> writeZeroes(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, int length,
                                 boolean allocate) {
-        return call(map, node, "POST", ObjectWire.path(id, "/zeroes") + "?epoch=" + epoch + "&offset=" + offset + "&length="
-            + length + "&allocate=" + allocate, new byte[0], ObjectPeers::done);
+        return change(map, node, "POST", ObjectWire.path(id, "/zeroes") + "?epoch=" + epoch + "&offset=" + offset + "&length="
+            + length + "&allocate=" + allocate, new byte[0]);
     }
 
     CopyReply<Done> trim(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, int length) {
-        return call(map, node, "POST", ObjectWire.path(id, "/trim") + "?epoch=" + epoch + "&offset=" + offset + "&length="
-            + length, new byte[0], ObjectPeers::done);
+        return change(map, node, "POST", ObjectWire.path(id, "/trim") + "?epoch=" + epoch + "&offset=" + offset + "&length="
+            + length, new byte[0]);
     }
 
     CopyReply<AllocationMap> allocation(QueryResult.StorageMap map, String node, long epoch, ObjectId id) {
@@ -298,6 +301,16 @@ final class ObjectPeers {
 
     private <T> CopyReply<T> call(QueryResult.StorageMap map, String node, String method, String pathAndQuery, byte[] body,
                                   BodyDecoder<T> decoder) {
+        return call(map, node, method, pathAndQuery, body, false, decoder);
+    }
+
+    /** A change over HTTP: a request sent that got no answer in time may still land ({@link CopyReply#unanswered}). */
+    private CopyReply<Done> change(QueryResult.StorageMap map, String node, String method, String pathAndQuery, byte[] body) {
+        return call(map, node, method, pathAndQuery, body, true, ObjectPeers::done);
+    }
+
+    private <T> CopyReply<T> call(QueryResult.StorageMap map, String node, String method, String pathAndQuery, byte[] body,
+                                  boolean change, BodyDecoder<T> decoder) {
         ObjectId about = pathAndQuery.startsWith(ObjectWire.PREFIX) && pathAndQuery.length() >= ObjectWire.PREFIX.length() + 16
             && !pathAndQuery.startsWith(ObjectWire.FLUSH_PATH)
             ? ObjectId.parseHex(pathAndQuery.substring(ObjectWire.PREFIX.length(), ObjectWire.PREFIX.length() + 16))
@@ -324,7 +337,8 @@ final class ObjectPeers {
         } catch (org.apache.hc.client5.http.ConnectTimeoutException e) {
             return CopyReply.retry("node " + node + " is unreachable: " + e);
         } catch (java.net.SocketTimeoutException e) { // the request went out; the answer did not come
-            return CopyReply.unanswered("node " + node + " did not answer " + method + " " + pathAndQuery + " in time: " + e);
+            String reason = "node " + node + " did not answer " + method + " " + pathAndQuery + " in time: " + e;
+            return change ? CopyReply.unanswered(reason) : CopyReply.retry(reason);
         } catch (IOException e) {
             return CopyReply.retry("node " + node + " is unreachable: " + e);
         } catch (RuntimeException e) { // an answer that does not decode: that node runs another herd version
