@@ -627,16 +627,18 @@ public final class ObjectService implements ObjectChannelServer.Copies {
     }
 
     /**
-     * Before this copy goes, every node the epoch places the object on must hold one at least as new:
-     * a write accepted here under the previous epoch (by nodes that had not seen the new one yet) can
+     * Before this copy goes, every node the epoch places the object on must hold one at least as new,
+     * or know at least as newly that the object is gone (see {@link #isNewer}): a write accepted here under the previous epoch (by nodes that had not seen the new one yet) can
      * land after those nodes listed what to recover. A node that lacks it is asked to take this copy
      * (outside this copy's lock, which its request reads under); the surplus copy stays if any fails.
      */
     private boolean everyPlacedCopyIsAsNew(QueryResult.StorageMap map, long epoch, ObjectId objectId, List<String> placement) {
         StampInfo mine = stampInfo(objectId, epoch);
         for (String node : placement) {
+            // An absence counts: a node whose copy was emptied (a trim, zeroes) after it was made current
+            // holds the newest word, and bringing this copy back there would undo that change.
             boolean current = peers.stamp(map, node, epoch, objectId) instanceof CopyReply.Ok<StampInfo> ok
-                && ok.value().exists() && ok.value().stamp() >= mine.stamp();
+                && !isNewer(mine, ok.value());
             if (!current && !(peers.repair(map, node, epoch, objectId, self) instanceof CopyReply.Ok<Done>)) {
                 log.info("keeps its copy of object {}: node {}, where epoch {} places it, could not take it yet", objectId,
                     node, epoch);

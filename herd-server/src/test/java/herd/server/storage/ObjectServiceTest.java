@@ -158,6 +158,34 @@ class ObjectServiceTest {
         assertThat(content(s1, object, 2 * 4096)).as("the other write, kept").containsOnly((byte) 0x33);
     }
 
+    @Test
+    void aSurplusCopyIsNotBroughtBackOverAnObjectItsPlacedNodeEmptied() throws Exception {
+        ObjectId object = ObjectId.of(1, 0);
+        // epoch 5 places the object on s1 alone; s2 still holds a copy from epoch 4 (surplus)
+        AtomicReference<ObjectService> s1Service = new AtomicReference<>();
+        AtomicReference<ObjectService> s2Service = new AtomicReference<>();
+        HttpServer s1Http = nodes.httpServer(exchange -> ObjectWire.serve(exchange, s1Service.get()));
+        HttpServer s2Http = nodes.httpServer(exchange -> ObjectWire.serve(exchange, s2Service.get()));
+        nodes.epoch(5, List.of("s1"), Map.of("s1", s1Http, "s2", s2Http));
+        Node s1 = nodes.node("s1");
+        Node s2 = nodes.node("s2");
+        s1Service.set(s1.service());
+        s2Service.set(s2.service());
+        s1.holdsFromAnEarlierEpoch(object, 0x11);
+        s2.holdsFromAnEarlierEpoch(object, 0x11);
+        // the client zeroes the whole object: s1 releases every block, and the object goes
+        assertThat(s1.service().writeZeroes(5, object, 0, herd.blockcore.ObjectId.OBJECT_SIZE_BYTES, false))
+            .isInstanceOf(CopyReply.Ok.class);
+        assertThat(s1.store().allocation(object)).as("s1 holds the object no more")
+            .isInstanceOf(herd.block.volume.ObjectResult.Failed.class);
+
+        assertThat(s2.service().dropIfSurplus(s2.maps().current(), object)).as("s2's surplus copy goes").isTrue();
+
+        assertThat(s1.store().allocation(object)).as("the zeroed object stays gone on s1, not brought back from s2")
+            .isInstanceOf(herd.block.volume.ObjectResult.Failed.class);
+        assertThat(s2.store().allocation(object)).isInstanceOf(herd.block.volume.ObjectResult.Failed.class);
+    }
+
     // ---- nodes ----
 
     /** s1 and s2, both members of epoch 5 (two copies of everything), s2 answering over HTTP. */
