@@ -82,12 +82,16 @@ final class DroppedConnections implements AutoCloseable {
 
     /** Stops dropping: what was held is delivered at its sender's next retransmission. */
     @Override
-    public void close() throws Exception {
+    public void close() {
         List<String> failures = new ArrayList<>();
         for (int sourcePort : sourcePorts) {
-            NbdTools.ToolResult removed = NbdTools.run(rule("-D", port, sourcePort));
-            if (removed.exitCode() != 0) {
-                failures.add(sourcePort + ": " + removed.output());
+            try {
+                NbdTools.ToolResult removed = NbdTools.run(rule("-D", port, sourcePort));
+                if (removed.exitCode() != 0) {
+                    failures.add(sourcePort + ": " + removed.output());
+                }
+            } catch (Exception e) {
+                failures.add(sourcePort + ": " + e);
             }
         }
         sourcePorts.clear();
