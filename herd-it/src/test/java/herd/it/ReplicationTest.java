@@ -6,6 +6,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import herd.block.store.ObjectStore;
 import herd.blockcore.ObjectId;
 import java.io.IOException;
+import java.io.RandomAccessFile;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Predicate;
 import java.util.stream.Stream;
@@ -412,8 +414,9 @@ class ReplicationTest {
 
         // the connections the serving node keeps to the slow node's channel carry the next write
         try (DroppedConnections held = DroppedConnections.to(channelPort)) {
-            java.util.concurrent.CompletableFuture<NbdTools.ToolResult> first = java.util.concurrent.CompletableFuture.supplyAsync(
-                () -> runQuietly(List.of("qemu-io", "-f", "raw", "-c", "write -P 0x22 0 4k", new NbdTools(cluster, nbdPort).uri("vol"))));
+            String uri = new NbdTools(cluster, nbdPort).uri("vol");
+            CompletableFuture<NbdTools.ToolResult> first = CompletableFuture.supplyAsync(
+                () -> runQuietly(List.of("qemu-io", "-f", "raw", "-c", "write -P 0x22 0 4k", uri)));
             NbdTools.ToolResult firstDone = first.get(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             assertThat(firstDone.exitCode()).as(firstDone.output() + "\ns1 log:\n" + cluster.log("s1")).isZero();
             assertThat(cluster.logLinesWith("s1", "made again only in a new storage epoch"))
@@ -426,7 +429,7 @@ class ReplicationTest {
         assertThat(storageStatus().path("epoch").asLong()).as("a new epoch began").isGreaterThan(epochBefore);
         for (String holder : holders.get(object)) {
             byte[] firstBlock = new byte[4096];
-            try (java.io.RandomAccessFile file = new java.io.RandomAccessFile(cluster.objectFile(holder, object).toFile(), "r")) {
+            try (RandomAccessFile file = new RandomAccessFile(cluster.objectFile(holder, object).toFile(), "r")) {
                 file.readFully(firstBlock);
             }
             assertThat(firstBlock).as("the first block of " + holder + "'s copy").containsOnly((byte) 0x33);

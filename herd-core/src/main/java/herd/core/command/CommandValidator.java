@@ -54,10 +54,14 @@ public final class CommandValidator {
             case Command.RenewStorageEpoch renew -> NameRules.checkName("node", renew.node())
                 .or(() -> renew.epoch() >= 0 ? Optional.empty() : Optional.of(new Rejection(
                     herd.core.ErrorCode.BAD_REQUEST, "epoch " + renew.epoch() + " is negative")))
-                .or(() -> renew.reason() != null && renew.reason().length() <= herd.core.storage.StorageTable.MAX_REASON_CHARS ? Optional.empty()
-                    : Optional.of(new Rejection(herd.core.ErrorCode.BAD_REQUEST, "a new epoch's reason must be given, in at "
-                    + "most " + herd.core.storage.StorageTable.MAX_REASON_CHARS + " characters")));
+                .or(() -> checkRenewalReason(renew.reason()));
         };
+    }
+
+    private static Optional<Rejection> checkRenewalReason(String reason) {
+        int limit = herd.core.storage.StorageTable.MAX_REASON_CHARS;
+        return reason != null && reason.length() <= limit ? Optional.empty() : Optional.of(new Rejection(
+            herd.core.ErrorCode.BAD_REQUEST, "a new epoch's reason must be given, in at most " + limit + " characters"));
     }
 
     static Optional<Rejection> checkResourceConfiguration(String crmText) {

@@ -628,9 +628,10 @@ public final class ObjectService implements ObjectChannelServer.Copies {
 
     /**
      * Before this copy goes, every node the epoch places the object on must hold one at least as new,
-     * or know at least as newly that the object is gone (see {@link #isNewer}): a write accepted here under the previous epoch (by nodes that had not seen the new one yet) can
-     * land after those nodes listed what to recover. A node that lacks it is asked to take this copy
-     * (outside this copy's lock, which its request reads under); the surplus copy stays if any fails.
+     * or know at least as newly that the object is gone (see {@link #isNewer}): a write accepted here
+     * under the previous epoch (by nodes that had not seen the new one yet) can land after those nodes
+     * listed what to recover. A node that lacks it is asked to take this copy (outside this copy's
+     * lock, which its request reads under); the surplus copy stays if any fails.
      */
     private boolean everyPlacedCopyIsAsNew(QueryResult.StorageMap map, long epoch, ObjectId objectId, List<String> placement) {
         StampInfo mine = stampInfo(objectId, epoch);

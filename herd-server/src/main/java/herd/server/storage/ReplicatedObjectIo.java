@@ -196,7 +196,7 @@ final class ReplicatedObjectIo implements ObjectIo {
                 // every copy refuse what was sent in this one.
                 log.warn("object {}: a change of bytes {}+{} got no answer in time ({}); it may still land, so it is "
                     + "made again only in a new storage epoch, which refuses the late one", id, offset, length, retryReason);
-                retrying.renewEpoch(epoch, "a change of object " + id + " got no answer in time: " + retryReason);
+                retrying.renewEpoch(epoch, retryReason);
             }
             if (!refusedForSpace.isEmpty()) {
                 return refuseForSpace(map, epoch, id, offset, length, changed, refusedForSpace);
@@ -417,8 +417,6 @@ final class ReplicatedObjectIo implements ObjectIo {
         private final long deadline = System.nanoTime() + GIVE_UP_AFTER.toNanos();
         private long pauseMillis = 20;
         private boolean logged;
-        /** Why this operation asked for a new epoch, if it did. */
-        private String renewalReason;
 
         Retrying(ObjectId id) {
             this.id = id;
@@ -438,23 +436,22 @@ final class ReplicatedObjectIo implements ObjectIo {
             return true;
         }
 
-        /** Asks the cluster to end {@code epoch} (see {@link StorageMaps#renewEpoch}); remembered for {@link #waitPast}. */
-        void renewEpoch(long epoch, String reason) {
-            renewalReason = reason;
-            maps.renewEpoch(self, epoch, reason);
+        /** Asks the cluster to end {@code epoch} (see {@link StorageMaps#renewEpoch}): a change got no answer. */
+        void renewEpoch(long epoch, String noAnswer) {
+            maps.renewEpoch(self, epoch, "a change of object " + id + " got no answer in time: " + noAnswer);
         }
 
         /**
          * Waits until an epoch after {@code epoch} has begun, asking again for one while the cluster
          * could not be asked; false when the deadline has passed first.
          */
-        boolean waitPast(long epoch, String reason) {
+        boolean waitPast(long epoch, String noAnswer) {
             while (maps.epoch() <= epoch) {
-                if (!waitAfter(epoch, reason)) {
+                if (!waitAfter(epoch, noAnswer)) {
                     return false;
                 }
                 if (maps.epoch() <= epoch) {
-                    maps.renewEpoch(self, epoch, renewalReason);
+                    renewEpoch(epoch, noAnswer);
                 }
             }
             return true;

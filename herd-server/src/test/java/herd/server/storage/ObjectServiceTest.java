@@ -174,7 +174,7 @@ class ObjectServiceTest {
         s1.holdsFromAnEarlierEpoch(object, 0x11);
         s2.holdsFromAnEarlierEpoch(object, 0x11);
         // the client zeroes the whole object: s1 releases every block, and the object goes
-        assertThat(s1.service().writeZeroes(5, object, 0, herd.blockcore.ObjectId.OBJECT_SIZE_BYTES, false))
+        assertThat(s1.service().writeZeroes(5, object, 0, ObjectId.OBJECT_SIZE_BYTES, false))
             .isInstanceOf(CopyReply.Ok.class);
         assertThat(s1.store().allocation(object)).as("s1 holds the object no more")
             .isInstanceOf(herd.block.volume.ObjectResult.Failed.class);
