@@ -184,7 +184,8 @@ public final class ObjectService implements ObjectChannelServer.Copies {
      * Replaces this node's copy whole with {@code source}'s: a surplus copy newer than this one, which
      * {@link #dropIfSurplus} asks a node the epoch places the object on to take (that node has taken
      * no change of the epoch yet). A source without the object means there is none: this copy is
-     * removed. A damaged copy is mended instead ({@link #mendFrom}), and a change refused elsewhere
+     * removed. A copy already current in the epoch is refused: the ask came late (a request held on
+     * its way, or answered after its caller gave up), and the copy may hold changes of the epoch. A damaged copy is mended instead ({@link #mendFrom}), and a change refused elsewhere
      * for want of space is undone by {@link #restoreFrom}: both keep the changes in flight.
      */
     public CopyReply<Done> repairFrom(long epoch, ObjectId objectId, String source) {
@@ -196,6 +197,15 @@ public final class ObjectService implements ObjectChannelServer.Copies {
         lock.writeLock().lock();
         try {
             CopyReply<ObjectCopy> copy = peers.copyOut(maps.current(), source, epoch, objectId);
+            if (maps.epoch() != epoch) {
+                return endedWhile(epoch, "object " + objectId + " was to be replaced");
+            }
+            if (isCurrent(objectId, epoch)) {
+                // The ask came late (this node brought its copy up to date since, from the newest one, which
+                // the asking node's is not newer than): the copy may hold changes of the epoch.
+                return CopyReply.retry("this node's copy of object " + objectId + " is current in epoch " + epoch
+                    + " and may hold its changes: it is not replaced whole");
+            }
             if (copy instanceof CopyReply.Failed<ObjectCopy>(ObjectError.NotFound absent)) {
                 CopyReply<Done> removed = CopyReply.of(store.delete(objectId));
                 if (removed instanceof CopyReply.Ok<Done>) {

@@ -186,6 +186,24 @@ class ObjectServiceTest {
         assertThat(s2.store().allocation(object)).isInstanceOf(herd.block.volume.ObjectResult.Failed.class);
     }
 
+    @Test
+    void aWholeCopyIsNotPutOverACopyThatTookChangesOfTheEpoch() throws Exception {
+        ObjectId object = ObjectId.of(1, 0);
+        List<Node> both = twoNodesServedByS2();
+        Node s1 = both.get(0);
+        for (Node node : both) {
+            node.holdsFromAnEarlierEpoch(object, 0x11);
+        }
+        // s1's copy was made current in epoch 5 and took a write of it
+        assertThat(s1.service().write(5, object, 0, block(0x22))).isInstanceOf(CopyReply.Ok.class);
+
+        // a request to take s2's copy whole (made when s1 lacked a current copy) arrives only now
+        assertThat(s1.service().repairFrom(5, object, "s2")).isInstanceOfSatisfying(CopyReply.Retry.class,
+            retry -> assertThat(retry.reason()).contains("current in epoch 5"));
+
+        assertThat(content(s1, object)).as("the write of epoch 5 stays").containsOnly((byte) 0x22);
+    }
+
     // ---- nodes ----
 
     /** s1 and s2, both members of epoch 5 (two copies of everything), s2 answering over HTTP. */
