@@ -250,8 +250,8 @@ final class ObjectPeers {
     /** Has {@code node} put a range of its copy back as {@code source} has it ({@link ObjectService#restoreFrom}). */
     CopyReply<Done> restore(QueryResult.StorageMap map, String node, long epoch, ObjectId id, String source, int offset,
                             int length) {
-        return call(map, node, "POST", ObjectWire.path(id, "/restore") + "?epoch=" + epoch + "&from=" + source + "&offset="
-            + offset + "&length=" + length, new byte[0], ObjectPeers::done);
+        return change(map, node, "POST", ObjectWire.path(id, "/restore") + "?epoch=" + epoch + "&from=" + source + "&offset="
+            + offset + "&length=" + length, new byte[0]);
     }
 
     /** Has {@code node} mend its copy's damaged blocks from {@code source}'s ({@link ObjectService#mendFrom}). */

@@ -302,11 +302,15 @@ final class ReplicatedObjectIo implements ObjectIo {
      * is told ENOSPC, so the unchanged content is the one to keep: on each copy that took the change,
      * the blocks it covered are put back as an unchanged copy has them ({@link ObjectService#restoreFrom}),
      * which needs no new space there (the change allocated them), and every read of the range answers
-     * the same again. The rest of the copy stays: other changes in flight may be in it.
+     * the same again. The rest of the copy stays: other changes in flight may be in it. A node that did
+     * not answer in time may still be putting the range back (from the unchanged copy as it was), so
+     * then the client is answered only in a new epoch, which refuses that: its next write of the range
+     * cannot be undone.
      */
     private ObjectResult<Done> refuseForSpace(QueryResult.StorageMap map, long epoch, ObjectId id, int offset, int length,
                                               List<String> changed, Map<String, ObjectError> refusedForSpace) {
         String unchanged = refusedForSpace.keySet().iterator().next();
+        String unanswered = null;
         for (String node : changed) {
             CopyReply<Done> reply = node.equals(self) ? local.restoreFrom(epoch, id, unchanged, offset, length)
                 : peers.restore(map, node, epoch, id, unchanged, offset, length);
@@ -316,7 +320,17 @@ final class ReplicatedObjectIo implements ObjectIo {
             } else {
                 log.warn("object {}: the copy on node {} took a write that node {} had no room for, and could not put "
                     + "that range back: {}", id, node, unchanged, reply.describe());
+                if (reply instanceof CopyReply.Retry<Done> retry && retry.mayStillLand()) {
+                    unanswered = retry.reason();
+                }
             }
+        }
+        if (unanswered != null) {
+            // The putting back may still happen later, over the client's next write of the range: the
+            // client hears of the refusal only in a new epoch, in which the late one is refused.
+            Retrying retrying = new Retrying(id);
+            retrying.renewEpoch(epoch, unanswered);
+            retrying.waitPast(epoch, unanswered);
         }
         return ObjectResult.failed(refusedForSpace.get(unchanged));
     }

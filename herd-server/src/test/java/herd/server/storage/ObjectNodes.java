@@ -89,7 +89,12 @@ final class ObjectNodes implements AutoCloseable {
 
     /** A node whose calls to other nodes give up after {@code requestTimeout}. */
     Node node(String name, Duration requestTimeout) throws IOException {
-        ObjectStore store = ObjectStore.open(directory.resolve(name).resolve("objects"), CAPACITY);
+        return node(name, requestTimeout, CAPACITY);
+    }
+
+    /** A node whose calls give up after {@code requestTimeout} and whose store holds {@code capacity} bytes. */
+    Node node(String name, Duration requestTimeout, long capacity) throws IOException {
+        ObjectStore store = ObjectStore.open(directory.resolve(name).resolve("objects"), capacity);
         onClose(store);
         StampLog stamps = StampLog.open(directory.resolve(name).resolve("object-stamps"));
         onClose(stamps);

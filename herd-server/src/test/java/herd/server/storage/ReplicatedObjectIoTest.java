@@ -95,6 +95,61 @@ class ReplicatedObjectIoTest {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void aWriteRefusedForWantOfSpaceIsAnsweredOnlyOnceItsUndoingCannotLandOverTheNextWrite() throws Exception {
+        ObjectId object = ObjectId.of(1, 0);
+        // The undo of a write s1 had no room for runs on s2: s2 takes s1's copy (as it is at once) and
+        // puts the write's range back from it. s1 holds that copy's answer until the test lets it go,
+        // so the undo outlasts the gateway's wait for it (s2 itself waits long).
+        HeldWrite heldCopy = new HeldWrite();
+        nodes.onClose(heldCopy.release::countDown);
+        CountDownLatch undone = new CountDownLatch(1);
+        AtomicReference<ObjectService> s1Service = new AtomicReference<>();
+        AtomicReference<ObjectService> s2Service = new AtomicReference<>();
+        HttpServer s1Http = nodes.httpServer(exchange -> {
+            if (exchange.getRequestURI().getPath().endsWith("/copy") && heldCopy.take()) {
+                CopyReply<ObjectCopy> copy = s1Service.get().copyOut(5, object);
+                heldCopy.hold();
+                byte[] body = ObjectWire.encodeCopy(((CopyReply.Ok<ObjectCopy>) copy).value());
+                exchange.sendResponseHeaders(200, body.length);
+                exchange.getResponseBody().write(body);
+                return;
+            }
+            ObjectWire.serve(exchange, s1Service.get());
+        });
+        HttpServer s2Http = nodes.httpServer(exchange -> {
+            try {
+                ObjectWire.serve(exchange, s2Service.get());
+            } finally {
+                if (exchange.getRequestURI().getPath().endsWith("/restore")) {
+                    undone.countDown();
+                }
+            }
+        });
+        nodes.epoch(5, List.of("s1", "s2"), Map.of("s1", s1Http, "s2", s2Http));
+        Node s1 = nodes.node("s1", REQUEST_TIMEOUT, 2 * 4096); // room for two blocks
+        Node s2 = nodes.node("s2", Duration.ofSeconds(30));
+        s1Service.set(s1.service());
+        s2Service.set(s2.service());
+        ReplicatedObjectIo gateway = new ReplicatedObjectIo(s1.service(), s1.maps(), s1.peers());
+        assertThat(gateway.write(object, 0, block(0x11))).isInstanceOf(ObjectResult.Ok.class);
+        assertThat(gateway.write(object, 2 * 4096, block(0x11))).isInstanceOf(ObjectResult.Ok.class);
+
+        // s1 is full: a write of block 1 is refused there, taken by s2, and s2 is asked to put it back
+        assertThat(gateway.write(object, 4096, block(0x22))).isInstanceOfSatisfying(ObjectResult.Failed.class,
+            failed -> assertThat(failed.error()).isInstanceOf(herd.block.volume.ObjectError.NoSpace.class));
+        assertThat(heldCopy.arrived.getCount()).as("s2 took s1's copy to put block 1 back").isZero();
+        // the client, told of the refusal, frees a block and writes block 1 again; both copies take it
+        assertThat(gateway.trim(object, 2 * 4096, 4096)).isInstanceOf(ObjectResult.Ok.class);
+        assertThat(gateway.write(object, 4096, block(0x33))).isInstanceOf(ObjectResult.Ok.class);
+        // then s2 gets s1's copy as it was before that write, and finishes the undo
+        heldCopy.release.countDown();
+        assertThat(undone.await(30, TimeUnit.SECONDS)).as("s2 finished the undo").isTrue();
+
+        assertThat(content(s2, object, 4096)).as("s2's block 1 keeps the newer write").containsOnly((byte) 0x33);
+        assertThat(content(s1, object, 4096)).containsOnly((byte) 0x33);
+    }
+
     /** s2's HTTP end, which names an object channel whose copies hold the first write. */
     private HttpServer s2WithAChannel(AtomicReference<ObjectService> s2Service, HeldWrite held) throws IOException {
         ObjectChannelServer channel = new ObjectChannelServer("s2", new ObjectChannelServer.Copies() {
