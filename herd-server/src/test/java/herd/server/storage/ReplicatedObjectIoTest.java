@@ -6,6 +6,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
 import herd.block.Done;
+import herd.block.volume.ObjectError;
 import herd.block.volume.ObjectResult;
 import herd.blockcore.ObjectId;
 import herd.core.command.Command;
@@ -22,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AutoClose;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -42,7 +44,7 @@ class ReplicatedObjectIoTest {
     @EnumSource(Wire.class)
     void aWriteANodeDidNotAnswerInTimeIsMadeAgainOnlyInANewEpochSoItCannotLandLate(Wire wire) throws Exception {
         ObjectId object = ObjectId.of(1, 0);
-        HeldWrite held = new HeldWrite();
+        HeldRequest held = new HeldRequest();
         nodes.onClose(held.release::countDown);
         AtomicReference<ObjectService> s2Service = new AtomicReference<>();
         HttpServer s2Http = switch (wire) {
@@ -95,13 +97,13 @@ class ReplicatedObjectIoTest {
         }
     }
 
-    @org.junit.jupiter.api.Test
+    @Test
     void aWriteRefusedForWantOfSpaceIsAnsweredOnlyOnceItsUndoingCannotLandOverTheNextWrite() throws Exception {
         ObjectId object = ObjectId.of(1, 0);
         // The undo of a write s1 had no room for runs on s2: s2 takes s1's copy (as it is at once) and
         // puts the write's range back from it. s1 holds that copy's answer until the test lets it go,
         // so the undo outlasts the gateway's wait for it (s2 itself waits long).
-        HeldWrite heldCopy = new HeldWrite();
+        HeldRequest heldCopy = new HeldRequest();
         nodes.onClose(heldCopy.release::countDown);
         CountDownLatch undone = new CountDownLatch(1);
         AtomicReference<ObjectService> s1Service = new AtomicReference<>();
@@ -137,7 +139,7 @@ class ReplicatedObjectIoTest {
 
         // s1 is full: a write of block 1 is refused there, taken by s2, and s2 is asked to put it back
         assertThat(gateway.write(object, 4096, block(0x22))).isInstanceOfSatisfying(ObjectResult.Failed.class,
-            failed -> assertThat(failed.error()).isInstanceOf(herd.block.volume.ObjectError.NoSpace.class));
+            failed -> assertThat(failed.error()).isInstanceOf(ObjectError.NoSpace.class));
         assertThat(heldCopy.arrived.getCount()).as("s2 took s1's copy to put block 1 back").isZero();
         // the client, told of the refusal, frees a block and writes block 1 again; both copies take it
         assertThat(gateway.trim(object, 2 * 4096, 4096)).isInstanceOf(ObjectResult.Ok.class);
@@ -151,7 +153,7 @@ class ReplicatedObjectIoTest {
     }
 
     /** s2's HTTP end, which names an object channel whose copies hold the first write. */
-    private HttpServer s2WithAChannel(AtomicReference<ObjectService> s2Service, HeldWrite held) throws IOException {
+    private HttpServer s2WithAChannel(AtomicReference<ObjectService> s2Service, HeldRequest held) throws IOException {
         ObjectChannelServer channel = new ObjectChannelServer("s2", new ObjectChannelServer.Copies() {
             @Override
             public CopyReply<Done> read(long epoch, ObjectId id, int offset, ByteBuffer destination) {
@@ -189,15 +191,15 @@ class ReplicatedObjectIoTest {
         });
     }
 
-    /** The first write s2 is sent, which it holds until the test releases it. */
-    private static final class HeldWrite {
+    /** The first request of a kind a node is sent, which it holds until the test releases it. */
+    private static final class HeldRequest {
         final AtomicBoolean taken = new AtomicBoolean();
         final CountDownLatch arrived = new CountDownLatch(1);
         final CountDownLatch release = new CountDownLatch(1);
         final CountDownLatch served = new CountDownLatch(1);
         final AtomicReference<CopyReply<Done>> reply = new AtomicReference<>();
 
-        /** True for the first write only. */
+        /** True for the first request only. */
         boolean take() {
             return taken.compareAndSet(false, true);
         }
