@@ -419,7 +419,7 @@ class ReplicationTest {
                 () -> runQuietly(List.of("qemu-io", "-f", "raw", "-c", "write -P 0x22 0 4k", uri)));
             NbdTools.ToolResult firstDone = first.get(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS);
             assertThat(firstDone.exitCode()).as(firstDone.output() + "\ns1 log:\n" + cluster.log("s1")).isZero();
-            assertThat(cluster.logLinesWith("s1", "made again only in a new storage epoch"))
+            assertThat(cluster.logLinesWith("s1", "only in a new storage epoch, which refuses the late one"))
                 .as("s1 gave up on the held write: " + held + "\ns1 log:\n" + cluster.log("s1")).isNotEmpty();
             qemuIo("vol", "write -P 0x33 0 4k", "flush");
         } // the held write now reaches the slow node

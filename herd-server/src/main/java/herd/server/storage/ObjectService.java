@@ -185,8 +185,9 @@ public final class ObjectService implements ObjectChannelServer.Copies {
      * {@link #dropIfSurplus} asks a node the epoch places the object on to take (that node has taken
      * no change of the epoch yet). A source without the object means there is none: this copy is
      * removed. A copy already current in the epoch is refused: the ask came late (a request held on
-     * its way, or answered after its caller gave up), and the copy may hold changes of the epoch. A damaged copy is mended instead ({@link #mendFrom}), and a change refused elsewhere
-     * for want of space is undone by {@link #restoreFrom}: both keep the changes in flight.
+     * its way, or answered after its caller gave up), and the copy may hold changes of the epoch. A
+     * damaged copy is mended instead ({@link #mendFrom}), and a change refused elsewhere for want of
+     * space is undone by {@link #restoreFrom}: both keep the changes in flight.
      */
     public CopyReply<Done> repairFrom(long epoch, ObjectId objectId, String source) {
         Optional<CopyReply<Done>> refused = gate(epoch);

@@ -15,6 +15,7 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicLong;
@@ -168,7 +169,8 @@ final class ReplicatedObjectIo implements ObjectIo {
             Map<String, CopyReply<Done>> replies = onEveryNode(copies, () -> localChange.change(epoch),
                 node -> remoteChange.start(map, node, epoch));
             String retryReason = copies.isEmpty() ? "no storage node is up" : null;
-            boolean mayStillLand = false;
+            String unanswered = null; // why a copy may still take this change later, if one may
+            ObjectError failure = null;
             Map<String, ObjectError.Corrupt> corrupt = new LinkedHashMap<>();
             List<String> changed = new ArrayList<>();
             Map<String, ObjectError> refusedForSpace = new LinkedHashMap<>();
@@ -177,7 +179,7 @@ final class ReplicatedObjectIo implements ObjectIo {
                     case CopyReply.Ok<Done> ignored -> changed.add(reply.getKey());
                     case CopyReply.Retry<Done> retry -> {
                         retryReason = retry.reason();
-                        mayStillLand |= retry.mayStillLand();
+                        unanswered = retry.mayStillLand() ? retry.reason() : unanswered;
                     }
                     case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.Corrupt damage -> {
                         corrupt.put(reply.getKey(), damage); // a partial write into a damaged block is refused: repair, then redo
@@ -185,21 +187,31 @@ final class ReplicatedObjectIo implements ObjectIo {
                     }
                     case CopyReply.Failed<Done> failed when failed.error() instanceof ObjectError.NoSpace ->
                         refusedForSpace.put(reply.getKey(), failed.error());
-                    case CopyReply.Failed<Done> failed -> {
-                        return ObjectResult.failed(failed.error()); // a failing disk: the client must know
-                    }
+                    case CopyReply.Failed<Done> failed -> failure = failure == null ? failed.error() : failure; // a failing disk
                 }
             }
-            if (mayStillLand) {
-                // Made again in this epoch, the change could be acknowledged, followed by a newer change
-                // of the same bytes, and then the late one land over it on that copy. A new epoch makes
-                // every copy refuse what was sent in this one.
-                log.warn("object {}: a change of bytes {}+{} got no answer in time ({}); it may still land, so it is "
-                    + "made again only in a new storage epoch, which refuses the late one", id, offset, length, retryReason);
-                retrying.renewEpoch(epoch, retryReason);
+            if (!refusedForSpace.isEmpty()) {
+                unanswered = putBackForSpace(map, epoch, id, offset, length, changed, refusedForSpace).orElse(unanswered);
+            }
+            if (unanswered != null) {
+                // Answered or made again in this epoch, the change (or its undo) could be followed by the
+                // client's next change of the same bytes, and then the late one land over it on that copy.
+                // A new epoch makes every copy refuse what was sent in this one.
+                log.warn("object {}: a change of bytes {}+{} got no answer in time ({}); it may still land, so the "
+                    + "client is answered, or the change made again, only in a new storage epoch, which refuses the "
+                    + "late one", id, offset, length, unanswered);
+                if (!retrying.leaveEpoch(epoch, unanswered)) {
+                    return ObjectResult.failed(retrying.giveUp(unanswered));
+                }
+            }
+            if (failure != null) {
+                return ObjectResult.failed(failure); // the client must know
             }
             if (!refusedForSpace.isEmpty()) {
-                return refuseForSpace(map, epoch, id, offset, length, changed, refusedForSpace);
+                return ObjectResult.failed(refusedForSpace.values().iterator().next());
+            }
+            if (unanswered != null) {
+                continue; // made again in the new epoch
             }
             if (retryReason == null && corrupt.isEmpty()) {
                 return ObjectResult.done();
@@ -209,9 +221,7 @@ final class ReplicatedObjectIo implements ObjectIo {
                 corrupt.forEach((bad, damage) -> mendNow(map, epoch, id, bad, source, whatWasWrong(damage)));
                 continue;
             }
-            boolean waited = mayStillLand ? retrying.waitPast(epoch, retryReason)
-                : retrying.waitAfter(epoch, retryReason == null ? "every copy is damaged" : retryReason);
-            if (!waited) {
+            if (!retrying.waitAfter(epoch, retryReason == null ? "every copy is damaged" : retryReason)) {
                 return ObjectResult.failed(retrying.giveUp(retryReason));
             }
         }
@@ -302,15 +312,14 @@ final class ReplicatedObjectIo implements ObjectIo {
      * is told ENOSPC, so the unchanged content is the one to keep: on each copy that took the change,
      * the blocks it covered are put back as an unchanged copy has them ({@link ObjectService#restoreFrom}),
      * which needs no new space there (the change allocated them), and every read of the range answers
-     * the same again. The rest of the copy stays: other changes in flight may be in it. A node that did
-     * not answer in time may still be putting the range back (from the unchanged copy as it was), so
-     * then the client is answered only in a new epoch, which refuses that: its next write of the range
-     * cannot be undone.
+     * the same again. The rest of the copy stays: other changes in flight may be in it. Returns why a
+     * node may still be putting the range back (it did not answer in time), if one may: the caller
+     * answers the client only in a new epoch then, so that its next write of the range is not undone.
      */
-    private ObjectResult<Done> refuseForSpace(QueryResult.StorageMap map, long epoch, ObjectId id, int offset, int length,
-                                              List<String> changed, Map<String, ObjectError> refusedForSpace) {
+    private Optional<String> putBackForSpace(QueryResult.StorageMap map, long epoch, ObjectId id, int offset, int length,
+                                             List<String> changed, Map<String, ObjectError> refusedForSpace) {
         String unchanged = refusedForSpace.keySet().iterator().next();
-        String unanswered = null;
+        Optional<String> unanswered = Optional.empty();
         for (String node : changed) {
             CopyReply<Done> reply = node.equals(self) ? local.restoreFrom(epoch, id, unchanged, offset, length)
                 : peers.restore(map, node, epoch, id, unchanged, offset, length);
@@ -321,18 +330,11 @@ final class ReplicatedObjectIo implements ObjectIo {
                 log.warn("object {}: the copy on node {} took a write that node {} had no room for, and could not put "
                     + "that range back: {}", id, node, unchanged, reply.describe());
                 if (reply instanceof CopyReply.Retry<Done> retry && retry.mayStillLand()) {
-                    unanswered = retry.reason();
+                    unanswered = Optional.of(retry.reason());
                 }
             }
         }
-        if (unanswered != null) {
-            // The putting back may still happen later, over the client's next write of the range: the
-            // client hears of the refusal only in a new epoch, in which the late one is refused.
-            Retrying retrying = new Retrying(id);
-            retrying.renewEpoch(epoch, unanswered);
-            retrying.waitPast(epoch, unanswered);
-        }
-        return ObjectResult.failed(refusedForSpace.get(unchanged));
+        return unanswered;
     }
 
     private void mendLater(QueryResult.StorageMap map, long epoch, ObjectId id, String damaged, String source,
@@ -450,22 +452,20 @@ final class ReplicatedObjectIo implements ObjectIo {
             return true;
         }
 
-        /** Asks the cluster to end {@code epoch} (see {@link StorageMaps#renewEpoch}): a change got no answer. */
-        void renewEpoch(long epoch, String noAnswer) {
-            maps.renewEpoch(self, epoch, "a change of object " + id + " got no answer in time: " + noAnswer);
-        }
-
         /**
-         * Waits until an epoch after {@code epoch} has begun, asking again for one while the cluster
-         * could not be asked; false when the deadline has passed first.
+         * Has the cluster end {@code epoch} (a change got no answer: {@link StorageMaps#renewEpoch}) and
+         * waits until a later epoch has begun, asking again while the cluster could not be asked; false
+         * when the deadline passed first.
          */
-        boolean waitPast(long epoch, String noAnswer) {
+        boolean leaveEpoch(long epoch, String noAnswer) {
+            String reason = "a change of object " + id + " got no answer in time: " + noAnswer;
+            maps.renewEpoch(self, epoch, reason);
             while (maps.epoch() <= epoch) {
                 if (!waitAfter(epoch, noAnswer)) {
                     return false;
                 }
                 if (maps.epoch() <= epoch) {
-                    renewEpoch(epoch, noAnswer);
+                    maps.renewEpoch(self, epoch, reason);
                 }
             }
             return true;

@@ -111,12 +111,7 @@ class ObjectServiceTest {
     @Test
     void mendingADamagedCopyKeepsTheChangesItsGoodBlocksHold() throws Exception {
         ObjectId object = ObjectId.of(1, 0);
-        List<Node> both = twoNodesServedByS2();
-        Node s1 = both.get(0);
-        for (Node node : both) {
-            node.holdsFromAnEarlierEpoch(object, 0x11);
-            node.store().write(object, 4096, block(0x22));
-        }
+        Node s1 = s1BesideS2BothHolding(object, 4096);
         // a change s1 took and s2 has not yet (the copies apply a write in no fixed order)
         assertThat(s1.service().write(5, object, 4096, block(0x33))).isInstanceOf(CopyReply.Ok.class);
         // then a bit of s1's first block goes bad on disk
@@ -136,12 +131,7 @@ class ObjectServiceTest {
     @Test
     void undoingAWriteRefusedForWantOfSpaceKeepsTheOtherChangesInFlight() throws Exception {
         ObjectId object = ObjectId.of(1, 0);
-        List<Node> both = twoNodesServedByS2();
-        Node s1 = both.get(0);
-        for (Node node : both) {
-            node.holdsFromAnEarlierEpoch(object, 0x11);
-            node.store().write(object, 2 * 4096, block(0x22));
-        }
+        Node s1 = s1BesideS2BothHolding(object, 2 * 4096);
         // s1 took a write of blocks 0 and 1 that s2 had no room for
         ByteBuffer refused = ByteBuffer.allocate(2 * 4096);
         Arrays.fill(refused.array(), (byte) 0x44);
@@ -189,11 +179,7 @@ class ObjectServiceTest {
     @Test
     void aWholeCopyIsNotPutOverACopyThatTookChangesOfTheEpoch() throws Exception {
         ObjectId object = ObjectId.of(1, 0);
-        List<Node> both = twoNodesServedByS2();
-        Node s1 = both.get(0);
-        for (Node node : both) {
-            node.holdsFromAnEarlierEpoch(object, 0x11);
-        }
+        Node s1 = s1BesideS2BothHolding(object);
         // s1's copy was made current in epoch 5 and took a write of it
         assertThat(s1.service().write(5, object, 0, block(0x22))).isInstanceOf(CopyReply.Ok.class);
 
@@ -205,6 +191,21 @@ class ObjectServiceTest {
     }
 
     // ---- nodes ----
+
+    /**
+     * s1 of {@link #twoNodesServedByS2}; both nodes hold the object from epoch 4, block 0 as 0x11 and a
+     * block of 0x22 at each of {@code offsetsOf0x22}.
+     */
+    private Node s1BesideS2BothHolding(ObjectId object, int... offsetsOf0x22) throws IOException {
+        List<Node> both = twoNodesServedByS2();
+        for (Node node : both) {
+            node.holdsFromAnEarlierEpoch(object, 0x11);
+            for (int offset : offsetsOf0x22) {
+                node.store().write(object, offset, block(0x22));
+            }
+        }
+        return both.get(0);
+    }
 
     /** s1 and s2, both members of epoch 5 (two copies of everything), s2 answering over HTTP. */
     private List<Node> twoNodesServedByS2() throws IOException {
