@@ -30,6 +30,12 @@ import java.util.concurrent.TimeUnit;
  */
 final class ObjectChannelClient implements AutoCloseable {
     private static final long WATCHDOG_PERIOD_MILLIS = 200;
+    /**
+     * How long a reply read after its call's deadline may still take. A caller that sent to several
+     * nodes reads their replies one after the other: a reply that came in time while it waited for
+     * another node's is already there, and is read instead of being counted as no answer.
+     */
+    static final long LATE_RECEIVE_GRACE_MILLIS = 500;
 
     private final ByteBuffer hello;
     private final long connectTimeoutNanos;
@@ -76,6 +82,11 @@ final class ObjectChannelClient implements AutoCloseable {
             }
         }
         return new CopyReply.Ok<>(Done.DONE);
+    }
+
+    /** A flush of no object: a round trip to the node's channel server that touches no disk. */
+    CopyReply<Done> ping(InetSocketAddress address, String node) throws IOException {
+        return receive(sendFlush(address, node, List.of()));
     }
 
     /** Sends a flush of at most {@link ObjectChannel#MAX_FLUSH_IDS} objects; {@link #receive} waits for its reply. */
@@ -135,6 +146,7 @@ final class ObjectChannelClient implements AutoCloseable {
                 Request request = sent.request;
                 connection.sendRequest(request.op(), request.epoch(), request.headerId(), request.offset(), request.length(),
                     request.body() == null ? null : request.body().duplicate());
+                connection.sent();
                 sent.connection = connection;
                 sent.pooled = pooled;
                 return;
@@ -154,6 +166,7 @@ final class ObjectChannelClient implements AutoCloseable {
             Request request = sent.request;
             try {
                 ByteBuffer attempt = request.into() == null ? null : request.into().duplicate(); // a repeat starts afresh
+                connection.awaitReply();
                 CopyReply<Done> reply = connection.receiveReply(sent.node, request.about(), attempt);
                 connection.endCall();
                 giveBack(sent.address, connection);
@@ -261,8 +274,13 @@ final class ObjectChannelClient implements AutoCloseable {
         final SocketChannel channel;
         final ByteBuffer header = ByteBuffer.allocateDirect(Math.max(ObjectChannel.REQUEST_HEADER_BYTES,
             ObjectChannel.REPLY_HEADER_BYTES));
-        /** When the call in progress must have ended (System.nanoTime()), 0 between calls. */
+        /**
+         * When the watchdog ends the call in progress (System.nanoTime()): 0 between calls, and while
+         * the request is sent and its caller is not waiting for the reply yet.
+         */
         volatile long deadline;
+        /** When the call in progress must have ended. */
+        private long callDeadline;
         volatile boolean timedOut;
         /**
          * A virtual thread used it, which switched its socket to non-blocking mode for good (the JDK
@@ -277,8 +295,20 @@ final class ObjectChannelClient implements AutoCloseable {
 
         void startCall(long timeoutNanos) {
             nonBlocking |= Thread.currentThread().isVirtual();
-            deadline = System.nanoTime() + timeoutNanos;
+            callDeadline = System.nanoTime() + timeoutNanos;
+            deadline = callDeadline;
             busy.add(this);
+        }
+
+        /** The request went out whole: until its caller waits for the reply, there is nothing to end. */
+        void sent() {
+            deadline = 0;
+        }
+
+        /** The caller waits for the reply now: until the call's deadline, or briefly if that passed. */
+        void awaitReply() {
+            long graceEnd = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(LATE_RECEIVE_GRACE_MILLIS);
+            deadline = graceEnd - callDeadline > 0 ? graceEnd : callDeadline;
         }
 
         void endCall() {

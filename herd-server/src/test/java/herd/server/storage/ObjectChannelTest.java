@@ -154,6 +154,27 @@ class ObjectChannelTest {
     }
 
     @Test
+    void aReplyThatCameInTimeWhileTheCallerWaitedForAnotherNodesIsRead() throws Exception {
+        MemoryCopies quickCopies = new MemoryCopies();
+        CountDownLatch release = new CountDownLatch(1);
+        copies.stall = release;
+        try (ObjectChannelServer quick = new ObjectChannelServer("s3", quickCopies, TOKEN);
+             ObjectChannelClient impatient = new ObjectChannelClient(TOKEN, Duration.ofSeconds(1), Duration.ofMillis(300), 4)) {
+            quick.start(new InetSocketAddress("127.0.0.1", 0));
+            ObjectChannelClient.Sent toSlow = impatient.sendWrite(address, "s2", 1, OBJECT, 0, ByteBuffer.wrap(new byte[4096]));
+            ObjectChannelClient.Sent toQuick = impatient.sendWrite(quick.localAddress(), "s3", 1, OBJECT, 0,
+                ByteBuffer.wrap(pattern(4096, 3)));
+            assertThatThrownBy(() -> impatient.receive(toSlow)).isInstanceOf(ObjectChannelClient.NoAnswer.class)
+                .hasMessageContaining("node s2");
+            assertThat(impatient.receive(toQuick)).as("s3 answered at once; its reply waited to be read")
+                .isInstanceOf(CopyReply.Ok.class);
+            assertThat(quickCopies.writes).isEqualTo(1);
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
     void aNodeThatTakesNoConnectionInTimeIsAnIoException() throws Exception {
         try (java.nio.channels.ServerSocketChannel mute = java.nio.channels.ServerSocketChannel.open();
              ObjectChannelClient impatient = new ObjectChannelClient(TOKEN, Duration.ofMillis(300), Duration.ofSeconds(10), 4)) {
@@ -164,6 +185,23 @@ class ObjectChannelTest {
                 .as("no request was sent").isNotInstanceOf(ObjectChannelClient.NoAnswer.class);
             assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(Duration.ofSeconds(5));
         }
+    }
+
+    @Test
+    void aPingIsARoundTripToTheNodeThatFailsWhenItDoesNotAnswer() throws Exception {
+        assertThat(client.ping(address, "s2")).isInstanceOf(CopyReply.Ok.class);
+        assertThat(copies.flushes).as("the node's channel server was asked").isEqualTo(1);
+        assertThat(copies.flushed).as("and flushed nothing").isEmpty();
+
+        CountDownLatch release = new CountDownLatch(1);
+        copies.stall = release;
+        try (ObjectChannelClient impatient = new ObjectChannelClient(TOKEN, Duration.ofSeconds(1), Duration.ofMillis(300), 4)) {
+            assertThatThrownBy(() -> impatient.ping(address, "s2")).isInstanceOf(ObjectChannelClient.NoAnswer.class);
+        } finally {
+            release.countDown();
+        }
+        server.close();
+        assertThatThrownBy(() -> client.ping(address, "s2")).isInstanceOf(IOException.class);
     }
 
     @Test
@@ -251,6 +289,7 @@ class ObjectChannelTest {
         volatile long lastEpoch;
         volatile int reads;
         volatile int writes;
+        volatile int flushes;
 
         @Override
         public CopyReply<Done> read(long epoch, ObjectId id, int offset, ByteBuffer destination) {
@@ -283,6 +322,8 @@ class ObjectChannelTest {
 
         @Override
         public CopyReply<Done> flush(Collection<ObjectId> ids) {
+            flushes++;
+            awaitStall();
             CopyReply<Done> error = takeError();
             if (error != null) {
                 return error;
