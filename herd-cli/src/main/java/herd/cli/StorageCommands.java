@@ -108,7 +108,11 @@ final class StorageCommands {
         String name = node.path("name").asText();
         String zone = node.path("zone").asText("-");
         String state = node.path("membership").asText("-");
-        if (state.equals("MEMBER") && node.has("inEpoch") && !node.path("inEpoch").asBoolean()) {
+        if (state.equals("MEMBER") && node.path("cutOffBy").size() > 0) {
+            List<String> reporters = new ArrayList<>();
+            node.path("cutOffBy").forEach(reporter -> reporters.add(reporter.asText()));
+            state = "CUT OFF (" + String.join(", ", reporters) + " cannot reach it)";
+        } else if (state.equals("MEMBER") && node.has("inEpoch") && !node.path("inEpoch").asBoolean()) {
             state = "MEMBER (not in epoch)";
         }
         JsonNode local = node.path("local");

@@ -102,6 +102,16 @@ class StorageCommandsTest {
     }
 
     @Test
+    void aMemberCutOffFromTheEpochSaysWhoCannotReachIt() throws Exception {
+        JsonNode node = JSON.readTree("""
+            {"name": "s2", "zone": "z2", "membership": "MEMBER", "inEpoch": false, "vnodes": 0, "capacityBytes": 0,
+             "cutOffBy": ["s1", "s3"],
+             "local": {"objects": 5, "capacityBytes": 1073741824, "usedBytes": 0,
+               "recovery": {"epoch": 0, "state": "idle", "objectsToGo": 0}}}""");
+        assertThat(StorageCommands.nodeRow(node)[2]).isEqualTo("CUT OFF (s1, s3 cannot reach it)");
+    }
+
+    @Test
     void scrubColumnSaysOffPassesOrHowFarThePassIs() throws Exception {
         assertThat(StorageCommands.scrub(JSON.readTree("{\"state\": \"off\", \"passes\": 0}"))).isEqualTo("off");
         assertThat(StorageCommands.scrub(JSON.readTree("{\"state\": \"waiting\", \"passes\": 0}"))).isEqualTo("0 passes");

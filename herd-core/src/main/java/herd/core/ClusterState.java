@@ -121,6 +121,8 @@ public final class ClusterState {
                 onKnownNode(recovered.node(), () -> storage.recovered(recovered.node(), recovered.epoch()));
             case Command.RenewStorageEpoch renew ->
                 onKnownNode(renew.node(), () -> storage.renew(renew.epoch(), renew.node(), renew.reason()));
+            case Command.ReportUnreachableStorage report ->
+                onKnownNode(report.node(), () -> storage.reportUnreachable(report.node(), report.unreachable()));
         };
     }
 
@@ -144,7 +146,8 @@ public final class ClusterState {
 
     private static boolean changesStorageMembership(Command command) {
         return command instanceof Command.RegisterStorage || command instanceof Command.SetNodeMembership
-            || command instanceof Command.RecordFencing || command instanceof Command.RemoveNode;
+            || command instanceof Command.RecordFencing || command instanceof Command.RemoveNode
+            || command instanceof Command.ReportUnreachableStorage;
     }
 
     /** Nodes that heartbeat: the ones whose stores take part in the current storage epoch. */
@@ -181,7 +184,7 @@ public final class ClusterState {
             NodeInfo node = nodes.get(registration.node());
             if (node != null) {
                 views.add(new herd.core.storage.StorageNodeView(node.name(), node.zone(), registration.capacityBytes(),
-                    node.apiAddress(), resourceStatus.status(node.name()).membership().name()));
+                    node.apiAddress(), resourceStatus.status(node.name()).membership().name(), storage.cutOffBy(node.name())));
             }
         }
         Map<Integer, Integer> copies = new TreeMap<>();

@@ -10,17 +10,20 @@ import java.util.List;
  * Holds the data of the TCP connections open to a port on loopback: while an instance is open,
  * iptables drops what their senders send (the receiver's acknowledgements still flow), so a request
  * sent on one of them waits in the sender's kernel, retransmitted with growing pauses, and arrives
- * after {@link #close}. Connections opened later are not held. Needs root and iptables:
+ * after {@link #close}. Connections opened later are not held by {@link #to}; {@link #everythingTo}
+ * drops what is sent on them too (their handshake never completes). Needs root and iptables:
  * {@code bin/test} sets {@code HERD_TEST_REQUIRE_ROOT=1} as root, and then a test that cannot hold
  * connections fails rather than skips.
  */
 final class DroppedConnections implements AutoCloseable {
     private final int port;
-    private final List<Integer> sourcePorts;
+    private final String what;
+    /** The match of each rule inserted, without its action. */
+    private final List<List<String>> rules = new ArrayList<>();
 
-    private DroppedConnections(int port, List<Integer> sourcePorts) {
+    private DroppedConnections(int port, String what) {
         this.port = port;
-        this.sourcePorts = sourcePorts;
+        this.what = what;
     }
 
     /** Starts dropping the data of every connection now established to {@code port}. */
@@ -34,20 +37,36 @@ final class DroppedConnections implements AutoCloseable {
         if (sourcePorts.isEmpty()) {
             fail("no connection is established to port " + port + ": " + sockets(port));
         }
-        DroppedConnections dropped = new DroppedConnections(port, new ArrayList<>());
+        DroppedConnections dropped = new DroppedConnections(port, "connections to port " + port + " from ports "
+            + sourcePorts + " held");
         for (int sourcePort : sourcePorts) {
-            NbdTools.ToolResult added = NbdTools.run(rule("-I", port, sourcePort));
-            if (added.exitCode() != 0) {
-                dropped.close();
-                String failure = String.join(" ", rule("-I", port, sourcePort)) + ": " + added.output();
-                if ("1".equals(System.getenv("HERD_TEST_REQUIRE_ROOT"))) {
-                    fail(failure + " (HERD_TEST_REQUIRE_ROOT=1 asks for this test to run)");
-                }
-                assumeTrue(false, "holding connections needs root and iptables: " + failure);
-            }
-            dropped.sourcePorts.add(sourcePort);
+            dropped.insert(List.of("-o", "lo", "-p", "tcp", "--sport", Integer.toString(sourcePort), "--dport",
+                Integer.toString(port)));
         }
         return dropped;
+    }
+
+    /**
+     * Starts dropping everything sent to {@code port} on loopback, on connections open or new: the
+     * port's server is cut off while the rest of its process (its other ports) goes on.
+     */
+    static DroppedConnections everythingTo(int port) throws Exception {
+        DroppedConnections dropped = new DroppedConnections(port, "everything sent to port " + port + " dropped");
+        dropped.insert(List.of("-o", "lo", "-p", "tcp", "--dport", Integer.toString(port)));
+        return dropped;
+    }
+
+    private void insert(List<String> match) throws Exception {
+        NbdTools.ToolResult added = NbdTools.run(rule("-I", match));
+        if (added.exitCode() != 0) {
+            close();
+            String failure = String.join(" ", rule("-I", match)) + ": " + added.output();
+            if ("1".equals(System.getenv("HERD_TEST_REQUIRE_ROOT"))) {
+                fail(failure + " (HERD_TEST_REQUIRE_ROOT=1 asks for this test to run)");
+            }
+            assumeTrue(false, "dropping packets needs root and iptables: " + failure);
+        }
+        rules.add(match);
     }
 
     /** Connections to {@code port} whose sender still has data not acknowledged. */
@@ -75,26 +94,28 @@ final class DroppedConnections implements AutoCloseable {
         return sockets;
     }
 
-    private static List<String> rule(String action, int port, int sourcePort) {
-        return List.of("iptables", action, "OUTPUT", "-o", "lo", "-p", "tcp", "--sport", Integer.toString(sourcePort),
-            "--dport", Integer.toString(port), "-j", "DROP");
+    private static List<String> rule(String action, List<String> match) {
+        List<String> rule = new ArrayList<>(List.of("iptables", action, "OUTPUT"));
+        rule.addAll(match);
+        rule.addAll(List.of("-j", "DROP"));
+        return rule;
     }
 
     /** Stops dropping: what was held is delivered at its sender's next retransmission. */
     @Override
     public void close() {
         List<String> failures = new ArrayList<>();
-        for (int sourcePort : sourcePorts) {
+        for (List<String> match : rules) {
             try {
-                NbdTools.ToolResult removed = NbdTools.run(rule("-D", port, sourcePort));
+                NbdTools.ToolResult removed = NbdTools.run(rule("-D", match));
                 if (removed.exitCode() != 0) {
-                    failures.add(sourcePort + ": " + removed.output());
+                    failures.add(match + ": " + removed.output());
                 }
             } catch (Exception e) {
-                failures.add(sourcePort + ": " + e);
+                failures.add(match + ": " + e);
             }
         }
-        sourcePorts.clear();
+        rules.clear();
         if (!failures.isEmpty()) {
             throw new AssertionError("could not remove iptables rules for port " + port + ": " + failures);
         }
@@ -102,6 +123,6 @@ final class DroppedConnections implements AutoCloseable {
 
     @Override
     public String toString() {
-        return "connections to port " + port + " from ports " + sourcePorts + " held";
+        return what;
     }
 }

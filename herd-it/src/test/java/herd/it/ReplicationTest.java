@@ -403,13 +403,9 @@ class ReplicationTest {
      */
     @Test
     void aWriteANodeDidNotAnswerInTimeIsMadeAgainInANewEpochAndCannotLandLater() throws Exception {
-        startCluster(3, Map.of());
-        herd("volume", "create", "vol", "16M", "--copies", "2");
-        qemuIo("vol", "write -P 0x11 0 4M", "flush");
-        Map<String, Set<String>> holders = awaitCopies(2, Set.of("s1", "s2", "s3"), 1);
-        String object = holders.keySet().iterator().next();
-        String slow = holders.get(object).stream().filter(node -> !node.equals("s1")).findFirst().orElseThrow();
-        int channelPort = objectChannelPort(slow);
+        Map.Entry<String, Set<String>> holders = threeNodesWithAnObjectInTwoCopies();
+        String object = holders.getKey();
+        int channelPort = objectChannelPort(otherHolder(holders));
         long epochBefore = storageStatus().path("epoch").asLong();
 
         // the connections the serving node keeps to the slow node's channel carry the next write
@@ -427,16 +423,58 @@ class ReplicationTest {
         qemuIo("vol", "flush");
 
         assertThat(storageStatus().path("epoch").asLong()).as("a new epoch began").isGreaterThan(epochBefore);
-        for (String holder : holders.get(object)) {
-            byte[] firstBlock = new byte[4096];
-            try (RandomAccessFile file = new RandomAccessFile(cluster.objectFile(holder, object).toFile(), "r")) {
-                file.readFully(firstBlock);
-            }
-            assertThat(firstBlock).as("the first block of " + holder + "'s copy").containsOnly((byte) 0x33);
+        for (String holder : holders.getValue()) {
+            assertThat(firstBlock(holder, object)).as("the first block of " + holder + "'s copy").containsOnly((byte) 0x33);
         }
-        List<String> nodes = List.copyOf(holders.get(object));
+        List<String> nodes = List.copyOf(holders.getValue());
         assertThat(Files.mismatch(cluster.objectFile(nodes.get(0), object), cluster.objectFile(nodes.get(1), object)))
             .as("object " + object + " on " + nodes).isEqualTo(-1L);
+    }
+
+    @Test
+    void aNodeWhoseDataPathTheOthersCannotReachIsCutOffSoWritesGoOnAndComesBackWhenReachedAgain() throws Exception {
+        Map.Entry<String, Set<String>> holders = threeNodesWithAnObjectInTwoCopies();
+        String object = holders.getKey();
+        String cut = otherHolder(holders);
+        List<String> others = Set.of("s1", "s2", "s3").stream().filter(node -> !node.equals(cut)).sorted().toList();
+
+        // the node heartbeats and answers its API, but its object channel takes nothing
+        try (DroppedConnections dropped = DroppedConnections.everythingTo(objectChannelPort(cut))) {
+            qemuIo("vol", "write -P 0x22 0 4k", "flush"); // waits for the cut, then goes on with the other copy
+            JsonNode cutRow = storageNode(storageStatus(), cut);
+            assertThat(cutRow.path("membership").asText()).isEqualTo("MEMBER");
+            assertThat(cutRow.path("inEpoch").asBoolean()).as(cutRow.toString()).isFalse();
+            assertThat(cutRow.path("cutOffBy")).as(cutRow.toString()).extracting(JsonNode::asText)
+                .containsExactlyElementsOf(others);
+            qemuIo("vol", "read -P 0x22 0 4k", "read -P 0x11 4k 4092k");
+            assertThat(cluster.logLinesWith("s1", "cut off: " + cut)).as("s1 log:\n" + cluster.log("s1")).isNotEmpty();
+        }
+
+        awaitStorage(cut + " back in the epoch and every member recovered", status -> membersInEpoch(status) == 3
+            && storageNode(status, cut).path("cutOffBy").isEmpty() && everyMemberRecovered(status));
+        for (String holder : holders.getValue()) {
+            assertThat(firstBlock(holder, object)).as("the first block of " + holder + "'s copy").containsOnly((byte) 0x22);
+        }
+    }
+
+    /**
+     * Three nodes, s1 serving a 2-copy volume {@code vol} whose first 4 MiB were written with 0x11:
+     * that object (the volume's only one) and the two nodes holding it.
+     */
+    private Map.Entry<String, Set<String>> threeNodesWithAnObjectInTwoCopies() throws Exception {
+        startCluster(3, Map.of());
+        herd("volume", "create", "vol", "16M", "--copies", "2");
+        qemuIo("vol", "write -P 0x11 0 4M", "flush");
+        return awaitCopies(2, Set.of("s1", "s2", "s3"), 1).entrySet().iterator().next();
+    }
+
+    /** The first 4 KiB block of a node's copy of an object, from its file. */
+    private byte[] firstBlock(String node, String object) throws IOException {
+        byte[] block = new byte[4096];
+        try (RandomAccessFile file = new RandomAccessFile(cluster.objectFile(node, object).toFile(), "r")) {
+            file.readFully(block);
+        }
+        return block;
     }
 
     /** The port of a node's object channel, as its log names it. */
@@ -513,9 +551,14 @@ class ReplicationTest {
     }
 
     private static JsonNode localOf(JsonNode status, String name) {
+        return storageNode(status, name).path("local");
+    }
+
+    /** A node's row in the storage status; a missing node when it has none yet. */
+    private static JsonNode storageNode(JsonNode status, String name) {
         for (JsonNode node : status.path("nodes")) {
             if (node.path("name").asText().equals(name)) {
-                return node.path("local");
+                return node;
             }
         }
         return com.fasterxml.jackson.databind.node.MissingNode.getInstance();

@@ -35,6 +35,7 @@ import herd.core.cluster.NodeInfo;
     @JsonSubTypes.Type(value = Command.SetStorageDefaults.class, name = "set-storage-defaults"),
     @JsonSubTypes.Type(value = Command.ReportStorageRecovered.class, name = "report-storage-recovered"),
     @JsonSubTypes.Type(value = Command.RenewStorageEpoch.class, name = "renew-storage-epoch"),
+    @JsonSubTypes.Type(value = Command.ReportUnreachableStorage.class, name = "report-unreachable-storage"),
 })
 public sealed interface Command {
 
@@ -144,4 +145,11 @@ public sealed interface Command {
      * {@code ReplicatedObjectIo}). {@code reason} says which change, for the log.
      */
     record RenewStorageEpoch(String node, long epoch, String reason) implements Command {}
+
+    /**
+     * Node {@code node}'s view of the data path: the storage nodes whose object service it has not
+     * reached for a while ({@code unreachable}; empty when it reaches them all). A node the majority
+     * of storage nodes cannot reach is cut off from the storage epoch (see {@code StorageTable}).
+     */
+    record ReportUnreachableStorage(String node, java.util.List<String> unreachable) implements Command {}
 }

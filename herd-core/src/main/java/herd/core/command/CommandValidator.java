@@ -55,6 +55,8 @@ public final class CommandValidator {
                 .or(() -> renew.epoch() >= 0 ? Optional.empty() : Optional.of(new Rejection(
                     herd.core.ErrorCode.BAD_REQUEST, "epoch " + renew.epoch() + " is negative")))
                 .or(() -> checkRenewalReason(renew.reason()));
+            case Command.ReportUnreachableStorage report -> NameRules.checkName("node", report.node())
+                .or(() -> checkUnreachableReport(report));
         };
     }
 
@@ -62,6 +64,24 @@ public final class CommandValidator {
         int limit = herd.core.storage.StorageTable.MAX_REASON_CHARS;
         return reason != null && reason.length() <= limit ? Optional.empty() : Optional.of(new Rejection(
             herd.core.ErrorCode.BAD_REQUEST, "a new epoch's reason must be given, in at most " + limit + " characters"));
+    }
+
+    private static Optional<Rejection> checkUnreachableReport(Command.ReportUnreachableStorage report) {
+        if (report.unreachable() == null || report.unreachable().size() > herd.core.storage.StorageTable.MAX_REPORTED_NODES) {
+            return Optional.of(new Rejection(herd.core.ErrorCode.BAD_REQUEST, "give the unreachable storage nodes as a "
+                + "list of at most " + herd.core.storage.StorageTable.MAX_REPORTED_NODES + " names (empty when every node is reached)"));
+        }
+        if (report.unreachable().contains(report.node())) {
+            return Optional.of(new Rejection(herd.core.ErrorCode.BAD_REQUEST, "node " + report.node()
+                + " reported itself unreachable: a node reports only the other nodes it cannot reach"));
+        }
+        for (String other : report.unreachable()) {
+            Optional<Rejection> badName = NameRules.checkName("node", other);
+            if (badName.isPresent()) {
+                return badName;
+            }
+        }
+        return Optional.empty();
     }
 
     static Optional<Rejection> checkResourceConfiguration(String crmText) {

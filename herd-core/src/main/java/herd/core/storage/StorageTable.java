@@ -12,6 +12,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * The storage part of the cluster state: which nodes offer storage, the cluster's default number of
@@ -19,8 +20,15 @@ import java.util.TreeMap;
  * {@link herd.core.ClusterState}, which serialises access.
  *
  * <p>The members of an epoch are the registered nodes that are up (heartbeating members of the
- * cluster). Every change of that set starts a new epoch; the last {@link #KEPT_EPOCHS} are kept so
- * that a node recovering after several changes can still find where an object's copies were.
+ * cluster) and not cut off. Every change of that set starts a new epoch; the last {@link #KEPT_EPOCHS}
+ * are kept so that a node recovering after several changes can still find where an object's copies were.
+ *
+ * <p>A node is cut off when it heartbeats but more than half of the other up storage nodes report
+ * that they cannot reach its data path (its object channel is cut, say): left in the epoch, every
+ * change to its copies would wait for it and fail. One node's report is not enough, since it cannot
+ * tell its own bad link from the other's; a node cut off has no say about the others (so of two
+ * nodes that lose each other, the first reported stays), and the last member is never cut off. A
+ * node is let back in once the majority no longer reports it, and must then report again.
  */
 public final class StorageTable {
     /** Epochs kept in the state: enough to look back over a burst of membership changes. */
@@ -29,11 +37,17 @@ public final class StorageTable {
     public static final int MAX_COPIES = 8;
     /** Longest reason a node may give for renewing an epoch. */
     public static final int MAX_REASON_CHARS = 1000;
+    /** Most nodes one report of unreachable storage nodes names: far more than a cluster has. */
+    public static final int MAX_REPORTED_NODES = 1000;
 
     private int defaultCopies = 1;
     private final Map<String, StorageRegistration> registrations = new TreeMap<>();
     private final List<StorageEpoch> epochs = new ArrayList<>();
     private final Map<String, Long> recoveredEpochs = new TreeMap<>();
+    /** Each storage node's last report: the other storage nodes whose data path it cannot reach. */
+    private final Map<String, Set<String>> unreachableByReporter = new TreeMap<>();
+    /** Up storage nodes kept out of the epoch because the majority cannot reach their data path. */
+    private final Set<String> cutOff = new TreeSet<>();
 
     public int defaultCopies() {
         return defaultCopies;
@@ -56,6 +70,15 @@ public final class StorageTable {
         return List.copyOf(registrations.values());
     }
 
+    /** The nodes whose reports keep {@code node} cut off, in name order; empty when it is not cut off. */
+    public List<String> cutOffBy(String node) {
+        if (!cutOff.contains(node)) {
+            return List.of();
+        }
+        return unreachableByReporter.entrySet().stream().filter(report -> report.getValue().contains(node))
+            .filter(report -> !cutOff.contains(report.getKey())).map(Map.Entry::getKey).toList();
+    }
+
     /** Zones of the registered storage nodes, up or not: how many copies a volume may ask for. */
     public int zoneCount(Map<String, NodeInfo> nodes) {
         return (int) registrations.keySet().stream().map(nodes::get).filter(java.util.Objects::nonNull)
@@ -73,6 +96,8 @@ public final class StorageTable {
     public Outcome unregister(String node) {
         registrations.remove(node);
         recoveredEpochs.remove(node);
+        unreachableByReporter.remove(node);
+        cutOff.remove(node);
         return new Outcome.Applied("node " + node + " offers no storage any more");
     }
 
@@ -120,6 +145,30 @@ public final class StorageTable {
             + node + ": " + reason);
     }
 
+    /**
+     * Records which storage nodes' data path {@code node} cannot reach now (none: it reaches them all),
+     * replacing its previous report; the next {@link #refresh} cuts off or lets back in accordingly.
+     */
+    public Outcome reportUnreachable(String node, List<String> unreachable) {
+        if (!registrations.containsKey(node)) {
+            return new Outcome.Rejected(new Rejection(ErrorCode.BAD_REQUEST, "node " + node
+                + " offers no storage, so it has no say about other storage nodes"));
+        }
+        for (String other : unreachable) {
+            if (!registrations.containsKey(other)) {
+                return new Outcome.Rejected(new Rejection(ErrorCode.BAD_REQUEST, "node " + other
+                    + " offers no storage (herd storage status lists the storage nodes)"));
+            }
+        }
+        Set<String> report = new TreeSet<>(unreachable);
+        Set<String> previous = report.isEmpty() ? unreachableByReporter.remove(node) : unreachableByReporter.put(node, report);
+        if (report.equals(previous == null ? Set.of() : previous)) {
+            return new Outcome.Applied("node " + node + " reported the same storage nodes unreachable as before");
+        }
+        return new Outcome.Applied(report.isEmpty() ? "node " + node + " reaches the data path of every storage node"
+            : "node " + node + " cannot reach the data path of " + String.join(", ", report));
+    }
+
     /** Why a volume cannot keep {@code copies} copies, if it cannot: more copies than zones. */
     public Optional<Rejection> copiesRefusal(int copies, String what, Map<String, NodeInfo> nodes) {
         int zones = zoneCount(nodes);
@@ -133,15 +182,21 @@ public final class StorageTable {
     }
 
     /**
-     * Starts a new epoch when the set of up storage nodes differs from the current epoch's. Runs after
-     * every command that may change it; a node's zone and capacity come from its records.
+     * Starts a new epoch when the set of up storage nodes that are not cut off differs from the current
+     * epoch's. Runs after every command that may change it; a node's zone and capacity come from its records.
      */
     public void refresh(Map<String, NodeInfo> nodes, Set<String> upNodes) {
-        List<StorageNode> members = new ArrayList<>();
+        Set<String> candidates = new TreeSet<>();
         for (StorageRegistration registration : registrations.values()) {
-            NodeInfo node = nodes.get(registration.node());
-            if (node != null && upNodes.contains(registration.node())) {
-                members.add(new StorageNode(node.name(), node.zone(), registration.capacityBytes()));
+            if (nodes.containsKey(registration.node()) && upNodes.contains(registration.node())) {
+                candidates.add(registration.node());
+            }
+        }
+        updateCutOff(candidates);
+        List<StorageNode> members = new ArrayList<>();
+        for (String name : candidates) {
+            if (!cutOff.contains(name)) {
+                members.add(new StorageNode(name, nodes.get(name).zone(), registrations.get(name).capacityBytes()));
             }
         }
         StorageEpoch current = current();
@@ -149,6 +204,45 @@ public final class StorageTable {
             return;
         }
         begin(new StorageEpoch(current.epoch() + 1, members));
+    }
+
+    /**
+     * Lets back in the cut-off nodes the majority reaches again, then cuts off, in name order, the
+     * candidates the majority cannot reach, keeping at least one member. A node that is down leaves
+     * the cut-off set and its report is dropped: whether it is reached, and what it reaches, are
+     * decided again when it is back.
+     */
+    private void updateCutOff(Set<String> candidates) {
+        cutOff.retainAll(candidates);
+        unreachableByReporter.keySet().retainAll(candidates); // a node back from down reports afresh
+        for (String node : List.copyOf(cutOff)) {
+            if (!majorityCannotReach(node, candidates)) {
+                cutOff.remove(node);
+                unreachableByReporter.remove(node); // what it reported while cut off is not its word now
+            }
+        }
+        for (String node : candidates) {
+            boolean leavesAMember = candidates.size() - cutOff.size() > 1;
+            if (!cutOff.contains(node) && leavesAMember && majorityCannotReach(node, candidates)) {
+                cutOff.add(node);
+            }
+        }
+    }
+
+    /** Whether more than half of the other candidates not cut off report that they cannot reach {@code node}. */
+    private boolean majorityCannotReach(String node, Set<String> candidates) {
+        int voters = 0;
+        int unreached = 0;
+        for (String voter : candidates) {
+            if (voter.equals(node) || cutOff.contains(voter)) {
+                continue;
+            }
+            voters++;
+            if (unreachableByReporter.getOrDefault(voter, Set.of()).contains(node)) {
+                unreached++;
+            }
+        }
+        return voters > 0 && 2 * unreached > voters;
     }
 
     private void begin(StorageEpoch next) {
@@ -170,7 +264,9 @@ public final class StorageTable {
     // ---- images ----
 
     public StorageImage image() {
-        return new StorageImage(defaultCopies, registrations(), epochs(), recoveredEpochs());
+        Map<String, List<String>> reports = new TreeMap<>();
+        unreachableByReporter.forEach((node, report) -> reports.put(node, List.copyOf(report)));
+        return new StorageImage(defaultCopies, registrations(), epochs(), recoveredEpochs(), reports, List.copyOf(cutOff));
     }
 
     public void load(StorageImage image) {
@@ -182,5 +278,9 @@ public final class StorageTable {
         epochs.addAll(source.epochs());
         recoveredEpochs.clear();
         recoveredEpochs.putAll(source.recoveredEpochs());
+        unreachableByReporter.clear();
+        source.unreachableByReporter().forEach((node, report) -> unreachableByReporter.put(node, new TreeSet<>(report)));
+        cutOff.clear();
+        cutOff.addAll(source.cutOff());
     }
 }

@@ -126,7 +126,7 @@ class StorageStateTest {
         storageNode("w1", "rack-a", 10 * GIB);
         assertApplied(apply(new Command.RegisterStorage("w1", 20 * GIB)));
 
-        assertThat(map().nodes()).containsExactly(new StorageNodeView("w1", "rack-a", 20 * GIB, "127.0.0.1:7200", "DOWN"));
+        assertThat(map().nodes()).containsExactly(new StorageNodeView("w1", "rack-a", 20 * GIB, "127.0.0.1:7200", "DOWN", List.of()));
         assertThat(map().epochs()).as("a node that is down is in no epoch").isEmpty();
     }
 
@@ -274,6 +274,97 @@ class StorageStateTest {
         assertThat(rejection(apply(new Command.RenewStorageEpoch("w1", 3, null))).message()).contains("reason must be given");
         assertThat(rejection(apply(new Command.RenewStorageEpoch("ghost", 3, "x"))).code()).isEqualTo(ErrorCode.NODE_NOT_FOUND);
         assertThat(epoch()).as("refusals change nothing").isEqualTo(3);
+    }
+
+    // ---- a data path the majority cannot reach ----
+
+    /** w1, w2, w3 in three racks, 10 GiB each, all members: epoch 3. */
+    private void threeMembersInThreeRacks() {
+        twoMembersInTwoRacks();
+        storageNode("w3", "rack-c", 10 * GIB);
+        membership("w3", NodeMembership.MEMBER);
+    }
+
+    private Outcome report(String node, String... unreachable) {
+        return apply(new Command.ReportUnreachableStorage(node, List.of(unreachable)));
+    }
+
+    private List<String> cutOffBy(String node) {
+        return map().nodes().stream().filter(view -> view.name().equals(node)).findFirst().orElseThrow().cutOffBy();
+    }
+
+    @Test
+    void aNodeTheMajorityCannotReachLeavesTheEpochAndComesBackWhenReachedAgain() {
+        threeMembersInThreeRacks();
+        assertThat(epoch()).isEqualTo(3);
+
+        assertThat(report("w1", "w2")).isInstanceOfSatisfying(Outcome.Applied.class, applied -> assertThat(
+            applied.description()).isEqualTo("node w1 cannot reach the data path of w2"));
+        assertThat(members()).as("one node's word is not enough: its own link may be the bad one")
+            .containsExactly("w1", "w2", "w3");
+        assertThat(epoch()).isEqualTo(3);
+
+        assertApplied(report("w3", "w2"));
+        assertThat(members()).containsExactly("w1", "w3");
+        assertThat(epoch()).isEqualTo(4);
+        assertThat(cutOffBy("w2")).containsExactly("w1", "w3");
+        assertThat(cutOffBy("w1")).isEmpty();
+
+        assertApplied(report("w2", "w1", "w3"));
+        assertThat(members()).as("a node cut off has no say about the others").containsExactly("w1", "w3");
+        assertThat(report("w1", "w2")).isInstanceOfSatisfying(Outcome.Applied.class, applied -> assertThat(
+            applied.description()).contains("the same"));
+        assertThat(epoch()).isEqualTo(4);
+
+        assertApplied(report("w1"));
+        assertThat(members()).as("the majority reaches it again").containsExactly("w1", "w2", "w3");
+        assertThat(epoch()).isEqualTo(5);
+        assertThat(cutOffBy("w2")).isEmpty();
+        assertApplied(report("w3"));
+        assertThat(members()).as("what it reported while cut off does not count once it is back")
+            .containsExactly("w1", "w2", "w3");
+        assertThat(epoch()).isEqualTo(5);
+    }
+
+    @Test
+    void ofTwoNodesThatCannotReachEachOtherTheFirstReportedIsCutOffAndTheOtherStays() {
+        twoMembersInTwoRacks();
+        assertApplied(report("w2", "w1"));
+        assertThat(members()).containsExactly("w2");
+        assertApplied(report("w1", "w2"));
+        assertThat(members()).as("the last member is never cut off").containsExactly("w2");
+        assertThat(cutOffBy("w1")).containsExactly("w2");
+
+        assertApplied(membership("w1", NodeMembership.DOWN));
+        assertThat(cutOffBy("w1")).as("a node that is down is out anyway").isEmpty();
+        assertApplied(report("w2"));
+        assertApplied(membership("w1", NodeMembership.MEMBER));
+        assertThat(members()).as("back, reached, and what it reported before it was down does not count")
+            .containsExactly("w1", "w2");
+    }
+
+    @Test
+    void badReportsOfUnreachableNodesAreRefusedAndChangeNothing() {
+        threeMembersInThreeRacks();
+        assertThat(rejection(report("w1", "w1")).message()).contains("reported itself unreachable");
+        assertThat(rejection(report("w1", "ghost")).message()).contains("node ghost offers no storage");
+        assertThat(rejection(report("s1", "w2")).message()).contains("node s1 offers no storage");
+        assertThat(rejection(report("nobody", "w2")).code()).isEqualTo(ErrorCode.NODE_NOT_FOUND);
+        assertThat(rejection(apply(new Command.ReportUnreachableStorage("w1", null))).message())
+            .contains("list of at most");
+        assertThat(rejection(report("w1", "BAD NAME")).code()).isEqualTo(ErrorCode.NAME_INVALID);
+        assertThat(members()).containsExactly("w1", "w2", "w3");
+        assertThat(epoch()).isEqualTo(3);
+    }
+
+    @Test
+    void reportsAndCutOffNodesSurviveASnapshot() throws Exception {
+        threeMembersInThreeRacks();
+        report("w1", "w3");
+        report("w2", "w3");
+        ClusterState restored = roundTrip(state);
+        assertThat(storageMap(restored)).isEqualTo(map());
+        assertThat(restored.image()).isEqualTo(state.image());
     }
 
     // ---- copies ----

@@ -87,6 +87,8 @@ final class StorageHandlers {
                 .put("vnodes", map.current().hasMember(node.name()) ? Ring.vnodesFor(node.capacityBytes()) : 0)
                 .put("capacityBytes", node.capacityBytes())
                 .put("recoveredEpoch", map.recoveredEpochs().getOrDefault(node.name(), -1L));
+            ArrayNode cutOffBy = row.putArray("cutOffBy"); // the nodes that cannot reach its data path, if it is cut off
+            node.cutOffBy().forEach(cutOffBy::add);
             storage.peerStatus(map, node.name()).ifPresentOrElse(local -> row.set("local", local),
                 () -> row.put("local", (String) null));
         }

@@ -31,11 +31,12 @@ public final class NodeStorage implements AutoCloseable {
     private final VolumeGateway gateway;
     private final NbdServer nbd;
     private final ObjectChannelServer channel;
+    private final DataPathWatch watch;
     private final Thread registration;
 
     private NodeStorage(String nodeName, ObjectStore store, StampLog stamps, StorageMaps maps, ObjectService service,
                         ReplicatedObjectIo replicated, StorageRecovery recovery, StorageScrub scrub, VolumeGateway gateway,
-                        NbdServer nbd, ObjectChannelServer channel, Thread registration) {
+                        NbdServer nbd, ObjectChannelServer channel, DataPathWatch watch, Thread registration) {
         this.nodeName = nodeName;
         this.store = store;
         this.stamps = stamps;
@@ -47,6 +48,7 @@ public final class NodeStorage implements AutoCloseable {
         this.gateway = gateway;
         this.nbd = nbd;
         this.channel = channel;
+        this.watch = watch;
         this.registration = registration;
     }
 
@@ -82,10 +84,12 @@ public final class NodeStorage implements AutoCloseable {
             }
             Thread registration = Thread.ofVirtual().name("herd-storage-register").start(
                 () -> register(nodeName, store.capacityBytes(), cluster));
+            DataPathWatch watch = new DataPathWatch(nodeName, maps, cluster, nodeToken);
             recovery.start();
             scrub.start();
+            watch.start();
             return new NodeStorage(nodeName, store, stamps, maps, service, replicated, recovery, scrub, gateway, nbd,
-                channel, registration);
+                channel, watch, registration);
         } catch (IOException | RuntimeException e) {
             if (channel != null) {
                 channel.close();
@@ -286,6 +290,7 @@ public final class NodeStorage implements AutoCloseable {
     @Override
     public void close() throws IOException {
         registration.interrupt();
+        watch.close();
         recovery.close();
         scrub.close();
         if (nbd != null) {

@@ -92,10 +92,18 @@ final class ObjectPeers {
     }
 
     private CopyReply<Done> unreachable(String node, InetSocketAddress address, IOException e) {
-        // It may have restarted on another port: ask it again next time.
+        forgetChannel(address);
+        return CopyReply.retry(unreachableReason(node, e));
+    }
+
+    /** A node that did not answer on its channel may have restarted on another port: it is asked again next time. */
+    private void forgetChannel(InetSocketAddress address) {
         knownChannels.values().removeIf(known -> known.address().equals(Optional.of(address)));
         channels.forget(address);
-        return CopyReply.retry("node " + node + " is unreachable: " + e.getMessage());
+    }
+
+    private static String unreachableReason(String node, IOException e) {
+        return "node " + node + " is unreachable: " + e.getMessage();
     }
 
     /** A change on its way to a node: {@link #finish} waits for the node's reply. */
@@ -185,6 +193,25 @@ final class ObjectPeers {
     void close() {
         channels.close();
         laterCalls.shutdown();
+    }
+
+    /**
+     * Whether {@code node}'s data path answers: an empty flush over its object channel, or over its API
+     * for a node without one. Empty when it answered, whatever it said; otherwise why it did not.
+     */
+    Optional<String> probe(QueryResult.StorageMap map, String node) {
+        Optional<InetSocketAddress> channel = channelOf(map, node);
+        if (channel.isEmpty()) {
+            return flushOverHttp(map, node, List.of()) instanceof CopyReply.Retry<Done> retry ? Optional.of(retry.reason())
+                : Optional.empty();
+        }
+        try {
+            channels.ping(channel.get(), node);
+            return Optional.empty();
+        } catch (IOException e) {
+            forgetChannel(channel.get());
+            return Optional.of(unreachableReason(node, e));
+        }
     }
 
     CopyReply<Done> read(QueryResult.StorageMap map, String node, long epoch, ObjectId id, int offset, ByteBuffer into) {

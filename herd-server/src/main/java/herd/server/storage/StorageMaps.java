@@ -77,7 +77,8 @@ final class StorageMaps implements AutoCloseable {
                 synchronized (this) {
                     if (fresh.lastAppliedIndex() >= current.lastAppliedIndex()) {
                         if (fresh.current().epoch() != current.current().epoch()) {
-                            log.info("storage epoch {}: {}", fresh.current().epoch(), describe(fresh.current()));
+                            log.info("storage epoch {}: {}{}", fresh.current().epoch(), describe(fresh.current()),
+                                describeCutOff(fresh));
                         }
                         if (!sameContent(fresh, current)) {
                             current = fresh; // kept otherwise, so that the placements computed from it stay cached
@@ -253,6 +254,13 @@ final class StorageMaps implements AutoCloseable {
     private static String describe(StorageEpoch epoch) {
         return epoch.members().isEmpty() ? "no storage nodes"
             : String.join(", ", epoch.members().stream().map(m -> m.name() + " (zone " + m.zone() + ")").toList());
+    }
+
+    /** {@code ; cut off: s2 (s1, s3 cannot reach its data path)}, or nothing. */
+    private static String describeCutOff(QueryResult.StorageMap map) {
+        List<String> cutOff = map.nodes().stream().filter(StorageNodeView::isCutOff)
+            .map(node -> node.name() + " (" + String.join(", ", node.cutOffBy()) + " cannot reach its data path)").toList();
+        return cutOff.isEmpty() ? "" : "; cut off: " + String.join(", ", cutOff);
     }
 
     static void sleepQuietly(long millis) {

@@ -150,7 +150,7 @@ final class ObjectNodes implements AutoCloseable {
         for (String name : NAMES) {
             String address = addresses.containsKey(name) ? "127.0.0.1:" + addresses.get(name).getAddress().getPort()
                 : "127.0.0.1:1";
-            nodes.add(new StorageNodeView(name, name, CAPACITY, address, members.contains(name) ? "MEMBER" : "DOWN"));
+            nodes.add(new StorageNodeView(name, name, CAPACITY, address, members.contains(name) ? "MEMBER" : "DOWN", List.of()));
         }
         return new QueryResult.StorageMap(1, List.of(new StorageEpoch(epoch, memberNodes)), Map.of(), nodes,
             Map.of(1, members.size()), epoch);
