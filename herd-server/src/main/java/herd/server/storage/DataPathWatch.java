@@ -47,7 +47,9 @@ final class DataPathWatch implements AutoCloseable {
     private final ClusterAccess cluster;
     private final ObjectPeers probes;
     private final Reachability reachability = new Reachability();
-    private final ExecutorService probing = Executors.newVirtualThreadPerTaskExecutor();
+    /** Platform threads: a connection a virtual thread used is not kept, and each probe would connect anew. */
+    private final ExecutorService probing = Executors.newCachedThreadPool(
+        runnable -> Thread.ofPlatform().daemon().name("herd-data-path-probe").unstarted(runnable));
     private final Thread worker;
     /** What the cluster last accepted from this node, or null before its first report. */
     private Set<String> reported;
@@ -70,8 +72,9 @@ final class DataPathWatch implements AutoCloseable {
         while (!closed) {
             try {
                 QueryResult.StorageMap map = maps.current();
-                reachability.retain(probeTargets(map));
-                probeAll(map).forEach(this::record);
+                List<String> targets = probeTargets(map);
+                reachability.retain(targets);
+                probeAll(map, targets).forEach(this::record);
                 reportIfDue();
             } catch (RuntimeException e) {
                 log.warn("watching the other nodes' data path failed, trying again: {}", e.toString());
@@ -87,9 +90,9 @@ final class DataPathWatch implements AutoCloseable {
     }
 
     /** Every target probed at once; each answer is empty when the node answered, else why it did not. */
-    private Map<String, Optional<String>> probeAll(QueryResult.StorageMap map) {
+    private Map<String, Optional<String>> probeAll(QueryResult.StorageMap map, List<String> targets) {
         Map<String, Future<Optional<String>>> pending = new TreeMap<>();
-        for (String node : probeTargets(map)) {
+        for (String node : targets) {
             pending.put(node, probing.submit(() -> probes.probe(map, node)));
         }
         Map<String, Optional<String>> answers = new TreeMap<>();
