@@ -27,7 +27,7 @@ import java.util.TreeSet;
  * that they cannot reach its data path (its object channel is cut, say): left in the epoch, every
  * change to its copies would wait for it and fail. One node's report is not enough, since it cannot
  * tell its own bad link from the other's; a node cut off has no say about the others (so of two
- * nodes that lose each other, the first reported stays), and the last member is never cut off. A
+ * nodes that lose each other, the first to report stays), and the last member is never cut off. A
  * node is let back in once the majority no longer reports it, and must then report again.
  */
 public final class StorageTable {
