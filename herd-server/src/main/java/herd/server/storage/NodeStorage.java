@@ -69,6 +69,7 @@ public final class NodeStorage implements AutoCloseable {
             stamps = StampLog.open(dataRoot.resolve("object-stamps"));
             maps = new StorageMaps(cluster);
             peers = new ObjectPeers(nodeToken);
+            maps.onNewEpoch(peers::epochBegan);
             ObjectService service = new ObjectService(nodeName, store, stamps, maps, peers);
             channel = startChannel(nodeName, settings, service, nodeToken);
             ReplicatedObjectIo replicated = new ReplicatedObjectIo(service, maps, peers);

@@ -36,6 +36,13 @@ final class ObjectChannelClient implements AutoCloseable {
      * another node's is already there, and is read instead of being counted as no answer.
      */
     static final long LATE_RECEIVE_GRACE_MILLIS = 500;
+    /**
+     * A call of a storage epoch that has ended is ended once it has taken this long: its node was
+     * most likely taken out of the epoch for not answering (it was lost, stopped or cut off), and
+     * waiting out the whole call timeout would only delay the change's repeat in the new epoch.
+     * Calls that answer at all answer well within it.
+     */
+    static final long ENDED_EPOCH_GRACE_MILLIS = 1000;
 
     private final ByteBuffer hello;
     private final long connectTimeoutNanos;
@@ -44,6 +51,8 @@ final class ObjectChannelClient implements AutoCloseable {
     /** Idle connections by node address, the most recently used first, at most {@code idlePerNode} each. */
     private final Map<InetSocketAddress, BlockingDeque<Connection>> idle = new ConcurrentHashMap<>();
     private final Set<Connection> busy = ConcurrentHashMap.newKeySet();
+    /** Calls naming an epoch below this are of an epoch that has ended (0: none known to have ended). */
+    private volatile long epochsEndedBefore;
     private final ScheduledExecutorService watchdog = Executors.newSingleThreadScheduledExecutor(
         runnable -> Thread.ofPlatform().daemon().name("herd-objects-watchdog").unstarted(runnable));
 
@@ -141,7 +150,7 @@ final class ObjectChannelClient implements AutoCloseable {
             if (connection == null) {
                 connection = connect(sent.address, sent.node, sent.request.about());
             }
-            connection.startCall(callTimeoutNanos);
+            connection.startCall(callTimeoutNanos, sent.request.op() == ObjectChannel.OP_FLUSH ? 0 : sent.request.epoch());
             try {
                 Request request = sent.request;
                 connection.sendRequest(request.op(), request.epoch(), request.headerId(), request.offset(), request.length(),
@@ -177,7 +186,7 @@ final class ObjectChannelClient implements AutoCloseable {
             } catch (IOException e) {
                 connection.close();
                 if (connection.timedOut) {
-                    throw new NoAnswer(sent.node, Duration.ofNanos(callTimeoutNanos), e);
+                    throw new NoAnswer("node " + sent.node + " " + connection.overdue, e);
                 }
                 if (!sent.pooled) {
                     throw e;
@@ -193,8 +202,15 @@ final class ObjectChannelClient implements AutoCloseable {
      * process closed it, dying or stopping, and the requests it had end with it.)
      */
     static final class NoAnswer extends IOException {
-        NoAnswer(String node, Duration waited, IOException cause) {
-            super("node " + node + " did not answer within " + waited.toMillis() + " ms", cause);
+        NoAnswer(String message, IOException cause) {
+            super(message, cause);
+        }
+    }
+
+    /** Storage epoch {@code epoch} began: calls of earlier epochs are ended once they have taken a while. */
+    void epochBegan(long epoch) {
+        if (epoch > epochsEndedBefore) {
+            epochsEndedBefore = epoch;
         }
     }
 
@@ -206,7 +222,7 @@ final class ObjectChannelClient implements AutoCloseable {
     private Connection connect(InetSocketAddress address, String node, ObjectId about) throws IOException {
         Connection connection = new Connection(SocketChannel.open());
         try {
-            connection.startCall(connectTimeoutNanos);
+            connection.startCall(connectTimeoutNanos, 0);
             connection.channel.connect(address);
             connection.channel.setOption(StandardSocketOptions.TCP_NODELAY, true);
             connection.channel.setOption(StandardSocketOptions.SO_KEEPALIVE, true);
@@ -244,9 +260,17 @@ final class ObjectChannelClient implements AutoCloseable {
 
     private void closeOverdue() {
         long now = System.nanoTime();
+        long endedBefore = epochsEndedBefore;
         for (Connection connection : busy) {
             long deadline = connection.deadline;
-            if (deadline != 0 && now - deadline > 0) {
+            boolean pastDeadline = deadline != 0 && now - deadline > 0;
+            boolean ofAnEndedEpoch = connection.epoch != 0 && connection.epoch < endedBefore
+                && now - connection.startNanos > TimeUnit.MILLISECONDS.toNanos(ENDED_EPOCH_GRACE_MILLIS);
+            if (pastDeadline || ofAnEndedEpoch) {
+                connection.overdue = pastDeadline ? "did not answer within " + Duration.ofNanos(callTimeoutNanos).toMillis()
+                    + " ms" : "had not answered a call of storage epoch " + connection.epoch + " "
+                    + TimeUnit.NANOSECONDS.toMillis(now - connection.startNanos) + " ms after it was made, and that epoch "
+                    + "has ended";
                 connection.timedOut = true;
                 connection.close();
             }
@@ -281,6 +305,11 @@ final class ObjectChannelClient implements AutoCloseable {
         volatile long deadline;
         /** When the call in progress must have ended. */
         private long callDeadline;
+        /** When the call in progress began, and the storage epoch it names (0: none, as a flush). */
+        volatile long startNanos;
+        volatile long epoch;
+        /** Why the watchdog ended the call, when it did. */
+        volatile String overdue;
         volatile boolean timedOut;
         /**
          * A virtual thread used it, which switched its socket to non-blocking mode for good (the JDK
@@ -293,9 +322,11 @@ final class ObjectChannelClient implements AutoCloseable {
             this.channel = channel;
         }
 
-        void startCall(long timeoutNanos) {
+        void startCall(long timeoutNanos, long callEpoch) {
             nonBlocking |= Thread.currentThread().isVirtual();
-            callDeadline = System.nanoTime() + timeoutNanos;
+            startNanos = System.nanoTime();
+            epoch = callEpoch;
+            callDeadline = startNanos + timeoutNanos;
             deadline = callDeadline;
             busy.add(this);
         }

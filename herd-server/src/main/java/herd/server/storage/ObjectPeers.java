@@ -190,6 +190,15 @@ final class ObjectPeers {
         return known.address();
     }
 
+    /**
+     * Storage epoch {@code epoch} began: a call over the object channel of an earlier epoch that has
+     * taken over a second is ended as unanswered, so that the change is made again in the new epoch
+     * without waiting out the call timeout for a node the epoch left out.
+     */
+    void epochBegan(long epoch) {
+        channels.epochBegan(epoch);
+    }
+
     void close() {
         channels.close();
         laterCalls.shutdown();

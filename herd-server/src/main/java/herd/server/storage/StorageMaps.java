@@ -18,9 +18,11 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongConsumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -40,6 +42,8 @@ final class StorageMaps implements AutoCloseable {
         thread.setDaemon(true);
         return thread;
     });
+    /** Told the number of each new epoch this node learns of. */
+    private final List<LongConsumer> epochListeners = new CopyOnWriteArrayList<>();
     /** The last epoch the cluster renewed at this node's request. */
     private volatile long renewedEpoch = -1;
     private volatile QueryResult.StorageMap current =
@@ -48,6 +52,11 @@ final class StorageMaps implements AutoCloseable {
     StorageMaps(ClusterAccess cluster) {
         this.cluster = cluster;
         refresher.scheduleWithFixedDelay(this::refreshQuietly, 0, REFRESH_MILLIS, TimeUnit.MILLISECONDS);
+    }
+
+    /** Calls {@code listener} with each new epoch's number as this node learns of it. */
+    void onNewEpoch(LongConsumer listener) {
+        epochListeners.add(listener);
     }
 
     QueryResult.StorageMap current() {
@@ -79,6 +88,7 @@ final class StorageMaps implements AutoCloseable {
                         if (fresh.current().epoch() != current.current().epoch()) {
                             log.info("storage epoch {}: {}{}", fresh.current().epoch(), describe(fresh.current()),
                                 describeCutOff(fresh));
+                            epochListeners.forEach(listener -> listener.accept(fresh.current().epoch()));
                         }
                         if (!sameContent(fresh, current)) {
                             current = fresh; // kept otherwise, so that the placements computed from it stay cached

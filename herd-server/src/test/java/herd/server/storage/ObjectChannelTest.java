@@ -175,6 +175,30 @@ class ObjectChannelTest {
     }
 
     @Test
+    void aCallOfAnEpochThatEndedIsEndedAfterASecondInsteadOfTheCallTimeout() throws Exception {
+        CountDownLatch release = new CountDownLatch(1);
+        copies.stall = release;
+        try {
+            ObjectChannelClient.Sent ofEpoch3 = client.sendWrite(address, "s2", 3, OBJECT, 0, ByteBuffer.wrap(new byte[4096]));
+            ObjectChannelClient.Sent flush = client.sendFlush(address, "s2", List.of(OBJECT));
+            long start = System.nanoTime();
+            client.epochBegan(4);
+            assertThatThrownBy(() -> client.receive(ofEpoch3)).isInstanceOf(ObjectChannelClient.NoAnswer.class)
+                .hasMessageContaining("node s2 had not answered a call of storage epoch 3");
+            Duration waited = Duration.ofNanos(System.nanoTime() - start);
+            assertThat(waited).as("the call timeout is 10 s").isLessThan(Duration.ofSeconds(5))
+                .isGreaterThanOrEqualTo(Duration.ofMillis(ObjectChannelClient.ENDED_EPOCH_GRACE_MILLIS - 100));
+            release.countDown();
+            assertThat(client.receive(flush)).as("a flush names no epoch and is not ended").isInstanceOf(CopyReply.Ok.class);
+            copies.stall = null;
+            assertThat(write(client, address, "s2", 4, OBJECT, 0, ByteBuffer.wrap(new byte[4096])))
+                .as("a call of the new epoch").isInstanceOf(CopyReply.Ok.class);
+        } finally {
+            release.countDown();
+        }
+    }
+
+    @Test
     void aNodeThatTakesNoConnectionInTimeIsAnIoException() throws Exception {
         try (java.nio.channels.ServerSocketChannel mute = java.nio.channels.ServerSocketChannel.open();
              ObjectChannelClient impatient = new ObjectChannelClient(TOKEN, Duration.ofMillis(300), Duration.ofSeconds(10), 4)) {
