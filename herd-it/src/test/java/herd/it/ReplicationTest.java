@@ -431,6 +431,12 @@ class ReplicationTest {
             .as("object " + object + " on " + nodes).isEqualTo(-1L);
     }
 
+    /**
+     * A copy holder keeps heartbeating while nothing reaches its object channel: the two other nodes
+     * report it, the cluster cuts it off, and a write to its object goes on with the other copy
+     * (before, it failed with EIO after 60 s); once its channel is reached again it is let back in and
+     * its copy brought up to date. Needs root and iptables ({@code bin/test} installs it).
+     */
     @Test
     void aNodeWhoseDataPathTheOthersCannotReachIsCutOffSoWritesGoOnAndComesBackWhenReachedAgain() throws Exception {
         Map.Entry<String, Set<String>> holders = threeNodesWithAnObjectInTwoCopies();
