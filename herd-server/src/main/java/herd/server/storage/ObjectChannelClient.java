@@ -215,8 +215,8 @@ final class ObjectChannelClient implements AutoCloseable {
     }
 
     private IOException failure(String node, Connection connection, IOException cause) {
-        return connection.timedOut ? new IOException("node " + node + " did not take the request within "
-            + Duration.ofNanos(callTimeoutNanos).toMillis() + " ms", cause) : cause;
+        return connection.timedOut ? new IOException("node " + node + " " + connection.overdue
+            + " (the request was not sent whole)", cause) : cause;
     }
 
     private Connection connect(InetSocketAddress address, String node, ObjectId about) throws IOException {
