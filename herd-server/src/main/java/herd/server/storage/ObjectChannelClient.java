@@ -115,6 +115,11 @@ final class ObjectChannelClient implements AutoCloseable {
         ObjectId headerId() {
             return op == ObjectChannel.OP_FLUSH ? new ObjectId(0) : about;
         }
+
+        /** The storage epoch the call belongs to; 0 for a flush, which names none and outlives epochs. */
+        long callEpoch() {
+            return op == ObjectChannel.OP_FLUSH ? 0 : epoch;
+        }
     }
 
     /** A request on its way: it holds its connection until {@link #receive} reads the reply. */
@@ -150,7 +155,7 @@ final class ObjectChannelClient implements AutoCloseable {
             if (connection == null) {
                 connection = connect(sent.address, sent.node, sent.request.about());
             }
-            connection.startCall(callTimeoutNanos, sent.request.op() == ObjectChannel.OP_FLUSH ? 0 : sent.request.epoch());
+            connection.startCall(callTimeoutNanos, sent.request.callEpoch());
             try {
                 Request request = sent.request;
                 connection.sendRequest(request.op(), request.epoch(), request.headerId(), request.offset(), request.length(),

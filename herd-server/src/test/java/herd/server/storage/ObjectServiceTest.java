@@ -82,16 +82,10 @@ class ObjectServiceTest {
         ObjectId second = sharingALockWith(first);
         // each node's HTTP end holds a request for a copy until the other node's request came too
         CyclicBarrier bothAsked = new CyclicBarrier(2);
-        AtomicReference<ObjectService> s1Service = new AtomicReference<>();
-        AtomicReference<ObjectService> s2Service = new AtomicReference<>();
-        HttpServer s1Http = nodes.httpServer(exchange -> serveAfterBothAsked(exchange, s1Service.get(), bothAsked));
-        HttpServer s2Http = nodes.httpServer(exchange -> serveAfterBothAsked(exchange, s2Service.get(), bothAsked));
-        Map<String, HttpServer> addresses = Map.of("s1", s1Http, "s2", s2Http);
-        nodes.epoch(5, List.of("s1", "s2"), addresses);
-        Node s1 = nodes.node("s1");
-        Node s2 = nodes.node("s2");
-        s1Service.set(s1.service());
-        s2Service.set(s2.service());
+        List<Node> both = twoNodesOverHttp(List.of("s1", "s2"),
+            (exchange, service) -> serveAfterBothAsked(exchange, service, bothAsked));
+        Node s1 = both.get(0);
+        Node s2 = both.get(1);
         s1.holdsFromAnEarlierEpoch(first, 0x11);
         s2.holdsFromAnEarlierEpoch(second, 0x22);
 
@@ -152,15 +146,9 @@ class ObjectServiceTest {
     void aSurplusCopyIsNotBroughtBackOverAnObjectItsPlacedNodeEmptied() throws Exception {
         ObjectId object = ObjectId.of(1, 0);
         // epoch 5 places the object on s1 alone; s2 still holds a copy from epoch 4 (surplus)
-        AtomicReference<ObjectService> s1Service = new AtomicReference<>();
-        AtomicReference<ObjectService> s2Service = new AtomicReference<>();
-        HttpServer s1Http = nodes.httpServer(exchange -> ObjectWire.serve(exchange, s1Service.get()));
-        HttpServer s2Http = nodes.httpServer(exchange -> ObjectWire.serve(exchange, s2Service.get()));
-        nodes.epoch(5, List.of("s1"), Map.of("s1", s1Http, "s2", s2Http));
-        Node s1 = nodes.node("s1");
-        Node s2 = nodes.node("s2");
-        s1Service.set(s1.service());
-        s2Service.set(s2.service());
+        List<Node> both = twoNodesOverHttp(List.of("s1"), ObjectWire::serve);
+        Node s1 = both.get(0);
+        Node s2 = both.get(1);
         s1.holdsFromAnEarlierEpoch(object, 0x11);
         s2.holdsFromAnEarlierEpoch(object, 0x11);
         // the client zeroes the whole object: s1 releases every block, and the object goes
@@ -205,6 +193,25 @@ class ObjectServiceTest {
             }
         }
         return both.get(0);
+    }
+
+    /** What a node's HTTP end does with a request, given the node's object service. */
+    private interface Serving {
+        void serve(HttpExchange exchange, ObjectService service) throws Exception;
+    }
+
+    /** s1 and s2, each answering over HTTP as {@code serving} says, in epoch 5 with {@code members}. */
+    private List<Node> twoNodesOverHttp(List<String> members, Serving serving) throws IOException {
+        AtomicReference<ObjectService> s1Service = new AtomicReference<>();
+        AtomicReference<ObjectService> s2Service = new AtomicReference<>();
+        HttpServer s1Http = nodes.httpServer(exchange -> serving.serve(exchange, s1Service.get()));
+        HttpServer s2Http = nodes.httpServer(exchange -> serving.serve(exchange, s2Service.get()));
+        nodes.epoch(5, members, Map.of("s1", s1Http, "s2", s2Http));
+        Node s1 = nodes.node("s1");
+        Node s2 = nodes.node("s2");
+        s1Service.set(s1.service());
+        s2Service.set(s2.service());
+        return List.of(s1, s2);
     }
 
     /** s1 and s2, both members of epoch 5 (two copies of everything), s2 answering over HTTP. */
