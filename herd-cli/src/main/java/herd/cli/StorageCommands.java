@@ -112,6 +112,10 @@ final class StorageCommands {
             List<String> reporters = new ArrayList<>();
             node.path("cutOffBy").forEach(reporter -> reporters.add(reporter.asText()));
             state = "CUT OFF (" + String.join(", ", reporters) + " cannot reach it)";
+        } else if (state.equals("MEMBER") && node.path("stall").isTextual()) {
+            boolean out = node.has("inEpoch") && !node.path("inEpoch").asBoolean();
+            String stall = "STORE STALLED (" + node.path("stall").asText() + ")";
+            state = out ? "OUT, " + stall : stall + ", kept in: one node at a time is taken out";
         } else if (state.equals("MEMBER") && node.has("inEpoch") && !node.path("inEpoch").asBoolean()) {
             state = "MEMBER (not in epoch)";
         }

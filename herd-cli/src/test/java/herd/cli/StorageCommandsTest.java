@@ -112,6 +112,17 @@ class StorageCommandsTest {
     }
 
     @Test
+    void aMemberWhoseStoreDoesNotAnswerSaysWhyAndWhetherItIsOut() throws Exception {
+        String row = """
+            {"name": "s2", "zone": "z2", "membership": "MEMBER", "inEpoch": %s, "vnodes": 0, "capacityBytes": 0,
+             "cutOffBy": [], "stall": "an operation on its store has waited 12 s", "local": null}""";
+        assertThat(StorageCommands.nodeRow(JSON.readTree(row.formatted("false")))[2])
+            .isEqualTo("OUT, STORE STALLED (an operation on its store has waited 12 s)");
+        assertThat(StorageCommands.nodeRow(JSON.readTree(row.formatted("true")))[2])
+            .isEqualTo("STORE STALLED (an operation on its store has waited 12 s), kept in: one node at a time is taken out");
+    }
+
+    @Test
     void scrubColumnSaysOffPassesOrHowFarThePassIs() throws Exception {
         assertThat(StorageCommands.scrub(JSON.readTree("{\"state\": \"off\", \"passes\": 0}"))).isEqualTo("off");
         assertThat(StorageCommands.scrub(JSON.readTree("{\"state\": \"waiting\", \"passes\": 0}"))).isEqualTo("0 passes");

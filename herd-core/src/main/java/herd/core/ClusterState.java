@@ -123,6 +123,7 @@ public final class ClusterState {
                 onKnownNode(renew.node(), () -> storage.renew(renew.epoch(), renew.node(), renew.reason()));
             case Command.ReportUnreachableStorage report ->
                 onKnownNode(report.node(), () -> storage.reportUnreachable(report.node(), report.unreachable()));
+            case Command.ReportStoreStall stall -> onKnownNode(stall.node(), () -> storage.reportStall(stall.node(), stall.stall()));
         };
     }
 
@@ -147,7 +148,7 @@ public final class ClusterState {
     private static boolean changesStorageMembership(Command command) {
         return command instanceof Command.RegisterStorage || command instanceof Command.SetNodeMembership
             || command instanceof Command.RecordFencing || command instanceof Command.RemoveNode
-            || command instanceof Command.ReportUnreachableStorage;
+            || command instanceof Command.ReportUnreachableStorage || command instanceof Command.ReportStoreStall;
     }
 
     /** Nodes that heartbeat: the ones whose stores take part in the current storage epoch. */
@@ -184,7 +185,8 @@ public final class ClusterState {
             NodeInfo node = nodes.get(registration.node());
             if (node != null) {
                 views.add(new herd.core.storage.StorageNodeView(node.name(), node.zone(), registration.capacityBytes(),
-                    node.apiAddress(), resourceStatus.status(node.name()).membership().name(), storage.cutOffBy(node.name())));
+                    node.apiAddress(), resourceStatus.status(node.name()).membership().name(), storage.cutOffBy(node.name()),
+                    storage.stall(node.name())));
             }
         }
         Map<Integer, Integer> copies = new TreeMap<>();

@@ -464,11 +464,59 @@ class ReplicationTest {
     }
 
     /**
+     * A copy holder's disk hangs (its object store is on a file system that is then frozen) while the
+     * rest of the node answers: the node sees an operation on its store wait, says so, and the cluster
+     * takes it out of the epoch, so writes to its object go on with the other copy (before, they failed
+     * with EIO after 60 s); the writes its disk held land when it is thawed, and do not win over the
+     * newer ones: once the node says its store answers it is let back in and its copy brought up to
+     * date. Needs root and e2fsprogs ({@code bin/test} runs it as root).
+     */
+    @Test
+    void aNodeWhoseDiskHangsTakesItselfOutSoWritesGoOnAndComesBackWhenItsDiskAnswers() throws Exception {
+        // a capacity of their own: the ring must not change when one store moves to a smaller disk
+        Map.Entry<String, Set<String>> holders = threeNodesWithAnObjectInTwoCopies(Map.of("HERD_STORAGE_CAPACITY", "128M"));
+        String object = holders.getKey();
+        String stuck = otherHolder(holders);
+        cluster.kill(stuck);
+        try (FrozenDisk disk = FrozenDisk.under(cluster.server(stuck).data.resolve("objects"), root.resolve("disk"))) {
+            cluster.restart(stuck);
+            awaitStorage(stuck + " back on its own disk and every member recovered",
+                status -> membersInEpoch(status) == 3 && everyMemberRecovered(status));
+
+            disk.freeze();
+            qemuIo("vol", "write -P 0x22 0 4k", "flush"); // waits until the node takes itself out, then goes on
+            JsonNode stuckRow = storageNode(storageStatus(), stuck);
+            assertThat(stuckRow.path("membership").asText()).isEqualTo("MEMBER");
+            assertThat(stuckRow.path("inEpoch").asBoolean()).as(stuckRow.toString()).isFalse();
+            assertThat(stuckRow.path("stall").asText()).as(stuckRow.toString()).startsWith("an operation on its store has waited");
+            qemuIo("vol", "write -P 0x33 0 4k", "flush", "read -P 0x33 0 4k", "read -P 0x11 4k 4092k");
+            assertThat(cluster.logLinesWith(stuck, "this node's store does not answer"))
+                .as(stuck + " log:\n" + cluster.log(stuck)).isNotEmpty();
+            assertThat(cluster.logLinesWith("s1", "out: " + stuck + " (its store does not answer"))
+                .as("s1 log:\n" + cluster.log("s1")).isNotEmpty();
+
+            disk.thaw(); // what the disk held lands now, in an epoch that has ended
+            awaitStorage(stuck + " back in the epoch and every member recovered", status -> membersInEpoch(status) == 3
+                && storageNode(status, stuck).path("stall").isNull() && everyMemberRecovered(status));
+            Map.Entry<String, Set<String>> now = awaitCopies(2, Set.of("s1", "s2", "s3"), 1).entrySet().iterator().next();
+            for (String holder : now.getValue()) {
+                assertThat(firstBlock(holder, object)).as("the first block of " + holder + "'s copy").containsOnly((byte) 0x33);
+            }
+            assertThat(now.getValue()).as("the copies are where they were").isEqualTo(holders.getValue());
+        }
+    }
+
+    /**
      * Three nodes, s1 serving a 2-copy volume {@code vol} whose first 4 MiB were written with 0x11:
      * that object (the volume's only one) and the two nodes holding it.
      */
     private Map.Entry<String, Set<String>> threeNodesWithAnObjectInTwoCopies() throws Exception {
-        startCluster(3, Map.of());
+        return threeNodesWithAnObjectInTwoCopies(Map.of());
+    }
+
+    /** As {@link #threeNodesWithAnObjectInTwoCopies()}, every node with {@code environment}. */
+    private Map.Entry<String, Set<String>> threeNodesWithAnObjectInTwoCopies(Map<String, String> environment) throws Exception {
+        startCluster(3, environment);
         herd("volume", "create", "vol", "16M", "--copies", "2");
         qemuIo("vol", "write -P 0x11 0 4M", "flush");
         return awaitCopies(2, Set.of("s1", "s2", "s3"), 1).entrySet().iterator().next();

@@ -104,6 +104,8 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                 }
             });
     private final ScheduledExecutorService trailerWriteBack;
+    /** Every operation that may touch the disk, so that a hung disk shows (see {@link #longestWait()}). */
+    private final InFlightOperations operations = new InFlightOperations();
     private boolean closed;
 
     private ObjectStore(Path directory, long capacityBytes, long usedBytes, List<ObjectId> heldObjects,
@@ -280,12 +282,15 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         if (filesSynced instanceof ObjectResult.Failed<Done> || !directoryChanges.remove(objectId)) {
             return filesSynced;
         }
+        int ticket = operations.begin();
         try {
             forceDirectory(objectDirectory(objectId));
             return ObjectResult.done();
         } catch (IOException e) {
             directoryChanges.add(objectId);
             return ioFailure(objectId, "cannot sync its directory: " + e);
+        } finally {
+            operations.end(ticket);
         }
     }
 
@@ -298,6 +303,20 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             deleteLocked(handle);
             return ObjectResult.done();
         }));
+    }
+
+    /**
+     * How long the oldest operation still running on this store has waited, to the second (zero when
+     * none runs). Touches no disk, so it answers while the disk hangs: operations that wait far longer
+     * than a disk ever takes mean that it does.
+     */
+    public Duration longestWait() {
+        return operations.longestWait();
+    }
+
+    /** Where other parts of the node that write to this store's disk count their operations, as the store does. */
+    public InFlightOperations operations() {
+        return operations;
     }
 
     /** Every object the store holds (a copy whose file went missing too: it is still to be replaced), in id order. */
@@ -329,6 +348,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                 }
                 handle.users++;
             }
+            int ticket = operations.begin();
             handle.lock.readLock().lock();
             try {
                 if (!handle.deleted) {
@@ -340,6 +360,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             } finally {
                 handle.lock.readLock().unlock();
                 release(handle);
+                operations.end(ticket);
             }
         }
     }
@@ -677,6 +698,16 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
      * the object was deleted while this call waited for the lock.
      */
     private <T> ObjectResult<T> withObject(ObjectId objectId, boolean create, boolean exclusive,
+            LockedOperation<T> operation) {
+        int ticket = operations.begin();
+        try {
+            return withObjectCounted(objectId, create, exclusive, operation);
+        } finally {
+            operations.end(ticket);
+        }
+    }
+
+    private <T> ObjectResult<T> withObjectCounted(ObjectId objectId, boolean create, boolean exclusive,
             LockedOperation<T> operation) {
         while (true) {
             ObjectResult<ObjectHandle> acquired = acquire(objectId, create);

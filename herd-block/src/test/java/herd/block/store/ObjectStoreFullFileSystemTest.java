@@ -1,8 +1,6 @@
 package herd.block.store;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.assertj.core.api.Assertions.fail;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import herd.block.Done;
 import herd.block.volume.AllocationMap;
@@ -11,10 +9,8 @@ import herd.block.volume.ObjectResult;
 import herd.blockcore.ObjectId;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.Arrays;
-import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -39,11 +35,8 @@ class ObjectStoreFullFileSystemTest {
 
     @BeforeEach
     void mountSmallFileSystem() throws Exception {
-        String failure = run("mount", "-t", "tmpfs", "-o", "size=64k", "herd-test-full", mountPoint.toString());
-        if (failure != null && "1".equals(System.getenv("HERD_TEST_REQUIRE_ROOT"))) {
-            fail("cannot mount a 64 KiB tmpfs: " + failure + " (HERD_TEST_REQUIRE_ROOT=1 asks for this test to run)");
-        }
-        assumeTrue(failure == null, () -> "mounting a 64 KiB tmpfs needs root: " + failure);
+        MountCommands.setUp("mount a 64 KiB tmpfs", "mount", "-t", "tmpfs", "-o", "size=64k", "herd-test-full",
+                mountPoint.toString());
         mounted = true;
         store = ObjectStore.open(mountPoint.resolve("store"), 1L << 30);
     }
@@ -54,7 +47,7 @@ class ObjectStoreFullFileSystemTest {
             store.close();
         }
         if (mounted) {
-            String failure = run("umount", mountPoint.toString());
+            String failure = MountCommands.run("umount", mountPoint.toString());
             assertThat(failure).as("unmounting the test's tmpfs").isNull();
         }
     }
@@ -99,17 +92,5 @@ class ObjectStoreFullFileSystemTest {
         byte[] bytes = new byte[length];
         Arrays.fill(bytes, (byte) value);
         return ByteBuffer.wrap(bytes);
-    }
-
-    /** Runs a command; null when it succeeded, else what it printed. */
-    private static String run(String... command) throws IOException, InterruptedException {
-        Process process;
-        try {
-            process = new ProcessBuilder(List.of(command)).redirectErrorStream(true).start();
-        } catch (IOException e) {
-            return e.getMessage();
-        }
-        String output = new String(process.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
-        return process.waitFor() == 0 ? null : "'" + String.join(" ", command) + "' failed: " + output;
     }
 }

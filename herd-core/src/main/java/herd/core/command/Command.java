@@ -36,6 +36,7 @@ import herd.core.cluster.NodeInfo;
     @JsonSubTypes.Type(value = Command.ReportStorageRecovered.class, name = "report-storage-recovered"),
     @JsonSubTypes.Type(value = Command.RenewStorageEpoch.class, name = "renew-storage-epoch"),
     @JsonSubTypes.Type(value = Command.ReportUnreachableStorage.class, name = "report-unreachable-storage"),
+    @JsonSubTypes.Type(value = Command.ReportStoreStall.class, name = "report-store-stall"),
 })
 public sealed interface Command {
 
@@ -152,4 +153,11 @@ public sealed interface Command {
      * of storage nodes cannot reach is cut off from the storage epoch (see {@code StorageTable}).
      */
     record ReportUnreachableStorage(String node, java.util.List<String> unreachable) implements Command {}
+
+    /**
+     * Node {@code node}'s word about its own store: why it does not answer ({@code stall}, like "an
+     * operation on its store has waited 12 s": its disk hangs), or empty when it answers. The cluster
+     * takes one such node at a time out of the storage epoch (see {@code StorageTable}).
+     */
+    record ReportStoreStall(String node, String stall) implements Command {}
 }

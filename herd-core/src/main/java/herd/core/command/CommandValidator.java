@@ -57,6 +57,8 @@ public final class CommandValidator {
                 .or(() -> checkRenewalReason(renew.reason()));
             case Command.ReportUnreachableStorage report -> NameRules.checkName("node", report.node())
                 .or(() -> checkUnreachableReport(report));
+            case Command.ReportStoreStall stall -> NameRules.checkName("node", stall.node())
+                .or(() -> checkStall(stall.stall()));
         };
     }
 
@@ -64,6 +66,13 @@ public final class CommandValidator {
         int limit = herd.core.storage.StorageTable.MAX_REASON_CHARS;
         return reason != null && reason.length() <= limit ? Optional.empty() : Optional.of(new Rejection(
             herd.core.ErrorCode.BAD_REQUEST, "a new epoch's reason must be given, in at most " + limit + " characters"));
+    }
+
+    private static Optional<Rejection> checkStall(String stall) {
+        int limit = herd.core.storage.StorageTable.MAX_REASON_CHARS;
+        return stall != null && stall.length() <= limit ? Optional.empty() : Optional.of(new Rejection(
+            herd.core.ErrorCode.BAD_REQUEST, "say why the store does not answer in at most " + limit
+            + " characters, or give an empty text when it answers"));
     }
 
     private static Optional<Rejection> checkUnreachableReport(Command.ReportUnreachableStorage report) {

@@ -29,6 +29,12 @@ import java.util.TreeSet;
  * tell its own bad link from the other's; a node cut off has no say about the others (so of two
  * nodes that lose each other, the first to report stays), and the last member is never cut off. A
  * node is let back in once the majority no longer reports it, and must then report again.
+ *
+ * <p>A node whose own store does not answer (its disk hangs: an operation on it has waited far
+ * longer than a disk takes, while its other parts answer) says so itself, and is kept out of the
+ * epoch until it says its store answers again. Only one node at a time is kept out on its own word,
+ * and never the last member: when every disk is merely slow, each would say so, and taking them all
+ * out would leave no copy to write to.
  */
 public final class StorageTable {
     /** Epochs kept in the state: enough to look back over a burst of membership changes. */
@@ -48,6 +54,10 @@ public final class StorageTable {
     private final Map<String, Set<String>> unreachableByReporter = new TreeMap<>();
     /** Up storage nodes kept out of the epoch because the majority cannot reach their data path. */
     private final Set<String> cutOff = new TreeSet<>();
+    /** Each storage node's own word that its store does not answer: why. */
+    private final Map<String, String> stalls = new TreeMap<>();
+    /** The up storage node, if any, kept out of the epoch on its word that its store does not answer. */
+    private final Set<String> outForStall = new TreeSet<>();
 
     public int defaultCopies() {
         return defaultCopies;
@@ -79,6 +89,11 @@ public final class StorageTable {
             .filter(report -> !cutOff.contains(report.getKey())).map(Map.Entry::getKey).toList();
     }
 
+    /** Why {@code node} says its store does not answer; empty when it answers (or the node said nothing). */
+    public String stall(String node) {
+        return stalls.getOrDefault(node, "");
+    }
+
     /** Zones of the registered storage nodes, up or not: how many copies a volume may ask for. */
     public int zoneCount(Map<String, NodeInfo> nodes) {
         return (int) registrations.keySet().stream().map(nodes::get).filter(java.util.Objects::nonNull)
@@ -98,6 +113,8 @@ public final class StorageTable {
         recoveredEpochs.remove(node);
         unreachableByReporter.remove(node);
         cutOff.remove(node);
+        stalls.remove(node);
+        outForStall.remove(node);
         return new Outcome.Applied("node " + node + " offers no storage any more");
     }
 
@@ -169,6 +186,23 @@ public final class StorageTable {
             : "node " + node + " cannot reach the data path of " + String.join(", ", report));
     }
 
+    /**
+     * Records {@code node}'s word about its own store: why it does not answer, or (empty) that it
+     * answers; the next {@link #refresh} takes it out of the epoch or lets it back in accordingly.
+     */
+    public Outcome reportStall(String node, String stall) {
+        if (!registrations.containsKey(node)) {
+            return new Outcome.Rejected(new Rejection(ErrorCode.BAD_REQUEST, "node " + node
+                + " offers no storage, so it has no store to report on"));
+        }
+        String previous = stall.isEmpty() ? stalls.remove(node) : stalls.put(node, stall);
+        if (stall.isEmpty()) {
+            return new Outcome.Applied(previous == null ? "node " + node + "'s store answers, as before"
+                : "node " + node + "'s store answers again");
+        }
+        return new Outcome.Applied("node " + node + "'s store does not answer: " + stall);
+    }
+
     /** Why a volume cannot keep {@code copies} copies, if it cannot: more copies than zones. */
     public Optional<Rejection> copiesRefusal(int copies, String what, Map<String, NodeInfo> nodes) {
         int zones = zoneCount(nodes);
@@ -193,9 +227,10 @@ public final class StorageTable {
             }
         }
         updateCutOff(candidates);
+        updateOutForStall(candidates);
         List<StorageNode> members = new ArrayList<>();
         for (String name : candidates) {
-            if (!cutOff.contains(name)) {
+            if (!cutOff.contains(name) && !outForStall.contains(name)) {
                 members.add(new StorageNode(name, nodes.get(name).zone(), registrations.get(name).capacityBytes()));
             }
         }
@@ -222,11 +257,33 @@ public final class StorageTable {
             }
         }
         for (String node : candidates) {
-            boolean leavesAMember = candidates.size() - cutOff.size() > 1;
+            boolean leavesAMember = candidates.stream()
+                .anyMatch(other -> !other.equals(node) && !cutOff.contains(other) && !outForStall.contains(other));
             if (!cutOff.contains(node) && leavesAMember && majorityCannotReach(node, candidates)) {
                 cutOff.add(node);
             }
         }
+    }
+
+    /**
+     * Lets back in the node kept out for its store once it says its store answers, or it was cut
+     * off meanwhile (which keeps it out anyway), or it would be the last member; then, if no node is
+     * out on its own word, takes out the first in name order that says its store does not answer,
+     * keeping at least one member.
+     */
+    private void updateOutForStall(Set<String> candidates) {
+        stalls.keySet().retainAll(candidates); // a node back from down says afresh how its store is
+        outForStall.retainAll(candidates);
+        outForStall.removeIf(node -> !stalls.containsKey(node) || cutOff.contains(node));
+        if (candidates.size() - cutOff.size() - outForStall.size() < 1) {
+            outForStall.clear(); // the others went: the last member stays in, whatever its store says
+        }
+        if (!outForStall.isEmpty()) {
+            return;
+        }
+        boolean leavesAMember = candidates.size() - cutOff.size() > 1;
+        stalls.keySet().stream().filter(node -> !cutOff.contains(node)).findFirst()
+            .filter(node -> leavesAMember).ifPresent(outForStall::add);
     }
 
     /** Whether more than half of the other candidates not cut off report that they cannot reach {@code node}. */
@@ -266,7 +323,8 @@ public final class StorageTable {
     public StorageImage image() {
         Map<String, List<String>> reports = new TreeMap<>();
         unreachableByReporter.forEach((node, report) -> reports.put(node, List.copyOf(report)));
-        return new StorageImage(defaultCopies, registrations(), epochs(), recoveredEpochs(), reports, List.copyOf(cutOff));
+        return new StorageImage(defaultCopies, registrations(), epochs(), recoveredEpochs(), reports, List.copyOf(cutOff),
+            Map.copyOf(stalls), List.copyOf(outForStall));
     }
 
     public void load(StorageImage image) {
@@ -282,5 +340,9 @@ public final class StorageTable {
         source.unreachableByReporter().forEach((node, report) -> unreachableByReporter.put(node, new TreeSet<>(report)));
         cutOff.clear();
         cutOff.addAll(source.cutOff());
+        stalls.clear();
+        stalls.putAll(source.stalls());
+        outForStall.clear();
+        outForStall.addAll(source.outForStall());
     }
 }

@@ -367,6 +367,101 @@ class StorageStateTest {
         assertThat(restored.image()).isEqualTo(state.image());
     }
 
+    private Outcome stall(String node, String why) {
+        return apply(new Command.ReportStoreStall(node, why));
+    }
+
+    private String stallOf(String node) {
+        return map().nodes().stream().filter(view -> view.name().equals(node)).findFirst().orElseThrow().stall();
+    }
+
+    @Test
+    void aNodeWhoseStoreDoesNotAnswerLeavesTheEpochOnItsOwnWordAndComesBackWhenItAnswers() {
+        threeMembersInThreeRacks();
+        assertThat(stall("w2", "an operation on its store has waited 12 s")).isInstanceOfSatisfying(Outcome.Applied.class,
+            applied -> assertThat(applied.description()).isEqualTo(
+                "node w2's store does not answer: an operation on its store has waited 12 s"));
+        assertThat(members()).containsExactly("w1", "w3");
+        assertThat(epoch()).isEqualTo(4);
+        assertThat(stallOf("w2")).isEqualTo("an operation on its store has waited 12 s");
+        assertThat(stallOf("w1")).isEmpty();
+
+        assertApplied(stall("w2", "an operation on its store has waited 22 s"));
+        assertThat(epoch()).as("saying it again changes no epoch").isEqualTo(4);
+
+        assertThat(stall("w2", "")).isInstanceOfSatisfying(Outcome.Applied.class,
+            applied -> assertThat(applied.description()).isEqualTo("node w2's store answers again"));
+        assertThat(members()).containsExactly("w1", "w2", "w3");
+        assertThat(epoch()).isEqualTo(5);
+        assertThat(stallOf("w2")).isEmpty();
+    }
+
+    @Test
+    void onlyOneNodeAtATimeIsOutOnItsOwnWordAndNeverTheLastMember() {
+        threeMembersInThreeRacks();
+        assertApplied(stall("w3", "an operation on its store has waited 10 s"));
+        assertApplied(stall("w1", "an operation on its store has waited 11 s"));
+        assertThat(members()).as("when every disk is slow each says so: one goes, the first to say it")
+            .containsExactly("w1", "w2");
+        assertThat(stallOf("w1")).as("kept in, but what it said shows").isNotEmpty();
+
+        assertApplied(stall("w3", ""));
+        assertThat(members()).as("the next one that says so goes once the first is back").containsExactly("w2", "w3");
+
+        assertApplied(membership("w2", NodeMembership.DOWN));
+        assertApplied(membership("w3", NodeMembership.DOWN));
+        assertThat(members()).as("the last member stays, whatever its store says").containsExactly("w1");
+        assertApplied(membership("w2", NodeMembership.MEMBER));
+        assertThat(members()).as("with another member, it goes out again").containsExactly("w2");
+
+        assertApplied(report("w2", "w1"));
+        assertApplied(membership("w3", NodeMembership.MEMBER));
+        assertThat(members()).containsExactly("w2", "w3");
+        assertApplied(report("w3", "w1"));
+        assertThat(cutOffBy("w1")).as("cut off, it is out on the others' word").containsExactly("w2", "w3");
+        assertApplied(stall("w3", "an operation on its store has waited 10 s"));
+        assertThat(members()).as("a cut-off node is not the one out for its store: the next is")
+            .containsExactly("w2");
+    }
+
+    @Test
+    void aNodeBackFromDownSaysAfreshHowItsStoreIs() {
+        threeMembersInThreeRacks();
+        assertApplied(stall("w2", "an operation on its store has waited 12 s"));
+        assertApplied(membership("w2", NodeMembership.DOWN));
+        assertThat(stallOf("w2")).isEmpty();
+        assertApplied(membership("w2", NodeMembership.MEMBER));
+        assertThat(members()).containsExactly("w1", "w2", "w3");
+    }
+
+    @Test
+    void badWordsAboutAStoreAreRefusedAndChangeNothing() {
+        threeMembersInThreeRacks();
+        assertThat(rejection(stall("s1", "stuck")).message()).contains("node s1 offers no storage");
+        assertThat(rejection(stall("nobody", "stuck")).code()).isEqualTo(ErrorCode.NODE_NOT_FOUND);
+        assertThat(rejection(stall("w1", null)).message()).contains("empty text when it answers");
+        assertThat(rejection(stall("w1", "x".repeat(StorageTable.MAX_REASON_CHARS + 1))).message())
+            .contains("at most " + StorageTable.MAX_REASON_CHARS + " characters");
+        assertThat(rejection(stall("BAD NAME", "stuck")).code()).isEqualTo(ErrorCode.NAME_INVALID);
+        assertThat(members()).containsExactly("w1", "w2", "w3");
+        assertThat(epoch()).isEqualTo(3);
+    }
+
+    @Test
+    void aStoreThatDoesNotAnswerSurvivesASnapshot() throws Exception {
+        threeMembersInThreeRacks();
+        stall("w1", "an operation on its store has waited 12 s");
+        stall("w2", "an operation on its store has waited 13 s");
+        ClusterState restored = roundTrip(state);
+        assertThat(storageMap(restored)).isEqualTo(map());
+        assertThat(restored.image()).isEqualTo(state.image());
+        assertApplied(restored.apply(++index, new Command.ReportStoreStall("w1", "")));
+        assertThat(restored.query(new Query.StorageMap())).isInstanceOfSatisfying(QueryResult.StorageMap.class,
+            restoredMap -> assertThat(restoredMap.current().members()).extracting(member -> member.name())
+                .as("who is out came back with the image: the other goes out once the first is back")
+                .containsExactly("w1", "w3"));
+    }
+
     // ---- copies ----
 
     @Test
@@ -542,7 +637,8 @@ class StorageStateTest {
     void theStorageCommandsQueryAndAnswerSurviveTheCodec() {
         richState();
         for (Command command : List.of(new Command.RegisterStorage("w1", 123 * GIB), new Command.SetStorageDefaults(2),
-            new Command.ReportStorageRecovered("w2", 4))) {
+            new Command.ReportStorageRecovered("w2", 4), new Command.ReportStoreStall("w2", "an operation has waited 12 s"),
+            new Command.ReportStoreStall("w2", ""))) {
             Command decoded = Codec.decodeCommand(Codec.encode(command));
             assertThat(decoded).isEqualTo(command);
             Outcome outcome = apply(decoded);

@@ -89,6 +89,7 @@ final class StorageHandlers {
                 .put("recoveredEpoch", map.recoveredEpochs().getOrDefault(node.name(), -1L));
             ArrayNode cutOffBy = row.putArray("cutOffBy"); // the nodes that cannot reach its data path, if it is cut off
             node.cutOffBy().forEach(cutOffBy::add);
+            row.put("stall", node.stall().isEmpty() ? null : node.stall()); // its own word that its store does not answer
             storage.peerStatus(map, node.name()).ifPresentOrElse(local -> row.set("local", local),
                 () -> row.put("local", (String) null));
         }

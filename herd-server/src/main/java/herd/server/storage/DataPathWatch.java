@@ -16,12 +16,14 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
+import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Watches whether this node reaches the data path of the other up storage nodes, and tells the
- * cluster which it cannot reach ({@code ReportUnreachableStorage}). A node that heartbeats but whose
+ * Watches this node's part of the data path: whether it reaches the other up storage nodes' object
+ * service, and whether its own store answers; and tells the cluster ({@code ReportUnreachableStorage},
+ * {@code ReportStoreStall}). A node that heartbeats but whose
  * object service does not answer (its object channel cut, its process wedged) would otherwise stay
  * in the storage epoch, and every change to its copies would wait for it and fail; the cluster cuts
  * such a node off once the majority of storage nodes report it, and lets it back in once they reach
@@ -30,6 +32,13 @@ import org.slf4j.LoggerFactory;
  * <p>Each node is probed every {@link #PROBE_EVERY} on a connection of its own with a short timeout
  * (an empty flush: the node's channel server answers it without touching the disk), so the probe
  * neither waits behind the data path's requests nor for the data path's 10 s timeout.
+ *
+ * <p>A node whose disk hangs answers probes (its channel server does not touch the disk for them)
+ * while every change to its copies waits, so it looks at its own store too: when an operation on
+ * it has waited {@link #STALL_AFTER} or more, at three looks in a row, the node tells the cluster
+ * that its store does not answer, and the cluster takes it out of the epoch (one such node at a
+ * time); after three looks that find no such wait it says that its store answers again, and is let
+ * back in, which brings its copies up to date as any return does.
  */
 final class DataPathWatch implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(DataPathWatch.class);
@@ -41,12 +50,22 @@ final class DataPathWatch implements AutoCloseable {
      * is cut off and let back in, or was down, and it must then hear it again.
      */
     static final Duration REPEAT_EVERY = Duration.ofSeconds(10);
+    /**
+     * An operation on the store waiting this long means that the disk hangs: no disk takes seconds
+     * for one request, and with the looks in a row the node says so after about 10 s, the time other
+     * nodes wait for a change to one of its copies before they give up on it.
+     */
+    static final Duration STALL_AFTER = Duration.ofSeconds(8);
 
     private final String self;
     private final StorageMaps maps;
     private final ClusterAccess cluster;
     private final ObjectPeers probes;
     private final Reachability reachability = new Reachability();
+    /** How long the oldest operation on this node's store has waited (see {@code ObjectStore.longestWait}). */
+    private final Supplier<Duration> longestStoreWait;
+    /** The same rule of three in a row, for this node's own store: "unreachable" when it does not answer. */
+    private final Reachability ownStore = new Reachability();
     /** Platform threads: a connection a virtual thread used is not kept, and each probe would connect anew. */
     private final ExecutorService probing = Executors.newCachedThreadPool(
         runnable -> Thread.ofPlatform().daemon().name("herd-data-path-probe").unstarted(runnable));
@@ -54,10 +73,14 @@ final class DataPathWatch implements AutoCloseable {
     /** What the cluster last accepted from this node, or null before its first report. */
     private Set<String> reported;
     private long reportedNanos;
+    /** Whether the cluster last heard that this node's store does not answer, or null before the first word. */
+    private Boolean reportedStalled;
+    private long reportedStallNanos;
     private volatile boolean closed;
 
-    DataPathWatch(String self, StorageMaps maps, ClusterAccess cluster, String nodeToken) {
+    DataPathWatch(String self, StorageMaps maps, ClusterAccess cluster, String nodeToken, Supplier<Duration> longestStoreWait) {
         this.self = self;
+        this.longestStoreWait = longestStoreWait;
         this.maps = maps;
         this.cluster = cluster;
         this.probes = new ObjectPeers(nodeToken, PROBE_TIMEOUT);
@@ -76,6 +99,7 @@ final class DataPathWatch implements AutoCloseable {
                 reachability.retain(targets);
                 probeAll(map, targets).forEach(this::record);
                 reportIfDue();
+                lookAtOwnStore();
             } catch (RuntimeException e) {
                 log.warn("watching the other nodes' data path failed, trying again: {}", e.toString());
             }
@@ -137,6 +161,34 @@ final class DataPathWatch implements AutoCloseable {
             reportedNanos = System.nanoTime();
         } catch (ApiException e) {
             log.debug("cannot tell the cluster which nodes this node cannot reach: {}", e.getMessage());
+        }
+    }
+
+    /** Whether this node's store answers, told to the cluster when that changed and again now and then while it does not. */
+    private void lookAtOwnStore() {
+        Duration wait = longestStoreWait.get();
+        switch (ownStore.record(self, wait.compareTo(STALL_AFTER) < 0)) {
+            case LOST -> log.error("this node's store does not answer: an operation on it has waited {} s (its disk hangs?); "
+                + "telling the cluster to take this node out of the storage epoch", wait.toSeconds());
+            case FOUND -> log.info("this node's store answers again: telling the cluster");
+            case SAME -> { }
+        }
+        boolean stalled = !ownStore.unreachable().isEmpty();
+        boolean repeat = stalled && System.nanoTime() - reportedStallNanos > REPEAT_EVERY.toNanos();
+        if (Boolean.valueOf(stalled).equals(reportedStalled) && !repeat) {
+            return;
+        }
+        String stall = stalled ? "an operation on its store has waited " + wait.toSeconds() + " s" : "";
+        try {
+            Outcome outcome = cluster.submit(new Command.ReportStoreStall(self, stall));
+            if (outcome instanceof Outcome.Rejected rejected) {
+                log.debug("the cluster refused this node's word about its store: {}", rejected.rejection().message());
+                return; // not registered yet: the next look says it again
+            }
+            reportedStalled = stalled;
+            reportedStallNanos = System.nanoTime();
+        } catch (ApiException e) {
+            log.debug("cannot tell the cluster whether this node's store answers: {}", e.getMessage());
         }
     }
 

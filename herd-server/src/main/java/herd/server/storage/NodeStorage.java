@@ -66,7 +66,7 @@ public final class NodeStorage implements AutoCloseable {
         ObjectPeers peers = null;
         ObjectChannelServer channel = null;
         try {
-            stamps = StampLog.open(dataRoot.resolve("object-stamps"));
+            stamps = StampLog.open(dataRoot.resolve("object-stamps"), store.operations());
             maps = new StorageMaps(cluster);
             peers = new ObjectPeers(nodeToken);
             maps.onNewEpoch(peers::epochBegan);
@@ -85,7 +85,7 @@ public final class NodeStorage implements AutoCloseable {
             }
             Thread registration = Thread.ofVirtual().name("herd-storage-register").start(
                 () -> register(nodeName, store.capacityBytes(), cluster));
-            DataPathWatch watch = new DataPathWatch(nodeName, maps, cluster, nodeToken);
+            DataPathWatch watch = new DataPathWatch(nodeName, maps, cluster, nodeToken, store::longestWait);
             recovery.start();
             scrub.start();
             watch.start();

@@ -1,5 +1,6 @@
 package herd.server.storage;
 
+import herd.block.store.InFlightOperations;
 import herd.blockcore.ObjectId;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -39,15 +40,22 @@ final class StampLog implements AutoCloseable {
     private static final int RECORD_BYTES = Long.BYTES * 3;
 
     private final Path file;
+    /** Where appends are counted as operations on the disk, beside the object store's (it hangs with the same disk). */
+    private final InFlightOperations operations;
     private final Map<ObjectId, Stamp> stamps = new ConcurrentHashMap<>();
     private FileChannel channel;
 
-    private StampLog(Path file) {
+    private StampLog(Path file, InFlightOperations operations) {
         this.file = file;
+        this.operations = operations;
     }
 
     static StampLog open(Path file) throws IOException {
-        StampLog log = new StampLog(file);
+        return open(file, new InFlightOperations());
+    }
+
+    static StampLog open(Path file, InFlightOperations operations) throws IOException {
+        StampLog log = new StampLog(file, operations);
         if (Files.exists(file)) {
             ByteBuffer all = ByteBuffer.wrap(Files.readAllBytes(file));
             while (all.remaining() >= RECORD_BYTES) { // a torn last record is ignored
@@ -85,8 +93,16 @@ final class StampLog implements AutoCloseable {
     }
 
     /** Records a stamp durably. */
-    synchronized void set(ObjectId objectId, long epoch, long basis) throws IOException {
-        Stamp stamp = new Stamp(epoch, basis);
+    void set(ObjectId objectId, long epoch, long basis) throws IOException {
+        int ticket = operations.begin(); // before the monitor: waiting for an append that hangs is waiting for the disk
+        try {
+            append(objectId, new Stamp(epoch, basis));
+        } finally {
+            operations.end(ticket);
+        }
+    }
+
+    private synchronized void append(ObjectId objectId, Stamp stamp) throws IOException {
         channel.write(record(objectId, stamp));
         channel.force(false);
         stamps.put(objectId, stamp);

@@ -266,11 +266,19 @@ final class StorageMaps implements AutoCloseable {
             : String.join(", ", epoch.members().stream().map(m -> m.name() + " (zone " + m.zone() + ")").toList());
     }
 
-    /** {@code ; cut off: s2 (s1, s3 cannot reach its data path)}, or nothing. */
+    /**
+     * {@code ; cut off: s2 (s1, s3 cannot reach its data path); out: s3 (its store does not answer: an
+     * operation on its store has waited 12 s)}, or nothing.
+     */
     private static String describeCutOff(QueryResult.StorageMap map) {
         List<String> cutOff = map.nodes().stream().filter(StorageNodeView::isCutOff)
             .map(node -> node.name() + " (" + String.join(", ", node.cutOffBy()) + " cannot reach its data path)").toList();
-        return cutOff.isEmpty() ? "" : "; cut off: " + String.join(", ", cutOff);
+        List<String> stalled = map.nodes().stream()
+            .filter(node -> !node.stall().isEmpty() && !node.isCutOff() && node.membership().equals("MEMBER")
+                && !map.current().hasMember(node.name()))
+            .map(node -> node.name() + " (its store does not answer: " + node.stall() + ")").toList();
+        return (cutOff.isEmpty() ? "" : "; cut off: " + String.join(", ", cutOff))
+            + (stalled.isEmpty() ? "" : "; out: " + String.join(", ", stalled));
     }
 
     static void sleepQuietly(long millis) {
