@@ -398,6 +398,9 @@ public final class ObjectService implements ObjectChannelServer.Copies {
      * hash alike, so two different objects were enough). The copy here cannot change meanwhile in a
      * way that matters: this epoch's operations wait until it is current, and the lock is taken to
      * install what was fetched. One caller per object does the work; the others wait for its answer.
+     * An update for an earlier epoch is not waited for but taken over: it may be waiting long for a
+     * node the new epoch left out (one whose disk hangs answers nothing about that object), and it
+     * can no longer install anything, since under the lock it finds its epoch over.
      */
     public CopyReply<Done> ensureCurrent(long epoch, ObjectId objectId) {
         while (true) {
@@ -406,7 +409,8 @@ public final class ObjectService implements ObjectChannelServer.Copies {
             }
             Update mine = new Update(epoch, new CompletableFuture<>());
             Update running = updating.putIfAbsent(objectId, mine);
-            if (running != null) {
+            boolean tookOver = running != null && running.epoch() < epoch && updating.replace(objectId, running, mine);
+            if (running != null && !tookOver) {
                 CopyReply<Done> answer = running.result().join();
                 if (running.epoch() == epoch) {
                     return answer;

@@ -17,6 +17,7 @@ import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
@@ -73,6 +74,34 @@ class ObjectServiceTest {
         assertThat(write.get()).isInstanceOfSatisfying(CopyReply.Retry.class,
             retry -> assertThat(retry.reason()).contains("storage epoch 3 ended while the operation waited"));
         assertThat(content(s1, object)).as("the copy as epoch 3 left it").containsOnly((byte) 0x11);
+    }
+
+    @Test
+    void bringingACopyUpToDateDoesNotWaitForAnUpdateOfAnEpochThatEnded() throws Exception {
+        ObjectId object = ObjectId.of(1, 0);
+        // s2 is asked for its stamp and answers nothing (its disk hangs) until the test ends
+        CountDownLatch stampAsked = new CountDownLatch(1);
+        CountDownLatch testOver = new CountDownLatch(1);
+        nodes.onClose(testOver::countDown);
+        HttpServer s2 = nodes.httpServer(exchange -> {
+            stampAsked.countDown();
+            testOver.await();
+        });
+        Map<String, HttpServer> addresses = Map.of("s2", s2);
+        nodes.epoch(5, List.of("s1", "s2"), addresses);
+        Node s1 = nodes.node("s1", Duration.ofSeconds(60));
+        s1.holdsFromAnEarlierEpoch(object, 0x11);
+        Thread.ofPlatform().daemon().start(() -> s1.service().ensureCurrent(5, object)); // recovery of epoch 5, say
+        assertThat(stampAsked.await(10, TimeUnit.SECONDS)).as("s2 was asked for its stamp").isTrue();
+
+        // epoch 6 leaves s2 out: s1's copy is the only one, and a write of epoch 6 needs it current
+        nodes.epoch(6, List.of("s1"), addresses);
+        assertThat(s1.maps().awaitEpoch(6, Duration.ofSeconds(5))).isTrue();
+        CompletableFuture<CopyReply<Done>> updated = CompletableFuture.supplyAsync(() -> s1.service().ensureCurrent(6, object));
+        assertThat(updated.get(20, TimeUnit.SECONDS)).as("without waiting the 60 s s1 gives s2")
+            .isInstanceOf(CopyReply.Ok.class);
+        assertThat(s1.service().write(6, object, 0, block(0x22))).isInstanceOf(CopyReply.Ok.class);
+        assertThat(content(s1, object)).containsOnly((byte) 0x22);
     }
 
     @Test
