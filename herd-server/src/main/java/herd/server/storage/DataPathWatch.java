@@ -23,11 +23,11 @@ import org.slf4j.LoggerFactory;
 /**
  * Watches this node's part of the data path: whether it reaches the other up storage nodes' object
  * service, and whether its own store answers; and tells the cluster ({@code ReportUnreachableStorage},
- * {@code ReportStoreStall}). A node that heartbeats but whose
- * object service does not answer (its object channel cut, its process wedged) would otherwise stay
- * in the storage epoch, and every change to its copies would wait for it and fail; the cluster cuts
- * such a node off once the majority of storage nodes report it, and lets it back in once they reach
- * it again (see {@code StorageTable}), so one node's bad link takes out nobody.
+ * {@code ReportStoreStall}). A node that heartbeats but whose object service does not answer (its
+ * object channel cut, its process wedged) would otherwise stay in the storage epoch, and every
+ * change to its copies would wait for it and fail; the cluster cuts such a node off once the
+ * majority of storage nodes report it, and lets it back in once they reach it again (see
+ * {@code StorageTable}), so one node's bad link takes out nobody.
  *
  * <p>Each node is probed every {@link #PROBE_EVERY} on a connection of its own with a short timeout
  * (an empty flush: the node's channel server answers it without touching the disk), so the probe
@@ -51,9 +51,9 @@ final class DataPathWatch implements AutoCloseable {
      */
     static final Duration REPEAT_EVERY = Duration.ofSeconds(10);
     /**
-     * An operation on the store waiting this long means that the disk hangs: no disk takes seconds
-     * for one request, and with the looks in a row the node says so after about 10 s, the time other
-     * nodes wait for a change to one of its copies before they give up on it.
+     * An operation on the store waiting this long means that the disk hangs: far longer than a disk
+     * in working order takes for one request, even a busy one. With the looks in a row the node says
+     * so about 10 s after the operation began, when other nodes give up on a change to its copies.
      */
     static final Duration STALL_AFTER = Duration.ofSeconds(8);
 
