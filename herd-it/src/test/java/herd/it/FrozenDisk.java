@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.List;
 
 /**
@@ -76,15 +75,11 @@ final class FrozenDisk implements AutoCloseable {
         if (!mounted) {
             return;
         }
-        List<String> failures = new ArrayList<>();
         NbdTools.run(List.of("fsfreeze", "-u", directory.toString())); // fails harmlessly when it is not frozen
         NbdTools.ToolResult unmounted = NbdTools.run(List.of("umount", "-l", directory.toString()));
-        if (unmounted.exitCode() != 0) {
-            failures.add(unmounted.output());
-        }
         mounted = false;
-        if (!failures.isEmpty()) {
-            throw new AssertionError("could not unmount the disk under " + directory + ": " + failures);
+        if (unmounted.exitCode() != 0) {
+            throw new AssertionError("could not unmount the disk under " + directory + ": " + unmounted.output());
         }
     }
 }
