@@ -37,18 +37,13 @@ class ObjectServiceTest {
     void aChangeWhoseEpochEndedWhileItWaitedForTheObjectIsRefused() throws Exception {
         ObjectId object = ObjectId.of(1, 0);
         // s2 is asked for its copy and answers when the test says so, "retry"
-        CountDownLatch copyAsked = new CountDownLatch(1);
-        CountDownLatch answerCopy = new CountDownLatch(1);
-        nodes.onClose(answerCopy::countDown);
-        HttpServer s2 = nodes.httpServer(exchange -> {
-            copyAsked.countDown();
-            answerCopy.await(30, TimeUnit.SECONDS);
+        HeldEnd s2 = heldEnd(exchange -> {
             byte[] body = "not now".getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set(ObjectWire.ERROR_HEADER, "retry");
             exchange.sendResponseHeaders(409, body.length);
             exchange.getResponseBody().write(body);
         });
-        Map<String, HttpServer> addresses = Map.of("s2", s2);
+        Map<String, HttpServer> addresses = Map.of("s2", s2.server());
         nodes.epoch(3, List.of("s1"), addresses);
         Node s1 = nodes.node("s1");
         assertThat(s1.service().write(3, object, 0, block(0x11))).isInstanceOf(CopyReply.Ok.class);
@@ -56,7 +51,7 @@ class ObjectServiceTest {
         // a replacement from s2 holds the object's lock while s2 takes its time
         AtomicReference<CopyReply<Done>> repair = new AtomicReference<>();
         Thread replacing = Thread.ofPlatform().start(() -> repair.set(s1.service().repairFrom(3, object, "s2")));
-        assertThat(copyAsked.await(10, TimeUnit.SECONDS)).as("s2 was asked for its copy").isTrue();
+        assertThat(s2.asked().await(10, TimeUnit.SECONDS)).as("s2 was asked for its copy").isTrue();
 
         // a write of epoch 3 passes the epoch gate and waits for the lock
         AtomicReference<CopyReply<Done>> write = new AtomicReference<>();
@@ -66,7 +61,7 @@ class ObjectServiceTest {
         // epoch 4 begins (another node may now copy this copy for it); then the lock is free
         nodes.epoch(4, List.of("s1"), addresses);
         assertThat(s1.maps().awaitEpoch(4, Duration.ofSeconds(5))).isTrue();
-        answerCopy.countDown();
+        s2.released().countDown();
         replacing.join(10_000);
         writing.join(10_000);
 
@@ -79,20 +74,14 @@ class ObjectServiceTest {
     @Test
     void bringingACopyUpToDateDoesNotWaitForAnUpdateOfAnEpochThatEnded() throws Exception {
         ObjectId object = ObjectId.of(1, 0);
-        // s2 is asked for its stamp and answers nothing (its disk hangs) until the test ends
-        CountDownLatch stampAsked = new CountDownLatch(1);
-        CountDownLatch testOver = new CountDownLatch(1);
-        nodes.onClose(testOver::countDown);
-        HttpServer s2 = nodes.httpServer(exchange -> {
-            stampAsked.countDown();
-            testOver.await();
-        });
-        Map<String, HttpServer> addresses = Map.of("s2", s2);
+        // s2 is asked for its stamp and answers nothing (its disk hangs) while the test runs
+        HeldEnd s2 = heldEnd(exchange -> { });
+        Map<String, HttpServer> addresses = Map.of("s2", s2.server());
         nodes.epoch(5, List.of("s1", "s2"), addresses);
         Node s1 = nodes.node("s1", Duration.ofSeconds(60));
         s1.holdsFromAnEarlierEpoch(object, 0x11);
         Thread.ofPlatform().daemon().start(() -> s1.service().ensureCurrent(5, object)); // recovery of epoch 5, say
-        assertThat(stampAsked.await(10, TimeUnit.SECONDS)).as("s2 was asked for its stamp").isTrue();
+        assertThat(s2.asked().await(10, TimeUnit.SECONDS)).as("s2 was asked for its stamp").isTrue();
 
         // epoch 6 leaves s2 out: s1's copy is the only one, and a write of epoch 6 needs it current
         nodes.epoch(6, List.of("s1"), addresses);
@@ -222,6 +211,21 @@ class ObjectServiceTest {
             }
         }
         return both.get(0);
+    }
+
+    /** A node's HTTP end that holds each request until {@code released} (or 30 s), then answers it as told. */
+    private record HeldEnd(HttpServer server, CountDownLatch asked, CountDownLatch released) {}
+
+    private HeldEnd heldEnd(ObjectNodes.Handler answer) throws IOException {
+        CountDownLatch asked = new CountDownLatch(1);
+        CountDownLatch released = new CountDownLatch(1);
+        nodes.onClose(released::countDown);
+        HttpServer server = nodes.httpServer(exchange -> {
+            asked.countDown();
+            released.await(30, TimeUnit.SECONDS);
+            answer.handle(exchange);
+        });
+        return new HeldEnd(server, asked, released);
     }
 
     /** What a node's HTTP end does with a request, given the node's object service. */
