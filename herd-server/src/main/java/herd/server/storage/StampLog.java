@@ -50,10 +50,7 @@ final class StampLog implements AutoCloseable {
         this.operations = operations;
     }
 
-    static StampLog open(Path file) throws IOException {
-        return open(file, new InFlightOperations());
-    }
-
+    /** Opens the log in {@code file}, counting its appends in {@code operations} (its store's, on the same disk). */
     static StampLog open(Path file, InFlightOperations operations) throws IOException {
         StampLog log = new StampLog(file, operations);
         if (Files.exists(file)) {

@@ -87,7 +87,7 @@ final class StorageMaps implements AutoCloseable {
                     if (fresh.lastAppliedIndex() >= current.lastAppliedIndex()) {
                         if (fresh.current().epoch() != current.current().epoch()) {
                             log.info("storage epoch {}: {}{}", fresh.current().epoch(), describe(fresh.current()),
-                                describeCutOff(fresh));
+                                describeLeftOut(fresh));
                             epochListeners.forEach(listener -> listener.accept(fresh.current().epoch()));
                         }
                         if (!sameContent(fresh, current)) {
@@ -270,7 +270,7 @@ final class StorageMaps implements AutoCloseable {
      * {@code ; cut off: s2 (s1, s3 cannot reach its data path); out: s3 (its store does not answer: an
      * operation on its store has waited 12 s)}, or nothing.
      */
-    private static String describeCutOff(QueryResult.StorageMap map) {
+    private static String describeLeftOut(QueryResult.StorageMap map) {
         List<String> cutOff = map.nodes().stream().filter(StorageNodeView::isCutOff)
             .map(node -> node.name() + " (" + String.join(", ", node.cutOffBy()) + " cannot reach its data path)").toList();
         List<String> stalled = map.nodes().stream()

@@ -96,7 +96,7 @@ final class ObjectNodes implements AutoCloseable {
     Node node(String name, Duration requestTimeout, long capacity) throws IOException {
         ObjectStore store = ObjectStore.open(directory.resolve(name).resolve("objects"), capacity);
         onClose(store);
-        StampLog stamps = StampLog.open(directory.resolve(name).resolve("object-stamps"));
+        StampLog stamps = StampLog.open(directory.resolve(name).resolve("object-stamps"), store.operations());
         onClose(stamps);
         StorageMaps maps = new StorageMaps(cluster());
         onClose(maps);

@@ -2,6 +2,7 @@ package herd.server.storage;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import herd.block.store.InFlightOperations;
 import herd.blockcore.ObjectId;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,14 +18,14 @@ class StampLogTest {
         Path file = directory.resolve("object-stamps");
         ObjectId first = ObjectId.of(1, 0);
         ObjectId second = ObjectId.of(1, 7);
-        try (StampLog stamps = StampLog.open(file)) {
+        try (StampLog stamps = StampLog.open(file, new InFlightOperations())) {
             assertThat(stamps.epoch(first)).isEmpty();
             stamps.set(first, 3, 2);
             stamps.set(second, 2, -1);
             stamps.set(first, 5, 3);
             assertThat(stamps.epoch(first)).hasValue(5);
         }
-        try (StampLog reopened = StampLog.open(file)) {
+        try (StampLog reopened = StampLog.open(file, new InFlightOperations())) {
             assertThat(reopened.epoch(first)).hasValue(5);
             assertThat(reopened.get(first)).hasValue(new StampLog.Stamp(5, 3));
             assertThat(reopened.get(first).orElseThrow().effective(5)).as("checked in this epoch: worth its basis").isEqualTo(3);
@@ -39,11 +40,11 @@ class StampLogTest {
     @Test
     void aTornLastRecordIsIgnored() throws Exception {
         Path file = directory.resolve("object-stamps");
-        try (StampLog stamps = StampLog.open(file)) {
+        try (StampLog stamps = StampLog.open(file, new InFlightOperations())) {
             stamps.set(ObjectId.of(2, 1), 4, 4);
         }
         Files.write(file, new byte[] {1, 2, 3}, StandardOpenOption.APPEND); // a crash in the middle of an append
-        try (StampLog reopened = StampLog.open(file)) {
+        try (StampLog reopened = StampLog.open(file, new InFlightOperations())) {
             assertThat(reopened.epoch(ObjectId.of(2, 1))).hasValue(4);
         }
         assertThat(Files.size(file)).isEqualTo(24);
