@@ -23,6 +23,8 @@ import java.nio.channels.SocketChannel;
  */
 final class ChannelInput extends InputStream {
     private final SocketChannel channel;
+    /** The socket's own stream, asked only how many bytes wait in the socket. */
+    private final InputStream socketStream;
     /** Bytes received and not read yet lie between its position and its limit. */
     private final ByteBuffer buffer;
     /** What a fill reads after a large payload: the size of a request header. */
@@ -34,11 +36,12 @@ final class ChannelInput extends InputStream {
      * @param socket a socket of a {@link SocketChannel} (in blocking mode)
      * @param headerBytes the size of a request header, at most {@code bufferBytes}
      */
-    ChannelInput(Socket socket, int bufferBytes, int headerBytes) {
+    ChannelInput(Socket socket, int bufferBytes, int headerBytes) throws IOException {
         if (headerBytes < 1 || headerBytes > bufferBytes) {
             throw new IllegalArgumentException("a header of " + headerBytes + " bytes does not fit a buffer of " + bufferBytes);
         }
         this.channel = socket.getChannel();
+        this.socketStream = socket.getInputStream();
         this.buffer = ByteBuffer.allocateDirect(bufferBytes).limit(0);
         this.headerBytes = headerBytes;
         this.fillBytes = bufferBytes;
@@ -68,6 +71,14 @@ final class ChannelInput extends InputStream {
     @Override
     public int available() {
         return buffer.remaining();
+    }
+
+    /**
+     * Bytes received and not read yet: buffered here, or else waiting in the socket (one system
+     * call, which does not block).
+     */
+    int waiting() throws IOException {
+        return buffer.hasRemaining() ? buffer.remaining() : socketStream.available();
     }
 
     /** Fills {@code destination} to its limit; after more than a buffer's worth, the next fill reads only a header. */

@@ -17,7 +17,10 @@ import java.util.concurrent.TimeoutException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-/** How a connection's workers share its requests: a request that waits holds up only itself. */
+/**
+ * How a connection's workers share its requests: a request that waits holds up only itself, and a
+ * client that waits for each reply and syncs is served by one thread.
+ */
 class NbdConnectionWorkersTest {
     private static final long EXPORT_BYTES = 1 << 20;
     private static final int WAIT_SECONDS = 10;
@@ -128,6 +131,86 @@ class NbdConnectionWorkersTest {
             }
             assertThat(served).as("every write served while the read's reply waited for the client").isTrue();
             assertThat(errors).containsOnly(0);
+        }
+    }
+
+    @Test
+    void aClientThatWaitsForEachReplyAndSyncsIsServedByOneThread() throws IOException {
+        // Each flush takes 2 ms: a worker that handed the input on before serving it would find
+        // the next request read by the worker that took the input meanwhile.
+        List<String> servingThreads = java.util.Collections.synchronizedList(new ArrayList<>());
+        startServer(new TestDevice() {
+            @Override
+            public DeviceResult<Done> write(long offset, ByteBuffer source, boolean fua) {
+                servingThreads.add(Thread.currentThread().getName());
+                return super.write(offset, source, fua);
+            }
+
+            @Override
+            public DeviceResult<Done> flush() {
+                servingThreads.add(Thread.currentThread().getName());
+                sleepMillis(2);
+                return super.flush();
+            }
+        });
+        try (RawNbdClient client = connect()) {
+            int pairs = 20;
+            for (int pair = 0; pair < pairs; pair++) {
+                client.sendRequest(0, NbdProtocol.CMD_WRITE, 2 * pair, pair * 4096L, 4096, new byte[4096]);
+                assertThat(client.readReply(cookie -> 0).error()).isZero();
+                client.sendRequest(0, NbdProtocol.CMD_FLUSH, 2 * pair + 1, 0, 0, null);
+                assertThat(client.readReply(cookie -> 0).error()).isZero();
+            }
+
+            // The first write comes before any sync; from the first flush on, one thread serves all.
+            assertThat(servingThreads).hasSize(2 * pairs);
+            assertThat(java.util.Set.copyOf(servingThreads.subList(1, servingThreads.size()))).hasSize(1);
+        }
+    }
+
+    @Test
+    void aRequestSentTogetherWithAFlushIsServedWhileTheFlushWaits() throws IOException {
+        // A client that syncs sends a flush and a read at once: the flush completes only once the
+        // read behind it has been served, so the worker serving the flush must not keep the input.
+        CountDownLatch readServed = new CountDownLatch(1);
+        java.util.concurrent.atomic.AtomicInteger flushes = new java.util.concurrent.atomic.AtomicInteger();
+        startServer(new TestDevice() {
+            @Override
+            public DeviceResult<Done> read(long offset, ByteBuffer destination) {
+                readServed.countDown();
+                return super.read(offset, destination);
+            }
+
+            @Override
+            public DeviceResult<Done> flush() {
+                if (flushes.incrementAndGet() == 2 && !await(readServed)) {
+                    return DeviceResult.failed(Errno.EIO, "the read sent with this flush was not served");
+                }
+                return super.flush();
+            }
+        });
+        try (RawNbdClient client = connect()) {
+            client.sendRequest(0, NbdProtocol.CMD_FLUSH, 1, 0, 0, null); // the client has synced
+            assertThat(client.readReply(cookie -> 0).error()).isZero();
+
+            client.queueRequest(0, NbdProtocol.CMD_FLUSH, 2, 0, 0, null);
+            client.queueRequest(0, NbdProtocol.CMD_READ, 3, 0, 4096, null);
+            client.out.flush();
+
+            Map<Long, Integer> errorByCookie = new java.util.HashMap<>();
+            for (int reply = 0; reply < 2; reply++) {
+                RawNbdClient.Reply answer = client.readReply(cookie -> cookie == 3 ? 4096 : 0);
+                errorByCookie.put(answer.cookie(), answer.error());
+            }
+            assertThat(errorByCookie).isEqualTo(Map.of(2L, 0, 3L, 0));
+        }
+    }
+
+    private static void sleepMillis(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -111,6 +111,12 @@ final class RawNbdClient implements AutoCloseable {
     }
 
     void sendRequest(int flags, int type, long cookie, long offset, long length, byte[] payload) throws IOException {
+        queueRequest(flags, type, cookie, offset, length, payload);
+        out.flush();
+    }
+
+    /** Writes a request into the output buffer without sending it: requests queued together leave in one segment. */
+    void queueRequest(int flags, int type, long cookie, long offset, long length, byte[] payload) throws IOException {
         out.writeInt(NbdProtocol.REQUEST_MAGIC);
         out.writeShort(flags);
         out.writeShort(type);
@@ -120,7 +126,6 @@ final class RawNbdClient implements AutoCloseable {
         if (payload != null) {
             out.write(payload);
         }
-        out.flush();
     }
 
     /**
