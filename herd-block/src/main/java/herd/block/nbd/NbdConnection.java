@@ -213,10 +213,17 @@ final class NbdConnection {
          * 4 KiB writes at queue depth 1 keeping the input was slower (docs/storage.md). The cost: a
          * request the client sends while the kept one is being served is read when that one is done.
          */
-        boolean keepsInputFor(NbdRequest request, int othersUnanswered) throws IOException {
-            boolean sync = request.type() == NbdProtocol.CMD_FLUSH || request.hasFlag(NbdProtocol.CMD_FLAG_FUA);
-            readSinceSync = sync ? 0 : Math.min(readSinceSync + 1, SYNCED_WITHIN_REQUESTS + 1);
-            return othersUnanswered == 0 && readSinceSync <= SYNCED_WITHIN_REQUESTS && raw.waiting() == 0;
+        boolean keepsInputFor(NbdRequest request, int othersUnanswered) {
+            readSinceSync = request.syncs() ? 0 : Math.min(readSinceSync + 1, SYNCED_WITHIN_REQUESTS + 1);
+            return othersUnanswered == 0 && readSinceSync <= SYNCED_WITHIN_REQUESTS && nothingWaiting();
+        }
+
+        private boolean nothingWaiting() {
+            try {
+                return raw.waiting() == 0;
+            } catch (IOException e) {
+                return false; // the next read meets the broken connection and ends it
+            }
         }
 
         /** Called once every worker is done. */
@@ -236,7 +243,8 @@ final class NbdConnection {
         input.addWorker(Thread.ofPlatform().daemon().name(name).start(() -> work(input)));
     }
 
-    private record Received(NbdRequest request, ByteBuffer payload, int payloadBudget) {}
+    /** A request read, with how many others of the connection were unanswered when it was. */
+    private record Received(NbdRequest request, ByteBuffer payload, int payloadBudget, int othersUnanswered) {}
 
     private void work(Input input) {
         boolean keepingInput = false;
@@ -247,7 +255,7 @@ final class NbdConnection {
             }
             try {
                 received = input.ending == null ? receive(input) : null;
-                keepingInput = received != null && keepsInput(input, received);
+                keepingInput = received != null && input.keepsInputFor(received.request(), received.othersUnanswered());
                 if (received != null && !keepingInput && !input.lock.hasQueuedThreads()
                         && input.workerCount() < MAX_WORKERS) {
                     startWorker(input); // it waits for the input while this one serves
@@ -271,14 +279,6 @@ final class NbdConnection {
         }
     }
 
-    private boolean keepsInput(Input input, Received received) {
-        try {
-            return input.keepsInputFor(received.request(), unanswered.getAndIncrement());
-        } catch (IOException e) {
-            return false; // the next read meets the broken connection and ends it
-        }
-    }
-
     /** Reads the next request; or records why there is none (DISC, end of stream, an error) and returns null. */
     private Received receive(Input input) {
         try {
@@ -298,7 +298,7 @@ final class NbdConnection {
             acquire(payloadBudget);
             ByteBuffer payload = readPayload(input.in, input.raw, request);
             requestsServed++;
-            return new Received(request, payload, payloadBudget);
+            return new Received(request, payload, payloadBudget, unanswered.getAndIncrement());
         } catch (IOException | NbdHandshake.ProtocolViolation e) {
             input.ending = e.toString();
             input.failure = e;

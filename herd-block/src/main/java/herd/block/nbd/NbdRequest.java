@@ -39,6 +39,11 @@ record NbdRequest(int flags, int type, long cookie, long offset, long length) {
         return type == NbdProtocol.CMD_WRITE;
     }
 
+    /** Whether the client asks for durability: a FLUSH, or a change with FUA. */
+    boolean syncs() {
+        return type == NbdProtocol.CMD_FLUSH || hasFlag(NbdProtocol.CMD_FLAG_FUA);
+    }
+
     String commandName() {
         return switch (type) {
             case NbdProtocol.CMD_READ -> "READ";

@@ -79,8 +79,7 @@ final class ReplyOutput {
 
     /** Whether replies may wait for this request: it is small and needs no sync, so it usually completes within microseconds. */
     static boolean isQuick(NbdRequest request) {
-        return request.type() != NbdProtocol.CMD_FLUSH && !request.hasFlag(NbdProtocol.CMD_FLAG_FUA)
-                && request.length() <= QUICK_BYTES_MAX;
+        return !request.syncs() && request.length() <= QUICK_BYTES_MAX;
     }
 
     /** A quick request is being served: replies may wait for it. Each call is matched by one {@link #ended}. */
