@@ -169,6 +169,42 @@ class NbdConnectionWorkersTest {
     }
 
     @Test
+    void aClientThatStopsSyncingHasTheInputHandedOnAgain() throws IOException {
+        // One flush, then writes one at a time, each taking 2 ms: the input is kept for the flush
+        // and the 8 requests after it, then handed on before each write, so the worker that took
+        // it meanwhile reads the next one.
+        List<String> servingThreads = java.util.Collections.synchronizedList(new ArrayList<>());
+        startServer(new TestDevice() {
+            @Override
+            public DeviceResult<Done> write(long offset, ByteBuffer source, boolean fua) {
+                servingThreads.add(Thread.currentThread().getName());
+                sleepMillis(2);
+                return super.write(offset, source, fua);
+            }
+
+            @Override
+            public DeviceResult<Done> flush() {
+                servingThreads.add(Thread.currentThread().getName());
+                return super.flush();
+            }
+        });
+        try (RawNbdClient client = connect()) {
+            client.sendRequest(0, NbdProtocol.CMD_FLUSH, 0, 0, 0, null);
+            assertThat(client.readReply(cookie -> 0).error()).isZero();
+            int writes = 20;
+            for (int write = 1; write <= writes; write++) {
+                client.sendRequest(0, NbdProtocol.CMD_WRITE, write, write * 4096L, 4096, new byte[4096]);
+                assertThat(client.readReply(cookie -> 0).error()).isZero();
+            }
+
+            int kept = 1 + NbdConnection.SYNCED_WITHIN_REQUESTS;
+            assertThat(servingThreads).hasSize(1 + writes);
+            assertThat(java.util.Set.copyOf(servingThreads.subList(0, kept))).hasSize(1);
+            assertThat(java.util.Set.copyOf(servingThreads.subList(kept, servingThreads.size()))).hasSizeGreaterThan(1);
+        }
+    }
+
+    @Test
     void aRequestSentTogetherWithAFlushIsServedWhileTheFlushWaits() throws IOException {
         // A client that syncs sends a flush and a read at once: the flush completes only once the
         // read behind it has been served, so the worker serving the flush must not keep the input.
