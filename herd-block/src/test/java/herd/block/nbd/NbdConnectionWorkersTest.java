@@ -7,13 +7,17 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.BrokenBarrierException;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -57,7 +61,7 @@ class NbdConnectionWorkersTest {
             client.sendRequest(0, NbdProtocol.CMD_READ, 1, 0, 4096, null);
             client.sendRequest(0, NbdProtocol.CMD_WRITE, 2, 8192, 4096, new byte[4096]);
 
-            Map<Long, Integer> errorByCookie = new java.util.HashMap<>();
+            Map<Long, Integer> errorByCookie = new HashMap<>();
             for (int reply = 0; reply < 2; reply++) {
                 RawNbdClient.Reply answer = client.readReply(cookie -> cookie == 1 ? 4096 : 0);
                 errorByCookie.put(answer.cookie(), answer.error());
@@ -138,21 +142,9 @@ class NbdConnectionWorkersTest {
     void aClientThatWaitsForEachReplyAndSyncsIsServedByOneThread() throws IOException {
         // Each flush takes 2 ms: a worker that handed the input on before serving it would find
         // the next request read by the worker that took the input meanwhile.
-        List<String> servingThreads = java.util.Collections.synchronizedList(new ArrayList<>());
-        startServer(new TestDevice() {
-            @Override
-            public DeviceResult<Done> write(long offset, ByteBuffer source, boolean fua) {
-                servingThreads.add(Thread.currentThread().getName());
-                return super.write(offset, source, fua);
-            }
-
-            @Override
-            public DeviceResult<Done> flush() {
-                servingThreads.add(Thread.currentThread().getName());
-                sleepMillis(2);
-                return super.flush();
-            }
-        });
+        ThreadRecordingDevice device = new ThreadRecordingDevice(0, 2);
+        startServer(device);
+        List<String> servingThreads = device.servingThreads;
         try (RawNbdClient client = connect()) {
             int pairs = 20;
             for (int pair = 0; pair < pairs; pair++) {
@@ -164,7 +156,7 @@ class NbdConnectionWorkersTest {
 
             // The first write comes before any sync; from the first flush on, one thread serves all.
             assertThat(servingThreads).hasSize(2 * pairs);
-            assertThat(java.util.Set.copyOf(servingThreads.subList(1, servingThreads.size()))).hasSize(1);
+            assertThat(Set.copyOf(servingThreads.subList(1, servingThreads.size()))).hasSize(1);
         }
     }
 
@@ -173,21 +165,9 @@ class NbdConnectionWorkersTest {
         // One flush, then writes one at a time, each taking 2 ms: the input is kept for the flush
         // and the 8 requests after it, then handed on before each write, so the worker that took
         // it meanwhile reads the next one.
-        List<String> servingThreads = java.util.Collections.synchronizedList(new ArrayList<>());
-        startServer(new TestDevice() {
-            @Override
-            public DeviceResult<Done> write(long offset, ByteBuffer source, boolean fua) {
-                servingThreads.add(Thread.currentThread().getName());
-                sleepMillis(2);
-                return super.write(offset, source, fua);
-            }
-
-            @Override
-            public DeviceResult<Done> flush() {
-                servingThreads.add(Thread.currentThread().getName());
-                return super.flush();
-            }
-        });
+        ThreadRecordingDevice device = new ThreadRecordingDevice(2, 0);
+        startServer(device);
+        List<String> servingThreads = device.servingThreads;
         try (RawNbdClient client = connect()) {
             client.sendRequest(0, NbdProtocol.CMD_FLUSH, 0, 0, 0, null);
             assertThat(client.readReply(cookie -> 0).error()).isZero();
@@ -199,8 +179,8 @@ class NbdConnectionWorkersTest {
 
             int kept = 1 + NbdConnection.SYNCED_WITHIN_REQUESTS;
             assertThat(servingThreads).hasSize(1 + writes);
-            assertThat(java.util.Set.copyOf(servingThreads.subList(0, kept))).hasSize(1);
-            assertThat(java.util.Set.copyOf(servingThreads.subList(kept, servingThreads.size()))).hasSizeGreaterThan(1);
+            assertThat(Set.copyOf(servingThreads.subList(0, kept))).hasSize(1);
+            assertThat(Set.copyOf(servingThreads.subList(kept, servingThreads.size()))).hasSizeGreaterThan(1);
         }
     }
 
@@ -209,7 +189,7 @@ class NbdConnectionWorkersTest {
         // A client that syncs sends a flush and a read at once: the flush completes only once the
         // read behind it has been served, so the worker serving the flush must not keep the input.
         CountDownLatch readServed = new CountDownLatch(1);
-        java.util.concurrent.atomic.AtomicInteger flushes = new java.util.concurrent.atomic.AtomicInteger();
+        AtomicInteger flushes = new AtomicInteger();
         startServer(new TestDevice() {
             @Override
             public DeviceResult<Done> read(long offset, ByteBuffer destination) {
@@ -233,7 +213,7 @@ class NbdConnectionWorkersTest {
             client.queueRequest(0, NbdProtocol.CMD_READ, 3, 0, 4096, null);
             client.out.flush();
 
-            Map<Long, Integer> errorByCookie = new java.util.HashMap<>();
+            Map<Long, Integer> errorByCookie = new HashMap<>();
             for (int reply = 0; reply < 2; reply++) {
                 RawNbdClient.Reply answer = client.readReply(cookie -> cookie == 3 ? 4096 : 0);
                 errorByCookie.put(answer.cookie(), answer.error());
@@ -243,6 +223,9 @@ class NbdConnectionWorkersTest {
     }
 
     private static void sleepMillis(long millis) {
+        if (millis == 0) {
+            return;
+        }
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {
@@ -279,6 +262,32 @@ class NbdConnectionWorkersTest {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return false;
+        }
+    }
+
+    /** A {@link TestDevice} that notes the thread serving each write and flush, and takes the given time over each. */
+    private static final class ThreadRecordingDevice extends TestDevice {
+        final List<String> servingThreads = Collections.synchronizedList(new ArrayList<>());
+        private final long writeMillis;
+        private final long flushMillis;
+
+        ThreadRecordingDevice(long writeMillis, long flushMillis) {
+            this.writeMillis = writeMillis;
+            this.flushMillis = flushMillis;
+        }
+
+        @Override
+        public DeviceResult<Done> write(long offset, ByteBuffer source, boolean fua) {
+            servingThreads.add(Thread.currentThread().getName());
+            sleepMillis(writeMillis);
+            return super.write(offset, source, fua);
+        }
+
+        @Override
+        public DeviceResult<Done> flush() {
+            servingThreads.add(Thread.currentThread().getName());
+            sleepMillis(flushMillis);
+            return super.flush();
         }
     }
 
