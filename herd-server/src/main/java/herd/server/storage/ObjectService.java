@@ -187,49 +187,48 @@ public final class ObjectService implements ObjectChannelServer.Copies {
      * removed. A copy already current in the epoch is refused: the ask came late (a request held on
      * its way, or answered after its caller gave up), and the copy may hold changes of the epoch. A
      * damaged copy is mended instead ({@link #mendFrom}), and a change refused elsewhere for want of
-     * space is undone by {@link #restoreFrom}: both keep the changes in flight.
+     * space is undone by {@link #restoreFrom}: both keep the changes in flight. The source's copy is
+     * fetched without this copy's lock, as in {@link #ensureCurrent}: held across the call, the lock
+     * would stop this node's operations on every object of its stripe for as long as the source takes
+     * to answer (its whole timeout when it hangs), and two nodes replacing copies from each other
+     * could each wait for the other's lock.
      */
     public CopyReply<Done> repairFrom(long epoch, ObjectId objectId, String source) {
-        Optional<CopyReply<Done>> refused = gate(epoch);
-        if (refused.isPresent()) {
-            return refused.get();
+        CopyReply<Optional<ObjectCopy>> fetched = fetchFrom(source, epoch, objectId);
+        if (!(fetched instanceof CopyReply.Ok<Optional<ObjectCopy>>(Optional<ObjectCopy> theirs))) {
+            return fetched.cast();
         }
-        ReadWriteLock lock = lockOf(objectId);
-        lock.writeLock().lock();
-        try {
-            CopyReply<ObjectCopy> copy = peers.copyOut(maps.current(), source, epoch, objectId);
-            if (maps.epoch() != epoch) {
-                return endedWhile(epoch, "object " + objectId + " was to be replaced");
-            }
-            if (isCurrent(objectId, epoch)) {
-                // The ask came late (this node brought its copy up to date since, from the newest one, which
-                // the asking node's is not newer than): the copy may hold changes of the epoch.
-                return CopyReply.retry("this node's copy of object " + objectId + " is current in epoch " + epoch
-                    + " and may hold its changes: it is not replaced whole");
-            }
-            if (copy instanceof CopyReply.Failed<ObjectCopy>(ObjectError.NotFound absent)) {
-                CopyReply<Done> removed = CopyReply.of(store.delete(objectId));
-                if (removed instanceof CopyReply.Ok<Done>) {
-                    repairs.incrementAndGet();
-                    log.warn("removed this node's copy of object {}: node {} has none", objectId, source);
-                }
-                return removed;
-            }
-            if (!(copy instanceof CopyReply.Ok<ObjectCopy> ok)) {
-                return copy.cast();
-            }
-            CopyReply<Done> installed = install(objectId, ok.value());
-            if (installed instanceof CopyReply.Ok<Done>) {
-                stamps.set(objectId, epoch, ok.value().stamp());
+        return underExclusiveLock(epoch, objectId, "object " + objectId + " was to be replaced",
+            () -> replaceWhole(epoch, objectId, source, theirs));
+    }
+
+    /** {@link #repairFrom}'s change, under the object's exclusive lock: {@code theirs} empty removes this copy. */
+    private CopyReply<Done> replaceWhole(long epoch, ObjectId objectId, String source, Optional<ObjectCopy> theirs) {
+        if (isCurrent(objectId, epoch)) {
+            // The ask came late (this node brought its copy up to date since, from the newest one, which
+            // the asking node's is not newer than): the copy may hold changes of the epoch.
+            return CopyReply.retry("this node's copy of object " + objectId + " is current in epoch " + epoch
+                + " and may hold its changes: it is not replaced whole");
+        }
+        if (theirs.isEmpty()) {
+            CopyReply<Done> removed = CopyReply.of(store.delete(objectId));
+            if (removed instanceof CopyReply.Ok<Done>) {
                 repairs.incrementAndGet();
-                log.warn("replaced this node's copy of object {} with node {}'s", objectId, source);
+                log.warn("removed this node's copy of object {}: node {} has none", objectId, source);
             }
-            return installed;
-        } catch (IOException e) {
-            return new CopyReply.Failed<>(new ObjectError.IoFailure(objectId, "cannot record its stamp: " + e.getMessage()));
-        } finally {
-            lock.writeLock().unlock();
+            return removed;
         }
+        CopyReply<Done> installed = install(objectId, theirs.get());
+        if (installed instanceof CopyReply.Ok<Done>) {
+            try {
+                stamps.set(objectId, epoch, theirs.get().stamp());
+            } catch (IOException e) {
+                return new CopyReply.Failed<>(new ObjectError.IoFailure(objectId, "cannot record its stamp: " + e.getMessage()));
+            }
+            repairs.incrementAndGet();
+            log.warn("replaced this node's copy of object {} with node {}'s", objectId, source);
+        }
+        return installed;
     }
 
     /**
@@ -725,7 +724,8 @@ public final class ObjectService implements ObjectChannelServer.Copies {
             : "node " + self + " has not learned storage epoch " + epoch + " yet (it knows " + known + ")"));
     }
 
-    private ReadWriteLock lockOf(ObjectId objectId) {
+    /** The lock of the object's stripe (package-private: tests hold it for an operation that takes long). */
+    ReadWriteLock lockOf(ObjectId objectId) {
         return locks[lockStripe(objectId)];
     }
 

@@ -23,6 +23,7 @@ import java.util.concurrent.CyclicBarrier;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.Lock;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
@@ -36,7 +37,37 @@ class ObjectServiceTest {
     @Test
     void aChangeWhoseEpochEndedWhileItWaitedForTheObjectIsRefused() throws Exception {
         ObjectId object = ObjectId.of(1, 0);
-        // s2 is asked for its copy and answers when the test says so, "retry"
+        nodes.epoch(3, List.of("s1"), Map.of());
+        Node s1 = nodes.node("s1");
+        assertThat(s1.service().write(3, object, 0, block(0x11))).isInstanceOf(CopyReply.Ok.class);
+
+        // an operation holds the object's lock exclusively (a copy taken out for another node, say)
+        Lock held = s1.service().lockOf(object).writeLock();
+        held.lock();
+        AtomicReference<CopyReply<Done>> write = new AtomicReference<>();
+        Thread writing;
+        try {
+            // a write of epoch 3 passes the epoch gate and waits for the lock
+            writing = Thread.ofPlatform().start(() -> write.set(s1.service().write(3, object, 0, block(0x22))));
+            awaitWaiting(writing);
+
+            // epoch 4 begins (another node may now copy this copy for it); then the lock is free
+            nodes.epoch(4, List.of("s1"), Map.of());
+            assertThat(s1.maps().awaitEpoch(4, Duration.ofSeconds(5))).isTrue();
+        } finally {
+            held.unlock();
+        }
+        writing.join(10_000);
+
+        assertThat(write.get()).isInstanceOfSatisfying(CopyReply.Retry.class,
+            retry -> assertThat(retry.reason()).contains("storage epoch 3 ended while the operation waited"));
+        assertThat(content(s1, object)).as("the copy as epoch 3 left it").containsOnly((byte) 0x11);
+    }
+
+    @Test
+    void replacingACopyWholeDoesNotHoldTheObjectsLockWhileTheSourceAnswers() throws Exception {
+        ObjectId object = ObjectId.of(1, 0);
+        // s2, whose surplus copy s1 is asked to take, answers when the test says so ("retry")
         HeldEnd s2 = heldEnd(exchange -> {
             byte[] body = "not now".getBytes(StandardCharsets.UTF_8);
             exchange.getResponseHeaders().set(ObjectWire.ERROR_HEADER, "retry");
@@ -44,31 +75,23 @@ class ObjectServiceTest {
             exchange.getResponseBody().write(body);
         });
         Map<String, HttpServer> addresses = Map.of("s2", s2.server());
-        nodes.epoch(3, List.of("s1"), addresses);
+        nodes.epoch(5, List.of("s1"), addresses);
         Node s1 = nodes.node("s1");
-        assertThat(s1.service().write(3, object, 0, block(0x11))).isInstanceOf(CopyReply.Ok.class);
-
-        // a replacement from s2 holds the object's lock while s2 takes its time
-        AtomicReference<CopyReply<Done>> repair = new AtomicReference<>();
-        Thread replacing = Thread.ofPlatform().start(() -> repair.set(s1.service().repairFrom(3, object, "s2")));
+        s1.holdsFromAnEarlierEpoch(object, 0x11);
+        AtomicReference<CopyReply<Done>> replacement = new AtomicReference<>();
+        Thread replacing = Thread.ofPlatform().start(() -> replacement.set(s1.service().repairFrom(5, object, "s2")));
         assertThat(s2.asked().await(10, TimeUnit.SECONDS)).as("s2 was asked for its copy").isTrue();
 
-        // a write of epoch 3 passes the epoch gate and waits for the lock
-        AtomicReference<CopyReply<Done>> write = new AtomicReference<>();
-        Thread writing = Thread.ofPlatform().start(() -> write.set(s1.service().write(3, object, 0, block(0x22))));
-        awaitWaiting(writing);
-
-        // epoch 4 begins (another node may now copy this copy for it); then the lock is free
-        nodes.epoch(4, List.of("s1"), addresses);
-        assertThat(s1.maps().awaitEpoch(4, Duration.ofSeconds(5))).isTrue();
-        s2.released().countDown();
-        replacing.join(10_000);
-        writing.join(10_000);
-
-        assertThat(repair.get()).as("s2 answered retry").isInstanceOf(CopyReply.Retry.class);
-        assertThat(write.get()).isInstanceOfSatisfying(CopyReply.Retry.class,
-            retry -> assertThat(retry.reason()).contains("storage epoch 3 ended while the operation waited"));
-        assertThat(content(s1, object)).as("the copy as epoch 3 left it").containsOnly((byte) 0x11);
+        // while s2 takes its time, s1's own operations on the object go on
+        CompletableFuture<CopyReply<Done>> write = CompletableFuture.supplyAsync(() -> s1.service().write(5, object, 0, block(0x22)));
+        try {
+            assertThat(write.get(5, TimeUnit.SECONDS)).as("a write while s2 is asked").isInstanceOf(CopyReply.Ok.class);
+        } finally {
+            s2.released().countDown();
+            replacing.join(10_000);
+        }
+        assertThat(replacement.get()).as("s2 answered retry").isInstanceOf(CopyReply.Retry.class);
+        assertThat(content(s1, object)).containsOnly((byte) 0x22);
     }
 
     @Test
