@@ -11,7 +11,6 @@ import herd.blockcore.ObjectId;
 import herd.server.storage.ObjectNodes.Node;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Arrays;
@@ -67,31 +66,38 @@ class ObjectServiceTest {
     @Test
     void replacingACopyWholeDoesNotHoldTheObjectsLockWhileTheSourceAnswers() throws Exception {
         ObjectId object = ObjectId.of(1, 0);
-        // s2, whose surplus copy s1 is asked to take, answers when the test says so ("retry")
-        HeldEnd s2 = heldEnd(exchange -> {
-            byte[] body = "not now".getBytes(StandardCharsets.UTF_8);
-            exchange.getResponseHeaders().set(ObjectWire.ERROR_HEADER, "retry");
-            exchange.sendResponseHeaders(409, body.length);
-            exchange.getResponseBody().write(body);
+        // s2 holds a surplus copy (epoch 5 places the object on s1 alone) and answers a request for
+        // it only when the test says so; its other answers go at once
+        CountDownLatch copyAsked = new CountDownLatch(1);
+        CountDownLatch copyReleased = new CountDownLatch(1);
+        nodes.onClose(copyReleased::countDown);
+        List<Node> both = twoNodesOverHttp(List.of("s1"), (exchange, service) -> {
+            if (exchange.getRequestURI().getPath().endsWith("/copy")) {
+                copyAsked.countDown();
+                copyReleased.await(30, TimeUnit.SECONDS);
+            }
+            ObjectWire.serve(exchange, service);
         });
-        Map<String, HttpServer> addresses = Map.of("s2", s2.server());
-        nodes.epoch(5, List.of("s1"), addresses);
-        Node s1 = nodes.node("s1");
+        Node s1 = both.get(0);
         s1.holdsFromAnEarlierEpoch(object, 0x11);
+        both.get(1).holdsFromAnEarlierEpoch(object, 0x33);
         AtomicReference<CopyReply<Done>> replacement = new AtomicReference<>();
         Thread replacing = Thread.ofPlatform().start(() -> replacement.set(s1.service().repairFrom(5, object, "s2")));
-        assertThat(s2.asked().await(10, TimeUnit.SECONDS)).as("s2 was asked for its copy").isTrue();
+        assertThat(copyAsked.await(10, TimeUnit.SECONDS)).as("s2 was asked for its copy").isTrue();
 
         // while s2 takes its time, s1's own operations on the object go on
         CompletableFuture<CopyReply<Done>> write = CompletableFuture.supplyAsync(() -> s1.service().write(5, object, 0, block(0x22)));
         try {
             assertThat(write.get(5, TimeUnit.SECONDS)).as("a write while s2 is asked").isInstanceOf(CopyReply.Ok.class);
         } finally {
-            s2.released().countDown();
+            copyReleased.countDown();
             replacing.join(10_000);
         }
-        assertThat(replacement.get()).as("s2 answered retry").isInstanceOf(CopyReply.Retry.class);
-        assertThat(content(s1, object)).containsOnly((byte) 0x22);
+
+        // s2's copy, fetched before that write, is not put over it: under the lock s1 finds its copy current
+        assertThat(replacement.get()).isInstanceOfSatisfying(CopyReply.Retry.class,
+            retry -> assertThat(retry.reason()).contains("current in epoch 5"));
+        assertThat(content(s1, object)).as("the write of epoch 5 stays").containsOnly((byte) 0x22);
     }
 
     @Test
