@@ -35,24 +35,32 @@ final class AgentCommand implements Callable<Integer> {
     @Option(names = "--nbd-address", paramLabel = "HOST:PORT",
         description = "Where this node serves volumes over NBD (default: 127.0.0.1:10809, loopback: NBD has no authentication); stored for later starts.")
     String nbdAddress;
+    @Option(names = "--nbd-socket", paramLabel = "PATH",
+        description = "A Unix socket this node also serves volumes over NBD on, for clients on this machine (mode 0660: "
+            + "its owner and group may connect); 'none' for none (the default); stored for later starts.")
+    String nbdSocket;
 
     @Override
     public Integer call() throws Exception {
         DataDir dataDir = new DataDir(data);
+        checkNbdAddress(nbdAddress); // both refused before either is stored
+        String socket = nbdSocket == null ? null : socketSetting(nbdSocket);
         Daemon.JoinSpec joinSpec = null;
         if (join && !dataDir.isInitialised()) {
             if (name == null || address == null || secretFile == null) {
                 throw new CliException(ExitCode.USAGE, "--join needs --name, --address and --secret-file");
             }
-            checkNbdAddress(nbdAddress);
             joinSpec = new Daemon.JoinSpec(name, address, raftAddress != null ? raftAddress : NameRules.defaultRaftAddress(address), zone,
-                secretFile, nbdAddress);
+                secretFile, nbdAddress, socket);
         }
         if (!dataDir.isInitialised() && joinSpec == null) {
             throw new CliException(ExitCode.USAGE, dataDir.root() + " holds no herd node: run 'herd init' first, or start a new server with --join");
         }
         if (nbdAddress != null && dataDir.isInitialised()) {
             storeNbdAddress(dataDir, nbdAddress); // a joining server stores it once it has been adopted
+        }
+        if (nbdSocket != null && dataDir.isInitialised()) {
+            storeNbdSocket(dataDir, nbdSocket);
         }
         System.setProperty("herd.node", dataDir.isInitialised() ? dataDir.readConfig().name() : name);
         // gRPC logs through java.util.logging in two-line records; only its warnings matter here
@@ -71,7 +79,26 @@ final class AgentCommand implements Callable<Integer> {
         return config;
     }
 
-    private static void checkNbdAddress(String nbdAddress) {
+    /** Checks the NBD socket's path ({@code none}: no socket) and writes it into the node's configuration. */
+    static herd.server.config.NodeConfig storeNbdSocket(DataDir dataDir, String nbdSocket) throws java.io.IOException {
+        herd.server.config.NodeConfig config = dataDir.readConfig().withNbdSocket(socketSetting(nbdSocket));
+        dataDir.writeConfig(config);
+        return config;
+    }
+
+    /** The path as stored: null for {@code none}; refused with the reason when it cannot be a socket's. */
+    static String socketSetting(String nbdSocket) {
+        if (nbdSocket.equals(Daemon.NO_NBD_SOCKET)) {
+            return null;
+        }
+        var problem = herd.server.storage.StorageSettings.nbdSocketProblem(nbdSocket);
+        if (problem.isPresent()) {
+            throw new CliException(ExitCode.USAGE, problem.get() + " (or 'none' for no socket)");
+        }
+        return nbdSocket;
+    }
+
+    static void checkNbdAddress(String nbdAddress) {
         if (nbdAddress == null) {
             return;
         }

@@ -35,6 +35,10 @@ final class InitCommand implements Callable<Integer> {
     @Option(names = "--nbd-address", paramLabel = "HOST:PORT",
         description = "Where this node serves volumes over NBD (default: 127.0.0.1:10809, loopback: NBD has no authentication).")
     String nbdAddress;
+    @Option(names = "--nbd-socket", paramLabel = "PATH",
+        description = "A Unix socket this node also serves volumes over NBD on, for clients on this machine (mode 0660: "
+            + "its owner and group may connect); none by default.")
+    String nbdSocket;
     @Spec CommandSpec spec;
 
     @Override
@@ -42,10 +46,17 @@ final class InitCommand implements Callable<Integer> {
         long[] timeouts = ElectionTimeouts.parse(electionTimeout);
         String raft = raftAddress != null ? raftAddress : herd.core.cluster.NameRules.defaultRaftAddress(address);
         DataDir dataDir = new DataDir(data);
+        AgentCommand.checkNbdAddress(nbdAddress); // refused before anything is written
+        if (nbdSocket != null) {
+            AgentCommand.socketSetting(nbdSocket);
+        }
         NodeConfig config = Init.run(dataDir, new Init.Request(clusterName, name, address, raft, zone, timeouts[0], timeouts[1],
             snapshotEvery));
         if (nbdAddress != null) {
             config = AgentCommand.storeNbdAddress(dataDir, nbdAddress);
+        }
+        if (nbdSocket != null) {
+            config = AgentCommand.storeNbdSocket(dataDir, nbdSocket);
         }
         var out = spec.commandLine().getOut();
         out.println("Created cluster '" + config.clusterName() + "' with server " + config.name() + " in " + dataDir.root());

@@ -38,10 +38,16 @@ class VolumeTest {
     @Test
     void snapshotsAndClonesKeepTheirDataAndTheVolumeSurvivesARestart() throws Exception {
         nbdPort = HerdCluster.freePortPair();
-        cluster = HerdCluster.start(root.resolve("cluster"), 1, "--nbd-address", "127.0.0.1:" + nbdPort);
+        Path socket = root.resolve("nbd.sock");
+        cluster = HerdCluster.start(root.resolve("cluster"), 1, "--nbd-address", "127.0.0.1:" + nbdPort,
+            "--nbd-socket", socket.toString());
 
         herd("volume", "create", "vol", "64M", "--tag", "test");
         qemuIo("vol", "write -P 0xab 0 8M");
+        // the node's Unix socket serves the same volumes
+        NbdTools.ToolResult throughSocket = run(List.of("qemu-io", "-f", "raw", "-c", "read -P 0xab 0 8M",
+            "nbd+unix:///vol?socket=" + socket));
+        assertThat(throughSocket.exitCode()).as(throughSocket.toString()).isZero();
         herd("volume", "snapshot", "vol", "snap");
         qemuIo("vol", "write -P 0xcd 1M 2M");
         herd("volume", "clone", "snap", "vol-clone");
@@ -90,6 +96,11 @@ class VolumeTest {
         cluster.leader();
         qemuIo("vol", "read -P 0xab 0 1M", "read -P 0xcd 1M 2M", "read -P 0xab 3M 5M");
         qemuIoReadOnly("snap", "read -P 0xab 0 8M");
+        // the socket file the killed process left was replaced by the new one's
+        NbdTools.ToolResult afterRestart = run(List.of("qemu-io", "-f", "raw", "-c", "read -P 0xcd 1M 2M",
+            "nbd+unix:///vol?socket=" + socket));
+        assertThat(afterRestart.exitCode()).as(afterRestart.toString()).isZero();
+        assertThat(afterRestart.output()).doesNotContain("fail");
     }
 
     @Test
@@ -119,6 +130,12 @@ class VolumeTest {
         assertRefused(herd(false, "volume", "create", "empty", "0"), "size 0 bytes is not valid");
         assertRefused(herd(false, "volume", "create", "odd", "ten"), "is not a size");
         assertRefused(herd(false, "volume", "rollback", "db", "nope"), "there is no snapshot named 'nope'");
+        Path spare = root.resolve("spare");
+        HerdCluster.CliResult relativeSocket = HerdCluster.cli("init", "--name", "s9", "--address", "127.0.0.1:1",
+            "--data", spare.toString(), "--nbd-socket", "nbd.sock");
+        assertThat(relativeSocket.exitCode()).as(relativeSocket.toString()).isNotZero();
+        assertThat(relativeSocket.stderr()).contains("the NBD socket 'nbd.sock' is not an absolute path");
+        assertThat(spare).as("nothing written for a refused init").doesNotExist();
         assertRefused(herd(false, "volume", "resize", "db", "8M"), "volumes only grow");
         assertThat(herd("volume", "list").stdout()).doesNotContain("big").doesNotContain("empty").doesNotContain("odd");
 

@@ -48,10 +48,15 @@ public final class Daemon implements AutoCloseable {
     /** Heartbeat, node-lost and lease timings (see CoordinatorSettings and docs/operations.md). */
     static final CoordinatorSettings COORDINATOR_SETTINGS = CoordinatorSettings.defaults();
 
-    /** How a first start with {@code --join} describes the new server. */
-    /** A server joining: its identity, the cluster secret, and its NBD address (null: the default). */
+    /** What {@code --nbd-socket} takes for no socket. */
+    public static final String NO_NBD_SOCKET = "none";
+
+    /**
+     * A server joining: its identity, the cluster secret, its NBD address (null: the default) and its NBD
+     * socket (null: none).
+     */
     public record JoinSpec(String name, String apiAddress, String raftAddress, String zone, Path secretFile,
-                           String nbdAddress) {}
+                           String nbdAddress, String nbdSocket) {}
 
     private final ApiServer api;
     /** What else to close, in order, after the API: the Raft server or client, the hooks. */
@@ -92,6 +97,9 @@ public final class Daemon implements AutoCloseable {
         }
         if (join.nbdAddress() != null) {
             dataDir.writeConfig(dataDir.readConfig().withNbdAddress(join.nbdAddress()));
+        }
+        if (join.nbdSocket() != null) {
+            dataDir.writeConfig(dataDir.readConfig().withNbdSocket(join.nbdSocket()));
         }
     }
 

@@ -3,8 +3,8 @@ package herd.block.nbd;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 
 /**
@@ -23,7 +23,7 @@ import java.nio.channels.SocketChannel;
  */
 final class ChannelInput extends InputStream {
     private final SocketChannel channel;
-    /** The socket's own stream, asked only how many bytes wait in the socket. */
+    /** A stream of the channel, asked only how many bytes wait in the socket. */
     private final InputStream socketStream;
     /** Bytes received and not read yet lie between its position and its limit. */
     private final ByteBuffer buffer;
@@ -33,15 +33,15 @@ final class ChannelInput extends InputStream {
     private int fillBytes;
 
     /**
-     * @param socket a socket of a {@link SocketChannel} (in blocking mode)
+     * @param channel a socket's channel (in blocking mode)
      * @param headerBytes the size of a request header, at most {@code bufferBytes}
      */
-    ChannelInput(Socket socket, int bufferBytes, int headerBytes) throws IOException {
+    ChannelInput(SocketChannel channel, int bufferBytes, int headerBytes) {
         if (headerBytes < 1 || headerBytes > bufferBytes) {
             throw new IllegalArgumentException("a header of " + headerBytes + " bytes does not fit a buffer of " + bufferBytes);
         }
-        this.channel = socket.getChannel();
-        this.socketStream = socket.getInputStream();
+        this.channel = channel;
+        this.socketStream = Channels.newInputStream(channel); // its available() asks the socket
         this.buffer = ByteBuffer.allocateDirect(bufferBytes).limit(0);
         this.headerBytes = headerBytes;
         this.fillBytes = bufferBytes;

@@ -2,8 +2,8 @@ package herd.block.nbd;
 
 import java.io.BufferedOutputStream;
 import java.io.IOException;
-import java.net.Socket;
 import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
 import java.nio.channels.SocketChannel;
 
 /**
@@ -19,10 +19,10 @@ final class ChannelOutput extends BufferedOutputStream {
 
     private final SocketChannel channel;
 
-    /** @param socket a socket of a {@link SocketChannel} (in blocking mode) */
-    ChannelOutput(Socket socket, int bufferBytes) throws IOException {
-        super(socket.getOutputStream(), bufferBytes);
-        this.channel = socket.getChannel();
+    /** @param channel a socket's channel (in blocking mode) */
+    ChannelOutput(SocketChannel channel, int bufferBytes) {
+        super(Channels.newOutputStream(channel), bufferBytes);
+        this.channel = channel;
     }
 
     /**

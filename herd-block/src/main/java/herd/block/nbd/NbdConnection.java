@@ -5,10 +5,11 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.EOFException;
 import java.io.IOException;
-import java.net.Socket;
 import java.net.SocketException;
+import java.net.StandardSocketOptions;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
@@ -55,7 +56,7 @@ final class NbdConnection {
      */
     static final int SYNCED_WITHIN_REQUESTS = 8;
 
-    private final Socket socket;
+    private final SocketChannel socket;
     private final ExportResolver resolver;
     private final PayloadBuffers buffers;
     private final ScheduledExecutorService handshakeDeadlines;
@@ -74,25 +75,27 @@ final class NbdConnection {
     private long requestsServed;
 
     /**
-     * @param socket a socket of a {@link java.nio.channels.SocketChannel} in blocking mode: large
-     *     reads are written to the channel
+     * @param socket a TCP or Unix socket's channel, in blocking mode
+     * @param client the client's name in logs and thread names
      * @param handshakeDeadlines closes the socket of a client that has not finished its handshake
      *     within {@code handshakeTimeout}
      */
-    NbdConnection(Socket socket, ExportResolver resolver, PayloadBuffers buffers,
+    NbdConnection(SocketChannel socket, String client, ExportResolver resolver, PayloadBuffers buffers,
             ScheduledExecutorService handshakeDeadlines, Duration handshakeTimeout) {
         this.socket = socket;
         this.resolver = resolver;
         this.buffers = buffers;
         this.handshakeDeadlines = handshakeDeadlines;
         this.handshakeTimeout = handshakeTimeout;
-        this.client = String.valueOf(socket.getRemoteSocketAddress());
+        this.client = client;
     }
 
     void run() {
         String ending = "client disconnected";
         try (socket) {
-            socket.setTcpNoDelay(true);
+            if (socket.supportedOptions().contains(StandardSocketOptions.TCP_NODELAY)) {
+                socket.setOption(StandardSocketOptions.TCP_NODELAY, true); // replies leave when written
+            }
             ChannelInput raw = new ChannelInput(socket, STREAM_BUFFER_BYTES, NbdRequest.HEADER_BYTES);
             DataInputStream in = new DataInputStream(raw);
             channelOut = new ChannelOutput(socket, STREAM_BUFFER_BYTES);

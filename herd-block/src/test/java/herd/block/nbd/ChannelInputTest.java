@@ -17,7 +17,7 @@ class ChannelInputTest {
     void largeDataIsReadFromTheChannelAfterWhatWasAlreadyBuffered() throws Exception {
         byte[] sent = pattern(300_000);
         try (Loopback loopback = Loopback.sending(sent)) {
-            ChannelInput input = new ChannelInput(loopback.accepted, 64 * 1024, 28);
+            ChannelInput input = new ChannelInput(loopback.accepted.getChannel(), 64 * 1024, 28);
             byte[] header = new byte[28];
             new DataInputStream(input).readFully(header); // fills the stream's buffer with more than the header
             ByteBuffer rest = ByteBuffer.allocateDirect(sent.length - header.length);
@@ -35,7 +35,7 @@ class ChannelInputTest {
         int bufferBytes = 64 * 1024;
         byte[] sent = pattern(28 + 100_000 + 28 + 4096 + 28 + 50_000);
         try (Loopback loopback = Loopback.sending(sent)) {
-            ChannelInput input = new ChannelInput(loopback.accepted, bufferBytes, 28);
+            ChannelInput input = new ChannelInput(loopback.accepted.getChannel(), bufferBytes, 28);
             DataInputStream in = new DataInputStream(input);
             in.readFully(new byte[28]);
             input.readFully(ByteBuffer.allocateDirect(100_000));

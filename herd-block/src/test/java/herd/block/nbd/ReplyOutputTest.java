@@ -48,7 +48,7 @@ class ReplyOutputTest {
     }
 
     private ReplyOutput replies(Duration maxHold) throws Exception {
-        ChannelOutput channelOut = new ChannelOutput(accepted, 128 * 1024);
+        ChannelOutput channelOut = new ChannelOutput(accepted.getChannel(), 128 * 1024);
         replies = new ReplyOutput(channelOut, new DataOutputStream(channelOut), "test", maxHold);
         return replies;
     }

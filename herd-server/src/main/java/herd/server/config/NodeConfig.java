@@ -23,6 +23,7 @@ import java.util.List;
  *     many bytes of log as the last snapshot has); 0 for the default
  * @param nbdAddress HOST:PORT the node's NBD server listens on; null for 127.0.0.1:10809 (loopback)
  *        (see herd.server.storage.StorageSettings)
+ * @param nbdSocket the absolute path of a Unix socket the node also serves NBD on; null for none
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 public record NodeConfig(
@@ -41,24 +42,32 @@ public record NodeConfig(
     long electionTimeoutMinMillis,
     long electionTimeoutMaxMillis,
     long snapshotThresholdEntries,
-    String nbdAddress) {
+    String nbdAddress,
+    String nbdSocket) {
 
     public static final String SERVER = "server";
     public static final String WORKER = "worker";
 
-    /** A configuration with the default NBD address (as written before the setting existed). */
+    /** A configuration with the default NBD address and no NBD socket (as written before the settings existed). */
     public NodeConfig(String name, String role, String clusterName, String apiAddress, String raftAddress, String zone,
                       String groupId, boolean founder, java.util.Map<String, String> initialRaftPeers,
                       List<String> serverApiAddresses, List<String> leaderHook, List<String> followerHook,
                       long electionTimeoutMinMillis, long electionTimeoutMaxMillis, long snapshotThresholdEntries) {
         this(name, role, clusterName, apiAddress, raftAddress, zone, groupId, founder, initialRaftPeers, serverApiAddresses,
-            leaderHook, followerHook, electionTimeoutMinMillis, electionTimeoutMaxMillis, snapshotThresholdEntries, null);
+            leaderHook, followerHook, electionTimeoutMinMillis, electionTimeoutMaxMillis, snapshotThresholdEntries, null, null);
     }
 
     public NodeConfig withNbdAddress(String address) {
         return new NodeConfig(name, role, clusterName, apiAddress, raftAddress, zone, groupId, founder,
             initialRaftPeers, serverApiAddresses, leaderHook, followerHook, electionTimeoutMinMillis, electionTimeoutMaxMillis,
-            snapshotThresholdEntries, address);
+            snapshotThresholdEntries, address, nbdSocket);
+    }
+
+    /** With {@code socket} (null for none) as the NBD socket. */
+    public NodeConfig withNbdSocket(String socket) {
+        return new NodeConfig(name, role, clusterName, apiAddress, raftAddress, zone, groupId, founder,
+            initialRaftPeers, serverApiAddresses, leaderHook, followerHook, electionTimeoutMinMillis, electionTimeoutMaxMillis,
+            snapshotThresholdEntries, nbdAddress, socket);
     }
 
     public boolean isServer() {
@@ -68,6 +77,6 @@ public record NodeConfig(
     public NodeConfig withHooks(List<String> leader, List<String> follower) {
         return new NodeConfig(name, role, clusterName, apiAddress, raftAddress, zone, groupId, founder,
             initialRaftPeers, serverApiAddresses, leader, follower, electionTimeoutMinMillis, electionTimeoutMaxMillis,
-            snapshotThresholdEntries, nbdAddress);
+            snapshotThresholdEntries, nbdAddress, nbdSocket);
     }
 }

@@ -5,6 +5,7 @@ import herd.block.store.ObjectStore;
 import herd.server.ClusterAccess;
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.UnixDomainSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import org.slf4j.Logger;
@@ -30,13 +31,16 @@ public final class NodeStorage implements AutoCloseable {
     private final StorageScrub scrub;
     private final VolumeGateway gateway;
     private final NbdServer nbd;
+    /** The NBD server on the node's Unix socket; null when it has none. */
+    private final NbdServer nbdSocket;
     private final ObjectChannelServer channel;
     private final DataPathWatch watch;
     private final Thread registration;
 
     private NodeStorage(String nodeName, ObjectStore store, StampLog stamps, StorageMaps maps, ObjectService service,
                         ReplicatedObjectIo replicated, StorageRecovery recovery, StorageScrub scrub, VolumeGateway gateway,
-                        NbdServer nbd, ObjectChannelServer channel, DataPathWatch watch, Thread registration) {
+                        NbdServer nbd, NbdServer nbdSocket, ObjectChannelServer channel, DataPathWatch watch,
+                        Thread registration) {
         this.nodeName = nodeName;
         this.store = store;
         this.stamps = stamps;
@@ -47,6 +51,7 @@ public final class NodeStorage implements AutoCloseable {
         this.scrub = scrub;
         this.gateway = gateway;
         this.nbd = nbd;
+        this.nbdSocket = nbdSocket;
         this.channel = channel;
         this.watch = watch;
         this.registration = registration;
@@ -65,6 +70,7 @@ public final class NodeStorage implements AutoCloseable {
         StorageMaps maps = null;
         ObjectPeers peers = null;
         ObjectChannelServer channel = null;
+        NbdServer nbd = null;
         try {
             stamps = StampLog.open(dataRoot.resolve("object-stamps"), store.operations());
             maps = new StorageMaps(cluster);
@@ -78,11 +84,12 @@ public final class NodeStorage implements AutoCloseable {
             StorageScrub scrub = new StorageScrub(nodeName, service, maps, replicated, settings.scrubInterval(),
                 settings.scrubBytesPerSecond(), dataRoot.resolve(StorageScrub.LAST_PASS_FILE));
             VolumeGateway gateway = new VolumeGateway(nodeName, cluster, replicated);
-            NbdServer nbd = startNbd(nodeName, settings, gateway);
+            nbd = startNbd(nodeName, settings, gateway);
             if (nbd != null) {
                 log.info("{} serves volumes over NBD on {} from {} ({} bytes capacity)", nodeName, nbd.localAddress(),
                     directory, store.capacityBytes());
             }
+            NbdServer nbdSocket = startNbdSocket(nodeName, settings, gateway);
             Thread registration = Thread.ofVirtual().name("herd-storage-register").start(
                 () -> register(nodeName, store.capacityBytes(), cluster));
             DataPathWatch watch = new DataPathWatch(nodeName, maps, cluster, nodeToken, store::longestWait);
@@ -90,8 +97,11 @@ public final class NodeStorage implements AutoCloseable {
             scrub.start();
             watch.start();
             return new NodeStorage(nodeName, store, stamps, maps, service, replicated, recovery, scrub, gateway, nbd,
-                channel, watch, registration);
+                nbdSocket, channel, watch, registration);
         } catch (IOException | RuntimeException e) {
+            if (nbd != null) {
+                nbd.close();
+            }
             if (channel != null) {
                 channel.close();
             }
@@ -132,6 +142,19 @@ public final class NodeStorage implements AutoCloseable {
                 nodeName, e.getMessage());
             return null;
         }
+    }
+
+    /** The NBD server on the node's Unix socket, or null when it has none; one that cannot be bound stops the node. */
+    private static NbdServer startNbdSocket(String nodeName, StorageSettings settings, VolumeGateway gateway)
+            throws IOException {
+        if (settings.nbdSocket() == null) {
+            return null;
+        }
+        NbdServer server = new NbdServer(UnixDomainSocketAddress.of(settings.nbdSocket()), gateway);
+        server.start();
+        log.info("{} serves volumes over NBD on unix socket {} (mode 0660: its owner and group may connect)", nodeName,
+            settings.nbdSocket());
+        return server;
     }
 
     /** Offers the store to the cluster, retrying until the cluster has a leader and knows this node. */
@@ -296,6 +319,9 @@ public final class NodeStorage implements AutoCloseable {
         scrub.close();
         if (nbd != null) {
             nbd.close();
+        }
+        if (nbdSocket != null) {
+            nbdSocket.close();
         }
         channel.close();
         service.peers().close();

@@ -15,6 +15,9 @@ import java.util.OptionalLong;
  *       NBD has no authentication and the VMs that use a volume run on the node serving it, and 10809,
  *       the port NBD clients assume. When the default port is taken (several nodes on one machine), the node
  *       logs a warning and serves no NBD; a configured address that cannot be bound stops the node.</li>
+ *   <li>NBD socket: node.json's {@code nbdSocket} (set with {@code --nbd-socket PATH}): a Unix socket the
+ *       node serves NBD on as well, for clients on the node itself; only its owner and group may connect
+ *       (mode 0660). None by default; one that cannot be bound stops the node.</li>
  *   <li>Capacity of the object store: {@code HERD_STORAGE_CAPACITY} (like {@code 100G}); by default
  *       the file system's free space when the node starts.</li>
  *   <li>Recovery rate: {@code HERD_RECOVERY_RATE} bytes per second this node copies at most while it
@@ -31,7 +34,7 @@ import java.util.OptionalLong;
  */
 public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, OptionalLong capacityBytes,
                               long recoveryBytesPerSecond, String channelAddress, Duration scrubInterval,
-                              long scrubBytesPerSecond) {
+                              long scrubBytesPerSecond, String nbdSocket) {
     public static final String DEFAULT_NBD_HOST = "127.0.0.1";
     public static final int DEFAULT_NBD_PORT = 10809;
     public static final String CAPACITY_VARIABLE = "HERD_STORAGE_CAPACITY";
@@ -62,7 +65,22 @@ public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, O
         boolean configured = config.nbdAddress() != null && !config.nbdAddress().isBlank();
         return new StorageSettings(nbdAddress(config), configured, capacityBytes, recoveryRate,
             apiHost(config) + ":" + listenPort(CHANNEL_PORT_VARIABLE, environment.get(CHANNEL_PORT_VARIABLE)),
-            scrubInterval(environment.get(SCRUB_INTERVAL_VARIABLE)), scrubRate(environment.get(SCRUB_RATE_VARIABLE)));
+            scrubInterval(environment.get(SCRUB_INTERVAL_VARIABLE)), scrubRate(environment.get(SCRUB_RATE_VARIABLE)),
+            config.nbdSocket());
+    }
+
+    /** Why {@code path} cannot be an NBD socket's path, if it cannot. */
+    public static java.util.Optional<String> nbdSocketProblem(String path) {
+        if (path.isBlank() || !path.startsWith("/")) {
+            return java.util.Optional.of("the NBD socket '" + path + "' is not an absolute path: give one like"
+                + " /run/herd/nbd.sock");
+        }
+        int bytes = path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        if (bytes > herd.block.nbd.NbdServer.MAX_SOCKET_PATH_BYTES) {
+            return java.util.Optional.of("the NBD socket's path has " + bytes + " bytes and a Unix socket's may have at"
+                + " most " + herd.block.nbd.NbdServer.MAX_SOCKET_PATH_BYTES + ": choose a shorter one");
+        }
+        return java.util.Optional.empty();
     }
 
     /** {@link Duration#ZERO} for {@code off}. */

@@ -189,7 +189,7 @@ class CopyOnWriteIoTest {
         assertThat(StorageSettings.of(config.withNbdAddress("127.0.0.1:9999"), Map.of("HERD_STORAGE_CAPACITY", "1G")))
             .isEqualTo(new StorageSettings("127.0.0.1:9999", true, java.util.OptionalLong.of(1L << 30),
                 StorageSettings.DEFAULT_RECOVERY_BYTES_PER_SECOND, "10.0.0.1:0", StorageSettings.DEFAULT_SCRUB_INTERVAL,
-                StorageSettings.DEFAULT_SCRUB_BYTES_PER_SECOND));
+                StorageSettings.DEFAULT_SCRUB_BYTES_PER_SECOND, null));
         assertThat(StorageSettings.of(config, Map.of("HERD_OBJECT_CHANNEL_PORT", "7105")).channelAddress())
             .isEqualTo("10.0.0.1:7105");
         assertThatThrownBy(() -> StorageSettings.of(config, Map.of("HERD_STORAGE_CAPACITY", "0"))).hasMessageContaining("no room");
@@ -205,5 +205,13 @@ class CopyOnWriteIoTest {
             .hasMessageContaining("is not a time between scrub passes");
         assertThatThrownBy(() -> StorageSettings.of(config, Map.of("HERD_SCRUB_RATE", "0")))
             .hasMessageContaining("would stop the scrub");
+        assertThat(StorageSettings.of(config, Map.of()).nbdSocket()).as("no socket unless one is given").isNull();
+        assertThat(StorageSettings.of(config.withNbdSocket("/run/herd/nbd.sock"), Map.of()).nbdSocket())
+            .isEqualTo("/run/herd/nbd.sock");
+        assertThat(StorageSettings.nbdSocketProblem("/run/herd/nbd.sock")).isEmpty();
+        assertThat(StorageSettings.nbdSocketProblem("run/nbd.sock")).contains(
+            "the NBD socket 'run/nbd.sock' is not an absolute path: give one like /run/herd/nbd.sock");
+        assertThat(StorageSettings.nbdSocketProblem("/" + "x".repeat(107))).contains(
+            "the NBD socket's path has 108 bytes and a Unix socket's may have at most 107: choose a shorter one");
     }
 }
