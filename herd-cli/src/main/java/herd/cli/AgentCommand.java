@@ -14,6 +14,9 @@ import picocli.CommandLine.Option;
     "A server initialised with 'herd init' or added earlier just starts; with --join, a new machine waits",
     "to be added by 'herd server add NAME HOST:PORT' run against the cluster."})
 final class AgentCommand implements Callable<Integer> {
+    /** What {@code --nbd-socket} takes for no socket. */
+    private static final String NO_NBD_SOCKET = "none";
+
     @Option(names = "--data", required = true, paramLabel = "DIR", description = "The node's data directory.")
     Path data;
     @Option(names = "--join", description = "First start of a new server: wait to be added to a cluster.")
@@ -88,7 +91,7 @@ final class AgentCommand implements Callable<Integer> {
 
     /** The path as stored: null for {@code none}; refused with the reason when it cannot be a socket's. */
     static String socketSetting(String nbdSocket) {
-        if (nbdSocket.equals(Daemon.NO_NBD_SOCKET)) {
+        if (nbdSocket.equals(NO_NBD_SOCKET)) {
             return null;
         }
         var problem = herd.server.storage.StorageSettings.nbdSocketProblem(nbdSocket);

@@ -48,9 +48,6 @@ public final class Daemon implements AutoCloseable {
     /** Heartbeat, node-lost and lease timings (see CoordinatorSettings and docs/operations.md). */
     static final CoordinatorSettings COORDINATOR_SETTINGS = CoordinatorSettings.defaults();
 
-    /** What {@code --nbd-socket} takes for no socket. */
-    public static final String NO_NBD_SOCKET = "none";
-
     /**
      * A server joining: its identity, the cluster secret, its NBD address (null: the default) and its NBD
      * socket (null: none).

@@ -152,6 +152,14 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
+    /** Why {@code path} is too long for a Unix socket, if it is. */
+    public static java.util.Optional<String> socketPathProblem(String path) {
+        int bytes = path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
+        return bytes <= MAX_SOCKET_PATH_BYTES ? java.util.Optional.empty()
+            : java.util.Optional.of("its path has " + bytes + " bytes and a Unix socket's may have at most "
+                + MAX_SOCKET_PATH_BYTES + ": choose a shorter one");
+    }
+
     /** An address as the logs name it: {@code /HOST:PORT} or {@code unix:PATH}. */
     static String describe(SocketAddress address) {
         return address instanceof UnixDomainSocketAddress unix ? "unix:" + unix.getPath() : String.valueOf(address);

@@ -56,10 +56,9 @@ final class UnixSocketFile {
     }
 
     private static void checkPlace(Path path) throws IOException {
-        int length = path.toString().getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-        if (length > NbdServer.MAX_SOCKET_PATH_BYTES) {
-            throw new IOException("cannot listen for NBD on unix socket " + path + ": the path has " + length
-                + " bytes and a socket's may have at most " + NbdServer.MAX_SOCKET_PATH_BYTES + "; choose a shorter one");
+        var tooLong = NbdServer.socketPathProblem(path.toString());
+        if (tooLong.isPresent()) {
+            throw new IOException("cannot listen for NBD on unix socket " + path + ": " + tooLong.get());
         }
         Path directory = path.toAbsolutePath().getParent();
         if (directory == null || !Files.isDirectory(directory)) {

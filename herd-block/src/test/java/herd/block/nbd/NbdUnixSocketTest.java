@@ -128,7 +128,8 @@ class NbdUnixSocketTest {
         assertThatThrownBy(() -> new NbdServer(UnixDomainSocketAddress.of(inMissingDirectory), exports).start())
             .hasMessageContaining("the directory " + directory.resolve("missing") + " does not exist");
         assertThatThrownBy(() -> new NbdServer(UnixDomainSocketAddress.of(tooLong), exports).start())
-            .hasMessageContaining("a socket's may have at most 107; choose a shorter one");
+            .hasMessageContaining(": its path has " + tooLong.toString().length() + " bytes and a Unix socket's may have at"
+                + " most 107: choose a shorter one");
         assertThat(inMissingDirectory.getParent()).doesNotExist();
         assertThat(tooLong).doesNotExist();
     }

@@ -75,12 +75,7 @@ public record StorageSettings(String nbdAddress, boolean nbdAddressConfigured, O
             return java.util.Optional.of("the NBD socket '" + path + "' is not an absolute path: give one like"
                 + " /run/herd/nbd.sock");
         }
-        int bytes = path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-        if (bytes > herd.block.nbd.NbdServer.MAX_SOCKET_PATH_BYTES) {
-            return java.util.Optional.of("the NBD socket's path has " + bytes + " bytes and a Unix socket's may have at"
-                + " most " + herd.block.nbd.NbdServer.MAX_SOCKET_PATH_BYTES + ": choose a shorter one");
-        }
-        return java.util.Optional.empty();
+        return herd.block.nbd.NbdServer.socketPathProblem(path).map(problem -> "the NBD socket " + path + ": " + problem);
     }
 
     /** {@link Duration#ZERO} for {@code off}. */

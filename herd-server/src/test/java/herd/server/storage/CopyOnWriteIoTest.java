@@ -211,7 +211,7 @@ class CopyOnWriteIoTest {
         assertThat(StorageSettings.nbdSocketProblem("/run/herd/nbd.sock")).isEmpty();
         assertThat(StorageSettings.nbdSocketProblem("run/nbd.sock")).contains(
             "the NBD socket 'run/nbd.sock' is not an absolute path: give one like /run/herd/nbd.sock");
-        assertThat(StorageSettings.nbdSocketProblem("/" + "x".repeat(107))).contains(
-            "the NBD socket's path has 108 bytes and a Unix socket's may have at most 107: choose a shorter one");
+        assertThat(StorageSettings.nbdSocketProblem("/" + "x".repeat(107))).contains("the NBD socket /" + "x".repeat(107)
+            + ": its path has 108 bytes and a Unix socket's may have at most 107: choose a shorter one");
     }
 }
