@@ -8,7 +8,9 @@ import java.net.StandardSocketOptions;
 import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executors;
@@ -80,8 +82,9 @@ public final class NbdServer implements AutoCloseable {
         }
         serverSocket = listen instanceof UnixDomainSocketAddress unix ? UnixSocketFile.bind(unix, ACCEPT_BACKLOG)
             : bindTcp((InetSocketAddress) listen);
-        acceptor = Thread.ofPlatform().name("nbd-accept-" + describe(listen)).daemon().start(this::acceptLoop);
-        log.info("NBD server listening on {}", describe(serverSocket.getLocalAddress()));
+        String bound = describe(serverSocket.getLocalAddress()); // with the port chosen for port 0
+        acceptor = Thread.ofPlatform().name("nbd-accept-" + bound).daemon().start(this::acceptLoop);
+        log.info("NBD server listening on {}", bound);
     }
 
     private static ServerSocketChannel bindTcp(InetSocketAddress address) throws IOException {
@@ -108,7 +111,7 @@ public final class NbdServer implements AutoCloseable {
         try {
             return (InetSocketAddress) serverSocket.getLocalAddress();
         } catch (IOException e) {
-            throw new IllegalStateException("the NBD server for " + listen + " is closed", e);
+            throw new IllegalStateException("the NBD server for " + describe(listen) + " is closed", e);
         }
     }
 
@@ -153,10 +156,10 @@ public final class NbdServer implements AutoCloseable {
     }
 
     /** Why {@code path} is too long for a Unix socket, if it is. */
-    public static java.util.Optional<String> socketPathProblem(String path) {
-        int bytes = path.getBytes(java.nio.charset.StandardCharsets.UTF_8).length;
-        return bytes <= MAX_SOCKET_PATH_BYTES ? java.util.Optional.empty()
-            : java.util.Optional.of("its path has " + bytes + " bytes and a Unix socket's may have at most "
+    public static Optional<String> socketPathProblem(String path) {
+        int bytes = path.getBytes(StandardCharsets.UTF_8).length;
+        return bytes <= MAX_SOCKET_PATH_BYTES ? Optional.empty()
+            : Optional.of("its path has " + bytes + " bytes and a Unix socket's may have at most "
                 + MAX_SOCKET_PATH_BYTES + ": choose a shorter one");
     }
 
