@@ -71,6 +71,7 @@ public final class NodeStorage implements AutoCloseable {
         ObjectPeers peers = null;
         ObjectChannelServer channel = null;
         NbdServer nbd = null;
+        NbdServer nbdSocket = null;
         try {
             stamps = StampLog.open(dataRoot.resolve("object-stamps"), store.operations());
             maps = new StorageMaps(cluster);
@@ -89,7 +90,7 @@ public final class NodeStorage implements AutoCloseable {
                 log.info("{} serves volumes over NBD on {} from {} ({} bytes capacity)", nodeName, nbd.localAddress(),
                     directory, store.capacityBytes());
             }
-            NbdServer nbdSocket = startNbdSocket(nodeName, settings, gateway);
+            nbdSocket = startNbdSocket(nodeName, settings, gateway);
             Thread registration = Thread.ofVirtual().name("herd-storage-register").start(
                 () -> register(nodeName, store.capacityBytes(), cluster));
             DataPathWatch watch = new DataPathWatch(nodeName, maps, cluster, nodeToken, store::longestWait);
@@ -101,6 +102,9 @@ public final class NodeStorage implements AutoCloseable {
         } catch (IOException | RuntimeException e) {
             if (nbd != null) {
                 nbd.close();
+            }
+            if (nbdSocket != null) {
+                nbdSocket.close(); // and its file, which would otherwise outlast the failed start
             }
             if (channel != null) {
                 channel.close();
