@@ -7,6 +7,7 @@ import herd.block.volume.AllocationMap;
 import herd.block.volume.ObjectError;
 import herd.block.volume.ObjectIo;
 import herd.block.volume.ObjectResult;
+import herd.block.volume.UnsyncedObjects;
 import herd.blockcore.ObjectId;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -90,8 +91,8 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
      * write-back does not); the monitor guards it and every handle's users.
      */
     private final LinkedHashMap<ObjectId, ObjectHandle> openObjects = new LinkedHashMap<>();
-    /** Objects changed since their last sync, open or not: a sync forces their files. */
-    private final Set<ObjectId> unsyncedObjects = ConcurrentHashMap.newKeySet();
+    /** Objects changed, created or deleted since their last sync, open or not, and the syncs under way. */
+    private final UnsyncedObjects unsynced = new UnsyncedObjects();
     /** Every object this store holds; changed under the monitor of {@link #openObjects}. */
     private final Set<ObjectId> heldObjects = ConcurrentHashMap.newKeySet();
     /** Objects created or deleted since their last sync: their directory must be forced too. */
@@ -265,20 +266,19 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     /**
      * Makes the object's completed changes durable: forces its file (data and trailer) and, if the
      * object was created or deleted since its last sync, its directory. An absent object that was
-     * never created has nothing to sync.
+     * never created has nothing to sync. A sync of the object that another caller began first is
+     * waited for: it took the object's mark, so this one finds nothing to force.
      */
     public ObjectResult<Done> sync(ObjectId objectId) {
-        ObjectResult<Done> filesSynced = ObjectResult.done();
-        if (unsyncedObjects.remove(objectId)) {
-            filesSynced = absentIsDone(withObject(objectId, false, false, handle -> {
-                writeStaleTrailer(handle);
-                handle.file.force(false);
-                return ObjectResult.done();
-            }));
-            if (filesSynced instanceof ObjectResult.Failed<Done>) {
-                unsyncedObjects.add(objectId);
-            }
-        }
+        return unsynced.sync(objectId, taken -> taken.isEmpty() ? ObjectResult.done() : force(objectId));
+    }
+
+    private ObjectResult<Done> force(ObjectId objectId) {
+        ObjectResult<Done> filesSynced = absentIsDone(withObject(objectId, false, false, handle -> {
+            writeStaleTrailer(handle);
+            handle.file.force(false);
+            return ObjectResult.done();
+        }));
         if (filesSynced instanceof ObjectResult.Failed<Done> || !directoryChanges.remove(objectId)) {
             return filesSynced;
         }
@@ -339,7 +339,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     }
 
     private void writeBackOpenTrailers() {
-        for (ObjectId objectId : List.copyOf(unsyncedObjects)) {
+        for (ObjectId objectId : unsynced.markedNow()) {
             ObjectHandle handle;
             synchronized (openObjects) {
                 handle = closed ? null : openObjects.get(objectId); // not a use: the least recently used still close first
@@ -379,7 +379,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
-        for (ObjectId objectId : List.copyOf(unsyncedObjects)) {
+        for (ObjectId objectId : unsynced.markedNow()) {
             if (sync(objectId) instanceof ObjectResult.Failed<Done>(ObjectError error)) {
                 log.error("object store {} closes with unsynced data: {}", directory, error.describe());
             }
@@ -476,7 +476,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             }
             throw e;
         }
-        markUnsynced(handle.objectId);
+        unsynced.mark(handle.objectId);
         for (int block = firstBlock; block < endBlock; block++) {
             handle.blockChecksums[block] = crc32c(blocks, (block - firstBlock) * BLOCK_SIZE_BYTES);
             handle.setAllocated(block, true);
@@ -614,7 +614,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             return;
         }
         usedBytes.addAndGet(-(long) released * BLOCK_SIZE_BYTES);
-        markUnsynced(handle.objectId);
+        unsynced.mark(handle.objectId);
         handle.markTrailerStale(firstBlock, endBlock, true);
         writeStaleTrailer(handle);
         for (int[] run : releasedRuns) {
@@ -644,6 +644,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             heldObjects.remove(handle.objectId);
         }
         directoryChanges.add(handle.objectId);
+        unsynced.mark(handle.objectId);
         usedBytes.addAndGet(-(long) handle.allocatedBlocks() * BLOCK_SIZE_BYTES);
         try {
             handle.closeFile();
@@ -672,17 +673,6 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                         handle.staleChecksumsTo), ObjectTrailer.checksumsPosition(handle.staleChecksumsFrom));
             }
             handle.markTrailerWritten();
-        }
-    }
-
-    /**
-     * Notes that the object changed since its last sync. Looks before adding: adding a member that
-     * is there already still takes its hash bin's lock unless it heads the bin, and the threads
-     * writing to one object would queue for that lock.
-     */
-    private void markUnsynced(ObjectId objectId) {
-        if (!unsyncedObjects.contains(objectId)) {
-            unsyncedObjects.add(objectId);
         }
     }
 
@@ -854,7 +844,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             throw e;
         }
         directoryChanges.add(objectId);
-        unsyncedObjects.add(objectId);
+        unsynced.mark(objectId);
         heldObjects.add(objectId);
         return new ObjectHandle(objectId, file);
     }

@@ -10,8 +10,6 @@ import herd.blockcore.ObjectId;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * A volume as a block device: byte ranges map onto the volume's 4 MiB objects
@@ -31,8 +29,8 @@ public final class VolumeDevice implements BlockDevice {
     private final int volumeId;
     private final ObjectIo io;
     private final boolean readOnly;
-    /** Objects changed since the last flush began; a flush syncs these. */
-    private final Set<ObjectId> unflushedObjects = ConcurrentHashMap.newKeySet();
+    /** Objects changed since their last flush, and the flushes under way. */
+    private final UnsyncedObjects unflushed = new UnsyncedObjects();
 
     public VolumeDevice(String name, long sizeBytes, int volumeId, ObjectIo io) {
         this(name, sizeBytes, volumeId, io, false);
@@ -107,7 +105,7 @@ public final class VolumeDevice implements BlockDevice {
             ObjectId objectId = objectId(slice);
             ByteBuffer part = source.slice(start + (int) slice.offsetInRequest(), slice.length());
             ObjectResult<Done> result = io.write(objectId, slice.offsetInObject(), part);
-            markUnflushed(objectId);
+            unflushed.mark(objectId);
             if (result instanceof ObjectResult.Failed<Done>(ObjectError error)) {
                 return failure(error);
             }
@@ -127,7 +125,7 @@ public final class VolumeDevice implements BlockDevice {
         for (ObjectSlice slice : ObjectRanges.split(offset, length)) {
             ObjectId objectId = objectId(slice);
             ObjectResult<Done> result = io.writeZeroes(objectId, slice.offsetInObject(), slice.length(), noHole);
-            markUnflushed(objectId);
+            unflushed.mark(objectId);
             if (result instanceof ObjectResult.Failed<Done>(ObjectError error)) {
                 return failure(error);
             }
@@ -146,7 +144,7 @@ public final class VolumeDevice implements BlockDevice {
         for (ObjectSlice slice : ObjectRanges.split(offset, length)) {
             ObjectId objectId = objectId(slice);
             ObjectResult<Done> result = io.trim(objectId, slice.offsetInObject(), slice.length());
-            markUnflushed(objectId);
+            unflushed.mark(objectId);
             if (result instanceof ObjectResult.Failed<Done>(ObjectError error)) {
                 return failure(error);
             }
@@ -156,19 +154,8 @@ public final class VolumeDevice implements BlockDevice {
     }
 
     /**
-     * Notes that the object changed since the last flush. Looks before adding: adding a member
-     * that is there already still takes its hash bin's lock unless it heads the bin, and the
-     * threads writing to one object would queue for that lock.
-     */
-    private void markUnflushed(ObjectId objectId) {
-        if (!unflushedObjects.contains(objectId)) {
-            unflushedObjects.add(objectId);
-        }
-    }
-
-    /**
-     * Syncs every object changed before this call. An object is taken out of the set before it is
-     * synced, so a write that lands during the sync puts it back for the next flush. The I/O layer
+     * Syncs every object changed before this call, and waits for flushes under way that took some
+     * ({@link UnsyncedObjects}); a write that lands during the sync marks its object for the next flush. The I/O layer
      * is asked even when this device changed nothing: a volume served in the cluster gets a new
      * device at a snapshot or resize while connections opened before it keep the old one, and a
      * flush on any connection must make every connection's acknowledged writes durable (the I/O
@@ -176,17 +163,7 @@ public final class VolumeDevice implements BlockDevice {
      */
     @Override
     public DeviceResult<Done> flush() {
-        List<ObjectId> toSync = new ArrayList<>();
-        for (ObjectId objectId : unflushedObjects) {
-            if (unflushedObjects.remove(objectId)) {
-                toSync.add(objectId);
-            }
-        }
-        DeviceResult<Done> result = syncObjects(toSync);
-        if (result instanceof DeviceResult.Failed) {
-            unflushedObjects.addAll(toSync);
-        }
-        return result;
+        return deviceResult(unflushed.syncAll(io::flush));
     }
 
     @Override
@@ -260,15 +237,11 @@ public final class VolumeDevice implements BlockDevice {
 
     /** Makes the objects a FUA request changed durable. */
     private DeviceResult<Done> flushObjects(List<ObjectId> objectIds) {
-        return objectIds.isEmpty() ? DeviceResult.done() : syncObjects(objectIds);
+        return objectIds.isEmpty() ? DeviceResult.done() : deviceResult(io.flush(objectIds));
     }
 
-    private DeviceResult<Done> syncObjects(List<ObjectId> objectIds) {
-        ObjectResult<Done> result = io.flush(objectIds);
-        if (result instanceof ObjectResult.Failed<Done>(ObjectError error)) {
-            return failure(error);
-        }
-        return DeviceResult.done();
+    private static DeviceResult<Done> deviceResult(ObjectResult<Done> result) {
+        return result instanceof ObjectResult.Failed<Done>(ObjectError error) ? failure(error) : DeviceResult.done();
     }
 
     private ObjectId objectId(ObjectSlice slice) {

@@ -80,6 +80,34 @@ class ObjectStoreFrozenDiskTest {
         assertThat(read.array()).containsOnly(0x22);
     }
 
+    /**
+     * A sync that finds the object's mark taken by a sync the disk holds waits for that one: answered
+     * at once, a FLUSH would be acknowledged while the data it covers was not yet durable.
+     */
+    @Test
+    void aSyncOfAnObjectAnotherSyncIsForcingWaitsForIt() throws Exception {
+        store.close();
+        store = ObjectStore.open(mountPoint.resolve("store"), 1L << 30, Duration.ofHours(1)); // the trailer stays unwritten
+        assertThat(store.write(OBJECT, 0, filled(0x11))).isEqualTo(ObjectResult.done());
+
+        assertThat(MountCommands.run("fsfreeze", "-f", mountPoint.toString())).as("freezing the file system").isNull();
+        CompletableFuture<ObjectResult<Done>> first = CompletableFuture.supplyAsync(
+            () -> store.sync(OBJECT), runnable -> Thread.ofPlatform().daemon().start(runnable));
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+        while (store.longestWait().compareTo(Duration.ofSeconds(1)) < 0 && System.nanoTime() < deadline) {
+            Thread.sleep(100);
+        }
+        assertThat(first).as("the first sync waits for the disk (writing the object's checksums)").isNotDone();
+        CompletableFuture<ObjectResult<Done>> second = CompletableFuture.supplyAsync(
+            () -> store.sync(OBJECT), runnable -> Thread.ofPlatform().daemon().start(runnable));
+        Thread.sleep(500);
+        assertThat(second).as("the second sync answered while the first was still forcing the object").isNotDone();
+
+        assertThat(MountCommands.run("fsfreeze", "-u", mountPoint.toString())).as("thawing the file system").isNull();
+        assertThat(first.get(20, TimeUnit.SECONDS)).isEqualTo(ObjectResult.done());
+        assertThat(second.get(20, TimeUnit.SECONDS)).isEqualTo(ObjectResult.done());
+    }
+
     private static ByteBuffer filled(int value) {
         byte[] bytes = new byte[4096];
         java.util.Arrays.fill(bytes, (byte) value);

@@ -15,6 +15,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -26,6 +31,8 @@ class VolumeDeviceTest {
     @TempDir(factory = MemoryTempDirFactory.class)
     Path directory;
 
+    /** Threads of their own: the common pool may have one thread on a small machine, and a held flush takes it. */
+    private final ExecutorService threads = Executors.newCachedThreadPool();
     private ObjectStore store;
     private RecordingFlushes io;
     private VolumeDevice device;
@@ -34,6 +41,9 @@ class VolumeDeviceTest {
     private static final class RecordingFlushes implements ObjectIo {
         final ObjectStore store;
         final List<List<ObjectId>> flushes = new ArrayList<>();
+        /** When set, a flush of some objects waits for it, after counting down {@link #flushHeld}. */
+        volatile CountDownLatch holdFlushes;
+        final CountDownLatch flushHeld = new CountDownLatch(1);
 
         RecordingFlushes(ObjectStore store) {
             this.store = store;
@@ -65,8 +75,19 @@ class VolumeDeviceTest {
         }
 
         @Override
-        public synchronized ObjectResult<Done> flush(Collection<ObjectId> objectIds) {
-            flushes.add(List.copyOf(objectIds));
+        public ObjectResult<Done> flush(Collection<ObjectId> objectIds) {
+            synchronized (this) {
+                flushes.add(List.copyOf(objectIds));
+            }
+            CountDownLatch hold = holdFlushes;
+            if (hold != null && !objectIds.isEmpty()) {
+                flushHeld.countDown();
+                try {
+                    assertThat(hold.await(10, TimeUnit.SECONDS)).as("flush released").isTrue();
+                } catch (InterruptedException e) {
+                    throw new AssertionError(e);
+                }
+            }
             return store.flush(objectIds);
         }
     }
@@ -80,6 +101,7 @@ class VolumeDeviceTest {
 
     @AfterEach
     void close() throws IOException {
+        threads.shutdownNow();
         store.close();
     }
 
@@ -96,6 +118,23 @@ class VolumeDeviceTest {
         assertThat(io.flushes.get(1)).containsExactly(ObjectId.of(12, 3));
         // still asked: the I/O layer may hold changes made through another device of the volume
         assertThat(io.flushes.get(2)).isEmpty();
+    }
+
+    @Test
+    void aFlushThatBeginsWhileAnotherIsSyncingAnswersOnlyOnceThatOneIsDone() throws Exception {
+        io.holdFlushes = new CountDownLatch(1);
+        device.write(0, ByteBuffer.allocate(10), false);
+        CompletableFuture<DeviceResult<Done>> first = CompletableFuture.supplyAsync(device::flush, threads);
+        assertThat(io.flushHeld.await(10, TimeUnit.SECONDS)).isTrue();
+
+        // as a FLUSH on another connection does: the write was acknowledged before it was received
+        CompletableFuture<DeviceResult<Done>> second = CompletableFuture.supplyAsync(device::flush, threads);
+        Thread.sleep(200);
+        assertThat(second).as("the second flush answered while the write was still being synced").isNotDone();
+
+        io.holdFlushes.countDown();
+        assertThat(first.get(10, TimeUnit.SECONDS)).isEqualTo(DeviceResult.done());
+        assertThat(second.get(10, TimeUnit.SECONDS)).isEqualTo(DeviceResult.done());
     }
 
     @Test

@@ -5,18 +5,16 @@ import herd.block.volume.AllocationMap;
 import herd.block.volume.ObjectError;
 import herd.block.volume.ObjectIo;
 import herd.block.volume.ObjectResult;
+import herd.block.volume.UnsyncedObjects;
 import herd.blockcore.ObjectId;
 import herd.blockcore.volume.ObjectMap;
 import herd.blockcore.volume.WritePlan;
 import herd.blockcore.volume.WriteTarget;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
 import java.util.Collection;
 import java.util.List;
 import java.util.Optional;
-import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
@@ -52,8 +50,8 @@ final class CopyOnWriteIo implements ObjectIo {
     private final AtomicReference<VolumeView> view;
     private final ReentrantReadWriteLock switchLock = new ReentrantReadWriteLock();
     private final ReentrantLock[] firstWriteLocks = new ReentrantLock[FIRST_WRITE_STRIPES];
-    /** Own objects changed since the last flush began. */
-    private final Set<ObjectId> unflushed = ConcurrentHashMap.newKeySet();
+    /** Own objects changed since their last flush, and the flushes under way. */
+    private final UnsyncedObjects unflushed = new UnsyncedObjects();
 
     CopyOnWriteIo(ObjectIo store, InodeCommitter committer, VolumeView initial) {
         this.store = store;
@@ -130,8 +128,9 @@ final class CopyOnWriteIo implements ObjectIo {
                 return ObjectResult.done();
             }
             ObjectId own = ObjectId.of(current.volumeId(), objectId.index());
-            unflushed.add(own);
-            return store.trim(own, offsetInObject, length);
+            ObjectResult<Done> result = store.trim(own, offsetInObject, length);
+            unflushed.mark(own); // after the change: a flush that takes the mark covers it
+            return result;
         } finally {
             switchLock.readLock().unlock();
         }
@@ -156,17 +155,7 @@ final class CopyOnWriteIo implements ObjectIo {
     /** Syncs every own object changed before this call (a superset of {@code objectIds}, whose ids may be stale). */
     @Override
     public ObjectResult<Done> flush(Collection<ObjectId> objectIds) {
-        List<ObjectId> toSync = new ArrayList<>();
-        for (ObjectId objectId : unflushed) {
-            if (unflushed.remove(objectId)) {
-                toSync.add(objectId);
-            }
-        }
-        ObjectResult<Done> result = store.flush(toSync);
-        if (result instanceof ObjectResult.Failed<Done>) {
-            unflushed.addAll(toSync);
-        }
-        return result;
+        return unflushed.syncAll(store::flush);
     }
 
     /**
@@ -199,7 +188,7 @@ final class CopyOnWriteIo implements ObjectIo {
 
     private ObjectResult<Done> applyOwn(ObjectId own, ObjectOperation operation) {
         ObjectResult<Done> result = operation.applyTo(own);
-        unflushed.add(own);
+        unflushed.mark(own);
         return result;
     }
 
