@@ -11,11 +11,14 @@ final class NbdRequests {
 
     /** Empty when the request may be served, else the error to answer it with. */
     static Optional<DeviceError> validate(NbdRequest request, Limits limits) {
+        // FUA is valid on every command once NBD_FLAG_SEND_FUA is advertised (always, here): the
+        // protocol says the server must accept it, and older qemu sets it on its flushes. A command
+        // that writes nothing has nothing for it to make durable.
         int allowedFlags = switch (request.type()) {
-            case NbdProtocol.CMD_READ, NbdProtocol.CMD_FLUSH -> 0;
-            case NbdProtocol.CMD_WRITE, NbdProtocol.CMD_TRIM -> NbdProtocol.CMD_FLAG_FUA;
+            case NbdProtocol.CMD_READ, NbdProtocol.CMD_FLUSH, NbdProtocol.CMD_WRITE, NbdProtocol.CMD_TRIM ->
+                    NbdProtocol.CMD_FLAG_FUA;
             case NbdProtocol.CMD_WRITE_ZEROES -> NbdProtocol.CMD_FLAG_FUA | NbdProtocol.CMD_FLAG_NO_HOLE;
-            case NbdProtocol.CMD_BLOCK_STATUS -> NbdProtocol.CMD_FLAG_REQ_ONE;
+            case NbdProtocol.CMD_BLOCK_STATUS -> NbdProtocol.CMD_FLAG_FUA | NbdProtocol.CMD_FLAG_REQ_ONE;
             default -> -1;
         };
         if (allowedFlags < 0) {

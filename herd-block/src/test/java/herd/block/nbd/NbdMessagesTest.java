@@ -77,7 +77,14 @@ class NbdMessagesTest {
         assertThat(validate(NbdProtocol.CMD_WRITE, 0, 0, NbdProtocol.MAX_PAYLOAD_BYTES + 1L,
                 new NbdRequests.Limits(1L << 40, false, true))).map(DeviceError::message)
                 .hasValueSatisfying(message -> assertThat(message).contains("exceeds the maximum"));
-        assertThat(validate(NbdProtocol.CMD_READ, NbdProtocol.CMD_FLAG_FUA, 0, 1, WRITABLE)).isPresent();
+        // FUA is accepted on every command (older qemu sets it on flushes); other flags only where they mean something
+        assertThat(validate(NbdProtocol.CMD_READ, NbdProtocol.CMD_FLAG_FUA, 0, 1, WRITABLE)).isEmpty();
+        assertThat(validate(NbdProtocol.CMD_FLUSH, NbdProtocol.CMD_FLAG_FUA, 0, 0, WRITABLE)).isEmpty();
+        assertThat(validate(NbdProtocol.CMD_BLOCK_STATUS, NbdProtocol.CMD_FLAG_FUA | NbdProtocol.CMD_FLAG_REQ_ONE, 0,
+                4096, WRITABLE)).isEmpty();
+        assertThat(validate(NbdProtocol.CMD_READ, NbdProtocol.CMD_FLAG_NO_HOLE, 0, 1, WRITABLE)).map(DeviceError::message)
+                .hasValueSatisfying(message -> assertThat(message).contains("are not valid for"));
+        assertThat(validate(NbdProtocol.CMD_FLUSH, NbdProtocol.CMD_FLAG_REQ_ONE, 0, 0, WRITABLE)).isPresent();
         assertThat(validate(NbdProtocol.CMD_WRITE_ZEROES, NbdProtocol.CMD_FLAG_NO_HOLE | NbdProtocol.CMD_FLAG_FUA, 0,
                 4096, WRITABLE)).isEmpty();
         assertThat(validate(5, 0, 0, 4096, WRITABLE)).map(DeviceError::message)
