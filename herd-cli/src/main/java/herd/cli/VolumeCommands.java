@@ -79,8 +79,10 @@ public final class VolumeCommands {
 
         @Override
         public Integer call() {
-            ObjectNode body = JSON.createObjectNode().put("name", name).put("sizeBytes", parseSize(size))
-                .put("copies", copies == null ? 0 : copies).put("tag", tag);
+            ObjectNode body = JSON.createObjectNode().put("name", name).put("sizeBytes", parseSize(size)).put("tag", tag);
+            if (copies != null) {
+                body.put("copies", copies); // left out: the cluster's default
+            }
             JsonNode created = post("/v1/volumes", body);
             print(created, "created volume " + name + " (id " + created.path("id").asLong() + ", "
                 + Sizes.format(created.path("sizeBytes").asLong()) + copiesText(created) + ")");

@@ -16,7 +16,7 @@ class VolumeCommandsTest {
             assertThat(run.exitCode()).isZero();
             assertThat(run.out()).isEqualTo("created volume vm1 (id 7, 1G, 2 copies)\n");
             assertThat(JSON.readTree(api.last("POST", "/v1/volumes").body()))
-                .isEqualTo(JSON.readTree("{\"name\":\"vm1\",\"sizeBytes\":1073741824,\"copies\":0,\"tag\":\"\"}"));
+                .isEqualTo(JSON.readTree("{\"name\":\"vm1\",\"sizeBytes\":1073741824,\"tag\":\"\"}"));
         }
     }
 

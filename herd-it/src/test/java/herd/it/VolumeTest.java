@@ -114,6 +114,11 @@ class VolumeTest {
              BufferedReader output = new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8))) {
             interact(commands, output, "write -P 0x11 0 6M", "wrote");
             herd("volume", "snapshot", "db", "db.before");
+            // rollbacks refused for their snapshot change nothing: the connected client goes on writing
+            herd("volume", "create", "other", "16M");
+            herd("volume", "snapshot", "other", "other.s");
+            assertRefused(herd(false, "volume", "rollback", "db", "nope"), "there is no snapshot named 'nope'");
+            assertRefused(herd(false, "volume", "rollback", "db", "other.s"), "was not taken of volume 'db'");
             interact(commands, output, "write -P 0x22 2M 6M", "wrote");
             interact(commands, output, "flush", "");
             commands.write("quit\n");
@@ -126,10 +131,10 @@ class VolumeTest {
         qemuIo("db", "read -P 0x11 0 2M", "read -P 0x22 2M 6M", "read -P 0 8M 8M");
 
         assertRefused(herd(false, "volume", "create", "big", "1G", "--copies", "2"), "span 1 zone(s)");
+        assertRefused(herd(false, "volume", "create", "none", "16M", "--copies", "0"), "\"copies\" must be a whole number of 1 or more");
         assertRefused(herd(false, "volume", "create", "db", "1G"), "the name 'db' is taken");
         assertRefused(herd(false, "volume", "create", "empty", "0"), "size 0 bytes is not valid");
         assertRefused(herd(false, "volume", "create", "odd", "ten"), "is not a size");
-        assertRefused(herd(false, "volume", "rollback", "db", "nope"), "there is no snapshot named 'nope'");
         Path spare = root.resolve("spare");
         HerdCluster.CliResult relativeSocket = HerdCluster.cli("init", "--name", "s9", "--address", "127.0.0.1:1",
             "--data", spare.toString(), "--nbd-socket", "nbd.sock");
@@ -137,7 +142,7 @@ class VolumeTest {
         assertThat(relativeSocket.stderr()).contains("the NBD socket 'nbd.sock' is not an absolute path");
         assertThat(spare).as("nothing written for a refused init").doesNotExist();
         assertRefused(herd(false, "volume", "resize", "db", "8M"), "volumes only grow");
-        assertThat(herd("volume", "list").stdout()).doesNotContain("big").doesNotContain("empty").doesNotContain("odd");
+        assertThat(herd("volume", "list").stdout()).doesNotContain("big").doesNotContain("empty").doesNotContain("odd").doesNotContain("none");
 
         herd("volume", "rollback", "db", "db.before");
         qemuIo("db", "read -P 0x11 0 6M", "read -P 0 6M 10M");

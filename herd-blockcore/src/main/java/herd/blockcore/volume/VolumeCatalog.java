@@ -226,8 +226,8 @@ public final class VolumeCatalog {
      * becomes reclaimable. O(1).
      */
     public CatalogResult rollback(String volumeName, String snapshotName) {
-        Optional<CatalogResult.Refused> refusal = firstOf(
-            findWorking(volumeName, "roll back"), findSnapshot(snapshotName), checkIdsLeft(1));
+        Optional<CatalogResult.Refused> refusal =
+            rollbackRefusal(volumeName, byName(volumeName), snapshotName, byName(snapshotName)).or(() -> checkIdsLeft(1));
         if (refusal.isPresent()) {
             return refusal.get();
         }
@@ -236,10 +236,6 @@ public final class VolumeCatalog {
         if (volume.attachedNode().isPresent()) {
             return attachedRefusal(volume, "roll back");
         }
-        if (snapshot.lineageId() != volume.lineageId()) {
-            return refused(RefusalCode.CONFLICT, "snapshot '" + snapshotName + "' was not taken of volume '"
-                + volumeName + "': roll back to one of its own snapshots, or clone '" + snapshotName + "'" + TREE_HINT);
-        }
         Volume rolledBack = volume.withId((int) nextId).withParent(snapshot.id()).withSize(snapshot.sizeBytes());
         Draft draft = draft();
         // The old id has no dependants (snapshots take over ids), but it may have been the last
@@ -247,6 +243,22 @@ public final class VolumeCatalog {
         draft.removeAndPrune(volume);
         draft.put(rolledBack);
         return new CatalogResult.Changed(draft.build(nextId + 1), List.of(rolledBack));
+    }
+
+    /**
+     * Why the volume (as found by its name) cannot be rolled back to the snapshot, whether or not it
+     * is attached. The API asks before it stops serving an attached volume for the rollback, so that a
+     * rollback refused for its snapshot leaves the volume's clients connected.
+     */
+    public static Optional<CatalogResult.Refused> rollbackRefusal(String volumeName, Optional<Volume> volume,
+            String snapshotName, Optional<Volume> snapshot) {
+        Optional<CatalogResult.Refused> missing =
+            firstOf(workingRefusal(volumeName, volume, "roll back"), snapshotRefusal(snapshotName, snapshot));
+        if (missing.isPresent() || snapshot.get().lineageId() == volume.get().lineageId()) {
+            return missing;
+        }
+        return Optional.of(refused(RefusalCode.CONFLICT, "snapshot '" + snapshotName + "' was not taken of volume '"
+            + volumeName + "': roll back to one of its own snapshots, or clone '" + snapshotName + "'" + TREE_HINT));
     }
 
     /** Records that {@code node}'s gateway serves the volume; attaching again to the same node is a no-op. */
@@ -341,7 +353,10 @@ public final class VolumeCatalog {
     }
 
     private Optional<CatalogResult.Refused> findWorking(String name, String action) {
-        Optional<Volume> volume = byName(name);
+        return workingRefusal(name, byName(name), action);
+    }
+
+    private static Optional<CatalogResult.Refused> workingRefusal(String name, Optional<Volume> volume, String action) {
         if (volume.isEmpty()) {
             return Optional.of(notFound("volume", name));
         }
@@ -353,7 +368,10 @@ public final class VolumeCatalog {
     }
 
     private Optional<CatalogResult.Refused> findSnapshot(String name) {
-        Optional<Volume> snapshot = byName(name);
+        return snapshotRefusal(name, byName(name));
+    }
+
+    private static Optional<CatalogResult.Refused> snapshotRefusal(String name, Optional<Volume> snapshot) {
         if (snapshot.isEmpty()) {
             return Optional.of(notFound("snapshot", name));
         }

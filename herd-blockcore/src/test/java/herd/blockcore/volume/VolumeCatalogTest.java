@@ -96,6 +96,12 @@ class VolumeCatalogTest {
         assertThat(refused(catalog.rollback("db", "other.s")).message()).contains("was not taken of volume 'db'");
         VolumeCatalog attached = catalog.attach("db", "n1").orElseThrow();
         assertThat(refused(attached.rollback("db", "s1")).message()).contains("attached to node 'n1'");
+        // what the API asks before it detaches the volume: the snapshot's faults, whatever the attachment
+        assertThat(VolumeCatalog.rollbackRefusal("db", attached.byName("db"), "other.s", attached.byName("other.s")))
+            .hasValueSatisfying(refusal -> assertThat(refusal.message()).contains("was not taken of volume 'db'"));
+        assertThat(VolumeCatalog.rollbackRefusal("db", attached.byName("db"), "nope", attached.byName("nope")))
+            .hasValueSatisfying(refusal -> assertThat(refusal.message()).contains("there is no snapshot named 'nope'"));
+        assertThat(VolumeCatalog.rollbackRefusal("db", attached.byName("db"), "s1", attached.byName("s1"))).isEmpty();
         VolumeCatalog rolledBack = catalog.rollback("db", "s1").orElseThrow();
         Volume db = rolledBack.byName("db").orElseThrow();
         assertThat(db.parentId()).isEqualTo(rolledBack.byName("s1").orElseThrow().id());

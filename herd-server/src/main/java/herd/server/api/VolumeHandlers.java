@@ -3,12 +3,16 @@ package herd.server.api;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import herd.blockcore.volume.CatalogResult;
+import herd.blockcore.volume.Volume;
+import herd.blockcore.volume.VolumeCatalog;
 import herd.core.ErrorCode;
 import herd.core.command.Command;
 import herd.core.command.Outcome;
 import herd.core.command.Query;
 import herd.core.command.QueryResult;
 import herd.core.volume.VolumeRecord;
+import herd.core.volume.VolumeRules;
 import herd.core.volume.VolumeRow;
 import herd.core.volume.VolumeTreeNode;
 import herd.server.ClusterAccess;
@@ -16,6 +20,7 @@ import herd.server.storage.Sizes;
 import herd.server.storage.VolumeCheck;
 import herd.server.storage.VolumeGateway;
 import java.io.IOException;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 
 /**
@@ -130,7 +135,7 @@ final class VolumeHandlers {
         JsonNode body = request.jsonBody();
         String name = requiredText(body, "name");
         long sizeBytes = size(body);
-        int copies = body.path("copies").asInt(0); // 0: the cluster's default (herd storage format)
+        int copies = copies(body);
         String tag = body.path("tag").asText("");
         submit(new Command.CreateVolume(name, sizeBytes, copies, tag, System.currentTimeMillis()));
         respondWith(request, 201, name);
@@ -158,6 +163,7 @@ final class VolumeHandlers {
 
     private void rollback(ApiServer.Request request, String name) throws ApiException, IOException {
         String snapshot = requiredText(request.jsonBody(), "snapshot");
+        refuseRollbackToWrongSnapshot(name, snapshot);
         detachIfServedHere(name);
         submit(new Command.RollbackVolume(name, snapshot));
         respondWith(request, 200, name);
@@ -202,6 +208,24 @@ final class VolumeHandlers {
         report.problems().forEach(problem -> problems.addObject().put("index", problem.index())
             .put("object", problem.object().hex()).put("node", problem.node()).put("problem", problem.problem()));
         ApiServer.Responses.json(request.exchange(), 200, body);
+    }
+
+    /**
+     * Refuses a rollback the catalog would refuse for its names (a missing snapshot, one of another
+     * volume) before the volume is detached for it: a refused command changes nothing, and
+     * detaching would have cut off the volume's clients.
+     */
+    private void refuseRollbackToWrongSnapshot(String name, String snapshot) throws ApiException {
+        Optional<CatalogResult.Refused> refusal =
+            VolumeCatalog.rollbackRefusal(name, liveEntry(name), snapshot, liveEntry(snapshot));
+        if (refusal.isPresent()) {
+            throw ApiException.of(VolumeRules.rejection(refusal.get()));
+        }
+    }
+
+    private Optional<Volume> liveEntry(String name) throws ApiException {
+        return cluster.query(new Query.VolumeInfo(name), true) instanceof QueryResult.VolumeDetail detail
+            ? Optional.of(detail.row().volume().toVolume()) : Optional.empty();
     }
 
     /** Stops serving the volume here before a change that needs it detached; refuses when another node serves it. */
@@ -282,6 +306,19 @@ final class VolumeHandlers {
             }
         }
         throw ApiException.badRequest("the body needs \"sizeBytes\": a number of bytes or a size like \"10G\"");
+    }
+
+    /** The copies asked for; 0, the cluster's default (herd storage format), when the body leaves them out. */
+    private static int copies(JsonNode body) throws ApiException {
+        JsonNode copies = body.path("copies");
+        if (copies.isMissingNode() || copies.isNull()) {
+            return 0;
+        }
+        if (!copies.isIntegralNumber() || !copies.canConvertToInt() || copies.asInt() < 1) {
+            throw ApiException.badRequest("\"copies\" must be a whole number of 1 or more, not " + copies
+                + "; leave it out for the cluster's default (herd storage format)");
+        }
+        return copies.asInt();
     }
 
     private static String requiredText(JsonNode body, String field) throws ApiException {
