@@ -346,7 +346,12 @@ final class NbdConnection {
             return ByteBuffer.wrap(payload);
         }
         ByteBuffer payload = buffers.take(length);
-        raw.readFully(payload.duplicate());
+        try {
+            raw.readFully(payload.duplicate());
+        } catch (IOException e) { // the client left mid-payload: no request will give the buffer back
+            buffers.giveBack(payload);
+            throw e;
+        }
         return payload;
     }
 

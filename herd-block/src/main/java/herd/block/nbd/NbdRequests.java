@@ -37,9 +37,11 @@ final class NbdRequests {
         }
         if (request.offset() < 0 || request.offset() > limits.exportSizeBytes()
                 || request.length() > limits.exportSizeBytes() - request.offset()) {
-            return invalid(request.commandName() + " at offset " + Long.toUnsignedString(request.offset())
-                    + " of " + request.length() + " bytes goes beyond the end of the export ("
-                    + limits.exportSizeBytes() + " bytes)");
+            // the protocol asks for ENOSPC on writes beyond the end, EINVAL on the rest
+            Errno errno = request.isWrite() || request.type() == NbdProtocol.CMD_WRITE_ZEROES ? Errno.ENOSPC : Errno.EINVAL;
+            return Optional.of(new DeviceError(errno, request.commandName() + " at offset "
+                    + Long.toUnsignedString(request.offset()) + " of " + request.length()
+                    + " bytes goes beyond the end of the export (" + limits.exportSizeBytes() + " bytes)"));
         }
         boolean changesData = request.isWrite() || request.type() == NbdProtocol.CMD_TRIM
                 || request.type() == NbdProtocol.CMD_WRITE_ZEROES;

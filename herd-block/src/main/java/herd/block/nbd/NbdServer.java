@@ -115,6 +115,11 @@ public final class NbdServer implements AutoCloseable {
         }
     }
 
+    /** The payload buffers every connection of this server shares (for tests). */
+    PayloadBuffers payloadBuffers() {
+        return buffers;
+    }
+
     private void acceptLoop() {
         while (!closed) {
             SocketChannel channel;

@@ -56,6 +56,15 @@ final class PayloadBuffers {
         }
     }
 
+    /** Direct memory taken and not given back (for tests: it is zero when no request holds a buffer). */
+    long directBytesInUse() {
+        long free = 0;
+        for (Map.Entry<Integer, ConcurrentLinkedDeque<ByteBuffer>> sizeClass : freeDirect.entrySet()) {
+            free += (long) sizeClass.getKey() * sizeClass.getValue().size();
+        }
+        return directBytes.get() - free;
+    }
+
     private static int sizeClass(int length) {
         return Math.max(POOLED_MIN_BYTES, Integer.highestOneBit(length - 1) << 1);
     }

@@ -74,6 +74,13 @@ class NbdMessagesTest {
         assertThat(validate(NbdProtocol.CMD_READ, 0, (1 << 20) - 10, 11, WRITABLE)).map(DeviceError::errno)
                 .contains(Errno.EINVAL);
         assertThat(validate(NbdProtocol.CMD_READ, 0, -1, 1, WRITABLE)).map(DeviceError::errno).contains(Errno.EINVAL);
+        // beyond the end: writes get ENOSPC, as the protocol asks; reads and trims EINVAL
+        assertThat(validate(NbdProtocol.CMD_WRITE, 0, (1 << 20) - 10, 11, WRITABLE)).map(DeviceError::errno)
+                .contains(Errno.ENOSPC);
+        assertThat(validate(NbdProtocol.CMD_WRITE_ZEROES, 0, 1 << 20, 4096, WRITABLE)).map(DeviceError::errno)
+                .contains(Errno.ENOSPC);
+        assertThat(validate(NbdProtocol.CMD_TRIM, 0, 1 << 20, 4096, WRITABLE)).map(DeviceError::errno)
+                .contains(Errno.EINVAL);
         assertThat(validate(NbdProtocol.CMD_WRITE, 0, 0, NbdProtocol.MAX_PAYLOAD_BYTES + 1L,
                 new NbdRequests.Limits(1L << 40, false, true))).map(DeviceError::message)
                 .hasValueSatisfying(message -> assertThat(message).contains("exceeds the maximum"));

@@ -18,6 +18,8 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongPredicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -33,6 +35,7 @@ class NbdProtocolTest {
 
     private static ObjectStore store;
     private static NbdServer server;
+    private static ExportResolver resolver;
 
     @BeforeAll
     static void startServer() throws IOException {
@@ -40,7 +43,7 @@ class NbdProtocolTest {
         MapExportResolver exports = new MapExportResolver(Map.of(
                 "vol", new VolumeDevice("vol", EXPORT_BYTES, 1, store),
                 "ro", new VolumeDevice("ro", EXPORT_BYTES, 2, store, true)));
-        server = new NbdServer(new InetSocketAddress("127.0.0.1", 0), new ExportResolver() {
+        resolver = new ExportResolver() {
             @Override
             public ExportResolution resolve(String exportName) {
                 return exportName.equals("moved") ? new ExportResolution.Refused("attached on node n2")
@@ -51,7 +54,8 @@ class NbdProtocolTest {
             public List<String> exportNames() {
                 return exports.exportNames();
             }
-        });
+        };
+        server = new NbdServer(new InetSocketAddress("127.0.0.1", 0), resolver);
         server.start();
     }
 
@@ -114,6 +118,43 @@ class NbdProtocolTest {
             assertThat(reply.error()).isZero();
             assertThat(reply.payload()).hasSize(4096);
         }
+    }
+
+    @Test
+    void writeBeyondTheEndIsEnospcItsDataSkippedAndTheConnectionGoesOn() throws IOException {
+        try (RawNbdClient client = connect("vol", false)) {
+            client.sendRequest(0, NbdProtocol.CMD_WRITE, 1, EXPORT_BYTES - 4096, 8192, new byte[8192]);
+            assertThat(client.readReply(cookie -> 0).error()).isEqualTo(Errno.ENOSPC.code());
+
+            client.sendRequest(0, NbdProtocol.CMD_READ, 2, EXPORT_BYTES - 4096, 4096, null);
+            RawNbdClient.Reply reply = client.readReply(cookie -> 4096);
+            assertThat(reply.error()).isZero();
+            assertThat(reply.payload()).hasSize(4096);
+        }
+    }
+
+    @Test
+    void aClientLeavingInTheMiddleOfAWritesDataLeavesNoBufferTaken() throws Exception {
+        // a server of its own: the shared one's buffers may have reached their budget, and heap buffers are not counted
+        try (NbdServer fresh = new NbdServer(new InetSocketAddress("127.0.0.1", 0), resolver)) {
+            fresh.start();
+            PayloadBuffers buffers = fresh.payloadBuffers();
+            try (RawNbdClient client = new RawNbdClient(fresh.localAddress())) {
+                assertThat(client.go("vol")).isNull();
+                client.sendRequest(0, NbdProtocol.CMD_WRITE, 1, 0, 1 << 20, new byte[4096]);
+                awaitDirectBytesInUse(buffers, inUse -> inUse > 0, "the write's data waits in a buffer");
+            } // and the client leaves
+            awaitDirectBytesInUse(buffers, inUse -> inUse == 0, "the buffer is given back");
+        }
+    }
+
+    private static void awaitDirectBytesInUse(PayloadBuffers buffers, LongPredicate expected, String what)
+            throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+        while (!expected.test(buffers.directBytesInUse()) && System.nanoTime() < deadline) {
+            Thread.sleep(20);
+        }
+        assertThat(buffers.directBytesInUse()).as(what).matches(expected::test);
     }
 
     @Test
