@@ -294,15 +294,23 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         }
     }
 
-    /** Deletes the object and frees its space; deleting an absent object, or one whose file is missing, is done. */
+    /**
+     * Deletes the object and frees its space; deleting an absent object, one whose file is missing or
+     * one whose trailer is damaged (as a replacement does first) is done.
+     */
     public ObjectResult<Done> delete(ObjectId objectId) {
         if (forgetMissingFile(objectId)) {
             return ObjectResult.done();
         }
-        return absentIsDone(withObject(objectId, false, true, handle -> {
+        ObjectResult<Done> deleted = absentIsDone(withObject(objectId, false, true, handle -> {
             deleteLocked(handle);
             return ObjectResult.done();
         }));
+        if (deleted instanceof ObjectResult.Failed<Done>(ObjectError.Corrupt damaged)
+                && damaged.blockIndex() == ObjectError.Corrupt.TRAILER_DAMAGED) {
+            return deleteDamagedFile(objectId);
+        }
+        return deleted;
     }
 
     /**
@@ -742,7 +750,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                     return create && isNoSpace(e) ? fileSystemFull(objectId, ObjectTrailer.BYTES, e)
                             : ioFailure(objectId, "cannot open: " + e.getMessage());
                 } catch (ObjectTrailer.DamagedException e) {
-                    return ioFailure(objectId, "cannot open: " + e.getMessage());
+                    return ObjectResult.failed(trailerDamaged(objectId, e.getMessage()));
                 }
                 openObjects.put(objectId, handle);
                 closeIdleObjects();
@@ -759,6 +767,37 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             log.warn("{} (expected at {}); this copy is damaged", missing.describe(), dataPath(objectId));
         }
         return missing;
+    }
+
+    /** A held object whose trailer cannot be read back: a damaged copy, logged the first time it is met. */
+    private ObjectError.Corrupt trailerDamaged(ObjectId objectId, String detail) {
+        ObjectError.Corrupt damaged = new ObjectError.Corrupt(objectId, ObjectError.Corrupt.TRAILER_DAMAGED);
+        if (corruptions.put(damaged, Boolean.TRUE) == null) {
+            log.warn("{} ({}); this copy is damaged", damaged.describe(), detail);
+        }
+        return damaged;
+    }
+
+    /**
+     * Deletes a copy whose trailer is damaged: no handle can open it, so its file goes by its name.
+     * Its blocks stay counted as used until the store is opened again, as a missing file's do: the
+     * trailer held how many there were.
+     */
+    private ObjectResult<Done> deleteDamagedFile(ObjectId objectId) {
+        synchronized (openObjects) {
+            if (openObjects.containsKey(objectId)) { // opened meanwhile, so no longer damaged: delete it as usual
+                return delete(objectId);
+            }
+            try {
+                Files.deleteIfExists(dataPath(objectId));
+            } catch (IOException e) {
+                return ioFailure(objectId, "cannot delete its damaged file: " + e);
+            }
+            heldObjects.remove(objectId);
+        }
+        directoryChanges.add(objectId);
+        unsynced.mark(objectId);
+        return ObjectResult.done();
     }
 
     /**

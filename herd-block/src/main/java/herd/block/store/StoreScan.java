@@ -138,7 +138,7 @@ final class StoreScan {
         try {
             ObjectTrailer.checkHeader(header);
         } catch (ObjectTrailer.DamagedException e) {
-            log.error("object {} is damaged ({}); it reads as an I/O error until repaired", dataFile, e.getMessage());
+            log.error("object {} is damaged ({}); the copy is replaced from another node's when it is next used", dataFile, e.getMessage());
             return ObjectId.OBJECT_SIZE_BYTES;
         }
         long[] words = new long[AllocationMap.WORDS];

@@ -21,18 +21,30 @@ public sealed interface ObjectError {
     }
 
     /**
-     * A block's data does not match its checksum, or ({@link #FILE_MISSING}) the copy's whole file is
-     * gone: either way this copy must not be served and is replaced from a good one.
+     * A block's data does not match its checksum, or the whole copy is unusable: its file is gone
+     * ({@link #FILE_MISSING}) or its trailer is damaged ({@link #TRAILER_DAMAGED}). Either way this
+     * copy must not be served and is replaced from a good one (a whole copy by a whole copy).
      */
     record Corrupt(ObjectId objectId, int blockIndex) implements ObjectError {
         /** The block index of a copy whose file left the store's directory behind the store's back. */
         public static final int FILE_MISSING = -1;
+        /** The block index of a copy whose trailer (every block's checksum, the allocation map) is damaged. */
+        public static final int TRAILER_DAMAGED = -2;
+
+        /** Whether the whole copy is unusable, not one block of it. */
+        public boolean wholeCopy() {
+            return blockIndex < 0;
+        }
 
         @Override
         public String describe() {
             if (blockIndex == FILE_MISSING) {
                 return "object " + objectId + ": its file is missing from the store (removed outside herd, or "
                         + "lost by the file system)";
+            }
+            if (blockIndex == TRAILER_DAMAGED) {
+                return "object " + objectId + ": its trailer (the checksums and allocation map of its blocks) is "
+                        + "damaged, so none of its blocks can be trusted";
             }
             return "object " + objectId + " block " + blockIndex + " (bytes "
                     + (long) blockIndex * AllocationMap.BLOCK_SIZE_BYTES + "..+"

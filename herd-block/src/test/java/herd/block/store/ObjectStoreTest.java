@@ -204,6 +204,36 @@ class ObjectStoreTest {
     }
 
     /**
+     * A trailer that cannot be read back (a bad header; a file of the wrong length) leaves no block of
+     * the copy to trust: the whole copy is damaged, like a lost file, to be replaced; deleting it (as
+     * a replacement does first) is done, and the object can then be written anew.
+     */
+    @Test
+    void aCopyWhoseTrailerIsDamagedIsADamagedCopyUntilDeleted() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 7)));
+        store.close();
+        try (RandomAccessFile file = new RandomAccessFile(store.dataPath(A).toFile(), "rw")) {
+            file.seek(ObjectTrailer.OFFSET);
+            file.writeInt(0xdeadbeef);
+        }
+        store = ObjectStore.open(directory, 64 * MIB);
+        ObjectError.Corrupt damaged = new ObjectError.Corrupt(A, ObjectError.Corrupt.TRAILER_DAMAGED);
+
+        assertThat(store.read(A, 0, ByteBuffer.allocate(BLOCK))).isEqualTo(failed(damaged));
+        assertThat(store.allocation(A)).isEqualTo(failed(damaged));
+        assertThat(store.write(A, BLOCK, ByteBuffer.wrap(filled(BLOCK, 8)))).isEqualTo(failed(damaged));
+        assertThat(store.corruptionsSeen()).contains(damaged);
+        assertThat(damaged.wholeCopy()).isTrue();
+        assertThat(damaged.describe()).contains("its trailer (the checksums and allocation map of its blocks) is damaged");
+
+        assertThat(store.delete(A)).isEqualTo(ObjectResult.done());
+        assertThat(store.list()).doesNotContain(A);
+        assertThat(Files.exists(store.dataPath(A))).isFalse();
+        assertThat(store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 9)))).isEqualTo(ObjectResult.done());
+        assertThat(read(A, 0, BLOCK)).isEqualTo(filled(BLOCK, 9));
+    }
+
+    /**
      * A file removed while the store has it open serves from the open file, whole, until the store
      * closes it; then it is a damaged copy. Changes made before it was closed and not synced went with
      * it, so a sync says so too.

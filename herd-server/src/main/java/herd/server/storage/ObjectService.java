@@ -115,28 +115,33 @@ public final class ObjectService implements ObjectChannelServer.Copies {
 
     /**
      * Makes the objects' completed changes durable. No epoch: durability of what was written never hurts.
-     * A copy whose file was lost since it was written cannot be: it is replaced by another node's copy
-     * (which had every acknowledged write too, and the replacement is synced), and the flush goes on.
+     * A copy whose file was lost (or whose trailer was damaged) since it was written cannot be: it is
+     * replaced by another node's copy (which had every acknowledged write too, and the replacement is
+     * synced), and the flush goes on.
      */
     @Override
     public CopyReply<Done> flush(Collection<ObjectId> objectIds) {
         for (int attempt = 0; ; attempt++) {
             ObjectResult<Done> flushed = store.flush(objectIds);
             if (attempt == objectIds.size() || !(flushed instanceof ObjectResult.Failed<Done>(ObjectError.Corrupt lost))
-                    || lost.blockIndex() != ObjectError.Corrupt.FILE_MISSING) {
+                    || !lost.wholeCopy()) {
                 return CopyReply.of(flushed);
             }
-            CopyReply<Done> replaced = replaceLostCopy(lost.objectId());
+            CopyReply<Done> replaced = replaceLostCopy(lost);
             if (!(replaced instanceof CopyReply.Ok<Done>)) {
                 return CopyReply.of(flushed);
             }
         }
     }
 
-    /** Replaces this node's copy, whose file was lost, with the first other copy the current epoch places that can give it. */
-    private CopyReply<Done> replaceLostCopy(ObjectId objectId) {
+    /**
+     * Replaces this node's copy, whose file was lost or whose trailer is damaged, with the first other
+     * copy the current epoch places that can give it.
+     */
+    private CopyReply<Done> replaceLostCopy(ObjectError.Corrupt lost) {
+        ObjectId objectId = lost.objectId();
         QueryResult.StorageMap map = maps.currentKnowing(objectId.volumeId());
-        CopyReply<Done> replaced = new CopyReply.Failed<>(new ObjectError.Corrupt(objectId, ObjectError.Corrupt.FILE_MISSING));
+        CopyReply<Done> replaced = new CopyReply.Failed<>(lost);
         for (String holder : maps.placement(map, map.current(), objectId)) {
             if (!holder.equals(self)) {
                 replaced = mendFrom(map.current().epoch(), objectId, holder);
@@ -249,9 +254,10 @@ public final class ObjectService implements ObjectChannelServer.Copies {
             CopyReply<String> mended = switch (store.allocation(objectId)) {
                 case ObjectResult.Ok<AllocationMap>(AllocationMap mine) -> mendBlocks(objectId, mine, theirs.orElse(null));
                 case ObjectResult.Failed<AllocationMap>(ObjectError.Corrupt lost)
-                    when lost.blockIndex() == ObjectError.Corrupt.FILE_MISSING -> switch (theirs.isEmpty()
+                    when lost.wholeCopy() -> switch (theirs.isEmpty()
                         ? CopyReply.of(store.delete(objectId)) : install(objectId, theirs.get())) {
-                    case CopyReply.Ok<Done> ok -> new CopyReply.Ok<>("the whole copy (its file was lost)");
+                    case CopyReply.Ok<Done> ok -> new CopyReply.Ok<>(lost.blockIndex() == ObjectError.Corrupt.FILE_MISSING
+                        ? "the whole copy (its file was lost)" : "the whole copy (its trailer was damaged)");
                     case CopyReply<Done> other -> other.cast();
                 };
                 case ObjectResult.Failed<AllocationMap>(ObjectError.NotFound absent) -> new CopyReply.Ok<>("");

@@ -344,7 +344,11 @@ final class ReplicatedObjectIo implements ObjectIo {
 
     /** How a damaged copy is described in the log lines about its repair. */
     private static String whatWasWrong(ObjectError.Corrupt damage) {
-        return damage.blockIndex() == ObjectError.Corrupt.FILE_MISSING ? "lost its file" : "failed its checksum";
+        return switch (damage.blockIndex()) {
+            case ObjectError.Corrupt.FILE_MISSING -> "lost its file";
+            case ObjectError.Corrupt.TRAILER_DAMAGED -> "has a damaged trailer";
+            default -> "failed its checksum";
+        };
     }
 
     /** Mends a damaged copy's blocks from a good one ({@link ObjectService#mendFrom}). */

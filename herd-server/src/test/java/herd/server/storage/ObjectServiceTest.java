@@ -7,6 +7,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import com.sun.net.httpserver.HttpExchange;
 import com.sun.net.httpserver.HttpServer;
 import herd.block.Done;
+import herd.block.store.ObjectStore;
+import herd.block.volume.ObjectError;
+import herd.block.volume.ObjectResult;
 import herd.blockcore.ObjectId;
 import herd.server.storage.ObjectNodes.Node;
 import java.io.IOException;
@@ -160,13 +163,31 @@ class ObjectServiceTest {
         flipAByteOfTheFirstBlock(nodes.directoryOf("s1"), object);
         ByteBuffer damaged = ByteBuffer.allocate(4096);
         assertThat(s1.store().read(object, 0, damaged)).as("the damaged block fails its checksum").isNotInstanceOf(
-            herd.block.volume.ObjectResult.Ok.class);
+            ObjectResult.Ok.class);
 
         assertThat(s1.service().mendFrom(5, object, "s2")).isInstanceOf(CopyReply.Ok.class);
 
         assertThat(content(s1, object, 0)).as("the damaged block, from s2").containsOnly((byte) 0x11);
         assertThat(content(s1, object, 4096)).as("the good block, with the change s2 has yet to apply")
             .containsOnly((byte) 0x33);
+    }
+
+    @Test
+    void aCopyWhoseTrailerIsDamagedIsReplacedWholeFromAGoodOne() throws Exception {
+        ObjectId object = ObjectId.of(1, 0);
+        Node s1 = s1BesideS2BothHolding(object, 4096);
+        s1.store().flush(List.of(object));
+        for (int index = 0; index < ObjectStore.MAX_OPEN_OBJECTS; index++) { // closes its file
+            s1.store().write(ObjectId.of(4, index), 0, block(0x01));
+        }
+        damageTheTrailer(nodes.directoryOf("s1"), object);
+        assertThat(s1.store().read(object, 0, ByteBuffer.allocate(4096))).as("the copy is damaged as a whole")
+            .isEqualTo(ObjectResult.failed(new ObjectError.Corrupt(object, ObjectError.Corrupt.TRAILER_DAMAGED)));
+
+        assertThat(s1.service().mendFrom(5, object, "s2")).isInstanceOf(CopyReply.Ok.class);
+
+        assertThat(content(s1, object, 0)).containsOnly((byte) 0x11);
+        assertThat(content(s1, object, 4096)).containsOnly((byte) 0x22);
     }
 
     @Test
@@ -184,7 +205,7 @@ class ObjectServiceTest {
 
         assertThat(content(s1, object, 0)).as("block 0 as s2 has it").containsOnly((byte) 0x11);
         assertThat(content(s1, object, 4096)).as("block 1, which s2 never had").containsOnly((byte) 0);
-        assertThat(s1.store().allocation(object)).isInstanceOfSatisfying(herd.block.volume.ObjectResult.Ok.class,
+        assertThat(s1.store().allocation(object)).isInstanceOfSatisfying(ObjectResult.Ok.class,
             ok -> assertThat(((herd.block.volume.AllocationMap) ok.value()).isAllocated(1)).as("block 1 released").isFalse());
         assertThat(content(s1, object, 2 * 4096)).as("the other write, kept").containsOnly((byte) 0x33);
     }
@@ -311,14 +332,24 @@ class ObjectServiceTest {
     }
 
     private static void flipAByteOfTheFirstBlock(Path nodeDirectory, ObjectId object) throws IOException {
-        Path file;
-        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(nodeDirectory.resolve("objects"))) {
-            file = files.filter(path -> path.getFileName().toString().equals(object.hex())).findFirst().orElseThrow();
-        }
-        try (java.io.RandomAccessFile data = new java.io.RandomAccessFile(file.toFile(), "rw")) {
+        try (java.io.RandomAccessFile data = new java.io.RandomAccessFile(objectFile(nodeDirectory, object).toFile(), "rw")) {
             int value = data.read();
             data.seek(0);
             data.write(value ^ 0xff);
+        }
+    }
+
+    /** Overwrites the header of the object's trailer, which follows its 4 MiB of data. */
+    private static void damageTheTrailer(Path nodeDirectory, ObjectId object) throws IOException {
+        try (java.io.RandomAccessFile data = new java.io.RandomAccessFile(objectFile(nodeDirectory, object).toFile(), "rw")) {
+            data.seek(ObjectId.OBJECT_SIZE_BYTES);
+            data.writeInt(0xdeadbeef);
+        }
+    }
+
+    private static Path objectFile(Path nodeDirectory, ObjectId object) throws IOException {
+        try (java.util.stream.Stream<Path> files = java.nio.file.Files.walk(nodeDirectory.resolve("objects"))) {
+            return files.filter(path -> path.getFileName().toString().equals(object.hex())).findFirst().orElseThrow();
         }
     }
 
