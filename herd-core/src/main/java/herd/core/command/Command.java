@@ -113,8 +113,21 @@ public sealed interface Command {
     /** Deletes a detached volume or a snapshot (kept hidden while clones read through it). */
     record DeleteVolume(String name) implements Command {}
 
-    /** Freezes {@code volume} as read-only {@code snapshot}; the volume continues under a new id. */
-    record SnapshotVolume(String volume, String snapshot, String tag, long createdMillis) implements Command {}
+    /**
+     * Freezes {@code volume} as read-only {@code snapshot}; the volume continues under a new id.
+     * {@code servedBy} is the node whose gateway serves the volume as the snapshot is taken (it
+     * switches to the new id with no I/O in flight), or "" when no node does; the snapshot is refused
+     * if the volume's attachment differs by the time it applies, since a gateway that attached the
+     * volume meanwhile would go on writing under the id the snapshot takes over. Null (commands
+     * logged by earlier builds) is not checked.
+     */
+    record SnapshotVolume(String volume, String snapshot, String tag, long createdMillis, String servedBy)
+            implements Command {
+        /** A snapshot whose attachment is not checked. */
+        public SnapshotVolume(String volume, String snapshot, String tag, long createdMillis) {
+            this(volume, snapshot, tag, createdMillis, null);
+        }
+    }
 
     /** A new working volume reading through to {@code snapshot} until it writes its own objects. */
     record CloneVolume(String snapshot, String newName, long createdMillis) implements Command {}

@@ -60,6 +60,14 @@ public final class VolumeTable {
     }
 
     public Outcome snapshot(Command.SnapshotVolume snapshot) {
+        Optional<String> attached = catalog.byName(snapshot.volume()).flatMap(Volume::attachedNode);
+        if (snapshot.servedBy() != null && !attached.orElse("").equals(snapshot.servedBy())) {
+            return rejected(ErrorCode.CONFLICT, "volume '" + snapshot.volume() + "' was attached to "
+                + attached.map(node -> "node " + node).orElse("no node") + " while the snapshot was being taken"
+                + (snapshot.servedBy().isEmpty() ? "" : " on node " + snapshot.servedBy())
+                + "; nothing was changed: take the snapshot again"
+                + attached.map(node -> " through node " + node + "'s API, which serves it").orElse(""));
+        }
         return change(catalog.snapshot(snapshot.volume(), snapshot.snapshot(), VolumeRules.tagOrEmpty(snapshot.tag()),
             snapshot.createdMillis()), "took snapshot " + snapshot.snapshot() + " of volume " + snapshot.volume());
     }

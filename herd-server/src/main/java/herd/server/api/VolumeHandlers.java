@@ -143,7 +143,7 @@ final class VolumeHandlers {
 
     private void resize(ApiServer.Request request, String name) throws ApiException, IOException {
         long sizeBytes = size(request.jsonBody());
-        throughGateway(name, () -> submit(new Command.ResizeVolume(name, sizeBytes)));
+        throughGateway(name, servedBy -> submit(new Command.ResizeVolume(name, sizeBytes)));
         respondWith(request, 200, name);
     }
 
@@ -151,7 +151,8 @@ final class VolumeHandlers {
         JsonNode body = request.jsonBody();
         String snapshot = requiredText(body, "snapshot");
         String tag = body.path("tag").asText("");
-        throughGateway(name, () -> submit(new Command.SnapshotVolume(name, snapshot, tag, System.currentTimeMillis())));
+        throughGateway(name, servedBy -> submit(new Command.SnapshotVolume(name, snapshot, tag, System.currentTimeMillis(),
+            servedBy)));
         respondWith(request, 201, snapshot);
     }
 
@@ -239,13 +240,21 @@ final class VolumeHandlers {
         outcomeOrThrow(runChecked(() -> gateway.detach(name)));
     }
 
+    /** A change of a volume, given the node that serves it ("" for none) when the change is made. */
+    private interface ServedChange {
+        Outcome submit(String servedBy) throws ApiException;
+    }
+
     /** Runs {@code change} between two I/O requests of the volume when this node serves it. */
-    private void throughGateway(String name, Callable<Outcome> change) throws ApiException {
+    private void throughGateway(String name, ServedChange change) throws ApiException {
         QueryResult answer = cluster.query(new Query.VolumeInfo(name), true);
+        String servedBy = "";
         if (answer instanceof QueryResult.VolumeDetail detail && detail.row().volume().attachedNode() != null) {
             refuseIfServedElsewhere(detail.row().volume(), "change");
+            servedBy = detail.row().volume().attachedNode();
         }
-        outcomeOrThrow(runChecked(() -> gateway.changeServed(name, change)));
+        String attachment = servedBy;
+        outcomeOrThrow(runChecked(() -> gateway.changeServed(name, () -> change.submit(attachment))));
     }
 
     private void refuseIfServedElsewhere(VolumeRecord volume, String action) throws ApiException {
