@@ -220,7 +220,8 @@ final class NbdHandshake {
     private Optional<BlockDevice> resolve(String exportName, int option, boolean canReply) throws IOException {
         String message;
         int errorType;
-        switch (resolver.resolve(exportName)) {
+        boolean forIo = option == NbdProtocol.OPT_GO || option == NbdProtocol.OPT_EXPORT_NAME;
+        switch (forIo ? resolver.resolve(exportName) : resolver.inspect(exportName)) {
             case ExportResolution.Found(BlockDevice device) -> {
                 return Optional.of(device);
             }

@@ -19,6 +19,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongPredicate;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -36,6 +37,9 @@ class NbdProtocolTest {
     private static ObjectStore store;
     private static NbdServer server;
     private static ExportResolver resolver;
+    /** How often the resolver was asked for a device for I/O, and how often only about an export. */
+    private static final AtomicInteger resolvedForIo = new AtomicInteger();
+    private static final AtomicInteger inspected = new AtomicInteger();
 
     @BeforeAll
     static void startServer() throws IOException {
@@ -46,8 +50,16 @@ class NbdProtocolTest {
         resolver = new ExportResolver() {
             @Override
             public ExportResolution resolve(String exportName) {
+                resolvedForIo.incrementAndGet();
                 return exportName.equals("moved") ? new ExportResolution.Refused("attached on node n2")
                         : exports.resolve(exportName);
+            }
+
+            @Override
+            public ExportResolution inspect(String exportName) {
+                inspected.incrementAndGet();
+                return exportName.equals("moved") ? new ExportResolution.Refused("attached on node n2")
+                        : exports.inspect(exportName);
             }
 
             @Override
@@ -244,6 +256,8 @@ class NbdProtocolTest {
 
     @Test
     void infoDescribesAnExportWithoutLeavingNegotiationAndAbortIsAcknowledged() throws IOException {
+        int resolvedBefore = resolvedForIo.get();
+        int inspectedBefore = inspected.get();
         try (RawNbdClient client = new RawNbdClient(server.localAddress())) {
             byte[] name = "vol".getBytes(StandardCharsets.UTF_8);
             client.sendOption(NbdProtocol.OPT_INFO, ByteBuffer.allocate(6 + name.length).putInt(name.length).put(name)
@@ -258,6 +272,9 @@ class NbdProtocolTest {
             }
             assertThat(reply.type()).isEqualTo(NbdProtocol.REP_ACK);
             assertThat(size).isEqualTo(EXPORT_BYTES);
+            // INFO only asks: a cluster's volume is not attached to this node for it
+            assertThat(resolvedForIo.get()).isEqualTo(resolvedBefore);
+            assertThat(inspected.get()).isEqualTo(inspectedBefore + 1);
 
             // still negotiating: another option is answered, then ABORT is acknowledged and the server hangs up
             client.sendOption(NbdProtocol.OPT_INFO, ByteBuffer.allocate(13).putInt(7).put("nothing".getBytes(StandardCharsets.UTF_8))

@@ -50,6 +50,16 @@ public final class VolumeGateway implements ExportResolver {
 
     @Override
     public ExportResolution resolve(String exportName) {
+        return resolve(exportName, true);
+    }
+
+    /** As {@link #resolve}, without attaching the volume here: an NBD_OPT_INFO from nbdinfo takes nothing. */
+    @Override
+    public ExportResolution inspect(String exportName) {
+        return resolve(exportName, false);
+    }
+
+    private ExportResolution resolve(String exportName, boolean forIo) {
         try {
             Optional<QueryResult.VolumeDetail> detail = detail(exportName);
             if (detail.isEmpty()) {
@@ -57,21 +67,26 @@ public final class VolumeGateway implements ExportResolver {
             }
             VolumeRecord volume = detail.get().row().volume();
             if (volume.isSnapshot()) {
-                VolumeView view = VolumeView.of(detail.get());
-                CopyOnWriteIo io = new CopyOnWriteIo(store, this::recordOwnership, view);
-                return new ExportResolution.Found(new VolumeDevice(view.name(), view.sizeBytes(), view.volumeId(), io, true));
+                return new ExportResolution.Found(unsharedDevice(VolumeView.of(detail.get()), true));
             }
-            return resolveWorking(exportName, volume);
+            if (volume.attachedNode() != null && !volume.attachedNode().equals(nodeName)) {
+                return new ExportResolution.Refused("volume '" + exportName + "' is attached on node "
+                    + volume.attachedNode() + ": connect to that node's NBD server");
+            }
+            return forIo ? resolveWorking(exportName, volume)
+                : new ExportResolution.Found(unsharedDevice(VolumeView.of(detail.get()), false));
         } catch (ApiException e) {
             return new ExportResolution.Refused("the cluster state cannot be read right now: " + e.getMessage());
         }
     }
 
+    /** A device of its own over the view: a snapshot's reader, or an answer about a volume. */
+    private VolumeDevice unsharedDevice(VolumeView view, boolean readOnly) {
+        CopyOnWriteIo io = new CopyOnWriteIo(store, this::recordOwnership, view);
+        return new VolumeDevice(view.name(), view.sizeBytes(), view.volumeId(), io, readOnly);
+    }
+
     private synchronized ExportResolution resolveWorking(String name, VolumeRecord volume) throws ApiException {
-        if (volume.attachedNode() != null && !volume.attachedNode().equals(nodeName)) {
-            return new ExportResolution.Refused("volume '" + name + "' is attached on node " + volume.attachedNode()
-                + ": connect to that node's NBD server");
-        }
         if (volume.attachedNode() == null) {
             Outcome attached = cluster.submit(new Command.AttachVolume(name, nodeName));
             if (attached instanceof Outcome.Rejected rejected) {
