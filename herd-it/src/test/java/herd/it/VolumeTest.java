@@ -148,6 +148,38 @@ class VolumeTest {
         qemuIo("db", "read -P 0x11 0 6M", "read -P 0 6M 10M");
         herd("volume", "resize", "db", "32M");
         qemuIo("db", "read -P 0x11 0 6M", "write -P 0x33 30M 2M", "read -P 0x33 30M 2M");
+
+        // a reader of a snapshot deleted under it gets an error once the data is reclaimed, never zeros
+        herd("volume", "create", "gone", "16M");
+        qemuIo("gone", "write -P 0x44 0 1M");
+        herd("volume", "snapshot", "gone", "gone.s");
+        Process reader = new ProcessBuilder("qemu-io", "-r", "-f", "raw", uri("gone.s")).redirectErrorStream(true).start();
+        try (Writer commands = new java.io.OutputStreamWriter(reader.getOutputStream(), StandardCharsets.UTF_8);
+             BufferedReader output = new BufferedReader(new InputStreamReader(reader.getInputStream(), StandardCharsets.UTF_8))) {
+            interact(commands, output, "read -P 0x44 0 1M", "read ");
+            herd("volume", "detach", "gone");
+            herd("volume", "delete", "gone");
+            herd("volume", "delete", "gone.s");
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            String answer = "";
+            while (!answer.contains("failed") && System.nanoTime() < deadline) {
+                commands.write("read -P 0x44 0 1M\n");
+                commands.flush();
+                answer = output.readLine();
+                assertThat(answer).as("qemu-io answered").isNotNull();
+                assertThat(answer).as("a reclaimed object read as zeros").doesNotContain("Pattern verification failed");
+                if (answer.contains("read ") && !answer.contains("failed")) {
+                    output.readLine(); // the read's timing line
+                }
+                Thread.sleep(200);
+            }
+            assertThat(answer).contains("read failed: Input/output error");
+            commands.write("quit\n");
+        } finally {
+            if (!reader.waitFor(TOOL_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                reader.destroyForcibly();
+            }
+        }
     }
 
     // ------------------------------------------------------------------ helpers

@@ -18,6 +18,7 @@ import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.function.Predicate;
 
 /**
  * The {@link ObjectIo} a served volume's {@code VolumeDevice} runs on: it ignores the volume id in
@@ -50,12 +51,24 @@ final class CopyOnWriteIo implements ObjectIo {
     private final AtomicReference<VolumeView> view;
     private final ReentrantReadWriteLock switchLock = new ReentrantReadWriteLock();
     private final ReentrantLock[] firstWriteLocks = new ReentrantLock[FIRST_WRITE_STRIPES];
+    private final Predicate<VolumeView> stillExists;
     /** Own objects changed since their last flush, and the flushes under way. */
     private final UnsyncedObjects unflushed = new UnsyncedObjects();
 
     CopyOnWriteIo(ObjectIo store, InodeCommitter committer, VolumeView initial) {
+        this(store, committer, initial, view -> true);
+    }
+
+    /**
+     * {@code stillExists} tells, when asked, whether the served snapshot is still in the catalog
+     * (false when it cannot tell): an object it names that no copy holds reads as zeros only while it
+     * is (a trim emptied the object); once it was deleted, its objects are reclaimed, and zeros would
+     * be wrong data.
+     */
+    CopyOnWriteIo(ObjectIo store, InodeCommitter committer, VolumeView initial, Predicate<VolumeView> stillExists) {
         this.store = store;
         this.committer = committer;
+        this.stillExists = stillExists;
         this.view = new AtomicReference<>(initial);
         for (int i = 0; i < FIRST_WRITE_STRIPES; i++) {
             firstWriteLocks[i] = new ReentrantLock();
@@ -95,7 +108,14 @@ final class CopyOnWriteIo implements ObjectIo {
             if (source.isEmpty()) {
                 return ObjectResult.failed(new ObjectError.NotFound(objectId));
             }
-            return store.read(source.get(), offsetInObject, destination);
+            ObjectResult<Done> read = store.read(source.get(), offsetInObject, destination);
+            if (read instanceof ObjectResult.Failed<Done>(ObjectError.NotFound absent) && current.snapshot()
+                    && !stillExists.test(current)) {
+                return ObjectResult.failed(new ObjectError.IoFailure(objectId, "snapshot '" + current.name()
+                    + "' names this object but no copy holds it, and the snapshot is not in the catalog any more "
+                    + "(deleted while this client read it) or the catalog cannot be read right now"));
+            }
+            return read;
         } finally {
             switchLock.readLock().unlock();
         }

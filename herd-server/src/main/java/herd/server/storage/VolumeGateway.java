@@ -82,8 +82,17 @@ public final class VolumeGateway implements ExportResolver {
 
     /** A device of its own over the view: a snapshot's reader, or an answer about a volume. */
     private VolumeDevice unsharedDevice(VolumeView view, boolean readOnly) {
-        CopyOnWriteIo io = new CopyOnWriteIo(store, this::recordOwnership, view);
+        CopyOnWriteIo io = new CopyOnWriteIo(store, this::recordOwnership, view, this::stillInCatalog);
         return new VolumeDevice(view.name(), view.sizeBytes(), view.volumeId(), io, readOnly);
+    }
+
+    /** Whether the view's entry is still in the catalog under its name (a snapshot deleted and taken again has a new id). */
+    private boolean stillInCatalog(VolumeView view) {
+        try {
+            return detail(view.name()).map(found -> found.row().volume().id() == view.volumeId()).orElse(false);
+        } catch (ApiException e) {
+            return false; // cannot tell: an error is better than zeros that may be wrong
+        }
     }
 
     private synchronized ExportResolution resolveWorking(String name, VolumeRecord volume) throws ApiException {

@@ -89,6 +89,28 @@ class CopyOnWriteIoTest {
     }
 
     @Test
+    void aDeletedSnapshotsReaderGetsAnErrorNotZerosForTheObjectsReclaimed() {
+        apply(new Command.CreateVolume("vol", 4L * OBJECT, 1, "", 1));
+        CopyOnWriteIo volume = io("vol");
+        assertThat(volume.write(ObjectId.of(0, 1), 0, filled(4096, 0x5a))).isInstanceOf(ObjectResult.Ok.class);
+        apply(new Command.SnapshotVolume("vol", "snap", "", 2));
+        boolean[] snapshotExists = {true};
+        CopyOnWriteIo reader = new CopyOnWriteIo(store, (volumeId, objectIndex) -> Optional.of("read-only"), view("snap"),
+            view -> snapshotExists[0]);
+        assertThat(read(reader, 1, 0, 4096)).containsOnly((byte) 0x5a);
+        ObjectId named = ObjectId.of(view("snap").volumeId(), 1);
+
+        assertThat(store.delete(named)).isInstanceOf(ObjectResult.Ok.class); // a trim emptied it: zeros are right
+        assertThat(reader.read(ObjectId.of(0, 1), 0, ByteBuffer.allocate(4096)))
+            .isEqualTo(ObjectResult.failed(new ObjectError.NotFound(named)));
+        snapshotExists[0] = false; // deleted, and its objects reclaimed
+        assertThat(reader.read(ObjectId.of(0, 1), 0, ByteBuffer.allocate(4096)))
+            .isInstanceOfSatisfying(ObjectResult.Failed.class, failed -> assertThat(failed.error().describe())
+                .contains("snapshot 'snap' names this object but no copy holds it"));
+        assertThat(read(reader, 2, 0, 4096)).as("a hole reads as zeros all the same").containsOnly((byte) 0);
+    }
+
+    @Test
     void theFirstWriteCopiesTheSnapshotsObjectAndCommitsOnce() {
         apply(new Command.CreateVolume("vol", 4L * OBJECT, 1, "", 1));
         CopyOnWriteIo volume = io("vol");
