@@ -181,7 +181,8 @@ public final class NodeStorage implements AutoCloseable {
 
     /**
      * Why {@code node} may not leave the cluster now, if it may not. A member of the epoch may not
-     * while it holds the only copy of some object (asked of every member). A storage node that is down
+     * while the epoch's recovery is unfinished on some member, or while it holds the only current
+     * copy of some object (asked of every member). A storage node that is down
      * cannot be asked, and may hold the last copy of objects no member has (a volume with one copy,
      * two nodes lost at once): it may leave only when the operator gives up its copies
      * ({@code givingUpItsCopies}, the CLI's {@code --force}) or no volume exists.
@@ -201,30 +202,48 @@ public final class NodeStorage implements AutoCloseable {
                 + "it once it is in the epoch, or, if its data is gone for good, remove it with --force (what only it "
                 + "held is lost)");
         }
-        java.util.Map<herd.blockcore.ObjectId, Integer> holderCounts = new java.util.HashMap<>();
-        java.util.Set<herd.blockcore.ObjectId> onNode = java.util.Set.of();
+        long epoch = map.current().epoch();
+        java.util.List<String> recovering = map.current().members().stream().map(herd.blockcore.placement.StorageNode::name)
+            .filter(member -> map.recoveredEpochs().getOrDefault(member, -1L) < epoch).toList();
+        if (!recovering.isEmpty()) {
+            return java.util.Optional.of("recovery of storage epoch " + epoch + " is not finished on " + String.join(", ",
+                recovering) + " (herd storage status shows its progress): until it is, a copy that is out of date cannot "
+                + "be told from a current one, so it is not known whether " + node + " holds the only current copy of "
+                + "some object; remove it once recovery is done");
+        }
+        java.util.Map<String, java.util.List<herd.blockcore.ObjectId>> heldByMember = new java.util.HashMap<>();
         for (var member : map.current().members()) {
-            java.util.List<herd.blockcore.ObjectId> held;
             if (member.name().equals(nodeName)) {
-                held = store.list();
+                heldByMember.put(member.name(), store.list());
             } else if (service.peers().list(map, member.name()) instanceof CopyReply.Ok<java.util.List<herd.blockcore.ObjectId>> ok) {
-                held = ok.value();
+                heldByMember.put(member.name(), ok.value());
             } else {
                 return java.util.Optional.of("node " + member.name() + " did not say which objects it holds, so it is not "
                     + "known whether " + node + " holds the only copy of some: try again when every storage node answers");
             }
-            held.forEach(id -> holderCounts.merge(id, 1, Integer::sum));
-            if (member.name().equals(node)) {
-                onNode = java.util.Set.copyOf(held);
-            }
         }
-        long lastCopies = onNode.stream().filter(id -> holderCounts.getOrDefault(id, 0) == 1).count();
+        long lastCopies = onlyCurrentCopies(heldByMember, node,
+            (member, id) -> maps.placement(map, map.current(), id).contains(member));
         if (lastCopies == 0) {
             return java.util.Optional.empty();
         }
         return java.util.Optional.of("node " + node + " holds the only copy of " + lastCopies + " object(s) (volumes with 1 "
             + "copy, or recovery not finished: see herd storage status); removing it would lose them. Wait for recovery, "
             + "or, to give them up, stop the node and remove it with --force");
+    }
+
+    /**
+     * How many objects {@code node} holds the only current copy of, once every member has recovered
+     * the epoch: then the copies the epoch places are current, and a copy held where the epoch does
+     * not place it (a surplus copy not dropped yet) may be out of date, so it does not count.
+     */
+    static long onlyCurrentCopies(java.util.Map<String, java.util.List<herd.blockcore.ObjectId>> heldByMember, String node,
+            java.util.function.BiPredicate<String, herd.blockcore.ObjectId> placedOn) {
+        java.util.Map<herd.blockcore.ObjectId, Integer> currentCopies = new java.util.HashMap<>();
+        heldByMember.forEach((member, held) -> held.stream().filter(id -> placedOn.test(member, id))
+            .forEach(id -> currentCopies.merge(id, 1, Integer::sum)));
+        return heldByMember.getOrDefault(node, java.util.List.of()).stream()
+            .filter(id -> placedOn.test(node, id) && currentCopies.get(id) == 1).count();
     }
 
     /** This node's object service, which the API serves to the other nodes. */
