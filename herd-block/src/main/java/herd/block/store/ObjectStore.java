@@ -785,19 +785,21 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
      */
     private ObjectResult<Done> deleteDamagedFile(ObjectId objectId) {
         synchronized (openObjects) {
-            if (openObjects.containsKey(objectId)) { // opened meanwhile, so no longer damaged: delete it as usual
-                return delete(objectId);
+            if (!openObjects.containsKey(objectId)) {
+                try {
+                    Files.deleteIfExists(dataPath(objectId));
+                } catch (IOException e) {
+                    return ioFailure(objectId, "cannot delete its damaged file: " + e);
+                }
+                heldObjects.remove(objectId);
+                directoryChanges.add(objectId);
+                unsynced.mark(objectId);
+                return ObjectResult.done();
             }
-            try {
-                Files.deleteIfExists(dataPath(objectId));
-            } catch (IOException e) {
-                return ioFailure(objectId, "cannot delete its damaged file: " + e);
-            }
-            heldObjects.remove(objectId);
         }
-        directoryChanges.add(objectId);
-        unsynced.mark(objectId);
-        return ObjectResult.done();
+        // written anew meanwhile, so no longer damaged: deleted as usual (outside the table's monitor,
+        // which is taken after an object's lock, never before)
+        return delete(objectId);
     }
 
     /**

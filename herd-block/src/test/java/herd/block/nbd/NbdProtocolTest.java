@@ -120,22 +120,12 @@ class NbdProtocolTest {
     }
 
     @Test
-    void readBeyondTheEndIsEinvalAndTheConnectionGoesOn() throws IOException {
+    void rangesBeyondTheEndAreRefusedAndTheConnectionGoesOn() throws IOException {
         try (RawNbdClient client = connect("vol", false)) {
             client.sendRequest(0, NbdProtocol.CMD_READ, 1, EXPORT_BYTES - 4096, 8192, null);
             assertThat(client.readReply(cookie -> 0).error()).isEqualTo(Errno.EINVAL.code());
-
-            client.sendRequest(0, NbdProtocol.CMD_READ, 2, EXPORT_BYTES - 4096, 4096, null);
-            RawNbdClient.Reply reply = client.readReply(cookie -> 4096);
-            assertThat(reply.error()).isZero();
-            assertThat(reply.payload()).hasSize(4096);
-        }
-    }
-
-    @Test
-    void writeBeyondTheEndIsEnospcItsDataSkippedAndTheConnectionGoesOn() throws IOException {
-        try (RawNbdClient client = connect("vol", false)) {
-            client.sendRequest(0, NbdProtocol.CMD_WRITE, 1, EXPORT_BYTES - 4096, 8192, new byte[8192]);
+            // a write's data is read and dropped; the protocol asks for ENOSPC there
+            client.sendRequest(0, NbdProtocol.CMD_WRITE, 3, EXPORT_BYTES - 4096, 8192, new byte[8192]);
             assertThat(client.readReply(cookie -> 0).error()).isEqualTo(Errno.ENOSPC.code());
 
             client.sendRequest(0, NbdProtocol.CMD_READ, 2, EXPORT_BYTES - 4096, 4096, null);
