@@ -18,7 +18,7 @@ import picocli.CommandLine.Model.CommandSpec;
 /** {@code herd node ...}: every machine of the cluster, servers and workers. */
 @Command(name = "node", description = "Nodes of the cluster (servers and workers).",
     subcommands = {NodeCommands.ListNodes.class, NodeCommands.Standby.class, NodeCommands.Online.class,
-        NodeCommands.Maintenance.class, NodeCommands.Attribute.class})
+        NodeCommands.Maintenance.class, NodeCommands.Attribute.class, NodeCommands.Remove.class})
 final class NodeCommands {
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -37,6 +37,26 @@ final class NodeCommands {
         public Integer call() {
             ResourceCommands.printResult(options, spec,
                 Failures.check(options.client().post(nodePath(node) + "/standby", JSON.createObjectNode())).body());
+            return ExitCode.OK;
+        }
+    }
+
+    @Command(name = "remove", description = {"Remove the worker NODE from the cluster for good (a voting server: "
+        + "'herd server remove').",
+        "Refused while resources run on it (put it in standby first, or fence it if it is down), while it has volumes "
+        + "attached, or while it holds the only copy of some object; a storage node that is down cannot be checked and "
+        + "is removed only with --force. Stop herd on it afterwards."})
+    static final class Remove implements Callable<Integer> {
+        @Mixin ClientOptions options;
+        @Spec CommandSpec spec;
+        @Parameters(index = "0", paramLabel = "NODE") String node;
+        @Option(names = "--force", description = "Remove NODE although it is down and may hold the only copy of some "
+            + "objects: they are lost.") boolean force;
+
+        @Override
+        public Integer call() {
+            ResourceCommands.printResult(options, spec,
+                Failures.check(options.client().delete(nodePath(node) + (force ? "?force=true" : ""))).body());
             return ExitCode.OK;
         }
     }

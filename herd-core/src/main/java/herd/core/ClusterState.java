@@ -111,7 +111,8 @@ public final class ClusterState {
             case Command.SnapshotVolume snapshot -> volumes.snapshot(snapshot);
             case Command.CloneVolume clone -> volumes.cloneVolume(clone);
             case Command.RollbackVolume rollback -> volumes.rollback(rollback);
-            case Command.AttachVolume attach -> volumes.attach(attach);
+            // a node the cluster does not know (removed, say) could be neither asked to detach nor fenced
+            case Command.AttachVolume attach -> onKnownNode(attach.node(), () -> volumes.attach(attach));
             case Command.DetachVolume detach -> volumes.detach(detach);
             case Command.SetInodeEntries set -> volumes.setInodeEntries(set);
             case Command.RegisterStorage register ->

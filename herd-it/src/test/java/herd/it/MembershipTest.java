@@ -3,6 +3,7 @@ package herd.it;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -88,6 +89,90 @@ class MembershipTest {
                 "--secret-file", cluster.adminTokenFile().toString());
             assertThat(wrongSecret.exitCode()).isNotZero();
         }
+    }
+
+    /**
+     * A worker leaves for good with {@code herd node remove}: refused, changing nothing, while it runs
+     * a resource (which would otherwise start elsewhere while the worker still runs it) or when the
+     * name is a voting server's or nobody's; once in standby it goes, its resource stays where it
+     * moved, and its zone no longer counts for copies.
+     */
+    @Test
+    void aWorkerIsRemovedOnlyOnceNothingOfItRunsAndItsZoneStopsCounting() throws Exception {
+        try (HerdCluster cluster = HerdCluster.start(root, 1)) {
+            cluster.joinWorker("w1");
+            awaitAccepted(cluster, "volume", "create", "pair", "16M", "--copies", "2"); // once w1's storage is registered
+            Files.writeString(root.resolve("db.crm"), "primitive db ocf:heartbeat:Dummy op monitor interval=2s timeout=20s\n"
+                + "location db-on-w1 db 100: w1\n");
+            assertThat(cluster.cliAgainstCluster("configure", "load", root.resolve("db.crm").toString()).exitCode()).isZero();
+            awaitStartedOn(cluster, "db", "w1");
+
+            HerdCluster.CliResult running = cluster.cliAgainstCluster("node", "remove", "w1");
+            assertThat(running.exitCode()).as(running.toString()).isEqualTo(4);
+            assertThat(running.stderr()).contains("node w1 runs db", "herd node standby w1");
+            HerdCluster.CliResult server = cluster.cliAgainstCluster("node", "remove", "s1");
+            assertThat(server.exitCode()).as(server.toString()).isEqualTo(4);
+            assertThat(server.stderr()).contains("herd server remove s1");
+            HerdCluster.CliResult nobody = cluster.cliAgainstCluster("node", "remove", "nobody");
+            assertThat(nobody.exitCode()).as(nobody.toString()).isEqualTo(3);
+            assertThat(nobody.stderr()).contains("no node 'nobody'");
+            assertThat(nodeNames(cluster)).containsExactlyInAnyOrder("s1", "w1");
+            assertThat(stateFiles(cluster)).containsExactly("w1");
+
+            assertThat(cluster.cliAgainstCluster("node", "standby", "w1").exitCode()).isZero();
+            awaitStartedOn(cluster, "db", "s1");
+            HerdCluster.CliResult removed = cluster.cliAgainstCluster("node", "remove", "w1");
+            assertThat(removed.exitCode()).as(removed.toString()).isZero();
+            assertThat(removed.stdout()).contains("removed worker w1");
+
+            assertThat(nodeNames(cluster)).containsExactly("s1");
+            awaitStartedOn(cluster, "db", "s1");
+            assertThat(stateFiles(cluster)).containsExactly("s1");
+            HerdCluster.CliResult twoCopies = cluster.cliAgainstCluster("volume", "create", "wide", "16M", "--copies", "2");
+            assertThat(twoCopies.exitCode()).as(twoCopies.toString()).isNotZero();
+            assertThat(twoCopies.stderr()).contains("1 zone(s)");
+            HerdCluster.CliResult again = cluster.cliAgainstCluster("node", "remove", "w1");
+            assertThat(again.exitCode()).as(again.toString()).isEqualTo(3);
+        }
+    }
+
+    private static void awaitAccepted(HerdCluster cluster, String... args) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        HerdCluster.CliResult result = cluster.cliAgainstCluster(args);
+        while (result.exitCode() != 0 && System.nanoTime() < deadline) {
+            Thread.sleep(500);
+            result = cluster.cliAgainstCluster(args);
+        }
+        assertThat(result.exitCode()).as(result.toString()).isZero();
+    }
+
+    /** Waits until the status shows the resource started on {@code node} alone, and its state file there. */
+    private static void awaitStartedOn(HerdCluster cluster, String resource, String node) throws Exception {
+        long deadline = System.nanoTime() + TIMEOUT.toNanos();
+        JsonNode status = null;
+        while (System.nanoTime() < deadline) {
+            status = cluster.client().getJson("/v1/resources/status").body();
+            for (JsonNode line : status.path("resources")) {
+                if (line.path("id").asText().equals(resource) && line.path("role").asText().equals("Started")
+                    && line.path("nodes").toString().equals("[\"" + node + "\"]") && stateFiles(cluster).equals(List.of(node))) {
+                    return;
+                }
+            }
+            Thread.sleep(200);
+        }
+        throw new AssertionError(resource + " did not start on " + node + " within " + TIMEOUT + "; last status: " + status);
+    }
+
+    /** The nodes where Dummy's state file says db runs: the ground truth. */
+    private static List<String> stateFiles(HerdCluster cluster) {
+        return cluster.names().stream().filter(name -> Files.exists(cluster.server(name).data.resolve("run")
+            .resolve("rsctmp").resolve("Dummy-db.state"))).sorted().toList();
+    }
+
+    private static List<String> nodeNames(HerdCluster cluster) throws Exception {
+        List<String> names = new ArrayList<>();
+        cluster.client().getJson("/v1/nodes").body().path("nodes").forEach(row -> names.add(row.path("name").asText()));
+        return names;
     }
 
     private static List<String> serverNames(HerdCluster cluster) throws Exception {

@@ -7,6 +7,7 @@ import herd.core.ClusterState;
 import herd.core.ErrorCode;
 import herd.core.Rejection;
 import herd.core.StateImage;
+import herd.core.cluster.NodeInfo;
 import herd.core.codec.Codec;
 import herd.core.command.Command;
 import herd.core.command.Outcome;
@@ -16,6 +17,7 @@ import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 /** Volumes as part of the cluster state: commands, refusals, queries and snapshots of the state. */
@@ -28,6 +30,16 @@ class VolumeStateTest {
 
     private Outcome apply(Command command) {
         return state.apply(++index, command);
+    }
+
+    /** The nodes the tests attach volumes to: the cluster knows them. */
+    @BeforeEach
+    void registerNodes() {
+        int port = 7100;
+        for (String node : List.of("s1", "s2", "n1", "n2", "n3")) {
+            assertThat(apply(new Command.RegisterNode(new NodeInfo(node, NodeInfo.Role.WORKER, "127.0.0.1:" + port++, null,
+                null)))).isInstanceOf(Outcome.Applied.class);
+        }
     }
 
     private QueryResult.VolumeDetail info(String name) {
@@ -118,6 +130,25 @@ class VolumeStateTest {
         assertThat(rejection(apply(new Command.DeleteVolume("vm1"))).message()).contains("detach it first");
         assertThat(apply(new Command.DetachVolume("vm1"))).isInstanceOf(Outcome.Applied.class);
         assertThat(apply(new Command.DeleteVolume("vm1"))).isInstanceOf(Outcome.Applied.class);
+    }
+
+    /**
+     * A volume attached to a node the cluster does not know could be neither detached through it nor
+     * released by fencing it: a removed node that still runs may not attach again.
+     */
+    @Test
+    void onlyANodeOfTheClusterAttachesAndARemovedOnesAttachmentIsReleased() {
+        apply(new Command.CreateVolume("vm1", GIB, 1, "", 1));
+        assertThat(apply(new Command.AttachVolume("vm1", "n1"))).isInstanceOf(Outcome.Applied.class);
+        assertThat(apply(new Command.RemoveNode("n1"))).isInstanceOf(Outcome.Applied.class);
+        assertThat(info("vm1").row().volume().attachedNode()).as("released with the node").isNull();
+
+        Rejection removed = rejection(apply(new Command.AttachVolume("vm1", "n1")));
+        assertThat(removed.code()).isEqualTo(ErrorCode.NODE_NOT_FOUND);
+        assertThat(removed.message()).contains("there is no node 'n1'");
+        assertThat(rejection(apply(new Command.AttachVolume("vm1", "nobody"))).code()).isEqualTo(ErrorCode.NODE_NOT_FOUND);
+        assertThat(info("vm1").row().volume().attachedNode()).as("nothing changed").isNull();
+        assertThat(apply(new Command.AttachVolume("vm1", "n2"))).isInstanceOf(Outcome.Applied.class);
     }
 
     @Test

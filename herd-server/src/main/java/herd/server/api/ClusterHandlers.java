@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import herd.core.ErrorCode;
 import herd.core.cluster.NameRules;
+import herd.core.cluster.NodeInfo;
 import herd.core.command.Query;
 import herd.core.command.QueryResult;
 import herd.server.ClusterAccess;
@@ -39,7 +40,9 @@ final class ClusterHandlers {
                 ApiServer.Responses.json(request.exchange(), 200, self(cluster.self()));
             }
             case "nodes" -> {
-                if (method.equals("POST")) {
+                if (parts.length == 2 && method.equals("DELETE")) {
+                    removeWorker(request, parts[1]);
+                } else if (method.equals("POST")) {
                     registerWorker(request);
                 } else {
                     request.requireMethod("GET");
@@ -69,6 +72,7 @@ final class ClusterHandlers {
                     addServer(request);
                 } else if (parts.length == 2 && method.equals("DELETE")) {
                     boolean force = request.flag("force");
+                    refuseWhileResourcesActive(parts[1]);
                     refuseWhileVolumesAttached(parts[1]);
                     refuseLosingLastCopies(parts[1], force);
                     cluster.removeServer(parts[1]);
@@ -141,6 +145,32 @@ final class ClusterHandlers {
         ApiServer.Responses.json(request.exchange(), 200, cluster.registerWorker(name, address, zone));
     }
 
+    /**
+     * Forgets a worker for good (a voting server leaves with {@code herd server remove}): its zone no
+     * longer counts for copies, and the storage epoch re-places what it held. Refused, changing
+     * nothing, while anything of it would be lost or could run twice.
+     */
+    private void removeWorker(ApiServer.Request request, String name) throws ApiException, IOException {
+        boolean force = request.flag("force");
+        QueryResult.NodeList list = KvHandlers.expect(cluster.query(new Query.Nodes(), true), QueryResult.NodeList.class);
+        NodeInfo node = list.nodes().stream().filter(n -> n.name().equals(name)).findFirst().orElseThrow(() ->
+            new ApiException(404, ErrorCode.NODE_NOT_FOUND, "there is no node '" + name + "' in the cluster: 'herd node "
+                + "list' shows the names"));
+        if (node.role() == NodeInfo.Role.SERVER) {
+            throw new ApiException(409, ErrorCode.CONFLICT, name + " is a voting server: remove it with 'herd server "
+                + "remove " + name + "', which also takes it out of the Raft group");
+        }
+        refuseWhileResourcesActive(name);
+        refuseWhileVolumesAttached(name);
+        refuseLosingLastCopies(name, force);
+        herd.core.command.Outcome outcome = cluster.submit(new herd.core.command.Command.RemoveNode(name));
+        if (outcome instanceof herd.core.command.Outcome.Rejected rejected) {
+            throw ApiException.of(rejected.rejection());
+        }
+        ApiServer.Responses.json(request.exchange(), 200, JsonViews.object().put("result", "removed worker " + name
+            + ": stop herd on it; to bring it back, join it again with an empty data directory"));
+    }
+
     private void nodes(ApiServer.Request request) throws ApiException, IOException {
         QueryResult.NodeList list = KvHandlers.expect(cluster.query(new Query.Nodes(), request.linearizable()),
             QueryResult.NodeList.class);
@@ -198,6 +228,22 @@ final class ClusterHandlers {
 
     void checkStorageBeforeRemoval(java.util.function.BiFunction<String, Boolean, java.util.Optional<String>> check) {
         this.storageRemovalCheck = check;
+    }
+
+    /**
+     * A removed node drops out of the resource status, so the scheduler would start what it runs
+     * elsewhere at once, while the node itself, if alive, runs it until its lease runs out: twice.
+     * Its resources must have stopped first (standby), or it must be known to run nothing (fenced,
+     * or its lease expired).
+     */
+    private void refuseWhileResourcesActive(String name) throws ApiException {
+        java.util.List<String> active = ResourceHandlers.statusReport(cluster, true).resources().stream()
+            .filter(line -> line.nodes().contains(name)).map(herd.coordinator.StatusReport.ResourceLine::id).toList();
+        if (!active.isEmpty()) {
+            throw new ApiException(409, ErrorCode.CONFLICT, "node " + name + " runs " + String.join(", ", active)
+                + ": put it in standby ('herd node standby " + name + "') and wait until 'herd status' shows nothing "
+                + "running there, or, if it is down, fence it ('herd fence " + name + "'); then remove it");
+        }
     }
 
     /**

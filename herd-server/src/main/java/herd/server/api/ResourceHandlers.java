@@ -121,7 +121,13 @@ final class ResourceHandlers {
 
     private void status(ApiServer.Request request) throws ApiException, IOException {
         request.requireMethod("GET");
-        QueryResult.ResourceStatusView view = KvHandlers.expect(cluster.query(new Query.ResourceStatus(), request.linearizable()),
+        StatusReport report = statusReport(cluster, request.linearizable());
+        ApiServer.Responses.json(request.exchange(), 200, JsonViews.MAPPER.valueToTree(report));
+    }
+
+    /** The cluster's resource status as {@code herd status} shows it: what runs where, failures. */
+    static StatusReport statusReport(ClusterAccess cluster, boolean linearizable) throws ApiException {
+        QueryResult.ResourceStatusView view = KvHandlers.expect(cluster.query(new Query.ResourceStatus(), linearizable),
             QueryResult.ResourceStatusView.class);
         Configuration config;
         try {
@@ -130,8 +136,7 @@ final class ResourceHandlers {
             throw new ApiException(500, ErrorCode.INTERNAL, "the stored configuration cannot be read: " + e.getMessage());
         }
         ClusterAccess.SelfStatus self = cluster.self();
-        StatusReport report = StatusReport.of(self.clusterName(), self.leader(), config, view, System.currentTimeMillis());
-        ApiServer.Responses.json(request.exchange(), 200, JsonViews.MAPPER.valueToTree(report));
+        return StatusReport.of(self.clusterName(), self.leader(), config, view, System.currentTimeMillis());
     }
 
     private void cleanup(ApiServer.Request request) throws ApiException, IOException {
