@@ -187,11 +187,19 @@ public final class VolumeCommands {
     static final class CloneSnapshot extends VolumeCommand {
         @Parameters(index = "0", paramLabel = "SNAP") String snapshot;
         @Parameters(index = "1", paramLabel = "NEW") String newName;
+        @Option(names = "--copies", paramLabel = "N", description = "Copies of each object NEW writes, each in another "
+            + "zone; default: the snapshot's. What NEW shares with SNAP keeps SNAP's copies.")
+        Integer copies;
 
         @Override
         public Integer call() {
-            JsonNode cloned = post(volumePath(snapshot, "clone"), JSON.createObjectNode().put("newName", newName));
-            print(cloned, "cloned snapshot " + snapshot + " as volume " + newName + " (id " + cloned.path("id").asLong() + ")");
+            var body = JSON.createObjectNode().put("newName", newName);
+            if (copies != null) {
+                body.put("copies", copies); // left out: the snapshot's
+            }
+            JsonNode cloned = post(volumePath(snapshot, "clone"), body);
+            print(cloned, "cloned snapshot " + snapshot + " as volume " + newName + " (id " + cloned.path("id").asLong()
+                + copiesText(cloned) + ")");
             return ExitCode.OK;
         }
     }

@@ -21,6 +21,21 @@ class VolumeCommandsTest {
     }
 
     @Test
+    void cloneSendsCopiesOnlyWhenAskedAndSaysWhatItGot() throws Exception {
+        try (FakeApi api = new FakeApi().answer("POST /v1/volumes/golden/clone", 201,
+            "{\"name\":\"vm1\",\"id\":9,\"kind\":\"volume\",\"sizeBytes\":1073741824,\"copies\":2}")) {
+            FakeApi.Run inherited = api.herd("volume", "clone", "golden", "vm1");
+            assertThat(inherited.exitCode()).isZero();
+            assertThat(inherited.out()).isEqualTo("cloned snapshot golden as volume vm1 (id 9, 2 copies)\n");
+            assertThat(JSON.readTree(api.last("POST", "/v1/volumes/golden/clone").body()))
+                .isEqualTo(JSON.readTree("{\"newName\":\"vm1\"}"));
+            assertThat(api.herd("volume", "clone", "golden", "vm1", "--copies", "2").exitCode()).isZero();
+            assertThat(JSON.readTree(api.last("POST", "/v1/volumes/golden/clone").body()))
+                .isEqualTo(JSON.readTree("{\"newName\":\"vm1\",\"copies\":2}"));
+        }
+    }
+
+    @Test
     void createWithCopiesSendsThem() throws Exception {
         try (FakeApi api = new FakeApi().answer("POST /v1/volumes", 201,
             "{\"name\":\"vm1\",\"id\":7,\"kind\":\"volume\",\"sizeBytes\":1073741824,\"copies\":3}")) {

@@ -109,7 +109,7 @@ public final class ClusterState {
             case Command.ResizeVolume resize -> volumes.resize(resize);
             case Command.DeleteVolume delete -> volumes.delete(delete);
             case Command.SnapshotVolume snapshot -> volumes.snapshot(snapshot);
-            case Command.CloneVolume clone -> volumes.cloneVolume(clone);
+            case Command.CloneVolume clone -> cloneVolume(clone);
             case Command.RollbackVolume rollback -> volumes.rollback(rollback);
             // a node the cluster does not know (removed, say) could be neither asked to detach nor fenced
             case Command.AttachVolume attach -> onKnownNode(attach.node(), () -> volumes.attach(attach));
@@ -356,6 +356,31 @@ public final class ClusterState {
         // since a removed node can be neither asked to detach nor fenced
         volumes.releaseAttachmentsOf(name);
         return new Outcome.Applied("removed node " + name);
+    }
+
+    /**
+     * A clone's own objects are kept in the copies it asks for, or its snapshot's; like a new volume's,
+     * they must fit the zones (a snapshot taken when there were more zones may not).
+     */
+    private Outcome cloneVolume(Command.CloneVolume clone) {
+        if (clone.copies() == null) {
+            return volumes.cloneVolume(clone); // logged by an earlier build, which did not check
+        }
+        Optional<herd.blockcore.volume.Volume> snapshot = volumes.catalog().byName(clone.snapshot())
+            .filter(herd.blockcore.volume.Volume::isSnapshot);
+        if (snapshot.isEmpty()) {
+            return volumes.cloneVolume(clone); // which says what is wrong with the name
+        }
+        int copies = clone.copies() != 0 ? clone.copies() : snapshot.get().copies();
+        if (copies > 1) {
+            String what = "clone '" + clone.newName() + "'" + (clone.copies() == 0 ? " (its snapshot's copies; choose "
+                + "others with --copies)" : "");
+            Optional<Rejection> refusal = storage.copiesRefusal(copies, what, nodes);
+            if (refusal.isPresent()) {
+                return new Outcome.Rejected(refusal.get());
+            }
+        }
+        return volumes.cloneVolume(clone);
     }
 
     private QueryResult summary() {

@@ -51,6 +51,9 @@ class VolumeTest {
         herd("volume", "snapshot", "vol", "snap");
         qemuIo("vol", "write -P 0xcd 1M 2M");
         herd("volume", "clone", "snap", "vol-clone");
+        HerdCluster.CliResult wideClone = cluster.cliAgainstCluster("volume", "clone", "snap", "vol-wide", "--copies", "2");
+        assertThat(wideClone.exitCode()).as(wideClone.toString()).isNotZero();
+        assertThat(wideClone.stderr()).contains("2 copies asked for clone 'vol-wide'", "1 zone(s)");
 
         qemuIo("vol", "read -P 0xab 0 1M", "read -P 0xcd 1M 2M", "read -P 0xab 3M 5M", "read -P 0 8M 56M");
         qemuIo("vol-clone", "read -P 0xab 0 8M", "read -P 0 8M 56M");

@@ -206,6 +206,11 @@ public final class VolumeCatalog {
 
     /** A new working volume whose unwritten objects read through to the snapshot. O(1). */
     public CatalogResult clone(String snapshotName, String newName, long createdMillis) {
+        return clone(snapshotName, newName, createdMillis, 0);
+    }
+
+    /** A clone whose own objects are kept in {@code copies} copies; 0: the snapshot's. */
+    public CatalogResult clone(String snapshotName, String newName, long createdMillis, int copies) {
         Optional<CatalogResult.Refused> refusal = firstOf(
             findSnapshot(snapshotName), checkNewName("volume", newName), checkIdsLeft(1));
         if (refusal.isPresent()) {
@@ -213,7 +218,7 @@ public final class VolumeCatalog {
         }
         Volume snapshot = byName(snapshotName).orElseThrow();
         int id = (int) nextId;
-        Volume clone = new Volume(id, newName, snapshot.sizeBytes(), snapshot.copies(), createdMillis, "",
+        Volume clone = new Volume(id, newName, snapshot.sizeBytes(), copies == 0 ? snapshot.copies() : copies, createdMillis, "",
             VolumeKind.WORKING, snapshot.id(), id, false, Optional.empty());
         Draft draft = draft();
         draft.put(clone);

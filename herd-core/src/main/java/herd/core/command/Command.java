@@ -129,8 +129,18 @@ public sealed interface Command {
         }
     }
 
-    /** A new working volume reading through to {@code snapshot} until it writes its own objects. */
-    record CloneVolume(String snapshot, String newName, long createdMillis) implements Command {}
+    /**
+     * A new working volume reading through to {@code snapshot} until it writes its own objects, which
+     * it keeps in {@code copies} copies: 0 for the snapshot's. Null (commands logged by earlier builds,
+     * which were applied without checking the copies against the zones) means the snapshot's,
+     * unchecked, so that an old log replays to the same state.
+     */
+    record CloneVolume(String snapshot, String newName, long createdMillis, Integer copies) implements Command {
+        /** A clone with the snapshot's copies, not checked against the zones. */
+        public CloneVolume(String snapshot, String newName, long createdMillis) {
+            this(snapshot, newName, createdMillis, null);
+        }
+    }
 
     /** Returns a detached volume to one of its own snapshots. */
     record RollbackVolume(String volume, String snapshot) implements Command {}

@@ -45,6 +45,11 @@ public final class VolumeRules {
     }
 
     public static Optional<Rejection> checkClone(Command.CloneVolume clone) {
+        if (clone.copies() != null && (clone.copies() < 0 || clone.copies() > herd.core.storage.StorageTable.MAX_COPIES)) {
+            return Optional.of(new Rejection(ErrorCode.BAD_REQUEST, clone.copies() + " copies asked for clone '"
+                + clone.newName() + "': give 1 to " + herd.core.storage.StorageTable.MAX_COPIES
+                + " (one per zone), or leave it out for the snapshot's"));
+        }
         return present("snapshot", clone.snapshot()).or(() -> present("new volume", clone.newName()));
     }
 

@@ -73,7 +73,8 @@ public final class VolumeTable {
     }
 
     public Outcome cloneVolume(Command.CloneVolume clone) {
-        return change(catalog.clone(clone.snapshot(), clone.newName(), clone.createdMillis()),
+        int copies = clone.copies() == null ? 0 : clone.copies();
+        return change(catalog.clone(clone.snapshot(), clone.newName(), clone.createdMillis(), copies),
             "cloned snapshot " + clone.snapshot() + " as volume " + clone.newName());
     }
 

@@ -494,6 +494,41 @@ class StorageStateTest {
         assertThat(map().copiesByVolumeId()).hasSize(3).containsValues(2, 2, 1);
     }
 
+    /**
+     * A clone keeps its own objects in its snapshot's copies or the ones it asks for, checked against
+     * the zones as a new volume's are: a template snapshotted when there were three zones is cloned
+     * into two only when the clone asks for two. A clone logged by an earlier build is not checked.
+     */
+    @Test
+    void aCloneWithMoreCopiesThanZonesIsRefusedUnlessItAsksForFewer() {
+        storageNode("w1", "rack-a", 10 * GIB);
+        storageNode("w2", "rack-b", 10 * GIB);
+        storageNode("w3", "rack-c", 10 * GIB);
+        assertApplied(apply(new Command.CreateVolume("template", GIB, 3, "", 1)));
+        assertApplied(apply(new Command.SnapshotVolume("template", "golden", "", 2)));
+        assertApplied(apply(new Command.RemoveNode("w3")));
+
+        Rejection inherited = rejection(apply(new Command.CloneVolume("golden", "vm1", 3, 0)));
+        assertThat(inherited.code()).isEqualTo(ErrorCode.BAD_REQUEST);
+        assertThat(inherited.message()).contains("3 copies asked for clone 'vm1' (its snapshot's copies; choose others "
+            + "with --copies)").contains("2 zone(s)");
+        assertThat(rejection(apply(new Command.CloneVolume("golden", "vm1", 3, 3))).message()).contains("2 zone(s)");
+        assertThat(state.query(new Query.VolumeInfo("vm1"))).as("nothing changed").isInstanceOf(QueryResult.Refused.class);
+
+        assertApplied(apply(new Command.CloneVolume("golden", "vm1", 4, 2)));
+        assertThat(volume("vm1").copies()).isEqualTo(2);
+        assertThat(map().copiesByVolumeId()).containsEntry(volume("vm1").id(), 2).containsEntry(volume("golden").id(), 3);
+        assertApplied(apply(new Command.CloneVolume("golden", "vm2", 5)));
+        assertThat(volume("vm2").copies()).as("an earlier build's clone: the snapshot's, unchecked").isEqualTo(3);
+        String loggedBefore = "{\"command\":\"clone-volume\",\"snapshot\":\"golden\",\"newName\":\"vm3\","
+            + "\"createdMillis\":6}";
+        assertThat(Codec.decodeCommand(loggedBefore.getBytes(java.nio.charset.StandardCharsets.UTF_8)))
+            .isEqualTo(new Command.CloneVolume("golden", "vm3", 6));
+        assertThat(rejection(apply(new Command.CloneVolume("template", "vm4", 7, 0))).message())
+            .as("a working volume is not a snapshot; the catalog says so").doesNotContain("zone");
+        assertThat(rejection(apply(new Command.CloneVolume("golden", "vm5", 8, -1))).message()).contains("give 1 to 8");
+    }
+
     @Test
     void aVolumeWithMoreCopiesThanZonesIsRefusedAndChangesNothing() {
         storageNode("w1", "rack-a", 10 * GIB);

@@ -157,8 +157,9 @@ final class VolumeHandlers {
     }
 
     private void cloneSnapshot(ApiServer.Request request, String snapshot) throws ApiException, IOException {
-        String newName = requiredText(request.jsonBody(), "newName");
-        submit(new Command.CloneVolume(snapshot, newName, System.currentTimeMillis()));
+        JsonNode body = request.jsonBody();
+        String newName = requiredText(body, "newName");
+        submit(new Command.CloneVolume(snapshot, newName, System.currentTimeMillis(), copies(body)));
         respondWith(request, 201, newName);
     }
 
@@ -317,7 +318,10 @@ final class VolumeHandlers {
         throw ApiException.badRequest("the body needs \"sizeBytes\": a number of bytes or a size like \"10G\"");
     }
 
-    /** The copies asked for; 0, the cluster's default (herd storage format), when the body leaves them out. */
+    /**
+     * The copies asked for; 0 when the body leaves them out: the cluster's default (herd storage format)
+     * for a new volume, the snapshot's for a clone.
+     */
     private static int copies(JsonNode body) throws ApiException {
         JsonNode copies = body.path("copies");
         if (copies.isMissingNode() || copies.isNull()) {
