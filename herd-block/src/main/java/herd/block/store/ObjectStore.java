@@ -673,8 +673,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                 return;
             }
             if (handle.bitmapStale) {
-                writeFully(handle.file, ObjectTrailer.encodeBitmap(handle.allocationWords),
-                        ObjectTrailer.bitmapPosition());
+                writeFully(handle.file, ObjectTrailer.encodeHead(handle.allocationWords), ObjectTrailer.OFFSET);
             }
             if (handle.staleChecksumsFrom < handle.staleChecksumsTo) {
                 writeFully(handle.file, ObjectTrailer.encodeChecksums(handle.blockChecksums, handle.staleChecksumsFrom,

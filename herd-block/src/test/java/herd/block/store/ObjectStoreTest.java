@@ -234,6 +234,70 @@ class ObjectStoreTest {
     }
 
     /**
+     * The allocation bitmap has a checksum of its own: a bit that damage clears would otherwise make
+     * its block read as zeros, since a block's checksum counts only where its bit is set.
+     */
+    @Test
+    void aBitClearedInTheAllocationBitmapMakesADamagedCopyNotZeros() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 7)));
+        store.close();
+        overwriteBitmapWord(0, 0L); // block 0 was the only one allocated
+        store = ObjectStore.open(directory, 64 * MIB);
+        ObjectError.Corrupt damaged = new ObjectError.Corrupt(A, ObjectError.Corrupt.TRAILER_DAMAGED);
+
+        assertThat(store.usedBytes()).as("counted whole until it is replaced").isEqualTo(ObjectId.OBJECT_SIZE_BYTES);
+        assertThat(store.read(A, 0, ByteBuffer.allocate(BLOCK))).isEqualTo(failed(damaged));
+        assertThat(store.allocation(A)).isEqualTo(failed(damaged));
+    }
+
+    /**
+     * A trailer of the earlier layout, without the bitmap's checksum, reads as before; once its
+     * allocation changes it is written in the new layout, and from then on a damaged bitmap is seen.
+     */
+    @Test
+    void aTrailerOfTheEarlierLayoutReadsAndTakesTheBitmapChecksumWhenItsAllocationChanges() throws IOException {
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 7)));
+        store.close();
+        writeHead(ObjectTrailer.LEGACY_MAGIC, ObjectTrailer.LEGACY_VERSION);
+        store = ObjectStore.open(directory, 64 * MIB);
+        assertThat(read(A, 0, BLOCK)).isEqualTo(filled(BLOCK, 7));
+        assertThat(store.usedBytes()).isEqualTo(BLOCK);
+
+        store.write(A, BLOCK, ByteBuffer.wrap(filled(BLOCK, 8)));
+        assertThat(store.sync(A)).isEqualTo(ObjectResult.done());
+        store.close();
+        try (RandomAccessFile file = new RandomAccessFile(store.dataPath(A).toFile(), "r")) {
+            file.seek(ObjectTrailer.OFFSET);
+            assertThat(file.readInt()).isEqualTo(ObjectTrailer.MAGIC);
+        }
+        store = ObjectStore.open(directory, 64 * MIB);
+        assertThat(read(A, 0, BLOCK)).isEqualTo(filled(BLOCK, 7));
+        assertThat(read(A, BLOCK, BLOCK)).isEqualTo(filled(BLOCK, 8));
+        store.close();
+        overwriteBitmapWord(0, 1L);
+        store = ObjectStore.open(directory, 64 * MIB);
+        assertThat(store.read(A, 0, ByteBuffer.allocate(BLOCK)))
+            .isEqualTo(failed(new ObjectError.Corrupt(A, ObjectError.Corrupt.TRAILER_DAMAGED)));
+    }
+
+    private void overwriteBitmapWord(int word, long value) throws IOException {
+        try (RandomAccessFile file = new RandomAccessFile(store.dataPath(A).toFile(), "rw")) {
+            file.seek(ObjectTrailer.OFFSET + ObjectTrailer.BITMAP_OFFSET + (long) word * Long.BYTES);
+            assertThat(file.readLong()).as("the word changes").isNotEqualTo(value);
+            file.seek(ObjectTrailer.OFFSET + ObjectTrailer.BITMAP_OFFSET + (long) word * Long.BYTES);
+            file.writeLong(value);
+        }
+    }
+
+    private void writeHead(int magic, int second) throws IOException {
+        try (RandomAccessFile file = new RandomAccessFile(store.dataPath(A).toFile(), "rw")) {
+            file.seek(ObjectTrailer.OFFSET);
+            file.writeInt(magic);
+            file.writeInt(second);
+        }
+    }
+
+    /**
      * A file removed while the store has it open serves from the open file, whole, until the store
      * closes it; then it is a damaged copy. Changes made before it was closed and not synced went with
      * it, so a sync says so too.
