@@ -133,6 +133,13 @@ class MembershipTest {
             assertThat(twoCopies.stderr()).contains("1 zone(s)");
             HerdCluster.CliResult again = cluster.cliAgainstCluster("node", "remove", "w1");
             assertThat(again.exitCode()).as(again.toString()).isEqualTo(3);
+            long deadline = System.nanoTime() + TIMEOUT.toNanos();
+            while (cluster.logLinesWith("w1", "the leader does not know this node any more").isEmpty()
+                && System.nanoTime() < deadline) {
+                Thread.sleep(200);
+            }
+            assertThat(cluster.logLinesWith("w1", "the leader does not know this node any more"))
+                .as("the removed worker, still running, says why it is no longer acknowledged").hasSize(1);
         }
     }
 

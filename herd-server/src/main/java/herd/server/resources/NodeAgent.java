@@ -59,6 +59,8 @@ public final class NodeAgent implements AutoCloseable {
     private final Map<String, Set<ActionRequest>> recurring = new ConcurrentHashMap<>();
     private volatile long lastAckSentAtMillis;
     private volatile boolean inGoodStanding;
+    /** Whether the warning that the leader no longer knows this node was logged since its last acknowledgement. */
+    private volatile boolean unknownToLeaderSaid;
     private volatile String noQuorumPolicy = "stop";
     private volatile String leaderAddress;
     private volatile boolean running = true;
@@ -251,6 +253,7 @@ public final class NodeAgent implements AutoCloseable {
                 });
             }
             lastAckSentAtMillis = Math.max(lastAckSentAtMillis, sentAtMillis);
+            unknownToLeaderSaid = false;
             if (!inGoodStanding) {
                 log.info("{} is a member: the leader acknowledges its heartbeats", nodeName);
             }
@@ -258,6 +261,12 @@ public final class NodeAgent implements AutoCloseable {
         } else if (HeartbeatVerdict.LOST.equals(verdict.verdict()) && inGoodStanding) {
             log.warn("{}: the leader declared this node lost; stopping its resources", nodeName);
             loseStanding("the leader declared this node lost");
+        } else if (HeartbeatVerdict.UNKNOWN.equals(verdict.verdict()) && inGoodStanding && !unknownToLeaderSaid) {
+            // Not acknowledged, so the lease loop ends its standing in time; a leader that has not applied
+            // the whole log yet might answer so for a moment, so this only says why, once.
+            unknownToLeaderSaid = true;
+            log.warn("{}: the leader does not know this node any more (removed from the cluster?): its heartbeats "
+                + "are not acknowledged, so its lease runs out; if it was removed, stop herd here", nodeName);
         }
     }
 
