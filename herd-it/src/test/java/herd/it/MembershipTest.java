@@ -140,6 +140,21 @@ class MembershipTest {
             }
             assertThat(cluster.logLinesWith("w1", "the leader does not know this node any more"))
                 .as("the removed worker, still running, says why it is no longer acknowledged").hasSize(1);
+
+            // as the answer to the removal says: stopped, and joined again with an empty data directory
+            cluster.kill("w1");
+            deleteTree(cluster.server("w1").data);
+            cluster.joinWorker("w1");
+            assertThat(nodeNames(cluster)).containsExactlyInAnyOrder("s1", "w1");
+            awaitAccepted(cluster, "volume", "create", "wide", "16M", "--copies", "2");
+        }
+    }
+
+    private static void deleteTree(Path directory) throws java.io.IOException {
+        try (java.util.stream.Stream<Path> paths = Files.walk(directory)) {
+            for (Path path : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                Files.delete(path);
+            }
         }
     }
 
