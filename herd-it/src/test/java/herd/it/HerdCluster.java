@@ -110,7 +110,10 @@ final class HerdCluster implements AutoCloseable {
         return add;
     }
 
-    /** Joins a worker (no vote, no replica) through the servers and starts it. */
+    /**
+     * Joins a worker (no vote, no replica) through the servers and starts it, serving NBD on a port
+     * of its own (kept in its node.json for restarts).
+     */
     Server joinWorker(String name) throws Exception {
         Server worker = newServer(name);
         CliResult join = cli("join", "--name", name, "--address", worker.apiAddress, "--data", worker.data.toString(),
@@ -118,7 +121,9 @@ final class HerdCluster implements AutoCloseable {
         if (join.exitCode() != 0) {
             throw new IllegalStateException("herd join failed: " + join);
         }
-        start(name);
+        worker.nbdPort = freePortPair();
+        worker.process = launch(worker, List.of("agent", "--data", worker.data.toString(),
+            "--nbd-address", "127.0.0.1:" + worker.nbdPort));
         awaitHealthy(worker);
         return worker;
     }

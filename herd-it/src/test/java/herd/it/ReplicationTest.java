@@ -190,6 +190,19 @@ class ReplicationTest {
         HerdCluster.CliResult forced = cluster.cliAgainstCluster("server", "remove", soleHolder, "--force");
         assertThat(forced.exitCode()).as(forced.toString()).isZero();
         assertThat(cluster.cliAgainstCluster("server", "list").stdout()).doesNotContain(soleHolder);
+
+        // replaced: a new node, in a zone of its own, takes its share, and every object has two copies again
+        Set<String> survivors = new TreeSet<>(Set.of("s1", "s2", "s3"));
+        survivors.remove(soleHolder);
+        HerdCluster.Server replacement = cluster.joinWorker("w4");
+        awaitStorage("w4 in the epoch and every member recovered",
+            status -> membersInEpoch(status) == 3 && everyMemberRecovered(status));
+        Set<String> afterReplacement = new TreeSet<>(survivors);
+        afterReplacement.add("w4");
+        Map<String, Set<String>> replaced = awaitCopies(2, afterReplacement);
+        assertThat(copiesOn(replaced, "w4")).as("w4's share in\n" + replaced).isPositive();
+        new NbdTools(cluster, replacement.nbdPort).qemuIoReadOnly("vol.snap", "read -P 0xef 0 4M",
+            "read -P 0xab 4M 28M", "read -P 0 32M 8M", "read -P 0xcd 40M 4M", "read -P 0x12 44M 4M");
     }
 
     @Test
