@@ -6,11 +6,19 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import herd.core.ErrorCode;
 import herd.core.cluster.NameRules;
 import herd.core.cluster.NodeInfo;
+import herd.core.command.Command;
+import herd.core.command.Outcome;
 import herd.core.command.Query;
 import herd.core.command.QueryResult;
+import herd.core.volume.VolumeRecord;
+import herd.core.volume.VolumeRow;
+import herd.coordinator.StatusReport;
 import herd.server.ClusterAccess;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.util.List;
+import java.util.Optional;
+import java.util.function.BiFunction;
 
 /** Cluster-level endpoints: status, servers (membership), nodes, backup. */
 final class ClusterHandlers {
@@ -163,8 +171,8 @@ final class ClusterHandlers {
         refuseWhileResourcesActive(name);
         refuseWhileVolumesAttached(name);
         refuseLosingLastCopies(name, force);
-        herd.core.command.Outcome outcome = cluster.submit(new herd.core.command.Command.RemoveNode(name));
-        if (outcome instanceof herd.core.command.Outcome.Rejected rejected) {
+        Outcome outcome = cluster.submit(new Command.RemoveNode(name));
+        if (outcome instanceof Outcome.Rejected rejected) {
             throw ApiException.of(rejected.rejection());
         }
         ApiServer.Responses.json(request.exchange(), 200, JsonViews.object().put("result", "removed worker " + name
@@ -223,10 +231,10 @@ final class ClusterHandlers {
      * Set when this node serves storage: why a node may not be removed (it holds, or may hold, the only
      * copy of data); the flag says the operator gives up the copies of a node that is down.
      */
-    private volatile java.util.function.BiFunction<String, Boolean, java.util.Optional<String>> storageRemovalCheck =
-        (name, force) -> java.util.Optional.empty();
+    private volatile BiFunction<String, Boolean, Optional<String>> storageRemovalCheck =
+        (name, force) -> Optional.empty();
 
-    void checkStorageBeforeRemoval(java.util.function.BiFunction<String, Boolean, java.util.Optional<String>> check) {
+    void checkStorageBeforeRemoval(BiFunction<String, Boolean, Optional<String>> check) {
         this.storageRemovalCheck = check;
     }
 
@@ -237,8 +245,8 @@ final class ClusterHandlers {
      * or its lease expired).
      */
     private void refuseWhileResourcesActive(String name) throws ApiException {
-        java.util.List<String> active = ResourceHandlers.statusReport(cluster, true).resources().stream()
-            .filter(line -> line.nodes().contains(name)).map(herd.coordinator.StatusReport.ResourceLine::id).toList();
+        List<String> active = ResourceHandlers.statusReport(cluster, true).resources().stream()
+            .filter(line -> line.nodes().contains(name)).map(StatusReport.ResourceLine::id).toList();
         if (!active.isEmpty()) {
             throw new ApiException(409, ErrorCode.CONFLICT, "node " + name + " runs " + String.join(", ", active)
                 + ": put it in standby ('herd node standby " + name + "') and wait until 'herd status' shows nothing "
@@ -253,8 +261,8 @@ final class ClusterHandlers {
     private void refuseWhileVolumesAttached(String name) throws ApiException {
         QueryResult.VolumeList volumes = KvHandlers.expect(cluster.query(new Query.Volumes(), true),
             QueryResult.VolumeList.class);
-        java.util.List<String> attached = volumes.volumes().stream().map(herd.core.volume.VolumeRow::volume)
-            .filter(volume -> name.equals(volume.attachedNode())).map(herd.core.volume.VolumeRecord::name).toList();
+        List<String> attached = volumes.volumes().stream().map(VolumeRow::volume)
+            .filter(volume -> name.equals(volume.attachedNode())).map(VolumeRecord::name).toList();
         if (!attached.isEmpty()) {
             throw new ApiException(409, ErrorCode.CONFLICT, "node " + name + " has volume(s) " + String.join(", ", attached)
                 + " attached for writing: detach them on that node ('herd volume detach NAME' against its API) or, "
@@ -263,7 +271,7 @@ final class ClusterHandlers {
     }
 
     private void refuseLosingLastCopies(String name, boolean force) throws ApiException {
-        java.util.Optional<String> refusal = storageRemovalCheck.apply(name, force);
+        Optional<String> refusal = storageRemovalCheck.apply(name, force);
         if (refusal.isPresent()) {
             throw new ApiException(409, ErrorCode.CONFLICT, refusal.get());
         }
