@@ -200,6 +200,11 @@ public final class Coordinator {
         // its history, and it cannot be probed): nothing is started or promoted anywhere until the
         // fencing is recorded. Stops and demotes go on. Found by the simulation (seed 1970).
         List<String> awaitingFencing = fencingInUse ? nodesAwaitingFencing(in, transition) : List.of();
+        // A node removed from the cluster may still run something: a start sent to it just before the
+        // removal (when the status showed nothing there) completes unrecorded, since the state refuses
+        // a removed node's reports. Its heartbeats are no longer acknowledged, so it stops everything
+        // once its lease runs out, as a lost node does; until then nothing starts or promotes anywhere.
+        List<String> removedInLease = removedNodesInLease(in);
         Map<Integer, Boolean> done = new HashMap<>();
         for (Action action : transition.actions()) {
             boolean isReady = action.runnable() && predecessors.getOrDefault(action.id(), List.of()).stream()
@@ -220,6 +225,11 @@ public final class Coordinator {
             }
             if (!awaitingFencing.isEmpty() && activates(action)) {
                 waiting.add(describe(action) + ": waits for the fencing of " + String.join(", ", awaitingFencing));
+                continue;
+            }
+            if (!removedInLease.isEmpty() && activates(action)) {
+                waiting.add(describe(action) + ": waits until the lease of removed node " + String.join(", ", removedInLease)
+                    + " has run out");
                 continue;
             }
             if (!isReady || (probing && !isProbe(action)) || waveInFlight) {
@@ -410,6 +420,19 @@ public final class Coordinator {
         java.util.Set<String> nodes = new java.util.TreeSet<>(in.fencingInFlight());
         transition.actions().stream().filter(action -> "stonith".equals(action.task())).map(Action::node).forEach(nodes::add);
         return List.copyOf(nodes);
+    }
+
+    /**
+     * Nodes this leader acknowledged a heartbeat of that are no longer in the cluster, while their
+     * lease (plus the margin, as for a lost node) may still run.
+     */
+    private static List<String> removedNodesInLease(Input in) {
+        Set<String> members = new java.util.HashSet<>();
+        in.view().nodes().forEach(node -> members.add(node.name()));
+        long leaseAndMargin = in.settings().leaseMillis() + in.settings().leaseMarginMillis();
+        return in.lastAckedHeartbeatMillis().entrySet().stream()
+            .filter(acked -> !members.contains(acked.getKey()) && in.nowMillis() - acked.getValue() < leaseAndMargin)
+            .map(Map.Entry::getKey).sorted().toList();
     }
 
     /** Actions that make a resource (more) active somewhere. */
