@@ -14,10 +14,12 @@ import herd.scheduler.model.Primitive;
 import herd.scheduler.model.Role;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * The leader's decisions about resources, as a pure function of the committed state, the heartbeats
@@ -67,6 +69,7 @@ public final class Coordinator {
         for (NodeStatus status : in.view().statuses()) {
             livenessVerdict(in, status, fencingInUse, fences).ifPresent(membership::add);
         }
+        membership.addAll(removedNodesToForget(in));
         if (!membership.isEmpty()) {
             return new Decisions(membership, List.of(), dueNow(in, fences), null, List.of());
         }
@@ -204,6 +207,8 @@ public final class Coordinator {
         // removal (when the status showed nothing there) completes unrecorded, since the state refuses
         // a removed node's reports. Its heartbeats are no longer acknowledged, so it stops everything
         // once its lease runs out, as a lost node does; until then nothing starts or promotes anywhere.
+        // A leader that takes over while the state still waits for such a node counts its lease from
+        // when it took over, as it does a lost node's.
         List<String> removedInLease = removedNodesInLease(in);
         Map<Integer, Boolean> done = new HashMap<>();
         for (Action action : transition.actions()) {
@@ -269,7 +274,7 @@ public final class Coordinator {
      * for, once its own actions are done and until the node has recorded the monitor's first result.
      */
     private static void collectRecurringMonitors(Input in, Transition transition, List<ActionRequest> actions) {
-        Set<String> busy = new java.util.HashSet<>();
+        Set<String> busy = new HashSet<>();
         for (Action action : transition.actions()) {
             if (!completesByItself(action) && action.resource() != null && !("monitor".equals(action.task()) && action.intervalMs() > 0)) {
                 busy.add(action.resource());
@@ -417,22 +422,38 @@ public final class Coordinator {
     }
 
     private static List<String> nodesAwaitingFencing(Input in, Transition transition) {
-        java.util.Set<String> nodes = new java.util.TreeSet<>(in.fencingInFlight());
+        Set<String> nodes = new TreeSet<>(in.fencingInFlight());
         transition.actions().stream().filter(action -> "stonith".equals(action.task())).map(Action::node).forEach(nodes::add);
         return List.copyOf(nodes);
     }
 
     /**
-     * Nodes this leader acknowledged a heartbeat of that are no longer in the cluster, while their
-     * lease (plus the margin, as for a lost node) may still run.
+     * Removed nodes whose lease (plus the margin, as for a lost node) may still run: those this leader
+     * acknowledged, and those the state still waits for, which an earlier leader may have acknowledged
+     * until this one took over.
      */
     private static List<String> removedNodesInLease(Input in) {
-        Set<String> members = new java.util.HashSet<>();
+        Set<String> members = new HashSet<>();
         in.view().nodes().forEach(node -> members.add(node.name()));
+        Set<String> removed = new TreeSet<>(in.view().removedNodesInLease());
+        removed.addAll(in.lastAckedHeartbeatMillis().keySet());
+        removed.removeAll(members);
         long leaseAndMargin = in.settings().leaseMillis() + in.settings().leaseMarginMillis();
-        return in.lastAckedHeartbeatMillis().entrySet().stream()
-            .filter(acked -> !members.contains(acked.getKey()) && in.nowMillis() - acked.getValue() < leaseAndMargin)
-            .map(Map.Entry::getKey).sorted().toList();
+        return removed.stream().filter(node -> in.nowMillis() - lastPossibleAck(in, node) < leaseAndMargin).toList();
+    }
+
+    /** When any leader may last have acknowledged a removed node: never after this one took over, unless by this one. */
+    private static long lastPossibleAck(Input in, String removedNode) {
+        Long acked = in.lastAckedHeartbeatMillis().get(removedNode);
+        long byEarlierLeaders = in.view().removedNodesInLease().contains(removedNode) ? in.leaderSinceMillis() : Long.MIN_VALUE;
+        return Math.max(acked == null ? Long.MIN_VALUE : acked, byEarlierLeaders);
+    }
+
+    /** Removed nodes the state waits for whose lease has run out: it need wait no longer. */
+    private static List<Command> removedNodesToForget(Input in) {
+        List<String> inLease = removedNodesInLease(in);
+        return in.view().removedNodesInLease().stream().filter(node -> !inLease.contains(node))
+            .<Command>map(Command.ForgetRemovedNode::new).toList();
     }
 
     /** Actions that make a resource (more) active somewhere. */

@@ -38,6 +38,12 @@ public final class ClusterState {
     private final herd.core.volume.VolumeTable volumes = new herd.core.volume.VolumeTable();
     /** Storage nodes, the default copies and the storage epochs. */
     private final herd.core.storage.StorageTable storage = new herd.core.storage.StorageTable();
+    /**
+     * Removed nodes that may still run something until their lease runs out: a leader that takes
+     * over cannot know when its predecessor last acknowledged them, so it starts nothing until a
+     * lease has passed since it took over ({@link Command.ForgetRemovedNode} ends the wait).
+     */
+    private final java.util.SortedSet<String> removedNodesInLease = new java.util.TreeSet<>();
 
     public ClusterState() {
         this(new KvStore());
@@ -101,6 +107,7 @@ public final class ClusterState {
             case Command.InitCluster init -> initCluster(init);
             case Command.RegisterNode register -> registerNode(register.node());
             case Command.RemoveNode remove -> removeNode(remove.name());
+            case Command.ForgetRemovedNode forget -> forgetRemovedNode(forget.name());
             case Command.RecordOperations record -> recordOperations(record);
             case Command.SetNodeMembership set -> setNodeMembership(set);
             case Command.RecordFencing fencing -> recordFencing(fencing.event());
@@ -141,6 +148,7 @@ public final class ClusterState {
             case Command.CleanupResource ignored -> true;
             case Command.RegisterNode ignored -> true;
             case Command.RemoveNode ignored -> true;
+            case Command.ForgetRemovedNode ignored -> true;
             case Command.InitCluster ignored -> true;
             default -> false;
         };
@@ -239,7 +247,7 @@ public final class ClusterState {
 
     private QueryResult.ResourceStatusView resourceStatusView() {
         return new QueryResult.ResourceStatusView(resourceConfiguration, resourceConfigurationVersion, nodes(),
-            nodeStatuses(), resourceStatus.fencingHistory(), lastAppliedIndex);
+            nodeStatuses(), resourceStatus.fencingHistory(), lastAppliedIndex, List.copyOf(removedNodesInLease));
     }
 
     private Optional<Rejection> unknownNode(String name) {
@@ -336,6 +344,7 @@ public final class ClusterState {
             }
         }
         nodes.put(node.name(), node);
+        removedNodesInLease.remove(node.name()); // known again: its own status and heartbeats say what it may run
         return new Outcome.Applied((existing == null ? "registered " : "updated ") + node.role().name().toLowerCase()
             + " " + node.name());
     }
@@ -355,7 +364,16 @@ public final class ClusterState {
         // the API refuses to remove a node with attached volumes; one attached meanwhile is released,
         // since a removed node can be neither asked to detach nor fenced
         volumes.releaseAttachmentsOf(name);
+        removedNodesInLease.add(name);
         return new Outcome.Applied("removed node " + name);
+    }
+
+    private Outcome forgetRemovedNode(String name) {
+        if (!removedNodesInLease.remove(name)) {
+            return new Outcome.Rejected(new Rejection(ErrorCode.NODE_NOT_FOUND, "no removed node '" + name
+                + "' is waited for: its lease has been found over already, or it was registered again"));
+        }
+        return new Outcome.Applied("removed node " + name + " runs nothing any more: its lease has run out");
     }
 
     /**
@@ -393,7 +411,8 @@ public final class ClusterState {
     public StateImage image() {
         return new StateImage(StateImage.FORMAT_VERSION, lastAppliedIndex, clusterName, restoring, kv.revision(),
             kv.compactedRevision(), kv.allKeys(), kv.history(), new ArrayList<>(nodes.values()), resourceConfiguration,
-            resourceConfigurationVersion, resourceStatus.all(), resourceStatus.fencingHistory(), volumes.image(), storage.image());
+            resourceConfigurationVersion, resourceStatus.all(), resourceStatus.fencingHistory(), volumes.image(), storage.image(),
+            List.copyOf(removedNodesInLease));
     }
 
     public static ClusterState fromImage(StateImage image) {
@@ -415,6 +434,9 @@ public final class ClusterState {
             image.fencingHistory() == null ? List.of() : image.fencingHistory());
         state.volumes.load(image.volumes());
         state.storage.load(image.storage());
+        if (image.removedNodesInLease() != null) { // null: written before removed nodes were waited for
+            state.removedNodesInLease.addAll(image.removedNodesInLease());
+        }
         return state;
     }
 

@@ -21,7 +21,8 @@ public record StateImage(
     List<herd.core.resource.NodeStatus> nodeStatuses,
     List<herd.core.resource.FencingEvent> fencingHistory,
     herd.core.volume.VolumeImage volumes,
-    herd.core.storage.StorageImage storage) {
+    herd.core.storage.StorageImage storage,
+    List<String> removedNodesInLease) {
 
     public static final int FORMAT_VERSION = 1;
 
@@ -31,6 +32,6 @@ public record StateImage(
                       String resourceConfiguration, long resourceConfigurationVersion,
                       List<herd.core.resource.NodeStatus> nodeStatuses, List<herd.core.resource.FencingEvent> fencingHistory) {
         this(formatVersion, lastAppliedIndex, clusterName, restoring, revision, compactedRevision, keys, history, nodes,
-            resourceConfiguration, resourceConfigurationVersion, nodeStatuses, fencingHistory, null, null);
+            resourceConfiguration, resourceConfigurationVersion, nodeStatuses, fencingHistory, null, null, null);
     }
 }

@@ -71,6 +71,27 @@ class ClusterStateTest {
     }
 
     @Test
+    void aRemovedNodeIsWaitedForUntilItsLeaseIsFoundOverOrItIsRegisteredAgain() throws Exception {
+        apply(new Command.InitCluster("prod", S1, false));
+        apply(new Command.RegisterNode(W1));
+        apply(new Command.RegisterNode(new NodeInfo("w2", NodeInfo.Role.WORKER, "127.0.0.1:7201", null, null)));
+        apply(new Command.RemoveNode("w1"));
+        apply(new Command.RemoveNode("w2"));
+        assertThat(removedNodesInLease(state)).containsExactly("w1", "w2");
+        assertThat(removedNodesInLease(roundTrip(state))).as("a snapshot keeps them").containsExactly("w1", "w2");
+
+        assertThat(apply(new Command.ForgetRemovedNode("w1"))).isInstanceOf(Outcome.Applied.class);
+        apply(new Command.RegisterNode(new NodeInfo("w2", NodeInfo.Role.WORKER, "127.0.0.1:7201", null, null)));
+        assertThat(removedNodesInLease(state)).isEmpty();
+        assertRejected(apply(new Command.ForgetRemovedNode("w1")), ErrorCode.NODE_NOT_FOUND);
+        assertRejected(apply(new Command.ForgetRemovedNode("s1")), ErrorCode.NODE_NOT_FOUND);
+    }
+
+    private static List<String> removedNodesInLease(ClusterState state) {
+        return ((QueryResult.ResourceStatusView) state.query(new Query.ResourceStatus())).removedNodesInLease();
+    }
+
+    @Test
     void badNodeCommandsAreRejectedAndChangeNothing() {
         apply(new Command.InitCluster("prod", S1, false));
         List<NodeInfo> before = state.nodes();
@@ -179,7 +200,8 @@ class ClusterStateTest {
             new Command.KvPut("k", new byte[] {0, (byte) 0xff, 7}, 0L),
             new Command.KvDelete("k", null),
             new Command.RegisterNode(W1),
-            new Command.RemoveNode("w1"));
+            new Command.RemoveNode("w1"),
+            new Command.ForgetRemovedNode("w1"));
         for (Command command : commands) {
             Command decoded = Codec.decodeCommand(Codec.encode(command));
             if (command instanceof Command.KvPut put) {
@@ -241,9 +263,11 @@ class ClusterStateTest {
         Arbitrary<Command> register = Arbitraries.of("w1", "w2", "BAD").map(name ->
             new Command.RegisterNode(new NodeInfo(name, NodeInfo.Role.WORKER, "127.0.0.1:" + (8000 + name.length()), null, null)));
         Arbitrary<Command> remove = Arbitraries.of("w1", "w2", "nobody").map(Command.RemoveNode::new);
+        Arbitrary<Command> forget = Arbitraries.of("w1", "w2", "nobody").map(Command.ForgetRemovedNode::new);
         return Arbitraries.frequencyOf(
             net.jqwik.api.Tuple.of(6, put), net.jqwik.api.Tuple.of(2, delete),
-            net.jqwik.api.Tuple.of(1, register), net.jqwik.api.Tuple.of(1, remove)).list().ofMaxSize(40);
+            net.jqwik.api.Tuple.of(1, register), net.jqwik.api.Tuple.of(1, remove),
+            net.jqwik.api.Tuple.of(1, forget)).list().ofMaxSize(40);
     }
 
     private static ClusterState roundTrip(ClusterState original) throws Exception {

@@ -16,6 +16,7 @@ import herd.core.cluster.NodeInfo;
     @JsonSubTypes.Type(value = Command.InitCluster.class, name = "init-cluster"),
     @JsonSubTypes.Type(value = Command.RegisterNode.class, name = "register-node"),
     @JsonSubTypes.Type(value = Command.RemoveNode.class, name = "remove-node"),
+    @JsonSubTypes.Type(value = Command.ForgetRemovedNode.class, name = "forget-removed-node"),
     @JsonSubTypes.Type(value = Command.RestoreKeys.class, name = "restore-keys"),
     @JsonSubTypes.Type(value = Command.SetResourceConfiguration.class, name = "set-resource-configuration"),
     @JsonSubTypes.Type(value = Command.RecordOperations.class, name = "record-operations"),
@@ -75,8 +76,14 @@ public sealed interface Command {
         }
     }
 
-    /** Forgets a node. */
+    /** Forgets a node; until {@link ForgetRemovedNode}, leaders count it as possibly running something. */
     record RemoveNode(String name) implements Command {}
+
+    /**
+     * The leader's verdict that a removed node's lease has run out: whatever it ran has stopped, so
+     * a leader elected later need not wait for it (see {@code Coordinator.removedNodesInLease}).
+     */
+    record ForgetRemovedNode(String name) implements Command {}
 
     /** Results of resource agent operations that {@code node}'s executor ran, in the order they ended. */
     record RecordOperations(String node, java.util.List<herd.core.resource.OperationRecord> operations) implements Command {}

@@ -25,6 +25,7 @@ public final class CommandValidator {
                 .or(() -> checkNode(init.firstServer()));
             case Command.RegisterNode register -> checkNode(register.node());
             case Command.RemoveNode remove -> NameRules.checkName("node", remove.name());
+            case Command.ForgetRemovedNode forget -> NameRules.checkName("node", forget.name());
             case Command.RestoreKeys restore -> checkRestore(restore);
             case Command.SetResourceConfiguration set -> checkResourceConfiguration(set.crmText());
             case Command.RecordOperations record -> ResourceCommandRules.checkOperations(record);

@@ -52,8 +52,14 @@ public sealed interface QueryResult {
      */
     record ResourceStatusView(String crmText, long configurationVersion, List<NodeInfo> nodes,
                               List<herd.core.resource.NodeStatus> statuses,
-                              List<herd.core.resource.FencingEvent> fencingHistory, long lastAppliedIndex)
-        implements QueryResult {}
+                              List<herd.core.resource.FencingEvent> fencingHistory, long lastAppliedIndex,
+                              List<String> removedNodesInLease)
+        implements QueryResult {
+        /** Removed nodes that may still run something (see {@code Command.ForgetRemovedNode}); none when not given. */
+        public List<String> removedNodesInLease() {
+            return removedNodesInLease == null ? List.of() : removedNodesInLease;
+        }
+    }
 
     record VolumeList(List<herd.core.volume.VolumeRow> volumes) implements QueryResult {}
 

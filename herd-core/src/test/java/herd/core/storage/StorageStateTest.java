@@ -650,7 +650,7 @@ class StorageStateTest {
         StateImage withoutStorage = new StateImage(image.formatVersion(), image.lastAppliedIndex(), image.clusterName(),
             image.restoring(), image.revision(), image.compactedRevision(), image.keys(), image.history(), image.nodes(),
             image.resourceConfiguration(), image.resourceConfigurationVersion(), image.nodeStatuses(), image.fencingHistory(),
-            image.volumes(), null);
+            image.volumes(), null, image.removedNodesInLease());
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         Codec.writeImage(withoutStorage, out);
         StateImage read = Codec.readImage(new ByteArrayInputStream(out.toByteArray()));

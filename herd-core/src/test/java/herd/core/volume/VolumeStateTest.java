@@ -227,7 +227,7 @@ class VolumeStateTest {
         assertThat(restored.query(new Query.Volumes())).isEqualTo(state.query(new Query.Volumes()));
         assertThat(restored.image()).isEqualTo(state.image());
 
-        String withoutVolumes = out.toString(StandardCharsets.UTF_8).replaceAll(",\"volumes\":\\{.*\\}\\}$", "}");
+        String withoutVolumes = out.toString(StandardCharsets.UTF_8).replaceAll(",\"volumes\":\\{.*$", "}"); // and all that came later
         StateImage old = Codec.readImage(new ByteArrayInputStream(withoutVolumes.getBytes(StandardCharsets.UTF_8)));
         assertThat(old.volumes()).isNull();
         ClusterState fromOld = ClusterState.fromImage(old);
