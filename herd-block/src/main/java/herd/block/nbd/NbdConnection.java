@@ -55,6 +55,18 @@ final class NbdConnection {
      * this many requests ({@link Input#keepsInputFor}).
      */
     static final int SYNCED_WITHIN_REQUESTS = 8;
+    /**
+     * A worker keeps the input for a client that has sent this many large reads in a row (more than
+     * {@value ReplyOutput#QUICK_BYTES_MAX} bytes each), as a copy or a backup streams a volume
+     * ({@link Input#keepsInputFor}).
+     */
+    static final int STREAMING_AFTER_LARGE_READS = 8;
+    /**
+     * A large read served with the input kept whose data came slower than this ends the keeping.
+     * 1 GiB/s is 1 MiB in 0.98 ms, where reading it from the page cache and checking it took about
+     * 0.17 ms of CPU in a profile (docs/storage.md); a disk or another node's copy takes longer.
+     */
+    static final long STREAMED_READ_MIN_BYTES_PER_SECOND = 1L << 30;
 
     private final SocketChannel socket;
     private final ExportResolver resolver;
@@ -180,6 +192,8 @@ final class NbdConnection {
         final byte[] header = new byte[NbdRequest.HEADER_BYTES];
         /** Requests read since the last FLUSH or FUA write (capped). Guarded by the lock. */
         private int readSinceSync = SYNCED_WITHIN_REQUESTS + 1;
+        /** Large reads read in a row (capped), reset by a slow one served with the input kept. Guarded by the lock. */
+        private int largeReadsInARow;
         /** Every worker started, in order; a worker starts another only while it runs. */
         private final List<Thread> workers = new ArrayList<>();
         /** Why the input ended (null while it goes on); the other workers stop at their next turn. Guarded by the lock. */
@@ -207,18 +221,47 @@ final class NbdConnection {
         /**
          * Whether the worker that has just read {@code request} keeps the input while it serves it,
          * and then reads the next request itself, instead of handing the input to another worker.
-         * It does when the client waits for each reply before it sends the next request (none other
-         * is unanswered, none is waiting to be read) and syncs (a FLUSH or FUA write among its last
-         * {@value NbdConnection#SYNCED_WITHIN_REQUESTS} requests), as a database committing does. Handing
-         * the input on costs such a client a wake-up of another thread between each reply and its
-         * next request, which then finds that thread cold: 4 KiB writes each followed by a flush
+         * <ul>
+         * <li>It does when the client waits for each reply before it sends the next request (none
+         * other is unanswered, none is waiting to be read) and syncs (a FLUSH or FUA write among its
+         * last {@value NbdConnection#SYNCED_WITHIN_REQUESTS} requests), as a database committing does.
+         * Handing the input on costs such a client a wake-up of another thread between each reply and
+         * its next request, which then finds that thread cold: 4 KiB writes each followed by a flush
          * ran at 0.85 of nbdkit's rate that way. Other serial clients keep the handing on: for random
-         * 4 KiB writes at queue depth 1 keeping the input was slower (docs/storage.md). The cost: a
-         * request the client sends while the kept one is being served is read when that one is done.
+         * 4 KiB writes at queue depth 1 keeping the input was slower (docs/storage.md).</li>
+         * <li>It does for a client streaming large reads ({@value NbdConnection#STREAMING_AFTER_LARGE_READS}
+         * in a row) while they are served fast, from this node's page cache: one thread then reads
+         * the file, checks it and writes the socket, where handed on the input woke a thread per
+         * request and the threads queued for the reply lock behind a writer blocked on a full socket
+         * (docs/storage.md). A read whose data came slower than
+         * {@value NbdConnection#STREAMED_READ_MIN_BYTES_PER_SECOND} bytes per second (a cold disk,
+         * another node's copy) ends the keeping ({@link #servedWhileKept}), so that such reads are
+         * served in parallel again.</li>
+         * </ul>
+         * The cost: a request the client sends while the kept one is being served is read when that
+         * one is done.
          */
         boolean keepsInputFor(NbdRequest request, int othersUnanswered) {
             readSinceSync = request.syncs() ? 0 : Math.min(readSinceSync + 1, SYNCED_WITHIN_REQUESTS + 1);
-            return othersUnanswered == 0 && readSinceSync <= SYNCED_WITHIN_REQUESTS && nothingWaiting();
+            largeReadsInARow = isLargeRead(request) ? Math.min(largeReadsInARow + 1, STREAMING_AFTER_LARGE_READS) : 0;
+            return largeReadsInARow >= STREAMING_AFTER_LARGE_READS
+                || (othersUnanswered == 0 && readSinceSync <= SYNCED_WITHIN_REQUESTS && nothingWaiting());
+        }
+
+        /**
+         * After a request served with the input kept, and how long the device took to give its data:
+         * a slow large read ends the streaming until another run of them. Only the device's time
+         * counts: a reply waiting for the client to read means the client is the bottleneck, and
+         * serving more at once would not help it.
+         */
+        void servedWhileKept(NbdRequest request, long deviceNanos) {
+            if (isLargeRead(request) && deviceNanos > request.length() * 1_000_000_000L / STREAMED_READ_MIN_BYTES_PER_SECOND) {
+                largeReadsInARow = 0;
+            }
+        }
+
+        private static boolean isLargeRead(NbdRequest request) {
+            return request.isRead() && request.length() > ReplyOutput.QUICK_BYTES_MAX;
         }
 
         private boolean nothingWaiting() {
@@ -272,7 +315,10 @@ final class NbdConnection {
                 return;
             }
             try {
-                serveAndRelease(received.request(), received.payload(), received.payloadBudget());
+                long deviceNanos = serveAndRelease(received.request(), received.payload(), received.payloadBudget());
+                if (keepingInput) {
+                    input.servedWhileKept(received.request(), deviceNanos);
+                }
             } catch (RuntimeException | Error e) {
                 if (keepingInput) {
                     input.lock.unlock(); // the other workers go on without this one
@@ -355,7 +401,8 @@ final class NbdConnection {
         return payload;
     }
 
-    private void serveAndRelease(NbdRequest request, ByteBuffer payload, int payloadBudget) {
+    /** Serves a request and answers it; returns how long a read waited for the device's data (0 for others). */
+    private long serveAndRelease(NbdRequest request, ByteBuffer payload, int payloadBudget) {
         Held held = new Held(payloadBudget, ReplyOutput.isQuick(request));
         if (held.quick) {
             replies.started();
@@ -380,6 +427,7 @@ final class NbdConnection {
                 endWithoutReply(held);
             }
         }
+        return held.deviceNanos;
     }
 
     /**
@@ -395,6 +443,8 @@ final class NbdConnection {
         private ByteBuffer readBuffer;
         /** Set by {@link #write} once the reply is queued: from then on its writer releases this. */
         private volatile boolean replyQueued;
+        /** How long a read waited for the device's data; set by the worker serving it. */
+        private long deviceNanos;
 
         Held(int payloadBudget, boolean quick) {
             this.payloadBudget = payloadBudget;
@@ -444,7 +494,10 @@ final class NbdConnection {
         if (pooled) {
             held.readBuffer = data;
         }
-        switch (device.read(request.offset(), data.duplicate())) {
+        long readingSince = System.nanoTime();
+        DeviceResult<Done> result = device.read(request.offset(), data.duplicate());
+        held.deviceNanos = System.nanoTime() - readingSince;
+        switch (result) {
             case DeviceResult.Ok<Done> ok -> sendData(request, data, held);
             case DeviceResult.Failed<Done>(DeviceError error) -> sendError(request, error, held);
         }

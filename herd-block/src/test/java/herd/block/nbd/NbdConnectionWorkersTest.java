@@ -12,9 +12,14 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.BrokenBarrierException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.CyclicBarrier;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -23,7 +28,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * How a connection's workers share its requests: a request that waits holds up only itself, and a
- * client that waits for each reply and syncs is served by one thread.
+ * client that waits for each reply and syncs, or streams large reads served fast, is served by one thread.
  */
 class NbdConnectionWorkersTest {
     private static final long EXPORT_BYTES = 1 << 20;
@@ -220,6 +225,84 @@ class NbdConnectionWorkersTest {
             }
             assertThat(errorByCookie).isEqualTo(Map.of(2L, 0, 3L, 0));
         }
+    }
+
+    @Test
+    void aClientStreamingLargeReadsIsServedByOneThreadWhileTheyAreFast() throws Exception {
+        // The device gives each read's data at once; writing a 1 MiB reply takes a while, so a worker
+        // that handed the input on before serving would find the next request read by the worker
+        // that took the input meanwhile.
+        Map<Integer, String> threadByRead = streamReads(64, 1 << 20, 0);
+
+        assertThat(readsByThread(threadByRead, NbdConnection.STREAMING_AFTER_LARGE_READS)).hasSize(1);
+    }
+
+    @Test
+    void slowLargeReadsAreServedInParallelAgain() throws Exception {
+        // Each read gives its data slower than a streamed read may (128 KiB in 0.5 ms: 250 MiB/s): the
+        // first one kept ends the keeping, and the input is handed on again for as many reads as it
+        // took to start keeping it.
+        Map<Integer, String> threadByRead = streamReads(40, 128 * 1024, 500_000);
+
+        Map<String, Long> readsByThread = readsByThread(threadByRead, NbdConnection.STREAMING_AFTER_LARGE_READS);
+        long busiest = Collections.max(readsByThread.values());
+        long reads = readsByThread.values().stream().mapToLong(Long::longValue).sum();
+        assertThat(busiest).as("reads served by the busiest thread of " + readsByThread).isLessThan(reads / 2);
+    }
+
+    /**
+     * Sends {@code reads} reads of {@code readBytes} in order, all at once, from a device that takes
+     * {@code readNanos} over each, while another thread reads the replies. Returns the thread that
+     * served each read, by its place in the stream.
+     */
+    private Map<Integer, String> streamReads(int reads, int readBytes, long readNanos) throws Exception {
+        Map<Integer, String> threadByRead = new ConcurrentHashMap<>();
+        startServer(new TestDevice() {
+            @Override
+            public long sizeBytes() {
+                return (long) reads * readBytes;
+            }
+
+            @Override
+            public DeviceResult<Done> read(long offset, ByteBuffer destination) {
+                threadByRead.put((int) (offset / readBytes), Thread.currentThread().getName());
+                long until = System.nanoTime() + readNanos;
+                while (System.nanoTime() < until) {
+                    Thread.onSpinWait(); // a read from the page cache keeps its core busy
+                }
+                return super.read(offset, destination);
+            }
+        });
+        ExecutorService replyReader = Executors.newSingleThreadExecutor();
+        try (RawNbdClient client = connect()) {
+            Future<List<Integer>> errors = replyReader.submit(() -> {
+                List<Integer> replyErrors = new ArrayList<>();
+                for (int reply = 0; reply < reads; reply++) {
+                    replyErrors.add(client.readReply(cookie -> readBytes).error());
+                }
+                return replyErrors;
+            });
+            for (int read = 0; read < reads; read++) {
+                client.queueRequest(0, NbdProtocol.CMD_READ, read, (long) read * readBytes, readBytes, null);
+            }
+            client.out.flush();
+            assertThat(errors.get(WAIT_SECONDS, TimeUnit.SECONDS)).hasSize(reads).containsOnly(0);
+        } finally {
+            replyReader.shutdownNow();
+        }
+        assertThat(threadByRead).hasSize(reads);
+        return threadByRead;
+    }
+
+    /** How many reads from place {@code from} on each thread served. */
+    private static Map<String, Long> readsByThread(Map<Integer, String> threadByRead, int from) {
+        Map<String, Long> counts = new TreeMap<>();
+        threadByRead.forEach((read, thread) -> {
+            if (read >= from) {
+                counts.merge(thread, 1L, Long::sum);
+            }
+        });
+        return counts;
     }
 
     private static void sleepMillis(long millis) {
