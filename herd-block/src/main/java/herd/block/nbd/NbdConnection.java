@@ -30,7 +30,8 @@ import org.slf4j.LoggerFactory;
  * and serves what it read (as nbdkit does). A request never changes threads, so no wake-up stands
  * between reading and serving it, and a read that waits for the disk holds up only its own thread
  * (a virtual thread in a file read would hold one of the few carrier threads). A client that waits
- * for each reply and syncs is served by one thread that keeps the input ({@link Input#keepsInputFor}).
+ * for each reply and syncs is served by one thread that keeps the input, and one streaming large
+ * reads by a pair ({@link Input#keepsInputFor}).
  * At most {@value #MAX_IN_FLIGHT_BYTES} bytes of payload are held at once. Replies are written
  * whole, in completion order, by whichever worker holds the reply lock, and small ones leave
  * together ({@link ReplyOutput}).
@@ -56,13 +57,19 @@ final class NbdConnection {
      */
     static final int SYNCED_WITHIN_REQUESTS = 8;
     /**
-     * A worker keeps the input for a client that has sent this many large reads in a row (more than
-     * {@value ReplyOutput#QUICK_BYTES_MAX} bytes each), as a copy or a backup streams a volume
-     * ({@link Input#keepsInputFor}).
+     * A client that has sent this many large reads in a row (more than
+     * {@value ReplyOutput#QUICK_BYTES_MAX} bytes each), as a copy or a backup streams a volume, is
+     * served by {@value #STREAMING_WORKERS} workers ({@link Input#keepsInputFor}).
      */
     static final int STREAMING_AFTER_LARGE_READS = 8;
     /**
-     * A large read served with the input kept whose data came slower than this ends the keeping.
+     * Workers serving a client that streams large reads: one writes a reply to the socket while
+     * the other reads the next request and its data. A third only queued for the socket: three
+     * served sequential reads at 0.97 of the rate of two (docs/storage.md).
+     */
+    static final int STREAMING_WORKERS = 2;
+    /**
+     * A large read whose data came slower than this ends the streaming ({@link #STREAMING_AFTER_LARGE_READS}).
      * 1 GiB/s is 1 MiB in 0.98 ms, where reading it from the page cache and checking it took about
      * 0.17 ms of CPU in a profile (docs/storage.md); a disk or another node's copy takes longer.
      */
@@ -172,8 +179,9 @@ final class NbdConnection {
         replies = new ReplyOutput(channelOut, out, client, ReplyOutput.DEFAULT_MAX_HOLD);
         startWorker(input);
         try {
-            for (int worker = 0; worker < input.workerCount(); worker++) {
-                input.worker(worker).join();
+            for (Thread worker = input.anyWorker(); worker != null; worker = input.anyWorker()) {
+                worker.join();
+                input.removeWorker(worker);
             }
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
@@ -192,10 +200,12 @@ final class NbdConnection {
         final byte[] header = new byte[NbdRequest.HEADER_BYTES];
         /** Requests read since the last FLUSH or FUA write (capped). Guarded by the lock. */
         private int readSinceSync = SYNCED_WITHIN_REQUESTS + 1;
-        /** Large reads read in a row (capped), reset by a slow one served with the input kept. Guarded by the lock. */
+        /** Large reads read in a row (capped), reset by a slow one. Guarded by this. */
         private int largeReadsInARow;
-        /** Every worker started, in order; a worker starts another only while it runs. */
+        /** The workers running, in the order they started; one stops when it retires or the input ends. Guarded by this. */
         private final List<Thread> workers = new ArrayList<>();
+        /** Workers started so far, which names them. Guarded by this. */
+        private int workersStarted;
         /** Why the input ended (null while it goes on); the other workers stop at their next turn. Guarded by the lock. */
         String ending;
         /** The error that ended it, if one did, for the connection to report. Guarded by the lock. */
@@ -206,16 +216,23 @@ final class NbdConnection {
             this.raw = raw;
         }
 
-        synchronized void addWorker(Thread worker) {
+        /** Registers a worker about to start and returns its number. */
+        synchronized int addWorker(Thread worker) {
             workers.add(worker);
+            return workersStarted++;
         }
 
         synchronized int workerCount() {
             return workers.size();
         }
 
-        synchronized Thread worker(int index) {
-            return workers.get(index);
+        /** A running worker, or null when none is left. */
+        synchronized Thread anyWorker() {
+            return workers.isEmpty() ? null : workers.getFirst();
+        }
+
+        synchronized void removeWorker(Thread worker) {
+            workers.remove(worker);
         }
 
         /**
@@ -229,35 +246,59 @@ final class NbdConnection {
          * its next request, which then finds that thread cold: 4 KiB writes each followed by a flush
          * ran at 0.85 of nbdkit's rate that way. Other serial clients keep the handing on: for random
          * 4 KiB writes at queue depth 1 keeping the input was slower (docs/storage.md).</li>
-         * <li>It does for a client streaming large reads ({@value NbdConnection#STREAMING_AFTER_LARGE_READS}
-         * in a row) while they are served fast, from this node's page cache: one thread then reads
-         * the file, checks it and writes the socket, where handed on the input woke a thread per
-         * request and the threads queued for the reply lock behind a writer blocked on a full socket
-         * (docs/storage.md). A read whose data came slower than
+         * <li>A client streaming large reads ({@value NbdConnection#STREAMING_AFTER_LARGE_READS} in a
+         * row) while they are served fast, from this node's page cache, is served by a pair of
+         * workers ({@value NbdConnection#STREAMING_WORKERS}): while one writes a reply to the socket,
+         * the other reads the next request, the file, and checks the blocks. A worker keeps the input
+         * while the other is busy and hands it on when the other waits for it; the workers beyond the
+         * pair retire ({@link #retiresFromStream}). Handed on to every worker, the input woke a thread
+         * per request and the threads queued for the reply lock behind a writer blocked on a full
+         * socket; served by one thread, the socket waited while it read the file (docs/storage.md).
+         * A read whose data came slower than
          * {@value NbdConnection#STREAMED_READ_MIN_BYTES_PER_SECOND} bytes per second (a cold disk,
-         * another node's copy) ends the keeping ({@link #servedWhileKept}), so that such reads are
-         * served in parallel again.</li>
+         * another node's copy) ends the streaming ({@link #served}), so that such reads are served in
+         * parallel again.</li>
          * </ul>
-         * The cost: a request the client sends while the kept one is being served is read when that
-         * one is done.
+         * The cost of keeping: a request the client sends while the kept one is being served is read
+         * when that one is done.
          */
         boolean keepsInputFor(NbdRequest request, int othersUnanswered) {
             readSinceSync = request.syncs() ? 0 : Math.min(readSinceSync + 1, SYNCED_WITHIN_REQUESTS + 1);
+            if (streamsWith(request)) {
+                return workerCount() >= STREAMING_WORKERS && !lock.hasQueuedThreads();
+            }
+            return othersUnanswered == 0 && readSinceSync <= SYNCED_WITHIN_REQUESTS && nothingWaiting();
+        }
+
+        /** Counts {@code request} into the run of large reads; whether the client is streaming them. */
+        private synchronized boolean streamsWith(NbdRequest request) {
             largeReadsInARow = isLargeRead(request) ? Math.min(largeReadsInARow + 1, STREAMING_AFTER_LARGE_READS) : 0;
-            return largeReadsInARow >= STREAMING_AFTER_LARGE_READS
-                || (othersUnanswered == 0 && readSinceSync <= SYNCED_WITHIN_REQUESTS && nothingWaiting());
+            return largeReadsInARow >= STREAMING_AFTER_LARGE_READS;
         }
 
         /**
-         * After a request served with the input kept, and how long the device took to give its data:
-         * a slow large read ends the streaming until another run of them. Only the device's time
-         * counts: a reply waiting for the client to read means the client is the bottleneck, and
-         * serving more at once would not help it.
+         * After a request was served, and how long the device took to give its data: a slow large
+         * read ends the streaming until another run of them. Only the device's time counts: a reply
+         * waiting for the client to read means the client is the bottleneck, and serving more at
+         * once would not help it.
          */
-        void servedWhileKept(NbdRequest request, long deviceNanos) {
+        synchronized void served(NbdRequest request, long deviceNanos) {
             if (isLargeRead(request) && deviceNanos > request.length() * 1_000_000_000L / STREAMED_READ_MIN_BYTES_PER_SECOND) {
                 largeReadsInARow = 0;
             }
+        }
+
+        /**
+         * Whether the calling worker, done with a request, stops because the client is streaming
+         * and more than {@value NbdConnection#STREAMING_WORKERS} workers are running; if so it is
+         * no longer counted.
+         */
+        synchronized boolean retiresFromStream() {
+            if (largeReadsInARow < STREAMING_AFTER_LARGE_READS || workers.size() <= STREAMING_WORKERS) {
+                return false;
+            }
+            workers.remove(Thread.currentThread());
+            return true;
         }
 
         private static boolean isLargeRead(NbdRequest request) {
@@ -285,8 +326,9 @@ final class NbdConnection {
 
     /** Called by {@link #transmit} before any worker runs, then only by the worker holding the input. */
     private void startWorker(Input input) {
-        String name = "nbd-" + client + "-" + input.workerCount();
-        input.addWorker(Thread.ofPlatform().daemon().name(name).start(() -> work(input)));
+        Thread worker = Thread.ofPlatform().daemon().unstarted(() -> work(input));
+        worker.setName("nbd-" + client + "-" + input.addWorker(worker));
+        worker.start();
     }
 
     /** A request read, with how many others of the connection were unanswered when it was. */
@@ -316,8 +358,12 @@ final class NbdConnection {
             }
             try {
                 long deviceNanos = serveAndRelease(received.request(), received.payload(), received.payloadBudget());
-                if (keepingInput) {
-                    input.servedWhileKept(received.request(), deviceNanos);
+                input.served(received.request(), deviceNanos);
+                if (input.retiresFromStream()) {
+                    if (keepingInput) {
+                        input.lock.unlock(); // the pair goes on without this one
+                    }
+                    return;
                 }
             } catch (RuntimeException | Error e) {
                 if (keepingInput) {

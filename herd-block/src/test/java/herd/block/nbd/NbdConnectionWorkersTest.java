@@ -228,13 +228,15 @@ class NbdConnectionWorkersTest {
     }
 
     @Test
-    void aClientStreamingLargeReadsIsServedByOneThreadWhileTheyAreFast() throws Exception {
-        // The device gives each read's data at once; writing a 1 MiB reply takes a while, so a worker
-        // that handed the input on before serving would find the next request read by the worker
-        // that took the input meanwhile.
-        Map<Integer, String> threadByRead = streamReads(64, 1 << 20, 0);
+    void aClientStreamingLargeReadsIsServedByAPairOfThreadsWhileTheyAreFast() throws Exception {
+        // The device gives each read's data at once; the client takes a millisecond over each reply,
+        // so the worker writing one waits for the socket, and the other takes the input for the next
+        // read. The workers the first reads started retire after one more read each; from the
+        // middle of the stream on only the pair serves.
+        Map<Integer, String> threadByRead = streamReads(64, 1 << 20, 0, 1);
 
-        assertThat(readsByThread(threadByRead, NbdConnection.STREAMING_AFTER_LARGE_READS)).hasSize(1);
+        Map<String, Long> readsByThread = readsByThread(threadByRead, 32);
+        assertThat(readsByThread).as("reads served by each thread").hasSize(NbdConnection.STREAMING_WORKERS);
     }
 
     @Test
@@ -242,7 +244,7 @@ class NbdConnectionWorkersTest {
         // Each read gives its data slower than a streamed read may (128 KiB in 0.5 ms: 250 MiB/s): the
         // first one kept ends the keeping, and the input is handed on again for as many reads as it
         // took to start keeping it.
-        Map<Integer, String> threadByRead = streamReads(40, 128 * 1024, 500_000);
+        Map<Integer, String> threadByRead = streamReads(40, 128 * 1024, 500_000, 0);
 
         Map<String, Long> readsByThread = readsByThread(threadByRead, NbdConnection.STREAMING_AFTER_LARGE_READS);
         long busiest = Collections.max(readsByThread.values());
@@ -252,10 +254,12 @@ class NbdConnectionWorkersTest {
 
     /**
      * Sends {@code reads} reads of {@code readBytes} in order, all at once, from a device that takes
-     * {@code readNanos} over each, while another thread reads the replies. Returns the thread that
-     * served each read, by its place in the stream.
+     * {@code readNanos} over each, while another thread reads the replies, pausing
+     * {@code replyPauseMillis} before each. Returns the thread that served each read, by its place
+     * in the stream.
      */
-    private Map<Integer, String> streamReads(int reads, int readBytes, long readNanos) throws Exception {
+    private Map<Integer, String> streamReads(int reads, int readBytes, long readNanos, long replyPauseMillis)
+            throws Exception {
         Map<Integer, String> threadByRead = new ConcurrentHashMap<>();
         startServer(new TestDevice() {
             @Override
@@ -278,6 +282,7 @@ class NbdConnectionWorkersTest {
             Future<List<Integer>> errors = replyReader.submit(() -> {
                 List<Integer> replyErrors = new ArrayList<>();
                 for (int reply = 0; reply < reads; reply++) {
+                    sleepMillis(replyPauseMillis);
                     replyErrors.add(client.readReply(cookie -> readBytes).error());
                 }
                 return replyErrors;
