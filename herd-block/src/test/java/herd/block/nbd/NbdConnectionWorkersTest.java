@@ -241,9 +241,8 @@ class NbdConnectionWorkersTest {
 
     @Test
     void slowLargeReadsAreServedInParallelAgain() throws Exception {
-        // Each read gives its data slower than a streamed read may (128 KiB in 0.5 ms: 250 MiB/s): the
-        // first one kept ends the keeping, and the input is handed on again for as many reads as it
-        // took to start keeping it.
+        // Each read gives its data slower than a streamed read may (128 KiB in 0.5 ms: 250 MiB/s): each
+        // ends the streaming, so the reads are handed on to as many workers as the client keeps busy.
         Map<Integer, String> threadByRead = streamReads(40, 128 * 1024, 500_000, 0);
 
         Map<String, Long> readsByThread = readsByThread(threadByRead, NbdConnection.STREAMING_AFTER_LARGE_READS);
