@@ -251,12 +251,12 @@ final class NbdConnection {
          * workers ({@value NbdConnection#STREAMING_WORKERS}): while one writes a reply to the socket,
          * the other reads the next request, the file, and checks the blocks. A worker keeps the input
          * while the other is busy and hands it on when the other waits for it; the workers beyond the
-         * pair retire ({@link #retiresFromStream}). Handed on to every worker, the input woke a thread
+         * pair retire ({@link #retiresAfter}). Handed on to every worker, the input woke a thread
          * per request and the threads queued for the reply lock behind a writer blocked on a full
          * socket; served by one thread, the socket waited while it read the file (docs/storage.md).
          * A read whose data came slower than
          * {@value NbdConnection#STREAMED_READ_MIN_BYTES_PER_SECOND} bytes per second (a cold disk,
-         * another node's copy) ends the streaming ({@link #served}), so that such reads are served in
+         * another node's copy) ends the streaming ({@link #retiresAfter}), so that such reads are served in
          * parallel again.</li>
          * </ul>
          * The cost of keeping: a request the client sends while the kept one is being served is read
@@ -277,23 +277,17 @@ final class NbdConnection {
         }
 
         /**
-         * After a request was served, and how long the device took to give its data: a slow large
-         * read ends the streaming until another run of them. Only the device's time counts: a reply
-         * waiting for the client to read means the client is the bottleneck, and serving more at
-         * once would not help it.
+         * Called by a worker that has served {@code request}, with how long the device took to give
+         * its data; returns whether the worker stops, because the client is streaming and more than
+         * {@value NbdConnection#STREAMING_WORKERS} workers are running (it is then no longer counted).
+         * A slow large read ends the streaming until another run of them. Only the device's time
+         * counts: a reply waiting for the client to read means the client is the bottleneck, and
+         * serving more at once would not help it.
          */
-        synchronized void served(NbdRequest request, long deviceNanos) {
+        synchronized boolean retiresAfter(NbdRequest request, long deviceNanos) {
             if (isLargeRead(request) && deviceNanos > request.length() * 1_000_000_000L / STREAMED_READ_MIN_BYTES_PER_SECOND) {
                 largeReadsInARow = 0;
             }
-        }
-
-        /**
-         * Whether the calling worker, done with a request, stops because the client is streaming
-         * and more than {@value NbdConnection#STREAMING_WORKERS} workers are running; if so it is
-         * no longer counted.
-         */
-        synchronized boolean retiresFromStream() {
             if (largeReadsInARow < STREAMING_AFTER_LARGE_READS || workers.size() <= STREAMING_WORKERS) {
                 return false;
             }
@@ -358,8 +352,7 @@ final class NbdConnection {
             }
             try {
                 long deviceNanos = serveAndRelease(received.request(), received.payload(), received.payloadBudget());
-                input.served(received.request(), deviceNanos);
-                if (input.retiresFromStream()) {
+                if (input.retiresAfter(received.request(), deviceNanos)) {
                     if (keepingInput) {
                         input.lock.unlock(); // the pair goes on without this one
                     }
