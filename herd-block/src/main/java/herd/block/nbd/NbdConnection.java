@@ -64,8 +64,8 @@ final class NbdConnection {
     static final int STREAMING_AFTER_LARGE_READS = 8;
     /**
      * Workers serving a client that streams large reads: one writes a reply to the socket while
-     * the other reads the next request and its data. A third only queued for the socket: three
-     * served sequential reads at 0.97 of the rate of two (docs/storage.md).
+     * the other reads the next request and its data. Three served sequential reads at 0.97 of the
+     * rate of two (docs/storage.md).
      */
     static final int STREAMING_WORKERS = 2;
     /**
