@@ -4,6 +4,7 @@ import herd.block.volume.AllocationMap;
 import herd.blockcore.ObjectId;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.ReentrantReadWriteLock;
 
 /**
@@ -23,8 +24,19 @@ final class ObjectHandle {
     final long[] allocationWords = new long[AllocationMap.WORDS];
     final int[] blockChecksums = new int[AllocationMap.BLOCKS_PER_OBJECT];
     final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
-    /** Operations holding this handle; guarded by the store's table of open objects. */
-    int users;
+    /** {@link #users} once the store has closed the file for being idle: no holder may come any more. */
+    private static final int CLOSED = Integer.MIN_VALUE;
+    /**
+     * Operations holding this handle, or {@link #CLOSED}. Counted without the store's table monitor,
+     * so that operations on different objects share no lock; the table closes an idle handle by
+     * swapping 0 for {@link #CLOSED}, so that no holder can arrive between its check and the close.
+     */
+    private final AtomicInteger users = new AtomicInteger();
+    /**
+     * Used since the table last looked at it for closing: it gets a second chance (the clock
+     * algorithm), which keeps the recently used open without reordering the table at every use.
+     */
+    volatile boolean recentlyUsed = true;
     /** Set (under the exclusive lock) when the object's files are gone; holders start over. */
     boolean deleted;
     /** The bitmap in memory differs from the file's. */
@@ -78,6 +90,33 @@ final class ObjectHandle {
             count += Long.bitCount(word);
         }
         return count;
+    }
+
+    /** Counts one more holder; false if the file was closed for being idle (open the object again). */
+    boolean tryUse() {
+        while (true) {
+            int holders = users.get();
+            if (holders == CLOSED) {
+                return false;
+            }
+            if (users.compareAndSet(holders, holders + 1)) {
+                return true;
+            }
+        }
+    }
+
+    void release() {
+        users.decrementAndGet();
+    }
+
+    /** Whether the handle had no holder and is now closed to new ones; undone by {@link #reopenAfterFailedClose}. */
+    boolean closeIfIdle() {
+        return users.compareAndSet(0, CLOSED);
+    }
+
+    /** The file stays open after all (its trailer could not be written): holders may come again. */
+    void reopenAfterFailedClose() {
+        users.set(0);
     }
 
     void closeFile() throws IOException {

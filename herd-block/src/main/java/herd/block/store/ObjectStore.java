@@ -87,10 +87,15 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     private final FileChannel lockFile;
     private final FileLock storeLock;
     /**
-     * Open objects, least recently used first (an operation moves its object to the end; the trailer
-     * write-back does not); the monitor guards it and every handle's users.
+     * Open objects, the first to consider for closing first ({@link #closeIdleObjects}); its monitor
+     * guards it and every change of {@link #openIndex}, and is taken to open, close or delete an object.
      */
     private final LinkedHashMap<ObjectId, ObjectHandle> openObjects = new LinkedHashMap<>();
+    /**
+     * The same objects, for finding an open one without the monitor: an operation on an open object
+     * takes no lock shared by all objects ({@link #acquire}).
+     */
+    private final Map<ObjectId, ObjectHandle> openIndex = new ConcurrentHashMap<>();
     /** Objects changed, created or deleted since their last sync, open or not, and the syncs under way. */
     private final UnsyncedObjects unsynced = new UnsyncedObjects();
     /** Every object this store holds; changed under the monitor of {@link #openObjects}. */
@@ -107,7 +112,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     private final ScheduledExecutorService trailerWriteBack;
     /** Every operation that may touch the disk, so that a hung disk shows (see {@link #longestWait()}). */
     private final InFlightOperations operations = new InFlightOperations();
-    private boolean closed;
+    private volatile boolean closed;
 
     private ObjectStore(Path directory, long capacityBytes, long usedBytes, List<ObjectId> heldObjects,
             FileChannel lockFile, FileLock storeLock, Duration trailerWriteBackPeriod) {
@@ -350,11 +355,10 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         for (ObjectId objectId : unsynced.markedNow()) {
             ObjectHandle handle;
             synchronized (openObjects) {
-                handle = closed ? null : openObjects.get(objectId); // not a use: the least recently used still close first
-                if (handle == null) {
+                handle = closed ? null : openObjects.get(objectId); // not a use: recentlyUsed stays as it is
+                if (handle == null || !handle.tryUse()) {
                     continue; // a closed file had its trailer written first
                 }
-                handle.users++;
             }
             int ticket = operations.begin();
             handle.lock.readLock().lock();
@@ -367,7 +371,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                         e.toString());
             } finally {
                 handle.lock.readLock().unlock();
-                release(handle);
+                handle.release();
                 operations.end(ticket);
             }
         }
@@ -401,6 +405,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                 handle.closeFile();
             }
             openObjects.clear();
+            openIndex.clear();
         }
         for (ObjectId objectId : directoryChanges) {
             forceDirectory(objectDirectory(objectId));
@@ -649,6 +654,7 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
             Files.deleteIfExists(dataPath(handle.objectId));
             handle.deleted = true;
             openObjects.remove(handle.objectId, handle);
+            openIndex.remove(handle.objectId, handle);
             heldObjects.remove(handle.objectId);
         }
         directoryChanges.add(handle.objectId);
@@ -721,19 +727,33 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                 return ioFailure(objectId, e.toString());
             } finally {
                 lock.unlock();
-                release(handle);
+                handle.release();
             }
         }
     }
 
+    /**
+     * The open object, counted as held (give it back with {@link ObjectHandle#release}): found in the index
+     * without the table's monitor when it is open, otherwise opened or created under it.
+     */
     private ObjectResult<ObjectHandle> acquire(ObjectId objectId, boolean create) {
+        ObjectHandle open = openIndex.get(objectId);
+        if (open != null && open.tryUse()) {
+            if (!closed) {
+                if (!open.recentlyUsed) {
+                    open.recentlyUsed = true; // written only when it changes: the handle's line stays shared
+                }
+                return ObjectResult.ok(open);
+            }
+            open.release(); // the store closed meanwhile: answered below
+        }
         synchronized (openObjects) {
             if (closed) {
                 return ioFailure(objectId, "the object store " + directory + " is closed");
             }
             ObjectHandle handle = openObjects.get(objectId);
             if (handle != null) {
-                openObjects.putLast(objectId, handle); // now the most recently used
+                handle.recentlyUsed = true;
             } else {
                 try {
                     if (Files.exists(dataPath(objectId))) {
@@ -752,9 +772,12 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                     return ObjectResult.failed(trailerDamaged(objectId, e.getMessage()));
                 }
                 openObjects.put(objectId, handle);
+                openIndex.put(objectId, handle);
                 closeIdleObjects();
             }
-            handle.users++;
+            if (!handle.tryUse()) { // under the monitor a handle in the table is never closed
+                throw new IllegalStateException("object " + objectId + " is in the table of open objects but closed");
+            }
             return ObjectResult.ok(handle);
         }
     }
@@ -817,37 +840,56 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
         }
     }
 
-    private void release(ObjectHandle handle) {
-        synchronized (openObjects) {
-            handle.users--;
+    /**
+     * Closes idle objects beyond the limit, the least recently used first as the clock algorithm
+     * approximates it: a first round moves each object used since it was last looked at to the end
+     * of the table (its second chance) and closes idle ones that were not; a second round, if still
+     * needed, closes idle ones in the table's order. Each is closed after writing its changed trailer
+     * (no holder can be changing it: it has none, and none can come). Unsynced changes stay in the
+     * page cache: a later sync opens the files again and forces them (fsync covers the file, not the
+     * descriptor). An object whose trailer cannot be written stays open, so its checksums stay known.
+     * Caller holds the table's monitor.
+     */
+    private void closeIdleObjects() {
+        int excess = openObjects.size() - MAX_OPEN_OBJECTS;
+        for (int round = 0; round < 2 && excess > 0; round++) {
+            boolean secondChances = round == 0;
+            List<ObjectHandle> spared = new ArrayList<>();
+            Iterator<ObjectHandle> inOrder = openObjects.values().iterator();
+            while (excess > 0 && inOrder.hasNext()) {
+                ObjectHandle handle = inOrder.next();
+                if (secondChances && handle.recentlyUsed) {
+                    handle.recentlyUsed = false;
+                    inOrder.remove();
+                    spared.add(handle);
+                } else if (closeIfIdle(handle)) {
+                    inOrder.remove();
+                    openIndex.remove(handle.objectId, handle);
+                    excess--;
+                }
+            }
+            spared.forEach(handle -> openObjects.put(handle.objectId, handle)); // to the end, in their order
         }
     }
 
-    /**
-     * Closes least recently used idle objects beyond the limit, each after writing its changed
-     * trailer (no holder can be changing it: it has no users). Unsynced changes stay in the page
-     * cache: a later sync opens the files again and forces them (fsync covers the file, not the
-     * descriptor). An object whose trailer cannot be written stays open, so its checksums stay known.
-     */
-    private void closeIdleObjects() {
-        Iterator<ObjectHandle> eldestFirst = openObjects.values().iterator();
-        while (openObjects.size() > MAX_OPEN_OBJECTS && eldestFirst.hasNext()) {
-            ObjectHandle handle = eldestFirst.next();
-            if (handle.users == 0) {
-                try {
-                    writeStaleTrailer(handle);
-                } catch (IOException e) {
-                    log.warn("object {} stays open: cannot write its checksums: {}", handle.objectId, e.toString());
-                    continue;
-                }
-                eldestFirst.remove();
-                try {
-                    handle.closeFile();
-                } catch (IOException e) {
-                    log.warn("closing idle object {}: {}", handle.objectId, e.toString());
-                }
-            }
+    /** Closes the handle's file if it has no holder (and then none can come); whether it did. */
+    private boolean closeIfIdle(ObjectHandle handle) {
+        if (!handle.closeIfIdle()) {
+            return false;
         }
+        try {
+            writeStaleTrailer(handle);
+        } catch (IOException e) {
+            log.warn("object {} stays open: cannot write its checksums: {}", handle.objectId, e.toString());
+            handle.reopenAfterFailedClose();
+            return false;
+        }
+        try {
+            handle.closeFile();
+        } catch (IOException e) {
+            log.warn("closing idle object {}: {}", handle.objectId, e.toString());
+        }
+        return true;
     }
 
     private ObjectHandle openExisting(ObjectId objectId) throws IOException, ObjectTrailer.DamagedException {

@@ -572,32 +572,70 @@ class ObjectStoreTest {
         int writers = 8;
         int stripeBytes = 1000; // not block aligned: neighbouring writers share blocks
         int rounds = 40;
-        List<Thread> threads = new ArrayList<>();
-        Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
-        for (int writer = 0; writer < writers; writer++) {
-            int owner = writer;
-            threads.add(Thread.ofVirtual().start(() -> {
-                try {
-                    Random random = new Random(owner);
-                    for (int round = 0; round < rounds; round++) {
-                        int stripe = random.nextInt(64) * writers + owner;
-                        byte[] data = randomBytes(stripeBytes, random.nextLong());
-                        ObjectId objectId = random.nextBoolean() ? A : B;
-                        int offset = stripe * stripeBytes;
-                        assertThat(store.write(objectId, offset, ByteBuffer.wrap(data)))
-                                .isEqualTo(ObjectResult.done());
-                        assertThat(read(objectId, offset, stripeBytes)).isEqualTo(data);
-                    }
-                } catch (Throwable failure) {
-                    failures.add(failure);
-                }
-            }));
-        }
-        for (Thread thread : threads) {
-            thread.join();
-        }
+        Queue<Throwable> failures = runAtOnce(Thread.ofVirtual(), writers, owner -> {
+            Random random = new Random(owner);
+            for (int round = 0; round < rounds; round++) {
+                int stripe = random.nextInt(64) * writers + owner;
+                byte[] data = randomBytes(stripeBytes, random.nextLong());
+                ObjectId objectId = random.nextBoolean() ? A : B;
+                int offset = stripe * stripeBytes;
+                assertThat(store.write(objectId, offset, ByteBuffer.wrap(data))).isEqualTo(ObjectResult.done());
+                assertThat(read(objectId, offset, stripeBytes)).isEqualTo(data);
+            }
+        });
         assertThat(failures).isEmpty();
         assertThat(store.corruptionsSeen()).isEmpty();
+    }
+
+    /**
+     * Operations find open objects without the table's monitor while other threads open objects
+     * and close idle ones beyond the limit: none may use a file closed under it, and nothing written
+     * is lost when its object is closed and opened again.
+     */
+    @Test
+    void manyThreadsOnMoreObjectsThanStayOpenNeverMeetAClosedFile() throws Exception {
+        int workers = 4;
+        int objectsPerWorker = ObjectStore.MAX_OPEN_OBJECTS / 2 + 16; // together beyond the limit
+        int operations = 3000;
+        Queue<Throwable> failures = runAtOnce(Thread.ofPlatform(), workers, owner -> {
+            Random random = new Random(owner);
+            byte[] lastWritten = new byte[objectsPerWorker]; // 0: never written
+            for (int operation = 0; operation < operations; operation++) {
+                int index = random.nextInt(objectsPerWorker);
+                ObjectId objectId = ObjectId.of(20 + owner, index);
+                if (lastWritten[index] != 0 && random.nextBoolean()) {
+                    assertThat(read(objectId, 0, 16)).as("object %s", objectId).containsOnly(lastWritten[index]);
+                } else {
+                    byte value = (byte) (operation % 127 + 1);
+                    assertThat(store.write(objectId, 0, ByteBuffer.wrap(filled(16, value))))
+                            .as("object %s", objectId).isEqualTo(ObjectResult.done());
+                    lastWritten[index] = value;
+                }
+            }
+        });
+        assertThat(failures).isEmpty();
+        assertThat(store.corruptionsSeen()).isEmpty();
+    }
+
+    /** An object used since the table last looked for objects to close stays open; one not used since closes first. */
+    @Test
+    void anObjectUsedAgainStaysOpenWhileOneNotUsedSinceCloses() throws IOException {
+        ObjectId firstOther = ObjectId.of(4, 0);
+        store.write(A, 0, ByteBuffer.wrap(filled(BLOCK, 1)));
+        store.write(B, 0, ByteBuffer.wrap(filled(BLOCK, 2)));
+        store.write(firstOther, 0, ByteBuffer.wrap(filled(BLOCK, 3)));
+        for (int index = 1; index <= ObjectStore.MAX_OPEN_OBJECTS - 3; index++) { // the table full, A the oldest
+            store.write(ObjectId.of(4, index), 0, ByteBuffer.wrap(filled(BLOCK, 4)));
+        }
+        store.write(ObjectId.of(5, 0), 0, ByteBuffer.wrap(filled(BLOCK, 5))); // closes A
+        assertThat(read(B, 0, BLOCK)).containsOnly(2); // B used again, the others not
+        store.write(ObjectId.of(5, 1), 0, ByteBuffer.wrap(filled(BLOCK, 5))); // closes one more
+
+        Files.delete(store.dataPath(B));
+        Files.delete(store.dataPath(firstOther));
+        assertThat(read(B, 0, BLOCK)).as("B is still open: served from its open file").containsOnly(2);
+        assertThat(store.read(firstOther, 0, ByteBuffer.allocate(BLOCK))).as("the oldest not used again closed")
+                .isEqualTo(failed(new ObjectError.Corrupt(firstOther, ObjectError.Corrupt.FILE_MISSING)));
     }
 
     @Test
@@ -625,6 +663,32 @@ class ObjectStoreTest {
     }
 
     // ---- helpers
+
+    @FunctionalInterface
+    private interface Worker {
+        void run(int index) throws Exception;
+    }
+
+    /** Runs {@code worker} on {@code count} threads at once, each given its index; returns what they threw. */
+    private static Queue<Throwable> runAtOnce(Thread.Builder threads, int count, Worker worker)
+            throws InterruptedException {
+        Queue<Throwable> failures = new ConcurrentLinkedQueue<>();
+        List<Thread> started = new ArrayList<>();
+        for (int index = 0; index < count; index++) {
+            int own = index;
+            started.add(threads.start(() -> {
+                try {
+                    worker.run(own);
+                } catch (Throwable failure) {
+                    failures.add(failure);
+                }
+            }));
+        }
+        for (Thread thread : started) {
+            thread.join();
+        }
+        return failures;
+    }
 
     private byte[] read(ObjectId objectId, int offset, int length) {
         return readFrom(store, objectId, offset, length);
