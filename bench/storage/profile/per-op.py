@@ -13,29 +13,33 @@ import collections
 import re
 import sys
 
-# (label, substring of a frame's symbol): what a read or write of NBD data costs on loopback
-FUNCTIONS = [
-    ("file read (pread64)", "__x64_sys_pread64"),
-    ("file write (pwrite64)", "__x64_sys_pwrite64"),
-    ("socket receive (tcp_recvmsg)", "tcp_recvmsg"),
-    ("socket send (tcp_sendmsg)", "tcp_sendmsg"),
-    ("copy to user (_copy_to_iter)", "_copy_to_iter"),
-    ("copy from user (_copy_from_iter, copy_folio_from_iter_atomic)", "copy_from_iter"),
-    ("softirqs run in this thread (handle_softirqs)", "handle_softirqs"),
-    ("loopback transmit (tcp_write_xmit)", "tcp_write_xmit"),
-    ("interrupts held off until (_raw_spin_unlock_irqrestore)", "_raw_spin_unlock_irqrestore"),
-    ("futex", "__x64_sys_futex"),
-    ("JVM stubs, the CRC32C among them (StubRoutines, self)", "stubs"),
-    ("other compiled Java code (self)", "java"),
-    ("the JVM's own code: compilers, collector, runtime (libjvm.so, self)", "libjvm"),
-]
+def anywhere(needle):
+    """Counts a sample when a frame of its call chain names the function (inclusive time)."""
+    return lambda frames: any(needle in symbol for symbol, _ in frames)
+
+
+def landed(where):
+    """Counts a sample by where it landed, its leaf frame (symbol, dso): self time."""
+    return lambda frames: bool(frames) and where(*frames[0])
+
+
 STUBS = "StubRoutines (initialstubs)"
-# rows that count a sample by where it landed (its leaf frame: symbol, dso), not by its call chain
-SELF = {
-    "stubs": lambda symbol, dso: symbol.startswith(STUBS),
-    "java": lambda symbol, dso: dso.endswith(".map") and not symbol.startswith(STUBS),
-    "libjvm": lambda symbol, dso: dso.endswith("libjvm.so"),
-}
+# (label, which samples count): what a read or write of NBD data costs on loopback
+FUNCTIONS = [
+    ("file read (pread64)", anywhere("__x64_sys_pread64")),
+    ("file write (pwrite64)", anywhere("__x64_sys_pwrite64")),
+    ("socket receive (tcp_recvmsg)", anywhere("tcp_recvmsg")),
+    ("socket send (tcp_sendmsg)", anywhere("tcp_sendmsg")),
+    ("copy to user (_copy_to_iter)", anywhere("_copy_to_iter")),
+    ("copy from user (_copy_from_iter, copy_folio_from_iter_atomic)", anywhere("copy_from_iter")),
+    ("softirqs run in this thread (handle_softirqs)", anywhere("handle_softirqs")),
+    ("loopback transmit (tcp_write_xmit)", anywhere("tcp_write_xmit")),
+    ("interrupts held off until (_raw_spin_unlock_irqrestore)", anywhere("_raw_spin_unlock_irqrestore")),
+    ("futex", anywhere("__x64_sys_futex")),
+    ("JVM stubs, the CRC32C among them (StubRoutines, self)", landed(lambda symbol, dso: symbol.startswith(STUBS))),
+    ("other compiled Java code (self)", landed(lambda symbol, dso: dso.endswith(".map") and not symbol.startswith(STUBS))),
+    ("the JVM's own code: compilers, collector, runtime (libjvm.so, self)", landed(lambda symbol, dso: dso.endswith("libjvm.so"))),
+]
 
 
 def samples(stream):
@@ -66,13 +70,8 @@ def main():
         per_group[group] += 1
         if group not in inclusive:
             continue
-        symbols = [symbol for symbol, _ in frames]
-        for label, needle in FUNCTIONS:
-            if needle in SELF:
-                hit = bool(frames) and SELF[needle](*frames[0])
-            else:
-                hit = any(needle in symbol for symbol in symbols)
-            inclusive[group][label] += hit
+        for label, counts in FUNCTIONS:
+            inclusive[group][label] += counts(frames)
     micros = 1e6 / hz / operations
 
     decimals = 2 if per_group["server"] * micros < 50 else 1  # 4 KiB operations cost a few µs

@@ -773,11 +773,11 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
                 }
                 openObjects.put(objectId, handle);
                 openIndex.put(objectId, handle);
-                closeIdleObjects();
             }
             if (!handle.tryUse()) { // under the monitor a handle in the table is never closed
                 throw new IllegalStateException("object " + objectId + " is in the table of open objects but closed");
             }
+            closeIdleObjects(); // once this one is held: when every other is held too, it must not be the one closed
             return ObjectResult.ok(handle);
         }
     }
