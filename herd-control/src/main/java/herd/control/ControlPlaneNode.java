@@ -103,6 +103,8 @@ public final class ControlPlaneNode implements AutoCloseable {
     /** For submits and reads; replaced when the membership changes so it knows every server. */
     private volatile ControlPlaneClient client;
     private Map<String, String> clientPeers; // only touched on the watchdog thread
+    /** The configuration {@link #clientPeers} was last compared with; only touched on the watchdog thread. */
+    private RaftConfiguration clientPeersCheckedAgainst;
     private final RoleListener listener;
     private final ScheduledExecutorService watchdog;
     private final ExecutorService stepDowns;
@@ -784,7 +786,12 @@ public final class ControlPlaneNode implements AutoCloseable {
 
     /** Points the submit/read client at the current membership; the old one finishes its calls. */
     private void refreshClient() {
-        final Map<String, String> peers = knownPeers();
+        final RaftConfiguration conf = division().getRaftConf();
+        if (conf == clientPeersCheckedAgainst) {
+            return; // a Ratis configuration is immutable: a change is a new object
+        }
+        final Map<String, String> peers = knownPeers(conf);
+        clientPeersCheckedAgainst = conf;
         if (peers.equals(clientPeers)) {
             return;
         }
@@ -815,8 +822,11 @@ public final class ControlPlaneNode implements AutoCloseable {
 
     /** The initial peers plus every server of the current (and, during a change, previous) configuration. */
     private Map<String, String> knownPeers() {
+        return knownPeers(division().getRaftConf());
+    }
+
+    private Map<String, String> knownPeers(RaftConfiguration conf) {
         final Map<String, String> peers = new LinkedHashMap<>(config.initialPeers());
-        final RaftConfiguration conf = division().getRaftConf();
         conf.getAllPeers().forEach(p -> peers.put(p.getId().toString(), p.getAddress()));
         conf.getPreviousPeers().forEach(p -> peers.put(p.getId().toString(), p.getAddress()));
         return peers;

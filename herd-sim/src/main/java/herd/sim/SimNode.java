@@ -23,7 +23,10 @@ final class SimNode {
     static final int OUTBOX_MAX = 256;
     /** A report not acknowledged within this is sent again with the next heartbeat. */
     static final long REPORT_RESEND_AFTER_MILLIS = 1_000;
-    /** The lease is checked this often, so it is noticed up to this late. */
+    /**
+     * A lease that runs out is noticed up to this late: the real node's lease loop wakes when the lease
+     * would run out ({@code NodeAgent}), and a busy machine runs it somewhat after that.
+     */
     static final long LEASE_CHECK_INTERVAL_MILLIS = 50;
     /** At most this long for the node's own stop of everything after its lease ran out (within the leader's margin). */
     static final long SELF_STOP_MAX_MILLIS = 400;

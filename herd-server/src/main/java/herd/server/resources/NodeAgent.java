@@ -35,8 +35,18 @@ import org.slf4j.LoggerFactory;
  */
 public final class NodeAgent implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(NodeAgent.class);
-    /** How often the lease is checked; well under the margin the leader adds. */
+    /**
+     * How often the lease is checked while this node is not in good standing (at start, or after it lost
+     * the lease): standing comes back with a fresh lease, so this only has to stay well under the lease.
+     */
     static final long LEASE_CHECK_INTERVAL_MILLIS = 50;
+    /**
+     * The longest the lease loop sleeps while in good standing. It wakes when the lease would run out
+     * if no acknowledgement came meanwhile (one only moves that later), and at least this often, which
+     * bounds what a jump of the wall clock can do to its sleep. It used to wake every 50 ms, and each
+     * wake-up of a virtual thread costs an idle node CPU (bench/results/idle-node.md).
+     */
+    static final long LEASE_CHECK_MAX_SLEEP_MILLIS = 1_000;
     /** Monitor results waiting to be reported; beyond this they are dropped (and the next change reported). */
     static final int REPORT_QUEUE_MAX = 1_000;
     static final long REPORT_TIMEOUT_MILLIS = 10_000;
@@ -298,12 +308,26 @@ public final class NodeAgent implements AutoCloseable {
 
     private void leaseLoop() {
         while (running) {
-            if (inGoodStanding && System.currentTimeMillis() - lastAckSentAtMillis > settings.leaseMillis()) {
-                loseStanding("no heartbeat acknowledged for " + (System.currentTimeMillis() - lastAckSentAtMillis)
-                    + " ms (lease " + settings.leaseMillis() + " ms)");
-            }
-            sleep(LEASE_CHECK_INTERVAL_MILLIS);
+            sleep(checkLease());
         }
+    }
+
+    /** Loses standing if the lease has run out; returns how long to sleep until the next check. */
+    private long checkLease() {
+        if (!inGoodStanding) {
+            return LEASE_CHECK_INTERVAL_MILLIS;
+        }
+        long silentMillis = System.currentTimeMillis() - lastAckSentAtMillis;
+        if (silentMillis > settings.leaseMillis()) {
+            loseStanding("no heartbeat acknowledged for " + silentMillis + " ms (lease " + settings.leaseMillis() + " ms)");
+            return LEASE_CHECK_INTERVAL_MILLIS;
+        }
+        return untilLeaseRunsOut(silentMillis, settings.leaseMillis());
+    }
+
+    /** Until just after a lease with {@code silentMillis} of it gone runs out, within [1, {@link #LEASE_CHECK_MAX_SLEEP_MILLIS}]. */
+    static long untilLeaseRunsOut(long silentMillis, long leaseMillis) {
+        return Math.max(1, Math.min(LEASE_CHECK_MAX_SLEEP_MILLIS, leaseMillis - silentMillis + 1));
     }
 
     /**
