@@ -102,7 +102,7 @@ public final class ControlPlaneNode implements AutoCloseable {
     private final ApplicationStateMachine stateMachine;
     /** For submits and reads; replaced when the membership changes so it knows every server. */
     private volatile ControlPlaneClient client;
-    private Map<String, String> clientPeers; // only touched on the watchdog thread
+    private volatile Map<String, String> clientPeers; // written only on the watchdog thread
     /** The configuration {@link #clientPeers} was last compared with; only touched on the watchdog thread. */
     private RaftConfiguration clientPeersCheckedAgainst;
     private final RoleListener listener;
@@ -782,6 +782,11 @@ public final class ControlPlaneNode implements AutoCloseable {
         }
         return ControlPlaneClient.forAdministration(config.groupId(), peers, config.clusterSecret(),
                 target.toString(), config.operationTimeout());
+    }
+
+    /** The servers the submit/read client was last pointed at: it follows membership changes. */
+    Map<String, String> clientPeers() {
+        return clientPeers;
     }
 
     /** Points the submit/read client at the current membership; the old one finishes its calls. */

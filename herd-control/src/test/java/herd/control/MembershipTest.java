@@ -29,6 +29,8 @@ class MembershipTest {
             cluster.startJoining("c");
             a.addServer("c", cluster.addresses.get("c"));
             assertThat(a.members()).extracting(Member::name).containsExactlyInAnyOrder("a", "b", "c");
+            TestCluster.await(Duration.ofSeconds(5), () -> a.clientPeers().keySet().containsAll(java.util.Set.of("b", "c")),
+                    "a's client to be pointed at b and c too");
             assertThat(text(cluster.node("c").readLinearizable(get("before")).get(15, TimeUnit.SECONDS)))
                     .isEqualTo("growth");
 
@@ -60,6 +62,8 @@ class MembershipTest {
             cluster.node("a").removeServer("x");
             cluster.stop("x");
             assertThat(cluster.node("a").members()).extracting(Member::name).containsExactlyInAnyOrder("a", "b", "c");
+            TestCluster.await(Duration.ofSeconds(5), () -> !cluster.node("a").clientPeers().containsKey("x"),
+                    "a's client to leave the removed x");
 
             // With b down for longer than the maximum election timeout, adding is refused.
             cluster.stop("b");
