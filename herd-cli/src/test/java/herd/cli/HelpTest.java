@@ -29,11 +29,23 @@ class HelpTest {
         assertThat(herd("storage", "status", "-h").out()).contains("Usage: herd storage status");
     }
 
+    /** The commands are built only when named first; the help and the help command still know them all. */
+    @Test
+    void theHelpListsEveryCommand() {
+        String help = herd("--help").out();
+        for (String command : java.util.List.of("init", "agent", "join", "status", "server", "node", "resource", "constraint",
+                "fence", "volume", "storage", "kv", "configure", "import", "backup", "restore", "simulate", "demo", "help")) {
+            assertThat(help).as("herd --help").containsPattern("(?m)^  " + command + " ");
+        }
+        assertThat(herd("help", "volume").out()).contains("Usage: herd volume");
+        assertThat(herd("volume", "list", "--help").out()).contains("Usage: herd volume list");
+    }
+
     /** A command list shows each subcommand's first description line, so that line must be a whole sentence. */
     @Test
     void everyCommandListShowsWholeSentences() {
         java.util.List<String> cut = new java.util.ArrayList<>();
-        collectCutSummaries(new picocli.CommandLine(new Main()), cut);
+        collectCutSummaries(Main.commandLine(null), cut);
         assertThat(cut).as("first description lines that stop mid-sentence").isEmpty();
     }
 
