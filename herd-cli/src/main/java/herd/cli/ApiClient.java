@@ -25,6 +25,16 @@ public final class ApiClient {
     static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(30);
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * The node's answer to a refused token. HttpURLConnection drops the body of a 401 answer to a
+     * request whose body it streamed (it would have to send it again with credentials), so the
+     * node's message for it is written here.
+     */
+    private static final JsonNode TOKEN_REFUSED = JSON.createObjectNode().set("error", JSON.createObjectNode()
+        .put("code", "unauthorized")
+        .put("message", "missing or wrong token: give the admin token from the data directory's admin.token "
+            + "(--token-file FILE or --token TOKEN, HERD_TOKEN_FILE or HERD_TOKEN; on a server, --data DIR)"));
+
     private final List<String> endpoints;
     private final String token;
 
@@ -109,7 +119,7 @@ public final class ApiClient {
                 connection.setReadTimeout((int) REQUEST_TIMEOUT.toMillis());
                 int status = connection.getResponseCode();
                 byte[] answer = status >= 400 ? errorBody(connection) : readAll(connection.getInputStream());
-                return new Response(status, parse(answer));
+                return new Response(status, answer.length == 0 && status == 401 ? TOKEN_REFUSED : parse(answer));
             } catch (SocketTimeoutException e) {
                 // the request may have been applied: don't send it elsewhere
                 throw new CliException(ExitCode.UNAVAILABLE, endpoint + " did not answer within " + REQUEST_TIMEOUT.toSeconds()

@@ -109,6 +109,8 @@ class ApiClientTest {
             ApiClient.Response response = client.get("/v1/health");
             assertThat(response.status()).isEqualTo(200);
             assertThat(response.body().path("authorization").asText()).isEqualTo("Bearer secret");
+            assertThat(client.post("/v1/kv/a", new ObjectMapper().createObjectNode().put("value", "b")).status())
+                .as("a change the first endpoint never received").isEqualTo(200);
         } finally {
             server.stop(0);
         }
@@ -124,6 +126,24 @@ class ApiClientTest {
             assertThat(response.errorCode()).isEqualTo("conflict");
             assertThat(response.errorMessage()).isEqualTo("volume a exists");
             assertThat(api.last("POST", "/v1/volumes").body()).isEqualTo("{\"name\":\"a\"}");
+        }
+    }
+
+    @Test
+    void aRefusedTokenIsAnAnswerForEveryMethod() throws IOException {
+        try (FakeApi api = new FakeApi()) {
+            String refused = "{\"error\":{\"code\":\"unauthorized\",\"message\":\"bad token\"}}";
+            for (String method : List.of("GET", "POST", "PUT", "DELETE")) {
+                api.answer(method + " /v1/kv/a", 401, refused);
+            }
+            ApiClient client = new ApiClient(List.of(api.endpoint()), "wrong");
+            var body = new ObjectMapper().createObjectNode().put("value", "b");
+            for (ApiClient.Response response : List.of(client.get("/v1/kv/a"), client.post("/v1/kv/a", body),
+                    client.post("/v1/kv/a", null), client.put("/v1/kv/a", body), client.delete("/v1/kv/a"))) {
+                assertThat(response.status()).isEqualTo(401);
+                assertThat(response.errorCode()).isEqualTo("unauthorized");
+                assertThat(response.errorMessage()).contains("token");
+            }
         }
     }
 
