@@ -26,9 +26,10 @@ class ApiClientTest {
     private static final class Dropper implements AutoCloseable {
         final ServerSocket socket = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
         final AtomicInteger requests = new AtomicInteger();
-        private final Thread acceptor = Thread.ofPlatform().daemon().start(this::acceptAll);
 
-        Dropper() throws IOException {}
+        Dropper() throws IOException {
+            Thread.ofPlatform().daemon().start(this::acceptAll);
+        }
 
         private void acceptAll() {
             while (!socket.isClosed()) {
