@@ -31,7 +31,7 @@ import org.slf4j.LoggerFactory;
  * between reading and serving it, and a read that waits for the disk holds up only its own thread
  * (a virtual thread in a file read would hold one of the few carrier threads). A client that waits
  * for each reply and syncs is served by one thread that keeps the input, and one streaming large
- * reads by a pair ({@link Input#keepsInputFor}).
+ * reads by a pair that take turns ({@link Input#keepsInputFor}).
  * At most {@value #MAX_IN_FLIGHT_BYTES} bytes of payload are held at once. Replies are written
  * whole, in completion order, by whichever worker holds the reply lock, and small ones leave
  * together ({@link ReplyOutput}).
@@ -69,11 +69,19 @@ final class NbdConnection {
      */
     static final int STREAMING_WORKERS = 2;
     /**
-     * A large read whose data came slower than this ends the streaming ({@link #STREAMING_AFTER_LARGE_READS}).
-     * 1 GiB/s is 1 MiB in 0.98 ms, where reading it from the page cache and checking it took about
-     * 0.17 ms of CPU in a profile (docs/storage.md); a disk or another node's copy takes longer.
+     * A large read whose data came slower than this is slow; {@value #SLOW_READS_ENDING_STREAMING}
+     * slow ones among the last {@value #STREAMING_AFTER_LARGE_READS} end the streaming. 1 GiB/s is
+     * 1 MiB in 0.98 ms, where reading it from the page cache and checking it took about 0.17 ms of CPU
+     * in a profile (docs/storage.md); a disk or another node's copy takes longer.
      */
     static final long STREAMED_READ_MIN_BYTES_PER_SECOND = 1L << 30;
+    /**
+     * Slow large reads among the last {@value #STREAMING_AFTER_LARGE_READS} that end the streaming: half
+     * of them. A volume read from the disk through the kernel's readahead has an occasional slow read
+     * (the readahead fell behind) among fast ones; ending the streaming at each started and retired
+     * 25 to 50 threads a second in the benchmark's sequential reads (docs/storage.md).
+     */
+    static final int SLOW_READS_ENDING_STREAMING = STREAMING_AFTER_LARGE_READS / 2;
 
     private final SocketChannel socket;
     private final ExportResolver resolver;
@@ -200,8 +208,10 @@ final class NbdConnection {
         final byte[] header = new byte[NbdRequest.HEADER_BYTES];
         /** Requests read since the last FLUSH or FUA write (capped). Guarded by the lock. */
         private int readSinceSync = SYNCED_WITHIN_REQUESTS + 1;
-        /** Large reads read in a row (capped), reset by a slow one. Guarded by this. */
+        /** Large reads read in a row (capped), reset when too many of them were slow. Guarded by this. */
         private int largeReadsInARow;
+        /** Which of the last large reads served were slow, the latest in the lowest bit. Guarded by this. */
+        private int slowReadHistory;
         /** The workers running, in the order they started; one stops when it retires or the input ends. Guarded by this. */
         private final List<Thread> workers = new ArrayList<>();
         /** Workers started so far, which names them. Guarded by this. */
@@ -248,16 +258,17 @@ final class NbdConnection {
          * 4 KiB writes at queue depth 1 keeping the input was slower (docs/storage.md).</li>
          * <li>A client streaming large reads ({@value NbdConnection#STREAMING_AFTER_LARGE_READS} in a
          * row) while they are served fast, from this node's page cache, is served by a pair of
-         * workers ({@value NbdConnection#STREAMING_WORKERS}): while one writes a reply to the socket,
-         * the other reads the next request, the file, and checks the blocks. A worker keeps the input
-         * while the other is busy and hands it on when the other waits for it; the workers beyond the
-         * pair retire ({@link #retiresAfter}). Handed on to every worker, the input woke a thread
+         * workers ({@value NbdConnection#STREAMING_WORKERS}) that take turns at the input, as
+         * nbdkit's threads do: while one writes a reply to the socket, the other reads the next
+         * request, the file, and checks the blocks. No worker beyond the pair is started, and those
+         * running retire ({@link #retiresAfter}). Handed on to every worker, the input woke a thread
          * per request and the threads queued for the reply lock behind a writer blocked on a full
-         * socket; served by one thread, the socket waited while it read the file (docs/storage.md).
-         * A read whose data came slower than
+         * socket; served by one thread, the socket waited while it read the file; a worker that kept
+         * the input while the other was busy cost more wake-ups than taking turns (docs/storage.md).
+         * When half of the last large reads came slower than
          * {@value NbdConnection#STREAMED_READ_MIN_BYTES_PER_SECOND} bytes per second (a cold disk,
-         * another node's copy) ends the streaming ({@link #retiresAfter}), so that such reads are served in
-         * parallel again.</li>
+         * another node's copy), the streaming ends ({@link #retiresAfter}), so that such reads are
+         * served in parallel again.</li>
          * </ul>
          * The cost of keeping: a request the client sends while the kept one is being served is read
          * when that one is done.
@@ -265,9 +276,14 @@ final class NbdConnection {
         boolean keepsInputFor(NbdRequest request, int othersUnanswered) {
             readSinceSync = request.syncs() ? 0 : Math.min(readSinceSync + 1, SYNCED_WITHIN_REQUESTS + 1);
             if (streamsWith(request)) {
-                return workerCount() >= STREAMING_WORKERS && !lock.hasQueuedThreads();
+                return false; // the pair takes turns
             }
             return othersUnanswered == 0 && readSinceSync <= SYNCED_WITHIN_REQUESTS && nothingWaiting();
+        }
+
+        /** Whether the client is streaming large reads, served by the pair. */
+        synchronized boolean streaming() {
+            return largeReadsInARow >= STREAMING_AFTER_LARGE_READS;
         }
 
         /** Counts {@code request} into the run of large reads; whether the client is streaming them. */
@@ -280,13 +296,19 @@ final class NbdConnection {
          * Called by a worker that has served {@code request}, with how long the device took to give
          * its data; returns whether the worker stops, because the client is streaming and more than
          * {@value NbdConnection#STREAMING_WORKERS} workers are running (it is then no longer counted).
-         * A slow large read ends the streaming until another run of them. Only the device's time
-         * counts: a reply waiting for the client to read means the client is the bottleneck, and
-         * serving more at once would not help it.
+         * {@value NbdConnection#SLOW_READS_ENDING_STREAMING} slow large reads among the last
+         * {@value NbdConnection#STREAMING_AFTER_LARGE_READS} end the streaming until another run of
+         * them. Only the device's time counts: a reply waiting for the client to read means the client
+         * is the bottleneck, and serving more at once would not help it.
          */
         synchronized boolean retiresAfter(NbdRequest request, long deviceNanos) {
-            if (isLargeRead(request) && deviceNanos > request.length() * 1_000_000_000L / STREAMED_READ_MIN_BYTES_PER_SECOND) {
-                largeReadsInARow = 0;
+            if (isLargeRead(request)) {
+                boolean slow = deviceNanos > request.length() * 1_000_000_000L / STREAMED_READ_MIN_BYTES_PER_SECOND;
+                slowReadHistory = ((slowReadHistory << 1) | (slow ? 1 : 0)) & ((1 << STREAMING_AFTER_LARGE_READS) - 1);
+                if (Integer.bitCount(slowReadHistory) >= SLOW_READS_ENDING_STREAMING) {
+                    largeReadsInARow = 0;
+                    slowReadHistory = 0;
+                }
             }
             if (largeReadsInARow < STREAMING_AFTER_LARGE_READS || workers.size() <= STREAMING_WORKERS) {
                 return false;
@@ -339,7 +361,7 @@ final class NbdConnection {
                 received = input.ending == null ? receive(input) : null;
                 keepingInput = received != null && input.keepsInputFor(received.request(), received.othersUnanswered());
                 if (received != null && !keepingInput && !input.lock.hasQueuedThreads()
-                        && input.workerCount() < MAX_WORKERS) {
+                        && input.workerCount() < (input.streaming() ? STREAMING_WORKERS : MAX_WORKERS)) {
                     startWorker(input); // it waits for the input while this one serves
                 }
             } finally {
