@@ -212,6 +212,8 @@ final class NbdConnection {
         private int largeReadsInARow;
         /** Which of the last large reads served were slow, the latest in the lowest bit. Guarded by this. */
         private int slowReadHistory;
+        /** Whether the request read last came in a stream of large reads. Guarded by the lock. */
+        private boolean streamingNow;
         /** The workers running, in the order they started; one stops when it retires or the input ends. Guarded by this. */
         private final List<Thread> workers = new ArrayList<>();
         /** Workers started so far, which names them. Guarded by this. */
@@ -275,15 +277,16 @@ final class NbdConnection {
          */
         boolean keepsInputFor(NbdRequest request, int othersUnanswered) {
             readSinceSync = request.syncs() ? 0 : Math.min(readSinceSync + 1, SYNCED_WITHIN_REQUESTS + 1);
-            if (streamsWith(request)) {
+            streamingNow = streamsWith(request);
+            if (streamingNow) {
                 return false; // the pair takes turns
             }
             return othersUnanswered == 0 && readSinceSync <= SYNCED_WITHIN_REQUESTS && nothingWaiting();
         }
 
-        /** Whether the client is streaming large reads, served by the pair. */
-        synchronized boolean streaming() {
-            return largeReadsInARow >= STREAMING_AFTER_LARGE_READS;
+        /** Whether the request read last came in a stream of large reads, served by the pair; asked by the lock's holder. */
+        boolean streaming() {
+            return streamingNow;
         }
 
         /** Counts {@code request} into the run of large reads; whether the client is streaming them. */
