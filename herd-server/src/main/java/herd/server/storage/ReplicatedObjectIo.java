@@ -37,7 +37,10 @@ import org.slf4j.LoggerFactory;
  */
 final class ReplicatedObjectIo implements ObjectIo {
     private static final Logger log = LoggerFactory.getLogger(ReplicatedObjectIo.class);
-    /** How long an operation keeps waiting for the cluster to settle before the client gets an I/O error. */
+    /**
+     * How long an operation keeps waiting for the cluster to settle, from its first wait, before the
+     * client gets an I/O error.
+     */
     static final Duration GIVE_UP_AFTER = Duration.ofSeconds(60);
 
     private final String self;
@@ -168,6 +171,9 @@ final class ReplicatedObjectIo implements ObjectIo {
             List<String> copies = maps.placement(map, map.current(), id);
             Map<String, CopyReply<Done>> replies = onEveryNode(copies, () -> localChange.change(epoch),
                 node -> remoteChange.start(map, node, epoch));
+            if (!replies.isEmpty() && everyOk(replies.values())) {
+                return ObjectResult.done(); // as nearly every change: none of what follows has work to do
+            }
             String retryReason = copies.isEmpty() ? "no storage node is up" : null;
             String unanswered = null; // why a copy may still take this change later, if one may
             ObjectError failure = null;
@@ -295,6 +301,15 @@ final class ReplicatedObjectIo implements ObjectIo {
         }
         pending.forEach((node, reply) -> replies.put(node, reply.finish()));
         return replies;
+    }
+
+    private static boolean everyOk(Collection<CopyReply<Done>> replies) {
+        for (CopyReply<Done> reply : replies) {
+            if (!(reply instanceof CopyReply.Ok<Done>)) {
+                return false;
+            }
+        }
+        return true;
     }
 
     private List<String> selfFirst(List<String> placement) {
@@ -431,12 +446,17 @@ final class ReplicatedObjectIo implements ObjectIo {
         return new CopyCheck(List.copyOf(good), List.copyOf(repaired), Collections.unmodifiableMap(problems));
     }
 
-    /** The waiting between attempts of one operation: short pauses, a new epoch when one comes, a deadline. */
+    /**
+     * The waiting between attempts of one operation: short pauses, a new epoch when one comes, a
+     * deadline {@link #GIVE_UP_AFTER} after the first wait. Every operation makes one, and most never
+     * wait, so the clock is read only once one does.
+     */
     private final class Retrying {
         private final ObjectId id;
-        private final long deadline = System.nanoTime() + GIVE_UP_AFTER.toNanos();
         private long pauseMillis = 20;
-        private boolean logged;
+        /** Whether this operation has waited: the deadline is set and the first wait logged. */
+        private boolean waited;
+        private long deadline;
 
         Retrying(ObjectId id) {
             this.id = id;
@@ -444,12 +464,12 @@ final class ReplicatedObjectIo implements ObjectIo {
 
         /** Waits for a new epoch (or a short pause); false when the deadline has passed. */
         boolean waitAfter(long epoch, String reason) {
-            if (System.nanoTime() > deadline) {
-                return false;
-            }
-            if (!logged) {
+            if (!waited) {
+                deadline = System.nanoTime() + GIVE_UP_AFTER.toNanos();
                 log.info("object {} waits for the cluster: {}", id, reason);
-                logged = true;
+                waited = true;
+            } else if (System.nanoTime() > deadline) {
+                return false;
             }
             maps.awaitEpochAfter(epoch, Duration.ofMillis(pauseMillis));
             pauseMillis = Math.min(pauseMillis * 2, 500);
