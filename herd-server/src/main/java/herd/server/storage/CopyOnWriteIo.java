@@ -17,7 +17,8 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.locks.ReentrantLock;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.StampedLock;
 import java.util.function.Predicate;
 
 /**
@@ -29,8 +30,10 @@ import java.util.function.Predicate;
  * only then commits the inode entry, so the state never names an object that could be lost.
  *
  * <p>Locks: every operation holds the switch lock shared; {@link #whilePaused} holds it exclusively
- * so that a snapshot happens between writes. First writes to an index are serialised per stripe so
- * two of them never copy over each other.
+ * so that a snapshot happens between writes. It is a {@link StampedLock}, as the object service's
+ * are ({@link ObjectService}): its shared side keeps no count per thread, and no section holding it
+ * takes it again. First writes to an index are serialised per stripe so two of them never copy over
+ * each other.
  */
 final class CopyOnWriteIo implements ObjectIo {
     /** Lock stripes for first writes; indexes share a stripe when equal modulo this. */
@@ -49,7 +52,7 @@ final class CopyOnWriteIo implements ObjectIo {
     private final ObjectIo store;
     private final InodeCommitter committer;
     private final AtomicReference<VolumeView> view;
-    private final ReentrantReadWriteLock switchLock = new ReentrantReadWriteLock();
+    private final ReadWriteLock switchLock = new StampedLock().asReadWriteLock();
     private final ReentrantLock[] firstWriteLocks = new ReentrantLock[FIRST_WRITE_STRIPES];
     private final Predicate<VolumeView> stillExists;
     /** Own objects changed since their last flush, and the flushes under way. */
