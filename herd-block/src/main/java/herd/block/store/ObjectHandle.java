@@ -5,7 +5,8 @@ import herd.blockcore.ObjectId;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.concurrent.locks.ReadWriteLock;
+import java.util.concurrent.locks.StampedLock;
 
 /**
  * One open object: its data file and, in memory, its allocation bitmap and block checksums (the
@@ -23,7 +24,13 @@ final class ObjectHandle {
     final FileChannel file;
     final long[] allocationWords = new long[AllocationMap.WORDS];
     final int[] blockChecksums = new int[AllocationMap.BLOCKS_PER_OBJECT];
-    final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+    /**
+     * A {@link StampedLock}, whose shared side keeps no count per thread: a
+     * {@code ReentrantReadWriteLock} looks up a thread-local counter, and drops it, whenever another
+     * thread took it last, which with the NBD workers taking turns was every read. Not reentrant: a
+     * section holding it works on this handle only and never takes it again.
+     */
+    final ReadWriteLock lock = new StampedLock().asReadWriteLock();
     /** {@link #users} once the store has closed the file for being idle: no holder may come any more. */
     private static final int CLOSED = Integer.MIN_VALUE;
     /**
