@@ -3,6 +3,7 @@ package herd.server.storage;
 import static herd.server.storage.ObjectNodes.block;
 import static herd.server.storage.ObjectNodes.content;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.sun.net.httpserver.HttpServer;
 import herd.block.Done;
@@ -18,8 +19,10 @@ import java.time.Duration;
 import java.util.Collection;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AutoClose;
@@ -150,6 +153,25 @@ class ReplicatedObjectIoTest {
 
         assertThat(content(s2, object, 4096)).as("s2's block 1 keeps the newer write").containsOnly((byte) 0x33);
         assertThat(content(s1, object, 4096)).containsOnly((byte) 0x33);
+    }
+
+    @Test
+    void aWriteWhileNoStorageNodeIsUpIsAcknowledgedOnlyOnceANodeHoldsIt() throws Exception {
+        ObjectId object = ObjectId.of(1, 0);
+        AtomicReference<ObjectService> s1Service = new AtomicReference<>();
+        HttpServer s1Http = nodes.httpServer(exchange -> ObjectWire.serve(exchange, s1Service.get()));
+        nodes.epoch(5, List.of(), Map.of("s1", s1Http)); // no member: the object is placed nowhere
+        Node s1 = nodes.node("s1");
+        s1Service.set(s1.service());
+        ReplicatedObjectIo gateway = new ReplicatedObjectIo(s1.service(), s1.maps(), s1.peers());
+
+        CompletableFuture<ObjectResult<Done>> write = CompletableFuture.supplyAsync(() -> gateway.write(object, 0, block(0x44)));
+        assertThatThrownBy(() -> write.get(1, TimeUnit.SECONDS)).as("not acknowledged while no node holds it")
+            .isInstanceOf(TimeoutException.class);
+        nodes.epoch(6, List.of("s1"), Map.of("s1", s1Http));
+
+        assertThat(write.get(10, TimeUnit.SECONDS)).isInstanceOf(ObjectResult.Ok.class);
+        assertThat(content(s1, object)).containsOnly((byte) 0x44);
     }
 
     /** s2's HTTP end, which names an object channel whose copies hold the first write. */
