@@ -893,7 +893,8 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
     }
 
     private ObjectHandle openExisting(ObjectId objectId) throws IOException, ObjectTrailer.DamagedException {
-        FileChannel file = FileChannel.open(dataPath(objectId), StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel file = UninterruptibleChannels.of(
+            FileChannel.open(dataPath(objectId), StandardOpenOption.READ, StandardOpenOption.WRITE));
         ObjectHandle handle = new ObjectHandle(objectId, file);
         try {
             if (file.size() != ObjectTrailer.FILE_BYTES) {
@@ -916,8 +917,8 @@ public final class ObjectStore implements ObjectIo, AutoCloseable {
      * next open removes ({@link StoreScan}): nothing in it was promised durable.
      */
     private ObjectHandle createObject(ObjectId objectId) throws IOException {
-        FileChannel file = FileChannel.open(dataPath(objectId), StandardOpenOption.CREATE_NEW,
-                StandardOpenOption.READ, StandardOpenOption.WRITE);
+        FileChannel file = UninterruptibleChannels.of(FileChannel.open(dataPath(objectId), StandardOpenOption.CREATE_NEW,
+                StandardOpenOption.READ, StandardOpenOption.WRITE));
         try {
             writeFully(file, ObjectTrailer.empty(), ObjectTrailer.OFFSET);
         } catch (IOException e) {

@@ -72,6 +72,27 @@ class ObjectStoreTest {
     }
 
     @Test
+    void aThreadInterruptedDuringItsWriteLeavesTheObjectOpenForEveryOther() {
+        assertThat(UninterruptibleChannels.available()).as("the tests' JVM exports sun.nio.ch, as herd's jar does").isTrue();
+        byte[] first = randomBytes(BLOCK, 11);
+        store.write(A, 0, ByteBuffer.wrap(first));
+        byte[] second = randomBytes(BLOCK, 12);
+
+        Thread.currentThread().interrupt(); // an interruptible channel closes itself on the next write
+        ObjectResult<Done> interrupted;
+        try {
+            interrupted = store.write(A, BLOCK, ByteBuffer.wrap(second));
+        } finally {
+            assertThat(Thread.interrupted()).as("the interrupt is left for its thread to see").isTrue();
+        }
+
+        assertThat(interrupted).isEqualTo(ObjectResult.done());
+        assertThat(read(A, 0, BLOCK)).isEqualTo(first);
+        assertThat(read(A, BLOCK, BLOCK)).isEqualTo(second);
+        assertThat(store.write(A, 2 * BLOCK, ByteBuffer.wrap(first))).isEqualTo(ObjectResult.done());
+    }
+
+    @Test
     void overwritingAllocatedBlocksTakesNoNewSpace() {
         store.write(A, 0, ByteBuffer.wrap(randomBytes(2 * BLOCK, 2)));
         store.write(A, 100, ByteBuffer.wrap(randomBytes(BLOCK, 3)));
