@@ -72,13 +72,13 @@ class ObjectStoreTest {
     }
 
     @Test
-    void aThreadInterruptedDuringItsWriteLeavesTheObjectOpenForEveryOther() {
+    void aWriteByAnInterruptedThreadLeavesTheObjectOpenForEveryOther() {
         assertThat(UninterruptibleChannels.available()).as("the tests' JVM exports sun.nio.ch, as herd's jar does").isTrue();
         byte[] first = randomBytes(BLOCK, 11);
         store.write(A, 0, ByteBuffer.wrap(first));
         byte[] second = randomBytes(BLOCK, 12);
 
-        Thread.currentThread().interrupt(); // an interruptible channel closes itself on the next write
+        Thread.currentThread().interrupt(); // just before its write: an interruptible channel would close itself
         ObjectResult<Done> interrupted;
         try {
             interrupted = store.write(A, BLOCK, ByteBuffer.wrap(second));
