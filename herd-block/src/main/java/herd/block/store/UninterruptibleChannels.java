@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
  * which it uses for files of its own). That method is internal: herd's jar exports its package to
  * herd ({@code Add-Exports} in the manifest, read when the JVM starts with {@code -jar}), and the
  * tests' JVMs get {@code --add-exports}. Run any other way, the channels stay interruptible, as they
- * were before, and a line at start says so.
+ * were before, and a line says so when the first object file is opened.
  */
 final class UninterruptibleChannels {
     private static final Logger log = LoggerFactory.getLogger(UninterruptibleChannels.class);
