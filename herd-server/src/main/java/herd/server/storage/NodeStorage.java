@@ -188,6 +188,9 @@ public final class NodeStorage implements AutoCloseable {
      * ({@code givingUpItsCopies}, the CLI's {@code --force}) or no volume exists.
      */
     public java.util.Optional<String> removalRefusal(String node, boolean givingUpItsCopies) {
+        // Decided on the cluster state as it is now, not the map of up to REFRESH_MILLIS ago: a node that just
+        // left the epoch would otherwise still be asked what it holds, and the operator told to try again.
+        maps.refresh();
         herd.core.command.QueryResult.StorageMap map = maps.current();
         if (!map.current().hasMember(node)) {
             java.util.Optional<herd.core.storage.StorageNodeView> storageNode = map.nodes().stream()
